@@ -1,0 +1,170 @@
+// The core of the events package: event definitions, stamping, and CloudEvents over HTTP.
+import { randomUUID } from 'node:crypto';
+import { CloudEvent, HTTP } from 'cloudevents';
+import { violations, type SchemaViolation } from './validation.js';
+
+export { violations, type SchemaViolation } from './validation.js';
+
+type JsonSchema = { $id: string } & Record<string, unknown>;
+
+export interface EventDefinition<Data> {
+  /** `com.gotuto.<context>.<name>.v<version>` */
+  type: string;
+  context: string;
+  name: string;
+  version: number;
+  /** `/gotuto/<context>` */
+  source: string;
+  /** The `$id` of the data schema; the CloudEvent's `dataschema`. */
+  dataschema: string;
+  schema: JsonSchema;
+  /** An event to emit about aggregate `subject`. */
+  build(subject: string, data: Data): NewEvent<Data>;
+  /** Phantom field carrying the data type; never set. */
+  readonly __data?: Data;
+}
+
+/** An event built by the model, not yet stored: the runtime adds id, time and trace extensions. */
+export interface NewEvent<Data = unknown> {
+  definition: EventDefinition<Data>;
+  subject: string;
+  data: Data;
+}
+
+/** The CloudEvent attributes the platform sets on every event. */
+export interface EventEnvelope {
+  id: string;
+  type: string;
+  source: string;
+  subject: string;
+  time: string;
+  dataschema?: string;
+  correlationid?: string;
+  causationid?: string;
+  partitionkey?: string;
+  traceparent?: string;
+}
+
+export interface ReceivedEvent<Data> extends EventEnvelope {
+  data: Data;
+}
+
+export class InvalidEventData extends Error {
+  constructor(readonly type: string, readonly violations: SchemaViolation[]) {
+    super(`${type} data is invalid: ${violations.map((v) => `${v.pointer} ${v.message}`).join('; ')}`);
+    this.name = 'InvalidEventData';
+  }
+}
+
+const registry = new Map<string, EventDefinition<unknown>>();
+
+/** Declares an event type with its schema, and registers it for reading. */
+export const defineEvent = <Data>(context: string, name: string, version: number, schema: object): EventDefinition<Data> => {
+  const type = `com.gotuto.${context}.${name}.v${version}`;
+  const jsonSchema = schema as JsonSchema;
+  const definition: EventDefinition<Data> = {
+    type,
+    context,
+    name,
+    version,
+    source: `/gotuto/${context}`,
+    dataschema: jsonSchema.$id,
+    schema: jsonSchema,
+    build: (subject, data) => ({ definition, subject, data }),
+  };
+  registry.set(type, definition as EventDefinition<unknown>);
+  return definition;
+};
+
+/** The registered definition of an event type, if this process knows it. */
+export const definitionOf = (type: string): EventDefinition<unknown> | undefined => registry.get(type);
+
+/** Throws InvalidEventData when `data` does not satisfy the event's schema (producers and consumers). */
+export const assertValidData = (definition: EventDefinition<unknown>, data: unknown): void => {
+  const found = violations(definition.schema, data);
+  if (found.length > 0) throw new InvalidEventData(definition.type, found);
+};
+
+export interface StampOptions {
+  correlationId: string;
+  causationId: string;
+  time: Date;
+  traceparent?: string;
+}
+
+/** Gives a built event its identity and extensions, validating the data first. */
+export const stamp = <Data>(event: NewEvent<Data>, options: StampOptions): ReceivedEvent<Data> => {
+  assertValidData(event.definition as EventDefinition<unknown>, event.data);
+  const envelope: ReceivedEvent<Data> = {
+    id: randomUUID(),
+    type: event.definition.type,
+    source: event.definition.source,
+    subject: event.subject,
+    time: options.time.toISOString(),
+    dataschema: event.definition.dataschema,
+    correlationid: options.correlationId,
+    causationid: options.causationId,
+    partitionkey: event.subject,
+    data: event.data,
+  };
+  if (options.traceparent) envelope.traceparent = options.traceparent;
+  return envelope;
+};
+
+const toCloudEvent = (event: ReceivedEvent<unknown>): CloudEvent<unknown> => {
+  const attributes: Record<string, unknown> = { ...event, datacontenttype: 'application/json', specversion: '1.0' };
+  for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key];
+  return new CloudEvent(attributes as never, false);
+};
+
+/** Headers and body of an event in CloudEvents HTTP binary mode. */
+export const toBinaryHttp = (event: ReceivedEvent<unknown>): { headers: Record<string, string>; body: string } => {
+  const message = HTTP.binary(toCloudEvent(event));
+  return { headers: message.headers as Record<string, string>, body: String(message.body) };
+};
+
+/** Headers and body of an event in CloudEvents HTTP structured mode. */
+export const toStructuredHttp = (event: ReceivedEvent<unknown>): { headers: Record<string, string>; body: string } => {
+  const message = HTTP.structured(toCloudEvent(event));
+  return { headers: message.headers as Record<string, string>, body: String(message.body) };
+};
+
+const EXTENSIONS = ['correlationid', 'causationid', 'partitionkey', 'traceparent'] as const;
+
+/**
+ * Reads a CloudEvent from an HTTP request (binary or structured mode). Throws when the message is
+ * not a valid CloudEvent; the data is returned as parsed JSON but not yet validated.
+ */
+export const fromHttp = (headers: Record<string, string | string[] | undefined>, body: string | Buffer): ReceivedEvent<unknown> => {
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[key.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const parsed = HTTP.toEvent({ headers: flat, body: typeof body === 'string' ? body : body.toString('utf8') });
+  const ce = (Array.isArray(parsed) ? parsed[0] : parsed) as CloudEvent<unknown> | undefined;
+  if (!ce) throw new Error('no CloudEvent in the request');
+  let data: unknown = ce.data;
+  if (data === undefined && ce.data_base64) data = JSON.parse(Buffer.from(ce.data_base64, 'base64').toString('utf8'));
+  if (typeof data === 'string' && (ce.datacontenttype ?? 'application/json').includes('json')) {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      // left as the string it is: the schema check reports it
+    }
+  }
+  const event: ReceivedEvent<unknown> = {
+    id: ce.id,
+    type: ce.type,
+    source: ce.source,
+    subject: ce.subject ?? '',
+    time: ce.time ?? new Date().toISOString(),
+    data,
+  };
+  if (ce.dataschema) event.dataschema = ce.dataschema;
+  for (const name of EXTENSIONS) {
+    const value = (ce as unknown as Record<string, unknown>)[name];
+    if (typeof value === 'string') event[name] = value;
+  }
+  return event;
+};
+

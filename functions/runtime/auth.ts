@@ -1,0 +1,78 @@
+// Bearer JWT authentication: HS256 tokens signed with JWT_SECRET (or, on a developer's machine
+// with no JWT_SECRET, the secret generated once into the data directory).
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { config } from './config.js';
+import type { Access, Caller, Role } from './definition.js';
+import { Forbidden, Unauthorized } from './errors.js';
+
+const ROLES: readonly Role[] = ['admin', 'customer'];
+let cachedKey: { source: string; key: Uint8Array } | undefined;
+
+/** The HS256 key: JWT_SECRET, else the local secret file (created when `create` is true). */
+export const signingKey = (create = false): Uint8Array => {
+  const fromEnv = process.env.JWT_SECRET;
+  const source = fromEnv ? `env:${fromEnv}` : `file:${config.localSecretFile()}`;
+  if (cachedKey?.source === source) return cachedKey.key;
+  let secret = fromEnv;
+  if (!secret) {
+    const file = config.localSecretFile();
+    if (!existsSync(file)) {
+      if (!create) throw new Unauthorized('token verification is not configured (JWT_SECRET is unset)');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    }
+    secret = readFileSync(file, 'utf8').trim();
+  }
+  cachedKey = { source, key: new TextEncoder().encode(secret) };
+  return cachedKey.key;
+};
+
+/** Signs a platform token for a caller (login, `npm run token`, tests). */
+export const signToken = async (caller: Caller, expiresIn: string | number = '1h'): Promise<string> =>
+  new SignJWT({ role: caller.role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(caller.id)
+    .setIssuer(config.jwtIssuer())
+    .setAudience(config.jwtAudience())
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(signingKey(true));
+
+const verify = async (token: string): Promise<Caller> => {
+  try {
+    const { payload } = await jwtVerify(token, signingKey(), {
+      algorithms: ['HS256'],
+      issuer: config.jwtIssuer(),
+      audience: config.jwtAudience(),
+      requiredClaims: ['sub', 'exp'],
+    });
+    const role = payload.role as Role;
+    if (!ROLES.includes(role)) throw new Unauthorized('token has no valid role');
+    return { id: payload.sub as string, role };
+  } catch (error) {
+    if (error instanceof Unauthorized) throw error;
+    if (error instanceof joseErrors.JWTExpired) throw new Unauthorized('token has expired');
+    throw new Unauthorized('token is invalid');
+  }
+};
+
+/**
+ * The caller of a request, checked against the function's access rule. A public function still
+ * learns who calls when a valid token comes along; a bad token is refused even there.
+ */
+export const authenticate = async (authorization: string | undefined, access: Access): Promise<Caller | undefined> => {
+  if (!authorization) {
+    if (access === 'public') return undefined;
+    throw new Unauthorized('a bearer token is required');
+  }
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+  if (!match) throw new Unauthorized('the Authorization header must be "Bearer <token>"');
+  const caller = await verify(match[1] as string);
+  if (access !== 'public' && !access.includes(caller.role)) {
+    throw new Forbidden(`this operation needs the role ${access.join(' or ')}`);
+  }
+  return caller;
+};

@@ -1,0 +1,30 @@
+// Settings read from the environment, each with its production default.
+import { join, resolve } from 'node:path';
+
+const int = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return value;
+};
+
+export const config = {
+  /** Directory of embedded data (PGlite store, generated local secret). */
+  dataDir: () => resolve(process.env.GOTUTO_DATA_DIR ?? '.data'),
+  /** Database URL of a context: `<CONTEXT>_DATABASE_URL`, else `DATABASE_URL`, else embedded. */
+  databaseUrl: (context?: string): string | undefined =>
+    (context && process.env[`${context.toUpperCase()}_DATABASE_URL`]) || process.env.DATABASE_URL || undefined,
+  poolMax: () => int('PG_POOL_MAX', 4),
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: () => int('BODY_LIMIT_BYTES', 1024 * 1024),
+  /** Where events are published: the broker ingress (a SinkBinding sets it in a cluster). */
+  sink: () => process.env.K_SINK || undefined,
+  /** How long a publisher owns the outbox rows it is publishing before a relay may take them. */
+  outboxLeaseSeconds: () => int('OUTBOX_LEASE_SECONDS', 30),
+  relayBatch: () => int('OUTBOX_RELAY_BATCH', 200),
+  publishTimeoutMs: () => int('PUBLISH_TIMEOUT_MS', 10_000),
+  jwtIssuer: () => process.env.JWT_ISSUER ?? 'gotuto',
+  jwtAudience: () => process.env.JWT_AUDIENCE ?? 'gotuto',
+  localSecretFile: () => join(config.dataDir(), 'jwt-secret'),
+};

@@ -1,0 +1,117 @@
+// The data layer: one pg pool per database URL per process, transactions on one checked-out
+// client, and the embedded PostgreSQL (PGlite served over a socket) when no URL is configured,
+// so that `pg` is the only client function code ever sees.
+import pg from 'pg';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { config } from './config.js';
+import { rootLogger } from './log.js';
+
+export type Row = Record<string, unknown>;
+
+/** Anything that runs parameterised SQL: a pool or a client inside a transaction. */
+export interface Queryable {
+  query<R extends Row = Row>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+// Dates stay strings (`date` columns have no time zone to guess); bigint counts become numbers.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+const pools = new Map<string, pg.Pool>();
+let embedded: Promise<EmbeddedDatabase> | undefined;
+
+export interface EmbeddedDatabase {
+  url: string;
+  dataDir: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts PGlite (PostgreSQL in WASM) and serves it on a loopback socket. `dataDir` undefined keeps
+ * it in memory. PGlite runs one transaction at a time, so the socket admits many connections and
+ * queues their statements.
+ */
+export const startEmbeddedDatabase = async (dataDir: string | undefined, maxConnections = 64): Promise<EmbeddedDatabase> => {
+  // Loaded on demand: a deployed function always has DATABASE_URL and never pays for PGlite.
+  const [{ PGlite }, { PGLiteSocketServer }, extensions] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-socket'),
+    loadExtensions(),
+  ]);
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir ? join(dataDir, 'pg') : undefined, { extensions });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+  await server.start();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+  return {
+    url,
+    dataDir,
+    stop: async () => {
+      await server.stop();
+      await db.close();
+    },
+  };
+};
+
+const loadExtensions = async () => {
+  const [{ pg_trgm }, { unaccent }, { citext }] = await Promise.all([
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('@electric-sql/pglite/contrib/unaccent'),
+    import('@electric-sql/pglite/contrib/citext'),
+  ]);
+  return { pg_trgm, unaccent, citext };
+};
+
+/** The URL of a context's database, starting the process's embedded database when none is set. */
+export const databaseUrl = async (context?: string): Promise<string> => {
+  const url = config.databaseUrl(context);
+  if (url) return url;
+  embedded ??= startEmbeddedDatabase(config.dataDir()).then((db) => {
+    rootLogger.info('embedded PostgreSQL started', { dataDir: db.dataDir });
+    process.env.DATABASE_URL = db.url;
+    return db;
+  });
+  return (await embedded).url;
+};
+
+/** The process's pool for a context's database (created on first use, `PG_POOL_MAX` connections). */
+export const poolFor = async (context?: string): Promise<pg.Pool> => {
+  const url = await databaseUrl(context);
+  let pool = pools.get(url);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: url, max: config.poolMax(), idleTimeoutMillis: 30_000 });
+    // An idle client that loses its server must not crash the process; the pool replaces it.
+    pool.on('error', (error) => rootLogger.warn('idle database client failed', { error: error.message }));
+    pools.set(url, pool);
+  }
+  return pool;
+};
+
+/** Runs `fn` in one transaction on one client: commit when it resolves, roll back when it throws. */
+export const inTransaction = async <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+};
+
+/** Closes every pool and the embedded database, if this process started one. */
+export const closeDatabases = async (): Promise<void> => {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.end()));
+  if (embedded) {
+    const db = await embedded;
+    embedded = undefined;
+    await db.stop();
+  }
+};

@@ -1,0 +1,143 @@
+// What a function module exports: a command, a query or an event handler, declared as data
+// plus `handle`. The runtime adapts each definition to functions-framework.
+import type { EventDefinition, ReceivedEvent, NewEvent } from '../../events/index.js';
+import type { Logger } from './log.js';
+import type { Queryable } from './db.js';
+
+export type Role = 'admin' | 'customer';
+/** Who may call: `public` needs no token, otherwise one of the listed roles. */
+export type Access = 'public' | readonly Role[];
+
+export interface Caller {
+  /** The token's `sub`: a customer id, or an admin's id. */
+  id: string;
+  role: Role;
+}
+
+/** A JSON Schema object (draft 2020-12) with an `$id`. */
+export type Schema = { $id: string } & Record<string, unknown>;
+
+export interface HttpInput<Body, Params, Query> {
+  body: Body;
+  params: Params;
+  query: Query;
+  /** The version that `If-Match` names, when the request carries one. */
+  ifMatch: number | undefined;
+}
+
+/** A transaction: queries on one connection, and events that commit with the state change. */
+export interface Tx extends Queryable {
+  emit(...events: NewEvent[]): Promise<void>;
+}
+
+export interface BaseContext {
+  now(): Date;
+  log: Logger;
+  correlationId: string;
+}
+
+export interface HttpContext extends BaseContext {
+  /** The verified caller; undefined only on public routes called without a token. */
+  caller: Caller | undefined;
+  /** Reads outside a transaction. */
+  db: Queryable;
+  /**
+   * Runs `fn` in one transaction; the events it emits are stored in the outbox in that same
+   * transaction and published once it has committed.
+   */
+  inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+export interface HandlerContext extends BaseContext {
+  /** The transaction the handler runs in: its inbox entry, its effects and its events commit together. */
+  tx: Tx;
+}
+
+/** A full HTTP answer, for the rare handle that needs other than the definition's status. */
+export interface Reply {
+  reply: true;
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+export const reply = (status: number, body?: unknown, headers?: Record<string, string>): Reply => ({
+  reply: true,
+  status,
+  body,
+  headers,
+});
+
+interface HttpDefinition<Body, Params, Query, Result> {
+  /** `METHOD /path/{param}`: the route at the gateway and, minus nothing, at the function's own URL. */
+  route: string;
+  access: Access;
+  /** Schema of the JSON body (commands). */
+  body?: Schema;
+  /** Schema of the query string; values are coerced to the schema's types. */
+  query?: Schema;
+  /** Status of a successful answer: 200 by default, 204 when `handle` returns undefined. */
+  status?: number;
+  /** The `Location` header of a created resource. */
+  location?: (result: Result) => string;
+  handle(input: HttpInput<Body, Params, Query>, ctx: HttpContext): Promise<Result | Reply>;
+}
+
+export interface CommandDefinition<Body = unknown, Params = Record<string, string>, Query = Record<string, string>, Result = unknown>
+  extends HttpDefinition<Body, Params, Query, Result> {
+  kind: 'command';
+}
+export interface QueryDefinition<Body = unknown, Params = Record<string, string>, Query = Record<string, string>, Result = unknown>
+  extends HttpDefinition<Body, Params, Query, Result> {
+  kind: 'query';
+}
+
+export interface Schedule {
+  /** Five-field cron, as a PingSource takes it. */
+  cron: string;
+  /** Environment variable that overrides the cron per deployment. */
+  env?: string;
+}
+
+export interface HandlerDefinition<Data = unknown> {
+  kind: 'handler';
+  /** The event this handler consumes through a Trigger; absent for scheduled functions. */
+  event?: EventDefinition<Data>;
+  /** A PingSource schedule that triggers this function; absent for Trigger handlers. */
+  schedule?: Schedule;
+  /** Trigger delivery settings; defaults are the platform's. */
+  delivery?: { retry?: number; backoffDelay?: string; timeout?: string; ordered?: boolean };
+  handle(event: ReceivedEvent<Data>, ctx: HandlerContext): Promise<void>;
+}
+
+export type FunctionDefinition =
+  | CommandDefinition<any, any, any, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  | QueryDefinition<any, any, any, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  | HandlerDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const command = <Body = unknown, Params = Record<string, string>, Query = Record<string, string>, Result = unknown>(
+  def: Omit<CommandDefinition<Body, Params, Query, Result>, 'kind'>,
+): CommandDefinition<Body, Params, Query, Result> => ({ kind: 'command', ...def });
+
+export const query = <Query = Record<string, string>, Params = Record<string, string>, Result = unknown>(
+  def: Omit<QueryDefinition<unknown, Params, Query, Result>, 'kind' | 'body'>,
+): QueryDefinition<unknown, Params, Query, Result> => ({ kind: 'query', ...def });
+
+export const handler = <Data>(
+  def: Omit<HandlerDefinition<Data>, 'kind' | 'schedule'> & { event: EventDefinition<Data> },
+): HandlerDefinition<Data> => ({ kind: 'handler', ...def });
+
+/** The CloudEvent type a Knative PingSource sends. */
+export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
+
+export const scheduled = (
+  def: { schedule: Schedule; handle(event: ReceivedEvent<unknown>, ctx: HandlerContext): Promise<void> },
+): HandlerDefinition<unknown> => ({ kind: 'handler', ...def });
+
+/** A function as the registry knows it: its definition, its name and its bounded context. */
+export interface RegisteredFunction {
+  name: string;
+  context: string;
+  /** Source path relative to functions/, without extension: `billing/commands/create-invoice`. */
+  path: string;
+  definition: FunctionDefinition;
+}

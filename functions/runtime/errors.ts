@@ -1,0 +1,94 @@
+// The few typed errors that the model and the runtime throw; `problemFor` maps them to HTTP.
+
+export interface FieldError {
+  /** JSON pointer of the offending field, e.g. `/lines/0/quantity`. */
+  pointer: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The request body is not well-formed (not JSON, not an object). */
+export class BadRequest extends DomainError {}
+/** No token, or a token that cannot be verified. */
+export class Unauthorized extends DomainError {}
+/** A valid caller without the right to do this. */
+export class Forbidden extends DomainError {}
+/** The resource does not exist (or is not the caller's to see). */
+export class NotFound extends DomainError {}
+/** A business rule or an optimistic-concurrency conflict. */
+export class Conflict extends DomainError {}
+/** `If-Match` names a version that is no longer current. */
+export class PreconditionFailed extends DomainError {}
+export class PayloadTooLarge extends DomainError {}
+export class UnsupportedMediaType extends DomainError {}
+/** The input fails its schema or refers to something that cannot exist; never retried. */
+export class ValidationError extends DomainError {
+  constructor(message: string, readonly errors: FieldError[] = []) {
+    super(message);
+  }
+}
+export class TooManyRequests extends DomainError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+/** A dependency is down; the caller may retry after the given delay. */
+export class Unavailable extends DomainError {
+  constructor(message: string, readonly retryAfterSeconds = 5) {
+    super(message);
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+}
+
+const PROBLEM_BASE = 'https://gotuto.dev/problems/';
+
+// One table from error class to status and problem type: the only place that decides this.
+const table: Array<[new (...args: never[]) => DomainError, number, string, string]> = [
+  [BadRequest, 400, 'bad-request', 'Malformed request'],
+  [Unauthorized, 401, 'unauthorized', 'Authentication required'],
+  [Forbidden, 403, 'forbidden', 'Not allowed'],
+  [NotFound, 404, 'not-found', 'Not found'],
+  [Conflict, 409, 'conflict', 'Conflict'],
+  [PreconditionFailed, 412, 'precondition-failed', 'Precondition failed'],
+  [PayloadTooLarge, 413, 'payload-too-large', 'Payload too large'],
+  [UnsupportedMediaType, 415, 'unsupported-media-type', 'Unsupported media type'],
+  [ValidationError, 422, 'validation', 'Validation failed'],
+  [TooManyRequests, 429, 'too-many-requests', 'Too many requests'],
+  [Unavailable, 503, 'unavailable', 'Service unavailable'],
+];
+
+/** Maps any thrown value to an RFC 9457 problem; unknown errors become an opaque 500. */
+export const problemFor = (error: unknown): Problem => {
+  for (const [cls, status, type, title] of table) {
+    if (error instanceof cls) {
+      const problem: Problem = { type: PROBLEM_BASE + type, title, status, detail: error.message };
+      if (error instanceof ValidationError && error.errors.length > 0) problem.errors = error.errors;
+      return problem;
+    }
+  }
+  return {
+    type: PROBLEM_BASE + 'internal',
+    title: 'Internal error',
+    status: 500,
+    detail: 'The request could not be completed; it has been logged.',
+  };
+};
+
+/** Response headers that some problems carry (Retry-After). */
+export const problemHeaders = (error: unknown): Record<string, string> =>
+  error instanceof TooManyRequests || error instanceof Unavailable
+    ? { 'retry-after': String(error.retryAfterSeconds) }
+    : {};

@@ -1,0 +1,135 @@
+// The CloudEvent side of the runtime: an event handler receives a CloudEvent (binary or
+// structured mode) over HTTP and answers as the Knative delivery rules expect: 204 when done,
+// 404/409/5xx to be retried, 422 (kept with its reason) for an event that can never apply.
+import middy from '@middy/core';
+import { InvalidEventData, assertValidData, fromHttp, stamp, type ReceivedEvent } from '../../events/index.js';
+import { inTransaction, poolFor, type Queryable } from './db.js';
+import { PING_EVENT_TYPE, type HandlerDefinition, type RegisteredFunction, type Tx } from './definition.js';
+import { BadRequest, ValidationError, problemFor } from './errors.js';
+import { problemResponse, type HttpRequest, type HttpResponse } from './http.js';
+import { rootLogger, type Logger } from './log.js';
+import { publishStored, storeEvents, table, type StoredEvent } from './outbox.js';
+
+/** Statuses a Knative broker retries; any other 4xx is final. */
+const RETRIED = new Set([404, 408, 409, 429]);
+export const isRetried = (status: number): boolean => status >= 500 || RETRIED.has(status);
+
+interface Delivery {
+  req: HttpRequest;
+  event: ReceivedEvent<unknown> | undefined;
+}
+
+const keepRejected = async (db: Queryable, fn: RegisteredFunction, event: ReceivedEvent<unknown>, reason: string) => {
+  await db.query(
+    `INSERT INTO ${table(fn.context, 'rejected_events')} (handler, event_id, type, event, reason)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (handler, event_id) DO UPDATE SET reason = EXCLUDED.reason, rejected_at = now()`,
+    [fn.name, event.id, event.type, JSON.stringify(event), reason],
+  );
+};
+
+export interface EventFunction {
+  invoke(req: HttpRequest): Promise<HttpResponse>;
+}
+
+/** Builds the request handler of one event-handler function. */
+export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Date; logger?: Logger } = {}): EventFunction => {
+  const def = fn.definition as HandlerDefinition<unknown>;
+  const expectedType = def.event?.type ?? PING_EVENT_TYPE;
+  const now = options.now ?? (() => new Date());
+  const log = (options.logger ?? rootLogger).child({ function: fn.name });
+
+  const base = async ({ event }: Delivery): Promise<HttpResponse> => {
+    const received = event as ReceivedEvent<unknown>;
+    const pool = await poolFor(fn.context);
+    const correlationId = received.correlationid ?? received.id;
+    const stored: StoredEvent[] = [];
+    await inTransaction(pool, async (client) => {
+      const { rowCount } = await client.query(
+        `INSERT INTO ${table(fn.context, 'inbox')} (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+        [fn.name, received.id],
+      );
+      if (rowCount === 0) {
+        log.debug('duplicate delivery ignored', { eventId: received.id });
+        return;
+      }
+      const tx: Tx = {
+        query: (sql, params) => client.query(sql, params),
+        emit: async (...events) => {
+          const stamped = events.map((e) => stamp(e, { correlationId, causationId: received.id, time: now() }));
+          stored.push(...(await storeEvents(client, fn.context, stamped as ReceivedEvent<unknown>[])));
+        },
+      };
+      await def.handle(received, { tx, now, correlationId, log: log.child({ correlationId, eventId: received.id }) });
+    });
+    await publishStored(pool, fn.context, stored);
+    return { status: 204, headers: {} };
+  };
+
+  const stack = middy<Delivery, HttpResponse>(base, { timeoutEarlyInMillis: 0 })
+    .use({
+      before: async ({ event: delivery }) => {
+        if (delivery.req.method.toUpperCase() !== 'POST') throw new BadRequest('event handlers take CloudEvents by POST');
+        try {
+          delivery.event = fromHttp(delivery.req.headers, delivery.req.rawBody ?? '');
+        } catch (error) {
+          throw new BadRequest(`not a CloudEvent: ${(error as Error).message}`);
+        }
+      },
+    })
+    .use({
+      before: async ({ event: delivery }) => {
+        const event = delivery.event as ReceivedEvent<unknown>;
+        if (event.type !== expectedType) {
+          throw new ValidationError(`${fn.name} handles ${expectedType}, not ${event.type}`);
+        }
+        if (def.event) {
+          try {
+            assertValidData(def.event as never, event.data);
+          } catch (error) {
+            if (error instanceof InvalidEventData) {
+              throw new ValidationError(error.message, error.violations);
+            }
+            throw error;
+          }
+        }
+      },
+    })
+    .use({
+      onError: async (request) => {
+        const { error } = request;
+        const problem = problemFor(error);
+        const event = request.event.event;
+        if (problem.status >= 500) {
+          log.error('event handling failed', { eventId: event?.id, error: (error as Error)?.stack ?? String(error) });
+        } else if (!isRetried(problem.status) && event) {
+          // Refused for good: keep the event and the reason, since the broker will not retry it.
+          try {
+            await keepRejected(await poolFor(fn.context), fn, event, problem.detail);
+          } catch (keepError) {
+            log.error('could not keep a rejected event', { eventId: event.id, error: String(keepError) });
+            request.response = problemResponse(keepError);
+            return;
+          }
+          log.warn('event rejected', { eventId: event.id, type: event.type, status: problem.status, reason: problem.detail });
+        }
+        request.response = problemResponse(error);
+      },
+    });
+
+  const invoke = async (req: HttpRequest): Promise<HttpResponse> => {
+    const started = performance.now();
+    const delivery: Delivery = { req, event: undefined };
+    const response = await stack(delivery, {} as never);
+    log.info('invocation', {
+      eventId: delivery.event?.id,
+      type: delivery.event?.type,
+      status: response.status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      correlationId: delivery.event?.correlationid ?? delivery.event?.id,
+    });
+    return response;
+  };
+
+  return { invoke };
+};

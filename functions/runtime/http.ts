@@ -1,0 +1,301 @@
+// The HTTP side of the runtime: one middy stack (parse, authenticate, validate, handle, map
+// errors) that turns a request into a response for any command or query. Adapters (the
+// functions-framework server, the local gateway) only translate their request objects to
+// HttpRequest and write the HttpResponse back.
+import middy from '@middy/core';
+import { createHash, randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { stamp, violations, type ReceivedEvent } from '../../events/index.js';
+import { authenticate } from './auth.js';
+import { config } from './config.js';
+import { inTransaction, poolFor } from './db.js';
+import type { Caller, CommandDefinition, HttpContext, QueryDefinition, RegisteredFunction, Reply, Tx } from './definition.js';
+import {
+  BadRequest,
+  Conflict,
+  NotFound,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+  ValidationError,
+  problemFor,
+  problemHeaders,
+} from './errors.js';
+import { rootLogger, type Logger } from './log.js';
+import { publishStored, storeEvents, type StoredEvent } from './outbox.js';
+import { parseRoute, type Route } from './route.js';
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+export interface HttpRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  query: Record<string, unknown>;
+  headers: Headers;
+  /** The body as received; undefined or empty when there is none. */
+  rawBody: Buffer | undefined;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+type HttpDefinition = CommandDefinition<unknown, unknown, unknown, unknown> | QueryDefinition<unknown, unknown, unknown, unknown>;
+
+interface Invocation {
+  req: HttpRequest;
+  params: Record<string, string>;
+  body: unknown;
+  query: Record<string, unknown>;
+  caller: Caller | undefined;
+  correlationId: string;
+  requestId: string;
+}
+
+export const header = (headers: Headers, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
+
+const parseIfMatch = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const match = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(value);
+  if (!match) throw new BadRequest('If-Match must name a version, e.g. "3"');
+  return Number(match[1]);
+};
+
+/** Turns a result into the HTTP answer the definition describes (status, ETag, Location). */
+const toResponse = (def: HttpDefinition, result: unknown): HttpResponse => {
+  if (result && typeof result === 'object' && (result as Reply).reply === true) {
+    const r = result as Reply;
+    return jsonResponse(r.status, r.body, r.headers ?? {});
+  }
+  if (result === undefined) return { status: 204, headers: {} };
+  const headers: Record<string, string> = {};
+  const version = (result as { version?: unknown }).version;
+  if (typeof version === 'number') headers.etag = `"${version}"`;
+  if (def.location) headers.location = def.location(result);
+  return jsonResponse(def.status ?? 200, result, headers);
+};
+
+const jsonResponse = (status: number, body: unknown, headers: Record<string, string>): HttpResponse =>
+  body === undefined
+    ? { status, headers }
+    : { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+
+export const problemResponse = (error: unknown): HttpResponse => {
+  const problem = problemFor(error);
+  return {
+    status: problem.status,
+    headers: { 'content-type': 'application/problem+json; charset=utf-8', ...problemHeaders(error) },
+    body: JSON.stringify(problem),
+  };
+};
+
+interface IdempotencyRecord {
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+  fingerprint: string;
+}
+
+/**
+ * The transaction helper given to commands: events emitted inside are stamped, validated and
+ * stored in the outbox with the state change, then published after commit. With an
+ * Idempotency-Key, the answer is recorded in the same transaction.
+ */
+const transactionRunner = (
+  fn: RegisteredFunction,
+  pool: () => Promise<pg.Pool>,
+  inv: Invocation,
+  now: () => Date,
+  idempotency: { key: string; fingerprint: string; respond: (result: unknown) => HttpResponse } | undefined,
+) => {
+  return async <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
+    const db = await pool();
+    const stored: StoredEvent[] = [];
+    const result = await inTransaction(db, async (client) => {
+      if (idempotency) {
+        const { rowCount } = await client.query(
+          `INSERT INTO platform.idempotency_keys (function, caller, key, fingerprint) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+          [fn.name, inv.caller?.id ?? '', idempotency.key, idempotency.fingerprint],
+        );
+        if (rowCount === 0) throw new Conflict('a request with this Idempotency-Key is already being processed');
+      }
+      const tx: Tx = {
+        query: (sql, params) => client.query(sql, params),
+        emit: async (...events) => {
+          const stamped = events.map((event) =>
+            stamp(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }),
+          );
+          stored.push(...(await storeEvents(client, fn.context, stamped as ReceivedEvent<unknown>[])));
+        },
+      };
+      const value = await work(tx);
+      if (idempotency) {
+        const response = idempotency.respond(value);
+        await client.query(
+          `UPDATE platform.idempotency_keys SET status = $4, headers = $5, body = $6
+           WHERE function = $1 AND caller = $2 AND key = $3`,
+          [fn.name, inv.caller?.id ?? '', idempotency.key, response.status, JSON.stringify(response.headers), response.body ?? null],
+        );
+      }
+      return value;
+    });
+    await publishStored(db, fn.context, stored);
+    return result;
+  };
+};
+
+const findIdempotent = async (pool: pg.Pool, fn: RegisteredFunction, caller: Caller | undefined, key: string) => {
+  const { rows } = await pool.query<IdempotencyRecord>(
+    `SELECT status, headers, body, fingerprint FROM platform.idempotency_keys
+     WHERE function = $1 AND caller = $2 AND key = $3 AND status IS NOT NULL`,
+    [fn.name, caller?.id ?? '', key],
+  );
+  return rows[0];
+};
+
+export interface HttpFunction {
+  route: Route;
+  invoke(req: HttpRequest): Promise<HttpResponse>;
+}
+
+/** Builds the request handler of one command or query function. */
+export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date; logger?: Logger } = {}): HttpFunction => {
+  const def = fn.definition as HttpDefinition;
+  const route = parseRoute(def.route);
+  const now = options.now ?? (() => new Date());
+  const log = (options.logger ?? rootLogger).child({ function: fn.name });
+  const pool = () => poolFor(fn.context);
+  const isCommand = def.kind === 'command';
+
+  const base = async (inv: Invocation): Promise<HttpResponse> => {
+    const key = isCommand && inv.req.method === 'POST' ? header(inv.req.headers, 'idempotency-key') : undefined;
+    let idempotency: Parameters<typeof transactionRunner>[4];
+    if (key !== undefined) {
+      if (key.length === 0 || key.length > 200) throw new BadRequest('Idempotency-Key must be 1 to 200 characters');
+      const fingerprint = createHash('sha256').update(inv.req.path).update('\0').update(inv.req.rawBody ?? '').digest('hex');
+      const previous = await findIdempotent(await pool(), fn, inv.caller, key);
+      if (previous) {
+        if (previous.fingerprint !== fingerprint) {
+          throw new ValidationError('this Idempotency-Key was used with a different request');
+        }
+        return { status: previous.status, headers: { ...previous.headers, 'idempotent-replayed': 'true' }, body: previous.body ?? undefined };
+      }
+      idempotency = { key, fingerprint, respond: (result) => toResponse(def, result) };
+    }
+    const ctx: HttpContext = {
+      caller: inv.caller,
+      now,
+      correlationId: inv.correlationId,
+      log: log.child({ correlationId: inv.correlationId }),
+      db: { query: async (sql, params) => (await pool()).query(sql, params) },
+      inTransaction: transactionRunner(fn, pool, inv, now, idempotency),
+    };
+    const result = await def.handle(
+      { body: inv.body, params: inv.params, query: inv.query, ifMatch: parseIfMatch(header(inv.req.headers, 'if-match')) },
+      ctx,
+    );
+    return toResponse(def, result);
+  };
+
+  const stack = middy<Invocation, HttpResponse>(base, { timeoutEarlyInMillis: 0 })
+    .use({
+      before: async ({ event: inv }) => {
+        const params = route.match(inv.req.path);
+        if (!params || inv.req.method.toUpperCase() !== route.method) {
+          throw new NotFound(`no route ${inv.req.method} ${inv.req.path} in ${fn.name}`);
+        }
+        inv.params = params;
+        const raw = inv.req.rawBody;
+        if (raw && raw.length > config.bodyLimit()) {
+          throw new PayloadTooLarge(`the body is ${raw.length} bytes; the limit is ${config.bodyLimit()}`);
+        }
+        if (def.kind === 'command' && def.body) {
+          if (!raw || raw.length === 0) {
+            inv.body = {};
+          } else {
+            const type = header(inv.req.headers, 'content-type');
+            if (!type || !JSON_TYPE.test(type)) {
+              throw new UnsupportedMediaType(`the body must be application/json, not ${type ?? 'untyped'}`);
+            }
+            try {
+              inv.body = JSON.parse(raw.toString('utf8'));
+            } catch (error) {
+              throw new BadRequest(`the body is not valid JSON: ${(error as Error).message}`);
+            }
+          }
+        }
+      },
+    })
+    .use({
+      before: async ({ event: inv }) => {
+        inv.caller = await authenticate(header(inv.req.headers, 'authorization'), def.access);
+      },
+    })
+    .use({
+      before: async ({ event: inv }) => {
+        const found = [];
+        if (def.kind === 'command' && def.body) found.push(...violations(def.body, inv.body));
+        if (def.query) {
+          const query = { ...inv.query };
+          found.push(...violations(def.query, query, true).map((v) => ({ ...v, pointer: `/query${v.pointer === '/' ? '' : v.pointer}` })));
+          inv.query = query;
+        }
+        if (found.length > 0) {
+          throw new ValidationError(`the request fails its schema: ${found.map((v) => `${v.pointer} ${v.message}`).join('; ')}`, found);
+        }
+      },
+    })
+    .use({
+      onError: async (request) => {
+        const problem = problemFor(request.error);
+        if (problem.status >= 500) {
+          log.error('request failed', { error: (request.error as Error)?.stack ?? String(request.error) });
+        }
+        request.response = problemResponse(request.error);
+      },
+    });
+
+  const invoke = async (req: HttpRequest): Promise<HttpResponse> => {
+    const started = performance.now();
+    const correlationId = header(req.headers, 'x-correlation-id') || randomUUID();
+    const inv: Invocation = {
+      req,
+      params: {},
+      body: undefined,
+      query: flattenQuery(req.query),
+      caller: undefined,
+      correlationId,
+      requestId: header(req.headers, 'x-request-id') || randomUUID(),
+    };
+    const response = await stack(inv, {} as never);
+    response.headers['x-correlation-id'] = correlationId;
+    log.info('invocation', {
+      method: req.method,
+      path: req.path,
+      status: response.status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      correlationId,
+      caller: inv.caller?.role,
+    });
+    return response;
+  };
+
+  return { route, invoke };
+};
+
+/** Query strings arrive as strings or arrays; a repeated parameter keeps its first value. */
+const flattenQuery = (query: Record<string, unknown>): Record<string, unknown> => {
+  const flat: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first === 'string') flat[key] = first;
+  }
+  return flat;
+};

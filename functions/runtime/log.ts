@@ -1,0 +1,44 @@
+// JSON log lines on stdout, one object per line; LOG_LEVEL filters (debug, info, warn, error, silent).
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
+type Level = Exclude<keyof typeof LEVELS, 'silent'>;
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+// Field names whose values never reach a log line, wherever they appear.
+const SECRET = /pass(word)?|secret|token|authorization|cookie|api[-_]?key/i;
+
+const redact = (value: unknown, depth = 0): unknown => {
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET.test(k) ? '[redacted]' : redact(v, depth + 1);
+  return out;
+};
+
+const threshold = (): number => {
+  const name = (process.env.LOG_LEVEL ?? 'info').toLowerCase();
+  return name in LEVELS ? LEVELS[name as keyof typeof LEVELS] : LEVELS.info;
+};
+
+export const createLogger = (base: Record<string, unknown> = {}): Logger => {
+  const write = (level: Level, message: string, fields?: Record<string, unknown>) => {
+    if (LEVELS[level] < threshold()) return;
+    const line = { level, time: new Date().toISOString(), msg: message, ...base, ...(fields ? (redact(fields) as object) : {}) };
+    process.stdout.write(JSON.stringify(line) + '\n');
+  };
+  return {
+    debug: (m, f) => write('debug', m, f),
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+    child: (fields) => createLogger({ ...base, ...fields }),
+  };
+};
+
+export const rootLogger = createLogger();

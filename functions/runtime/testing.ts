@@ -1,0 +1,209 @@
+// Helpers for tests that run functions through the real runtime against a real database:
+// a fresh database per test file (PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise),
+// the functions' own HTTP servers, tokens, and a CloudEvents sink standing in for the broker.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { registry } from '../index.js';
+import { signToken } from './auth.js';
+import { closeDatabases, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
+import { PING_EVENT_TYPE, type RegisteredFunction, type Role } from './definition.js';
+import { migrateUp } from './migrate.js';
+import { table } from './outbox.js';
+import { parseRoute } from './route.js';
+import { createFunctionServer } from './serve.js';
+
+process.env.JWT_SECRET ??= 'test-secret-of-at-least-thirty-two-bytes!';
+process.env.LOG_LEVEL ??= 'warn';
+
+export interface TestDatabase {
+  url: string;
+  query<R extends Row = Row>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
+/**
+ * A database of this test file's own, migrated for `contexts`: a new database on the server of
+ * DATABASE_URL when set, else an in-memory embedded PostgreSQL. Call at the top of a test file.
+ */
+export const useTestDatabase = (contexts: string[]): TestDatabase => {
+  const adminUrl = process.env.DATABASE_URL;
+  const name = `gotuto_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  let embedded: EmbeddedDatabase | undefined;
+  const handle: TestDatabase = {
+    url: '',
+    query: async (sql, params) => (await (await poolFor()).query(sql, params)).rows as never,
+  };
+  beforeAll(async () => {
+    if (adminUrl) {
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      handle.url = url.toString();
+    } else {
+      embedded = await startEmbeddedDatabase(undefined);
+      handle.url = embedded.url;
+    }
+    process.env.DATABASE_URL = handle.url;
+    await migrateUp(contexts);
+  }, 60_000);
+  afterAll(async () => {
+    await closeDatabases();
+    if (embedded) await embedded.stop();
+    if (adminUrl) {
+      process.env.DATABASE_URL = adminUrl;
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  }, 60_000);
+  return handle;
+};
+
+export const tokenFor = (role: Role, sub: string = randomUUID()): Promise<string> => signToken({ id: sub, role });
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  text: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sent as is, instead of `body` as JSON. */
+  rawBody?: string | Buffer;
+  contentType?: string;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+const listen = async (server: Server): Promise<string> => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+};
+
+const close = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+export const findFunction = (path: string): RegisteredFunction => {
+  const fn = registry.find((f) => f.path === path);
+  if (!fn) throw new Error(`no function at ${path} in the registry`);
+  return fn;
+};
+
+const send = async (url: string, method: string, options: RequestOptions): Promise<TestResponse> => {
+  const headers: Record<string, string> = { ...options.headers };
+  let body: string | Buffer | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] ??= options.contentType ?? 'application/json';
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const response = await fetch(url, { method, headers, body: typeof body === "string" || body === undefined ? body : new Uint8Array(body) });
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  if (/json/.test(response.headers.get('content-type') ?? '') && text) parsed = JSON.parse(text);
+  return { status: response.status, headers: response.headers, body: parsed, text };
+};
+
+export interface TestApi {
+  /** Sends a request to the started function whose route matches, on its own server. */
+  request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
+  /** Delivers a CloudEvent (binary mode) to a started handler. */
+  deliver(path: string, event: Partial<ReceivedEvent<unknown>> & { type: string; data?: unknown }): Promise<TestResponse>;
+  /** Sends a PingSource tick to a started scheduled function. */
+  tick(path: string): Promise<TestResponse>;
+  /** The base URL of one started function. */
+  urlOf(path: string): string;
+}
+
+/**
+ * Starts the real HTTP servers of the functions at `paths` (registry paths, or functions that
+ * only a test defines) for this test file.
+ */
+export const startFunctions = (paths: Array<string | RegisteredFunction>): TestApi => {
+  const started: Array<{ fn: RegisteredFunction; url: string; server: Server }> = [];
+  beforeAll(async () => {
+    for (const path of paths) {
+      const fn = typeof path === 'string' ? findFunction(path) : path;
+      const server = createFunctionServer(fn);
+      started.push({ fn, server, url: await listen(server) });
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(started.map((s) => close(s.server)));
+  });
+  const byPath = (path: string) => {
+    const found = started.find((s) => s.fn.path === path);
+    if (!found) throw new Error(`${path} was not started`);
+    return found;
+  };
+  const deliver: TestApi['deliver'] = async (path, event) => {
+    const full = {
+      id: randomUUID(),
+      source: '/test',
+      subject: randomUUID(),
+      time: new Date().toISOString(),
+      data: {},
+      ...event,
+    } as ReceivedEvent<unknown>;
+    const { headers, body } = toBinaryHttp(full);
+    return send(byPath(path).url, 'POST', { rawBody: body, headers });
+  };
+  return {
+    request: (method, path, options = {}) => {
+      const pathname = path.split('?')[0] as string;
+      const target = started.find(({ fn }) => {
+        if (fn.definition.kind === 'handler') return false;
+        const route = parseRoute(fn.definition.route);
+        return route.method === method.toUpperCase() && route.match(pathname);
+      });
+      if (!target) throw new Error(`no started function serves ${method} ${path}`);
+      return send(target.url + path, method.toUpperCase(), options);
+    },
+    deliver,
+    tick: (path) => deliver(path, { type: PING_EVENT_TYPE, source: '/apis/v1/namespaces/gotuto/pingsources/test', data: {} }),
+    urlOf: (path) => byPath(path).url,
+  };
+};
+
+/** Events in a context's outbox, oldest first. */
+export const outboxEvents = async (context: string): Promise<ReceivedEvent<any>[]> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { rows } = await (await poolFor(context)).query<{ event: ReceivedEvent<unknown> }>(
+    `SELECT event FROM ${table(context, 'outbox')} ORDER BY seq`,
+  );
+  return rows.map((r) => r.event);
+};
+
+export interface EventSink {
+  url: string;
+  received: ReceivedEvent<unknown>[];
+  /** The status the sink answers with (202 by default; anything else is a failed publish). */
+  status: number;
+  close(): Promise<void>;
+}
+
+/** A CloudEvents receiver standing in for the broker ingress (K_SINK). */
+export const startEventSink = async (): Promise<EventSink> => {
+  const sink: EventSink = { url: '', received: [], status: 202, close: async () => undefined };
+  const server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (sink.status < 300) sink.received.push(fromHttp(req.headers, Buffer.concat(chunks)));
+      res.writeHead(sink.status).end();
+    });
+  });
+  sink.url = await listen(server);
+  sink.close = () => close(server);
+  return sink;
+};
