@@ -23,6 +23,8 @@ export const config = {
   /** How long a publisher owns the outbox rows it is publishing before a relay may take them. */
   outboxLeaseSeconds: () => int('OUTBOX_LEASE_SECONDS', 30),
   relayBatch: () => int('OUTBOX_RELAY_BATCH', 200),
+  /** Age after which published outbox rows and inbox entries are deleted. */
+  retentionDays: () => int('MESSAGING_RETENTION_DAYS', 7),
   publishTimeoutMs: () => int('PUBLISH_TIMEOUT_MS', 10_000),
   jwtIssuer: () => process.env.JWT_ISSUER ?? 'gotuto',
   jwtAudience: () => process.env.JWT_AUDIENCE ?? 'gotuto',

@@ -69,7 +69,6 @@ export const databaseUrl = async (context?: string): Promise<string> => {
   if (url) return url;
   embedded ??= startEmbeddedDatabase(config.dataDir()).then((db) => {
     rootLogger.info('embedded PostgreSQL started', { dataDir: db.dataDir });
-    process.env.DATABASE_URL = db.url;
     return db;
   });
   return (await embedded).url;

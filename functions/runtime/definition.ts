@@ -107,6 +107,8 @@ export interface HandlerDefinition<Data = unknown> {
   /** Trigger delivery settings; defaults are the platform's. */
   delivery?: { retry?: number; backoffDelay?: string; timeout?: string; ordered?: boolean };
   handle(event: ReceivedEvent<Data>, ctx: HandlerContext): Promise<void>;
+  /** Set on the outbox relay, which must not run inside a transaction (it publishes). */
+  relay?: true;
 }
 
 export type FunctionDefinition =
@@ -132,6 +134,17 @@ export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
 export const scheduled = (
   def: { schedule: Schedule; handle(event: ReceivedEvent<unknown>, ctx: HandlerContext): Promise<void> },
 ): HandlerDefinition<unknown> => ({ kind: 'handler', ...def });
+
+/**
+ * The outbox relay of a context: on its schedule it publishes what its outbox still holds (events
+ * whose publish after commit failed or never happened) and prunes old messaging rows.
+ */
+export const outboxRelay = (schedule: Schedule = { cron: '* * * * *', env: 'OUTBOX_RELAY_SCHEDULE' }): HandlerDefinition<unknown> => ({
+  kind: 'handler',
+  schedule,
+  relay: true,
+  handle: async () => undefined,
+});
 
 /** A function as the registry knows it: its definition, its name and its bounded context. */
 export interface RegisteredFunction {

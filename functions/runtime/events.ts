@@ -8,7 +8,8 @@ import { PING_EVENT_TYPE, type HandlerDefinition, type RegisteredFunction, type 
 import { BadRequest, ValidationError, problemFor } from './errors.js';
 import { problemResponse, type HttpRequest, type HttpResponse } from './http.js';
 import { rootLogger, type Logger } from './log.js';
-import { publishStored, storeEvents, table, type StoredEvent } from './outbox.js';
+import { config } from './config.js';
+import { publishStored, pruneMessaging, relayOutbox, storeEvents, table, type StoredEvent } from './outbox.js';
 
 /** Statuses a Knative broker retries; any other 4xx is final. */
 const RETRIED = new Set([404, 408, 409, 429]);
@@ -42,6 +43,12 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
   const base = async ({ event }: Delivery): Promise<HttpResponse> => {
     const received = event as ReceivedEvent<unknown>;
     const pool = await poolFor(fn.context);
+    if (def.relay) {
+      const result = await relayOutbox(pool, fn.context);
+      await pruneMessaging(pool, fn.context, config.retentionDays());
+      log.info('outbox relayed', { ...result, tick: received.id });
+      return { status: 204, headers: {} };
+    }
     const correlationId = received.correlationid ?? received.id;
     const stored: StoredEvent[] = [];
     await inTransaction(pool, async (client) => {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defineEvent } from '../../events/index.js';
-import { command, handler, query, type RegisteredFunction, type Schema } from './definition.js';
+import { command, handler, outboxRelay, query, type RegisteredFunction, type Schema } from './definition.js';
 import { Conflict, NotFound, PreconditionFailed } from './errors.js';
 import { relayOutbox } from './outbox.js';
 import { poolFor } from './db.js';
@@ -120,7 +120,8 @@ beforeAll(async () => {
     id uuid PRIMARY KEY, name text NOT NULL, email text NOT NULL,
     version integer NOT NULL DEFAULT 1, notes integer NOT NULL DEFAULT 0)`);
 });
-const api = startFunctions([createThing, renameThing, getThing, onThingNoted]);
+const relay = fn('handlers/relay-outbox', outboxRelay());
+const api = startFunctions([createThing, renameThing, getThing, onThingNoted, relay]);
 
 let admin: string;
 let customer: string;
@@ -371,5 +372,14 @@ describe('publishing', () => {
     sink.status = 202;
     await relayOutbox(await poolFor('probe'), 'probe');
     expect(sink.received.filter((e) => e.subject === id).map((e) => (e.data as { name: string }).name)).toEqual(['Ordered', 'one', 'two']);
+  });
+
+  it('relays through the scheduled relay function, triggered by a PingSource tick', async () => {
+    sink.status = 503;
+    const created = await api.request('POST', '/probe/things', { token: admin, body: { name: 'Ticked', email: 't@example.com' } });
+    sink.status = 202;
+    const tick = await api.tick('probe/handlers/relay-outbox');
+    expect(tick.status).toBe(204);
+    expect(sink.received.filter((e) => e.subject === created.body.id)).toHaveLength(1);
   });
 });

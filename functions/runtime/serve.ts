@@ -61,7 +61,6 @@ export const createFunctionServer = (fn: RegisteredFunction): Server => {
     use(handler: (error: never, req: IncomingMessage, res: ServerResponse, next: unknown) => void): void;
   };
   // Express tells error handlers by their four parameters.
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   app.use((error: { type?: string; status?: number; message?: string }, req: IncomingMessage, res: ServerResponse, _next: unknown) => {
     const response = parserProblem(error);
     rootLogger.info('invocation', { function: fn.name, method: req.method, path: req.url, status: response.status });
