@@ -47,6 +47,8 @@ export interface EventEnvelope {
 
 export interface ReceivedEvent<Data> extends EventEnvelope {
   data: Data;
+  /** Any other extension attributes the event carried (e.g. Knative's `knativeerrorcode`). */
+  extensions?: Record<string, string>;
 }
 
 export class InvalidEventData extends Error {
@@ -112,8 +114,9 @@ export const stamp = <Data>(event: NewEvent<Data>, options: StampOptions): Recei
 };
 
 const toCloudEvent = (event: ReceivedEvent<unknown>): CloudEvent<unknown> => {
-  const attributes: Record<string, unknown> = { ...event, datacontenttype: 'application/json', specversion: '1.0' };
-  for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key];
+  const { extensions, ...rest } = event;
+  const attributes: Record<string, unknown> = { ...extensions, ...rest, datacontenttype: 'application/json', specversion: '1.0' };
+  for (const key of Object.keys(attributes)) if (attributes[key] === undefined || (key === 'subject' && attributes[key] === '')) delete attributes[key];
   return new CloudEvent(attributes as never, false);
 };
 
@@ -130,6 +133,7 @@ export const toStructuredHttp = (event: ReceivedEvent<unknown>): { headers: Reco
 };
 
 const EXTENSIONS = ['correlationid', 'causationid', 'partitionkey', 'traceparent'] as const;
+const CORE = new Set(['id', 'type', 'source', 'subject', 'time', 'data', 'data_base64', 'dataschema', 'datacontenttype', 'specversion', ...EXTENSIONS]);
 
 /**
  * Reads a CloudEvent from an HTTP request (binary or structured mode). Throws when the message is
@@ -164,6 +168,11 @@ export const fromHttp = (headers: Record<string, string | string[] | undefined>,
   for (const name of EXTENSIONS) {
     const value = (ce as unknown as Record<string, unknown>)[name];
     if (typeof value === 'string') event[name] = value;
+  }
+  for (const [name, value] of Object.entries(ce as unknown as Record<string, unknown>)) {
+    if (!CORE.has(name) && value !== undefined && typeof value !== 'function') {
+      (event.extensions ??= {})[name] = String(value);
+    }
   }
   return event;
 };

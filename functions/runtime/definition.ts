@@ -109,6 +109,10 @@ export interface HandlerDefinition<Data = unknown> {
   handle(event: ReceivedEvent<Data>, ctx: HandlerContext): Promise<void>;
   /** Set on the outbox relay, which must not run inside a transaction (it publishes). */
   relay?: true;
+  /** Takes events of any type (a dead-letter sink); their data is not validated. */
+  anyType?: true;
+  /** Idempotent by itself (an upsert): no inbox entry, so a repeated event is applied again. */
+  noInbox?: true;
 }
 
 export type FunctionDefinition =
@@ -145,6 +149,11 @@ export const outboxRelay = (schedule: Schedule = { cron: '* * * * *', env: 'OUTB
   relay: true,
   handle: async () => undefined,
 });
+
+/** A handler for events of any type, such as the platform's dead-letter sink. */
+export const anyEventHandler = (
+  def: { noInbox?: true; handle(event: ReceivedEvent<unknown>, ctx: HandlerContext): Promise<void> },
+): HandlerDefinition<unknown> => ({ kind: 'handler', anyType: true, ...def });
 
 /** A function as the registry knows it: its definition, its name and its bounded context. */
 export interface RegisteredFunction {

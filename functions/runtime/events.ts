@@ -52,10 +52,12 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
     const correlationId = received.correlationid ?? received.id;
     const stored: StoredEvent[] = [];
     await inTransaction(pool, async (client) => {
-      const { rowCount } = await client.query(
-        `INSERT INTO ${table(fn.context, 'inbox')} (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-        [fn.name, received.id],
-      );
+      const { rowCount } = def.noInbox
+        ? { rowCount: 1 }
+        : await client.query(
+            `INSERT INTO ${table(fn.context, 'inbox')} (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+            [fn.name, received.id],
+          );
       if (rowCount === 0) {
         log.debug('duplicate delivery ignored', { eventId: received.id });
         return;
@@ -87,7 +89,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
     .use({
       before: async ({ event: delivery }) => {
         const event = delivery.event as ReceivedEvent<unknown>;
-        if (event.type !== expectedType) {
+        if (!def.anyType && event.type !== expectedType) {
           throw new ValidationError(`${fn.name} handles ${expectedType}, not ${event.type}`);
         }
         if (def.event) {

@@ -1,0 +1,2 @@
+DROP TABLE platform.broker_deliveries;
+DROP TABLE platform.broker_events;

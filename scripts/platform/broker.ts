@@ -1,0 +1,295 @@
+// The local broker, durable in the embedded database. It behaves as a Knative Broker does:
+// an accepted event (202) is stored with one delivery per matching Trigger; deliveries go out in
+// CloudEvents binary mode with `Prefer: reply`, a reply event re-enters the broker, statuses
+// 404, 408, 409, 429, 5xx and timeouts are retried with the Trigger's backoff, any other 4xx is
+// not, and what is given up on goes to the dead-letter sink with Knative's error extensions.
+import type pg from 'pg';
+import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { inTransaction } from '../../functions/runtime/db.js';
+import type { Logger } from '../../functions/runtime/log.js';
+import { matchesTrigger, type Destination, type DeliverySpec, type TriggerSpec } from './routing.js';
+
+export interface DeliveryState {
+  trigger: string;
+  subscriber: string;
+  state: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  updatedAt: string;
+}
+
+export interface BrokerEvent {
+  seq: number;
+  event: ReceivedEvent<unknown>;
+  acceptedAt: string;
+  deliveries: DeliveryState[];
+}
+
+export interface EventQuery {
+  type?: string;
+  subject?: string;
+  correlationid?: string;
+  after?: number;
+  limit: number;
+}
+
+export interface Broker {
+  /** Stores an event and its deliveries; returns its sequence number. */
+  accept(event: ReceivedEvent<unknown>): Promise<number>;
+  /** Delivers `event` again to one Trigger only (a dead-letter replay). */
+  redeliver(event: ReceivedEvent<unknown>, trigger: TriggerSpec): Promise<number>;
+  events(query: EventQuery): Promise<BrokerEvent[]>;
+  triggers: TriggerSpec[];
+  start(): void;
+  stop(): Promise<void>;
+  /** Resolves once nothing is pending or in flight (tests). */
+  idle(timeoutMs?: number): Promise<void>;
+}
+
+const RETRIED = new Set([404, 408, 409, 429]);
+const retried = (status: number) => status >= 500 || RETRIED.has(status);
+
+export const backoffMs = (delivery: DeliverySpec, attempt: number): number =>
+  delivery.backoffPolicy === 'linear' ? delivery.backoffDelayMs * attempt : delivery.backoffDelayMs * 2 ** (attempt - 1);
+
+export interface BrokerOptions {
+  pool: pg.Pool;
+  triggers: TriggerSpec[];
+  /** The URL of a destination: a Service name is one of the platform's functions. */
+  resolve(destination: Destination): string;
+  log: Logger;
+  pollMs?: number;
+  concurrency?: number;
+  /** How long a claimed delivery is owned before another worker may take it. */
+  leaseMs?: number;
+}
+
+interface Claimed {
+  event_seq: number;
+  trigger: string;
+  attempts: number;
+  event: ReceivedEvent<unknown>;
+}
+
+export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
+  const { pool, log } = options;
+  const triggers = options.triggers;
+  const byName = new Map(triggers.map((t) => [t.name, t]));
+  const pollMs = options.pollMs ?? 200;
+  const concurrency = options.concurrency ?? 8;
+  const leaseMs = options.leaseMs ?? 120_000;
+  let running = false;
+  let wake: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
+
+  const nudge = () => {
+    wake?.();
+  };
+
+  const insertDeliveries = async (tx: pg.PoolClient, seq: number, event: ReceivedEvent<unknown>, targets: TriggerSpec[]) => {
+    for (const trigger of targets) {
+      await tx.query(
+        `INSERT INTO platform.broker_deliveries (event_seq, trigger, subscriber, partition_key, ordered) VALUES ($1, $2, $3, $4, $5)`,
+        [seq, trigger.name, trigger.subscriber.service ?? trigger.subscriber.uri, event.partitionkey ?? event.subject ?? '', trigger.ordered],
+      );
+    }
+  };
+
+  const store = async (event: ReceivedEvent<unknown>, targets: TriggerSpec[]): Promise<number> => {
+    const seq = await inTransaction(pool, async (tx) => {
+      const { rows } = await tx.query<{ seq: number }>(
+        `INSERT INTO platform.broker_events (id, source, type, subject, correlation_id, event) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
+        [event.id, event.source, event.type, event.subject || null, event.correlationid ?? null, JSON.stringify(event)],
+      );
+      const seq = rows[0]?.seq as number;
+      await insertDeliveries(tx, seq, event, targets);
+      return seq;
+    });
+    log.debug('event accepted', { seq, id: event.id, type: event.type, triggers: targets.map((t) => t.name) });
+    nudge();
+    return seq;
+  };
+
+  const claim = async (limit: number): Promise<Claimed[]> => {
+    const { rows } = await pool.query<Claimed>(
+      `UPDATE platform.broker_deliveries d
+       SET claimed_until = now() + make_interval(secs => $2::double precision), attempts = d.attempts + 1, updated_at = now()
+       FROM (
+         SELECT c.event_seq, c.trigger FROM platform.broker_deliveries c
+         WHERE c.state = 'pending' AND c.next_attempt_at <= now()
+           AND (c.claimed_until IS NULL OR c.claimed_until < now())
+           AND (NOT c.ordered OR NOT EXISTS (
+             SELECT 1 FROM platform.broker_deliveries e
+             WHERE e.trigger = c.trigger AND e.partition_key = c.partition_key AND e.state = 'pending' AND e.event_seq < c.event_seq))
+         ORDER BY c.event_seq
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       ) AS picked, platform.broker_events ev
+       WHERE d.event_seq = picked.event_seq AND d.trigger = picked.trigger AND ev.seq = d.event_seq
+       RETURNING d.event_seq, d.trigger, d.attempts, ev.event`,
+      [limit, leaseMs / 1000],
+    );
+    return rows.sort((a, b) => a.event_seq - b.event_seq);
+  };
+
+  const finish = (c: Claimed, state: 'pending' | 'delivered' | 'dead', status: number | null, error: string | null, delayMs = 0) =>
+    pool.query(
+      `UPDATE platform.broker_deliveries SET state = $3, last_status = $4, last_error = $5, claimed_until = NULL,
+         next_attempt_at = now() + make_interval(secs => $6::double precision), updated_at = now()
+       WHERE event_seq = $1 AND trigger = $2`,
+      [c.event_seq, c.trigger, state, status, error, delayMs / 1000],
+    );
+
+  const post = async (url: string, event: ReceivedEvent<unknown>, timeoutMs: number, extraHeaders: Record<string, string> = {}) => {
+    const { headers, body } = toBinaryHttp(event);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, ...extraHeaders },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text };
+  };
+
+  const deadLetter = async (c: Claimed, trigger: TriggerSpec, status: number | null, error: string) => {
+    const sink = trigger.delivery.deadLetterSink;
+    await finish(c, 'dead', status, error);
+    if (!sink) {
+      log.warn('delivery given up, no dead-letter sink', { trigger: trigger.name, eventId: c.event.id, status, error });
+      return;
+    }
+    const extensions = {
+      ...c.event.extensions,
+      knativeerrordest: options.resolve(trigger.subscriber),
+      knativeerrorcode: String(status ?? 0),
+      knativeerrordata: Buffer.from(error.slice(0, 1024)).toString('base64'),
+    };
+    try {
+      const answer = await post(options.resolve(sink), { ...c.event, extensions }, trigger.delivery.timeoutMs);
+      if (answer.status >= 300) throw new Error(`dead-letter sink answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+      log.warn('delivery given up, sent to the dead-letter sink', { trigger: trigger.name, eventId: c.event.id, status });
+    } catch (sinkError) {
+      await pool.query(
+        `UPDATE platform.broker_deliveries SET last_error = $3 WHERE event_seq = $1 AND trigger = $2`,
+        [c.event_seq, c.trigger, `${error}; dead-letter sink failed: ${(sinkError as Error).message}`],
+      );
+      log.error('dead-letter sink failed; the delivery stays dead in the broker log', { trigger: trigger.name, eventId: c.event.id });
+    }
+  };
+
+  const deliver = async (c: Claimed): Promise<void> => {
+    const trigger = byName.get(c.trigger);
+    if (!trigger) {
+      await finish(c, 'dead', null, `trigger ${c.trigger} no longer exists`);
+      return;
+    }
+    const started = performance.now();
+    let status: number | null = null;
+    let error = '';
+    try {
+      const answer = await post(options.resolve(trigger.subscriber), c.event, trigger.delivery.timeoutMs, { prefer: 'reply' });
+      status = answer.status;
+      if (status >= 200 && status < 300) {
+        if (answer.text.length > 0 || answer.headers.get('ce-id')) {
+          // A reply CloudEvent goes back into the broker.
+          const headers: Record<string, string> = {};
+          answer.headers.forEach((value, key) => {
+            headers[key] = value;
+          });
+          const reply = fromHttp(headers, answer.text);
+          await store(reply, triggers.filter((t) => matchesTrigger(t, reply)));
+        }
+        await finish(c, 'delivered', status, null);
+        log.info('delivery', { trigger: trigger.name, eventId: c.event.id, type: c.event.type, status, attempt: c.attempts, durationMs: Math.round(performance.now() - started) });
+        return;
+      }
+      error = answer.text.slice(0, 2000) || `HTTP ${status}`;
+    } catch (failure) {
+      error = (failure as Error).name === 'TimeoutError' ? `timed out after ${trigger.delivery.timeoutMs} ms` : (failure as Error).message;
+    }
+    log.info('delivery', { trigger: trigger.name, eventId: c.event.id, type: c.event.type, status, attempt: c.attempts, error: error.slice(0, 200) });
+    const retryable = status === null || retried(status);
+    if (retryable && c.attempts <= trigger.delivery.retry) {
+      await finish(c, 'pending', status, error, backoffMs(trigger.delivery, c.attempts));
+      return;
+    }
+    await deadLetter(c, trigger, status, error);
+  };
+
+  const run = async () => {
+    while (running) {
+      const free = concurrency - inFlight.size;
+      const claimed = free > 0 ? await claim(free).catch((e: unknown) => {
+        log.error('broker claim failed', { error: String(e) });
+        return [] as Claimed[];
+      }) : [];
+      for (const c of claimed) {
+        const p = deliver(c)
+          .catch((e: unknown) => log.error('delivery failed', { trigger: c.trigger, error: String(e) }))
+          .finally(() => {
+            inFlight.delete(p);
+            nudge();
+          });
+        inFlight.add(p);
+      }
+      if (claimed.length === 0 && running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    }
+  };
+
+  return {
+    triggers,
+    accept: (event) => store(event, triggers.filter((t) => matchesTrigger(t, event))),
+    redeliver: (event, trigger) => store(event, [trigger]),
+    events: async (q) => {
+      const { rows } = await pool.query<{ seq: number; event: ReceivedEvent<unknown>; accepted_at: Date; deliveries: DeliveryState[] | null }>(
+        `SELECT e.seq, e.event, e.accepted_at,
+           (SELECT json_agg(json_build_object('trigger', d.trigger, 'subscriber', d.subscriber, 'state', d.state,
+              'attempts', d.attempts, 'lastStatus', d.last_status, 'lastError', d.last_error, 'updatedAt', d.updated_at) ORDER BY d.trigger)
+            FROM platform.broker_deliveries d WHERE d.event_seq = e.seq) AS deliveries
+         FROM platform.broker_events e
+         WHERE ($1::text IS NULL OR e.type = $1) AND ($2::text IS NULL OR e.subject = $2)
+           AND ($3::text IS NULL OR e.correlation_id = $3) AND e.seq > $4
+         ORDER BY e.seq LIMIT $5`,
+        [q.type ?? null, q.subject ?? null, q.correlationid ?? null, q.after ?? 0, q.limit],
+      );
+      return rows.map((r) => ({ seq: r.seq, event: r.event, acceptedAt: new Date(r.accepted_at).toISOString(), deliveries: r.deliveries ?? [] }));
+    },
+    start: () => {
+      if (running) return;
+      running = true;
+      // Claims of a process that stopped are void: this process is the broker now.
+      loop = pool
+        .query(`UPDATE platform.broker_deliveries SET claimed_until = NULL WHERE state = 'pending' AND claimed_until IS NOT NULL`)
+        .then(run);
+    },
+    stop: async () => {
+      running = false;
+      nudge();
+      await loop;
+      await Promise.allSettled([...inFlight]);
+    },
+    idle: async (timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM platform.broker_deliveries WHERE state = 'pending' AND next_attempt_at <= now() + interval '1 second'`,
+        );
+        if ((rows[0]?.n ?? 0) === 0 && inFlight.size === 0) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the broker did not settle in time');
+    },
+  };
+};

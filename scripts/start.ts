@@ -1,0 +1,33 @@
+// npm start: the whole platform in one process on embedded defaults (or DATABASE_URL).
+import { startPlatform } from './platform/platform.js';
+
+const platform = await startPlatform();
+const handlers = platform.functions.filter((f) => f.definition.kind === 'handler').length;
+console.log(
+  [
+    '',
+    `GoTuto is up at ${platform.url}`,
+    `  functions: ${platform.functions.length} (${platform.functions.length - handlers} HTTP, ${handlers} event handlers)`,
+    `  triggers:  ${platform.broker.triggers.length}, schedules: ${platform.pings.length}`,
+    `  data:      ${platform.embedded ? `embedded PostgreSQL in ${platform.dataDir}` : 'PostgreSQL at DATABASE_URL'}`,
+    `  broker:    ${platform.url}/broker (events: ${platform.url}/broker/events, admin)`,
+    `  a token:   npm run token -- --role admin`,
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  try {
+    await platform.stop();
+    process.exit(0);
+  } catch (error) {
+    console.error(`stop failed: ${(error as Error).message}`);
+    process.exit(1);
+  }
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
