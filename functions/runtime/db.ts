@@ -19,6 +19,10 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 const pools = new Map<string, pg.Pool>();
+// pglite-socket queues each protocol message on its own, so the Parse/Bind/Execute of two
+// connections can interleave outside a transaction. A pool on the embedded database therefore
+// has one connection: PGlite runs one statement at a time anyway.
+const embeddedUrls = new Set<string>();
 let embedded: Promise<EmbeddedDatabase> | undefined;
 
 export interface EmbeddedDatabase {
@@ -44,10 +48,12 @@ export const startEmbeddedDatabase = async (dataDir: string | undefined, maxConn
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+  embeddedUrls.add(url);
   return {
     url,
     dataDir,
     stop: async () => {
+      embeddedUrls.delete(url);
       await server.stop();
       await db.close();
     },
@@ -79,7 +85,8 @@ export const poolFor = async (context?: string): Promise<pg.Pool> => {
   const url = await databaseUrl(context);
   let pool = pools.get(url);
   if (!pool) {
-    pool = new pg.Pool({ connectionString: url, max: config.poolMax(), idleTimeoutMillis: 30_000 });
+    const max = embeddedUrls.has(url) ? 1 : config.poolMax();
+    pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
     // An idle client that loses its server must not crash the process; the pool replaces it.
     pool.on('error', (error) => rootLogger.warn('idle database client failed', { error: error.message }));
     pools.set(url, pool);

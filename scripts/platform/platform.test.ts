@@ -1,0 +1,241 @@
+// The local platform through HTTP: gateway routes, the broker's delivery rules, dead letters and
+// their replay, replies, filters and PingSource schedules, with functions and Triggers that only
+// this test adds.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineEvent, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { signToken } from '../../functions/runtime/auth.js';
+import { handler, scheduled, type RegisteredFunction } from '../../functions/runtime/definition.js';
+import { Unavailable, ValidationError } from '../../functions/runtime/errors.js';
+import type { Platform } from './platform.js';
+import type { TriggerSpec } from './routing.js';
+import { createTestEnvironment, type TestEnvironment } from './testing.js';
+
+process.env.JWT_SECRET ??= 'platform-test-secret-platform-test-secret';
+
+const probe = defineEvent<{ n: number }>('probe', 'poked', 1, {
+  $id: 'https://gotuto.dev/schemas/events/probe/poked.v1.json',
+  type: 'object',
+  required: ['n'],
+  properties: { n: { type: 'integer' } },
+});
+
+let flakyFailing = true;
+const flakyCalls: string[] = [];
+const refusedCalls: string[] = [];
+const orderedSeen: number[] = [];
+let ticks = 0;
+
+const testFn = (name: string, definition: RegisteredFunction['definition']): RegisteredFunction => ({
+  name: `platform-${name}`,
+  context: 'platform',
+  path: `platform/handlers/${name}`,
+  definition,
+});
+
+const flaky = testFn('test-flaky', handler({
+  event: probe,
+  handle: async (event) => {
+    flakyCalls.push(event.id);
+    if (flakyFailing) throw new Unavailable('downstream is down');
+  },
+}));
+const refusing = testFn('test-refusing', handler({
+  event: probe,
+  handle: async (event) => {
+    refusedCalls.push(event.id);
+    throw new ValidationError('this event can never apply');
+  },
+}));
+const ordered = testFn('test-ordered', handler({
+  event: probe,
+  handle: async (event) => {
+    orderedSeen.push(event.data.n);
+  },
+}));
+const ticker = testFn('test-ticker', scheduled({
+  schedule: { cron: '* * * * * *' },
+  handle: async () => {
+    ticks += 1;
+  },
+}));
+
+const fastRetry = { retry: 2, backoffPolicy: 'exponential' as const, backoffDelayMs: 20, timeoutMs: 2000, deadLetterSink: { service: 'platform-dead-letters' } };
+const triggerFor = (fn: RegisteredFunction, over: Partial<TriggerSpec> = {}): TriggerSpec => ({
+  name: `${fn.name}-trigger`,
+  filters: [{ exact: { type: probe.type } }, { exact: { source: '/test/probe' } }],
+  subscriber: { service: fn.name },
+  delivery: fastRetry,
+  ordered: false,
+  ...over,
+});
+
+// A subscriber outside the platform that answers with a reply CloudEvent.
+let replier: Server;
+let replierUrl = '';
+const replyEvent = (to: ReceivedEvent<unknown>): ReceivedEvent<unknown> => ({
+  id: randomUUID(), type: 'com.gotuto.probe.answered.v1', source: '/test/replier', subject: to.subject,
+  time: new Date().toISOString(), data: { to: to.id }, correlationid: to.correlationid,
+});
+
+let env: TestEnvironment;
+let platform: Platform;
+let admin: string;
+
+beforeAll(async () => {
+  replier = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const { headers, body } = toBinaryHttp(replyEvent({ id: String(req.headers['ce-id']), correlationid: String(req.headers['ce-correlationid']), subject: 's' } as ReceivedEvent<unknown>));
+      res.writeHead(req.headers.prefer === 'reply' ? 200 : 400, headers).end(body);
+    });
+  });
+  await new Promise<void>((r) => replier.listen(0, '127.0.0.1', r));
+  replierUrl = `http://127.0.0.1:${(replier.address() as AddressInfo).port}/`;
+
+  env = await createTestEnvironment();
+  platform = await env.start({
+    extraFunctions: [flaky, refusing, ordered, ticker],
+    extraTriggers: [
+      triggerFor(flaky),
+      triggerFor(refusing),
+      triggerFor(ordered, { name: 'ordered-trigger', filters: [{ prefix: { type: 'com.gotuto.probe.' } }, { exact: { source: '/test/ordered' } }], ordered: true }),
+      { ...triggerFor(flaky, { name: 'replier-trigger', subscriber: { uri: replierUrl } }), filters: [{ exact: { source: '/test/reply' } }] },
+    ],
+    extraPings: [{ name: 'test-ticker', schedule: '* * * * * *', data: '{}', sink: { service: ticker.name } }],
+  });
+  admin = await signToken({ id: randomUUID(), role: 'admin' });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.dispose();
+  await new Promise<void>((r) => replier?.close(() => r()));
+});
+
+const get = async (path: string, token = admin) => {
+  const res = await fetch(platform.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+};
+const publish = async (event: Partial<ReceivedEvent<unknown>>, mode: 'binary' | 'structured' = 'binary') => {
+  const full = { id: randomUUID(), type: probe.type, source: '/test/probe', subject: randomUUID(), time: new Date().toISOString(), data: { n: 1 }, ...event } as ReceivedEvent<unknown>;
+  const message = mode === 'binary'
+    ? toBinaryHttp(full)
+    : { headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify({ specversion: '1.0', datacontenttype: 'application/json', ...full }) };
+  const res = await fetch(`${platform.url}/broker`, { method: 'POST', headers: message.headers, body: message.body });
+  return { status: res.status, event: full };
+};
+const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> => {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('gateway', () => {
+  it('answers /healthz and lists every function with its kind, route, event types or schedule', async () => {
+    expect((await get('/healthz', '')).status).toBe(200);
+    const { status, body } = await get('/functions', '');
+    expect(status).toBe(200);
+    const names = body.items.map((f: { name: string }) => f.name);
+    expect(names).toEqual(expect.arrayContaining(['billing-create-invoice', 'billing-detect-overdue', 'platform-dead-letters', 'platform-test-flaky']));
+    expect(body.items.find((f: { name: string }) => f.name === 'billing-create-invoice')).toMatchObject({ kind: 'command', route: 'POST /billing/invoices' });
+    expect(body.items.find((f: { name: string }) => f.name === 'billing-detect-overdue')).toMatchObject({ kind: 'handler', schedule: expect.any(String) });
+    expect(body.items.find((f: { name: string }) => f.name === 'platform-test-flaky')).toMatchObject({ kind: 'handler', eventTypes: [probe.type] });
+  });
+
+  it('routes API routes and /functions/<name>/<path> to the function, and its events reach the broker', async () => {
+    const email = `ada-${randomUUID()}@example.com`;
+    const created = await fetch(`${platform.url}/billing/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'x-correlation-id': 'gw-1' },
+      body: JSON.stringify({ name: 'Ada', email }),
+    });
+    expect(created.status).toBe(201);
+    const client = await created.json();
+    const direct = await get(`/functions/billing-get-client/billing/clients/${client.id}`);
+    expect(direct.status).toBe(200);
+    expect(direct.body.email).toBe(email);
+    const events = await waitFor(() => get(`/broker/events?type=com.gotuto.billing.client-created.v1&correlationid=gw-1`), (r) => r.body.items.length > 0);
+    expect(events.body.items[0].event).toMatchObject({ subject: client.id, data: expect.objectContaining({ email }) });
+  });
+
+  it('answers 404 problems for unknown routes and functions', async () => {
+    const res = await get('/nowhere');
+    expect(res.status).toBe(404);
+    expect(res.body.detail).toMatch(/no route/);
+    expect((await get('/functions/nope/x')).status).toBe(404);
+  });
+
+  it('keeps the broker views for admins', async () => {
+    expect((await get('/broker/events', '')).status).toBe(401);
+    expect((await get('/broker/events', await signToken({ id: randomUUID(), role: 'customer' }))).status).toBe(403);
+    expect((await get('/broker/dead-letters', '')).status).toBe(401);
+  });
+});
+
+describe('broker', () => {
+  it('accepts binary and structured events with 202 and refuses what is not a CloudEvent', async () => {
+    expect((await publish({ source: '/test/none' })).status).toBe(202);
+    expect((await publish({ source: '/test/none' }, 'structured')).status).toBe(202);
+    const bad = await fetch(`${platform.url}/broker`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('retries a failing subscriber with backoff, then dead-letters it with the last status and error; a replay delivers it again', async () => {
+    flakyFailing = true;
+    const { event } = await publish({ data: { n: 7 } });
+    const dead = await waitFor(() => get(`/broker/dead-letters?subscriber=platform-test-flaky`), (r) => r.body.items.some((d: { eventId: string }) => d.eventId === event.id));
+    const letter = dead.body.items.find((d: { eventId: string }) => d.eventId === event.id);
+    expect(letter).toMatchObject({ status: 503, state: 'dead', type: probe.type, subscriber: 'platform-test-flaky' });
+    expect(letter.error).toMatch(/downstream is down/);
+    // First delivery and two retries, then nothing more.
+    expect(flakyCalls.filter((id) => id === event.id)).toHaveLength(3);
+    const state = await get(`/broker/events?subject=${event.subject}`);
+    expect(state.body.items[0].deliveries.find((d: { trigger: string }) => d.trigger === 'platform-test-flaky-trigger')).toMatchObject({ state: 'dead', attempts: 3, lastStatus: 503 });
+    const listed = await get('/functions', '');
+    expect(listed.body.items.find((f: { name: string }) => f.name === 'platform-test-flaky').deadLetters).toBeGreaterThanOrEqual(1);
+
+    flakyFailing = false;
+    const replay = await fetch(`${platform.url}/broker/dead-letters/${letter.id}/replay`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    expect(replay.status).toBe(202);
+    await waitFor(async () => flakyCalls.filter((id) => id === event.id).length, (n) => n === 4);
+    expect(flakyCalls.filter((id) => id === event.id)).toHaveLength(4);
+    const after = await get(`/broker/dead-letters?subscriber=platform-test-flaky`);
+    expect(after.body.items.find((d: { id: string }) => d.id === letter.id).state).toBe('replayed');
+    expect((await fetch(`${platform.url}/broker/dead-letters/${randomUUID()}/replay`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } })).status).toBe(404);
+  });
+
+  it('does not retry a 4xx other than 404, 408, 409 and 429', async () => {
+    const { event } = await publish({ data: { n: 8 } });
+    await waitFor(() => get(`/broker/dead-letters?subscriber=platform-test-refusing`), (r) => r.body.items.some((d: { eventId: string }) => d.eventId === event.id));
+    expect(refusedCalls.filter((id) => id === event.id)).toHaveLength(1);
+    const letter = (await get(`/broker/dead-letters?subscriber=platform-test-refusing`)).body.items.find((d: { eventId: string }) => d.eventId === event.id);
+    expect(letter.status).toBe(422);
+  });
+
+  it('sends a reply CloudEvent back into the broker', async () => {
+    const { event } = await publish({ source: '/test/reply', correlationid: `reply-${randomUUID()}` });
+    const replies = await waitFor(() => get(`/broker/events?type=com.gotuto.probe.answered.v1&correlationid=${event.correlationid}`), (r) => r.body.items.length > 0);
+    expect(replies.body.items[0].event.data).toEqual({ to: event.id });
+  });
+
+  it('delivers an ordered Trigger in order per partition key', async () => {
+    const key = randomUUID();
+    for (let n = 1; n <= 5; n += 1) await publish({ source: '/test/ordered', subject: key, partitionkey: key, data: { n } });
+    await waitFor(async () => orderedSeen.length, (n) => n >= 5);
+    expect(orderedSeen).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+describe('schedules', () => {
+  it('fires PingSources on their cron', async () => {
+    const before = ticks;
+    await waitFor(async () => ticks, (n) => n >= before + 2, 5000);
+    expect(ticks).toBeGreaterThanOrEqual(before + 2);
+  });
+});
