@@ -147,6 +147,17 @@ export const fromHttp = (headers: Record<string, string | string[] | undefined>,
   const parsed = HTTP.toEvent({ headers: flat, body: typeof body === 'string' ? body : body.toString('utf8') });
   const ce = (Array.isArray(parsed) ? parsed[0] : parsed) as CloudEvent<unknown> | undefined;
   if (!ce) throw new Error('no CloudEvent in the request');
+  // The SDK parses leniently; a broker must refuse what is not a valid CloudEvent 1.0.
+  if (ce.specversion !== '1.0') throw new Error(`specversion must be 1.0, not ${String(ce.specversion)}`);
+  for (const name of ['id', 'type', 'source'] as const) {
+    if (typeof ce[name] !== 'string' || ce[name].length === 0) throw new Error(`the required attribute ${name} is missing`);
+  }
+  try {
+    ce.validate();
+  } catch (error) {
+    const detail = (error as { errors?: unknown }).errors;
+    throw new Error(`invalid CloudEvent: ${detail ? JSON.stringify(detail).slice(0, 300) : (error as Error).message}`);
+  }
   let data: unknown = ce.data;
   if (data === undefined && ce.data_base64) data = JSON.parse(Buffer.from(ce.data_base64, 'base64').toString('utf8'));
   if (typeof data === 'string' && (ce.datacontenttype ?? 'application/json').includes('json')) {

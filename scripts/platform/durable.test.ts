@@ -70,7 +70,7 @@ it('delivers after a restart what it accepted before, once, and remembers what i
 it('accepts the tokens of npm run token, signed with the secret kept in the data directory', async () => {
   const platform = await env.start();
   try {
-    const childEnv = { ...process.env, GOTUTO_DATA_DIR: env.dataDir };
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, GOTUTO_DATA_DIR: env.dataDir };
     delete childEnv.JWT_SECRET;
     const { stdout } = await run('npx', ['tsx', 'scripts/token.ts', '--role', 'admin'], { env: childEnv, cwd: process.cwd() });
     const token = stdout.trim();

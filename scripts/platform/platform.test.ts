@@ -186,6 +186,26 @@ describe('broker', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('refuses malformed CloudEvents with 400 and stores none of them', async () => {
+    const before = (await get('/broker/events?limit=1000')).body.items.length;
+    const binary = { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': randomUUID(), 'ce-type': probe.type, 'ce-source': '/test/bad' };
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ['missing id', { ...binary, 'ce-id': '' }, '{"n":1}'],
+      ['missing type', Object.fromEntries(Object.entries(binary).filter(([k]) => k !== 'ce-type')), '{"n":1}'],
+      ['missing source', Object.fromEntries(Object.entries(binary).filter(([k]) => k !== 'ce-source')), '{"n":1}'],
+      ['wrong specversion', { ...binary, 'ce-specversion': '0.3' }, '{"n":1}'],
+      ['bad JSON data', binary, '{"n":'],
+      ['bad structured JSON', { 'content-type': 'application/cloudevents+json' }, '{"specversion":"1.0","id":'],
+      ['structured without type', { 'content-type': 'application/cloudevents+json' }, JSON.stringify({ specversion: '1.0', id: '1', source: '/x' })],
+    ];
+    for (const [what, headers, body] of cases) {
+      const res = await fetch(`${platform.url}/broker`, { method: 'POST', headers, body });
+      expect(res.status, what).toBe(400);
+      expect((await res.json()).detail, what).toMatch(/not a CloudEvent/);
+    }
+    expect((await get('/broker/events?limit=1000')).body.items.length).toBe(before);
+  });
+
   it('retries a failing subscriber with backoff, then dead-letters it with the last status and error; a replay delivers it again', async () => {
     flakyFailing = true;
     const { event } = await publish({ data: { n: 7 } });
