@@ -7,6 +7,22 @@ export { violations, type SchemaViolation } from './validation.js';
 
 type JsonSchema = { $id: string } & Record<string, unknown>;
 
+/** An amount in integer minor units of an ISO 4217 currency (`common.json#/$defs/money`). */
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+/** A postal address (`common.json#/$defs/address`). */
+export interface Address {
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  region?: string;
+  country: string;
+}
+
 export interface EventDefinition<Data> {
   /** `com.gotuto.<context>.<name>.v<version>` */
   type: string;
