@@ -70,8 +70,35 @@ const table: Array<[new (...args: never[]) => DomainError, number, string, strin
   [Unavailable, 503, 'unavailable', 'Service unavailable'],
 ];
 
+// PostgreSQL errors that mean something to the caller (SQLSTATE codes), recognised by shape so
+// that this module needs no driver.
+const databaseErrors: Record<string, () => DomainError> = {
+  '23505': () => new Conflict('a resource with the same unique value already exists'),
+  '23503': () => new Conflict('the change refers to, or is referred to by, a resource that does not allow it'),
+  '40001': () => new Conflict('a concurrent change interfered; retry'),
+  '40P01': () => new Conflict('a concurrent change interfered; retry'),
+  '22001': () => new ValidationError('a value is too long'),
+  '22003': () => new ValidationError('a number is out of range'),
+  '22021': () => new ValidationError('a text value holds a character that cannot be stored (NUL)'),
+  '22P05': () => new ValidationError('a text value holds a character that cannot be stored (NUL)'),
+  '22P02': () => new ValidationError('a value has the wrong format'),
+  '57P01': () => new Unavailable('the database is restarting'),
+  '57P03': () => new Unavailable('the database is not accepting connections yet'),
+  '53300': () => new Unavailable('the database has no free connection'),
+};
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+const fromDatabase = (error: unknown): unknown => {
+  if (!error || typeof error !== 'object' || error instanceof DomainError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return error;
+  if (NETWORK.has(code)) return new Unavailable('the database cannot be reached');
+  return databaseErrors[code]?.() ?? error;
+};
+
 /** Maps any thrown value to an RFC 9457 problem; unknown errors become an opaque 500. */
-export const problemFor = (error: unknown): Problem => {
+export const problemFor = (thrown: unknown): Problem => {
+  const error = fromDatabase(thrown);
   for (const [cls, status, type, title] of table) {
     if (error instanceof cls) {
       const problem: Problem = { type: PROBLEM_BASE + type, title, status, detail: error.message };
@@ -88,7 +115,7 @@ export const problemFor = (error: unknown): Problem => {
 };
 
 /** Response headers that some problems carry (Retry-After). */
-export const problemHeaders = (error: unknown): Record<string, string> =>
-  error instanceof TooManyRequests || error instanceof Unavailable
-    ? { 'retry-after': String(error.retryAfterSeconds) }
-    : {};
+export const problemHeaders = (thrown: unknown): Record<string, string> => {
+  const error = fromDatabase(thrown);
+  return error instanceof TooManyRequests || error instanceof Unavailable ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+};

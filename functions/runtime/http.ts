@@ -59,6 +59,7 @@ export const header = (headers: Headers, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value;
 };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
 
 const parseIfMatch = (value: string | undefined): number | undefined => {
@@ -210,6 +211,10 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
         const params = route.match(inv.req.path);
         if (!params || inv.req.method.toUpperCase() !== route.method) {
           throw new NotFound(`no route ${inv.req.method} ${inv.req.path} in ${fn.name}`);
+        }
+        // Resource ids are UUIDs: anything else names nothing, and never reaches SQL.
+        for (const [name, value] of Object.entries(params)) {
+          if ((name === 'id' || name.endsWith('Id')) && !UUID.test(value)) throw new NotFound(`no resource ${value}`);
         }
         inv.params = params;
         const raw = inv.req.rawBody;

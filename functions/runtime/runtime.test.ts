@@ -208,10 +208,12 @@ describe('commands over HTTP', () => {
       }
     });
 
-    it('answers 404 for an unknown id', async () => {
+    it('answers 404 for an unknown id, and for an id that is not a UUID', async () => {
       const res = await api.request('GET', `/probe/things/${randomUUID()}`, { token: admin });
       expect(res.status).toBe(404);
       expect(res.body.detail).toMatch(/does not exist/);
+      const odd = await api.request('GET', `/probe/things/${encodeURIComponent("1' OR '1'='1")}`, { token: admin });
+      expect(odd.status).toBe(404);
     });
   });
 

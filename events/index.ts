@@ -1,0 +1,7 @@
+// The shared events package: every event type of the platform, the TypeScript type of its data,
+// its JSON Schema, and the helpers that build CloudEvents and read them back. A context's event
+// module imports from ./core.js, never from this index.
+export * from './core.js';
+export * as billing from './billing.js';
+export * as customer from './customer.js';
+export * as order from './order.js';

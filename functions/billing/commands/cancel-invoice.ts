@@ -1,0 +1,20 @@
+import { command } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { checkIfMatch } from '../if-match.js';
+import { cancel, invoiceView, type InvoiceView } from '../invoice.js';
+import { invoices } from '../store.js';
+
+export default command<unknown, { id: string }, Record<string, string>, InvoiceView>({
+  route: 'POST /billing/invoices/{id}/cancel',
+  access: ['admin'],
+  handle: ({ params, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const invoice = await invoices.find(tx, params.id);
+      if (!invoice) throw new NotFound(`invoice ${params.id} does not exist`);
+      checkIfMatch(invoice, ifMatch);
+      const [cancelled, events] = cancel(invoice, ctx.now());
+      await invoices.update(tx, cancelled, invoice.version);
+      await tx.emit(...events);
+      return invoiceView(cancelled);
+    }),
+});

@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import schema from '../../../schemas/billing/record-payment.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { checkIfMatch } from '../if-match.js';
+import { invoiceView, recordPayment, type InvoiceView, type Money } from '../invoice.js';
+import { invoices } from '../store.js';
+
+interface Body {
+  amount: Money;
+  reference?: string;
+}
+
+/** Answers with the invoice as the payment left it (status, paidAmount, outstanding, payments). */
+export default command<Body, { id: string }, Record<string, string>, InvoiceView>({
+  route: 'POST /billing/invoices/{id}/payments',
+  access: ['admin'],
+  body: schema as Schema,
+  status: 201,
+  handle: ({ body, params, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const invoice = await invoices.find(tx, params.id);
+      if (!invoice) throw new NotFound(`invoice ${params.id} does not exist`);
+      checkIfMatch(invoice, ifMatch);
+      const [paid, events] = recordPayment(invoice, { id: randomUUID(), ...body }, ctx.now());
+      await invoices.update(tx, paid, invoice.version);
+      await tx.emit(...events);
+      return invoiceView(paid);
+    }),
+});

@@ -1,0 +1,23 @@
+import { command } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { checkIfMatch } from '../if-match.js';
+import { invoiceView, numberingYear, send, type InvoiceView } from '../invoice.js';
+import { invoices } from '../store.js';
+
+export default command<unknown, { id: string }, Record<string, string>, InvoiceView>({
+  route: 'POST /billing/invoices/{id}/send',
+  access: ['admin'],
+  handle: ({ params, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const now = ctx.now();
+      const invoice = await invoices.find(tx, params.id);
+      if (!invoice) throw new NotFound(`invoice ${params.id} does not exist`);
+      checkIfMatch(invoice, ifMatch);
+      // Taken in this transaction: if sending fails below, the rollback returns the number.
+      const sequence = await invoices.nextSequence(tx, numberingYear(invoice, now));
+      const [sent, events] = send(invoice, sequence, now);
+      await invoices.update(tx, sent, invoice.version);
+      await tx.emit(...events);
+      return invoiceView(sent);
+    }),
+});

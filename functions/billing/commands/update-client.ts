@@ -1,0 +1,23 @@
+import schema from '../../../schemas/billing/update-client.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { updateClient, type Client, type ClientChanges } from '../client.js';
+import { checkIfMatch } from '../if-match.js';
+import { clients } from '../store.js';
+
+export default command<ClientChanges, { id: string }, Record<string, string>, Client>({
+  route: 'PATCH /billing/clients/{id}',
+  access: ['admin'],
+  body: schema as Schema,
+  handle: ({ body, params, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const client = await clients.find(tx, params.id);
+      if (!client) throw new NotFound(`client ${params.id} does not exist`);
+      checkIfMatch(client, ifMatch);
+      const [updated, events] = updateClient(client, body, ctx.now());
+      if (events.length === 0) return client;
+      await clients.update(tx, updated, client.version);
+      await tx.emit(...events);
+      return updated;
+    }),
+});

@@ -1,0 +1,67 @@
+// Shared steps of Billing's function tests: requests that set up clients and invoices through
+// the functions themselves, and the outbox read by event name.
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import type { ReceivedEvent } from '../../events/index.js';
+import { outboxEvents, type TestApi } from '../runtime/testing.js';
+
+export const eur = (amount: number) => ({ amount, currency: 'EUR' });
+
+export const clientBody = (overrides: Record<string, unknown> = {}) => ({
+  name: 'Acme SARL',
+  email: `billing-${randomUUID()}@acme.test`,
+  ...overrides,
+});
+
+/** POST /billing/clients, expecting 201; the created client. */
+export const givenClient = async (api: TestApi, token: string, overrides: Record<string, unknown> = {}) => {
+  const response = await api.request('POST', '/billing/clients', { token, body: clientBody(overrides) });
+  expect(response.status, response.text).toBe(201);
+  return response.body;
+};
+
+export const invoiceBody = (clientId: string, overrides: Record<string, unknown> = {}) => ({
+  clientId,
+  lines: [
+    { description: 'Consulting', quantity: 3, unitPrice: eur(10_000) },
+    { description: 'Travel', quantity: 1, unitPrice: eur(4_550) },
+  ],
+  dueDate: '2026-12-31',
+  ...overrides,
+});
+
+/** POST /billing/invoices, expecting 201; the draft. */
+export const givenDraft = async (api: TestApi, token: string, clientId: string, overrides: Record<string, unknown> = {}) => {
+  const response = await api.request('POST', '/billing/invoices', { token, body: invoiceBody(clientId, overrides) });
+  expect(response.status, response.text).toBe(201);
+  return response.body;
+};
+
+/** POST /billing/invoices/{id}/send, expecting 200; the sent invoice. */
+export const givenSent = async (api: TestApi, token: string, clientId: string, overrides: Record<string, unknown> = {}) => {
+  const draft = await givenDraft(api, token, clientId, overrides);
+  const response = await api.request('POST', `/billing/invoices/${draft.id}/send`, { token });
+  expect(response.status, response.text).toBe(200);
+  return response.body;
+};
+
+/** POST /billing/invoices/{id}/payments of the whole outstanding amount, expecting 201; the paid invoice. */
+export const givenPaid = async (api: TestApi, token: string, clientId: string, overrides: Record<string, unknown> = {}) => {
+  const sent = await givenSent(api, token, clientId, overrides);
+  const response = await api.request('POST', `/billing/invoices/${sent.id}/payments`, { token, body: { amount: sent.outstanding } });
+  expect(response.status, response.text).toBe(201);
+  return response.body;
+};
+
+/** Billing's committed events named `name` (e.g. `invoice-created`), oldest first. */
+export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
+  (await outboxEvents('billing')).filter((event) => event.type === `com.gotuto.billing.${name}.v1`);
+
+/** Billing's committed events about one aggregate, as `name` strings, oldest first. */
+export const eventNamesAbout = async (subject: string): Promise<string[]> =>
+  (await outboxEvents('billing'))
+    .filter((event) => event.subject === subject)
+    .map((event) => event.type.replace(/^com\.gotuto\.billing\.(.*)\.v1$/, '$1'));
+
+export const SQL_LOOKING = "'); DROP TABLE billing.clients;--";
+export const UNICODE = 'Zoë 北京 🚀';
