@@ -1,9 +1,10 @@
 // Bearer JWT authentication: HS256 tokens signed with JWT_SECRET (or, on a developer's machine
-// with no JWT_SECRET, the secret generated once into the data directory).
+// with no JWT_SECRET, the secret generated once into the data directory), and RS256 tokens of an
+// external OIDC issuer verified through its JWKS when OIDC_ISSUER and OIDC_JWKS_URL are set.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { config } from './config.js';
 import type { Access, Caller, Role } from './definition.js';
 import { Forbidden, Unauthorized } from './errors.js';
@@ -41,16 +42,52 @@ export const signToken = async (caller: Caller, expiresIn: string | number = '1h
     .setExpirationTime(expiresIn)
     .sign(signingKey(true));
 
+const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+/** An external OIDC issuer (Keycloak, Red Hat SSO), when OIDC_ISSUER and OIDC_JWKS_URL are set. */
+const oidc = () => {
+  const issuer = process.env.OIDC_ISSUER;
+  const jwksUrl = process.env.OIDC_JWKS_URL;
+  if (!issuer || !jwksUrl) return undefined;
+  let jwks = jwksByUrl.get(jwksUrl);
+  if (!jwks) {
+    jwks = createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 });
+    jwksByUrl.set(jwksUrl, jwks);
+  }
+  return { issuer, jwks, audience: process.env.OIDC_AUDIENCE || undefined };
+};
+
+/**
+ * The platform role a token grants: a `role` claim, else an OIDC provider's roles (Keycloak puts
+ * realm roles in `realm_access.roles`, other providers in `roles`); admin wins over customer.
+ */
+const roleOf = (payload: JWTPayload): Role | undefined => {
+  if (ROLES.includes(payload.role as Role)) return payload.role as Role;
+  const realm = (payload.realm_access as { roles?: unknown } | undefined)?.roles;
+  const roles = [...(Array.isArray(realm) ? realm : []), ...(Array.isArray(payload.roles) ? payload.roles : [])];
+  return ROLES.find((r) => roles.includes(r));
+};
+
 const verify = async (token: string): Promise<Caller> => {
   try {
-    const { payload } = await jwtVerify(token, signingKey(), {
-      algorithms: ['HS256'],
-      issuer: config.jwtIssuer(),
-      audience: config.jwtAudience(),
-      requiredClaims: ['sub', 'exp'],
-    });
-    const role = payload.role as Role;
-    if (!ROLES.includes(role)) throw new Unauthorized('token has no valid role');
+    const external = oidc();
+    const alg = decodeProtectedHeader(token).alg;
+    const { payload } =
+      external && alg !== 'HS256'
+        ? await jwtVerify(token, external.jwks, {
+            algorithms: ['RS256'],
+            issuer: external.issuer,
+            audience: external.audience,
+            requiredClaims: ['sub', 'exp'],
+          })
+        : await jwtVerify(token, signingKey(), {
+            algorithms: ['HS256'],
+            issuer: config.jwtIssuer(),
+            audience: config.jwtAudience(),
+            requiredClaims: ['sub', 'exp'],
+          });
+    const role = roleOf(payload);
+    if (!role) throw new Unauthorized('token grants no platform role');
     return { id: payload.sub as string, role };
   } catch (error) {
     if (error instanceof Unauthorized) throw error;
