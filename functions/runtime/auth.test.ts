@@ -50,9 +50,9 @@ describe('authentication', () => {
 
   it('accepts an OIDC issuer\'s RS256 tokens through its JWKS, with Keycloak realm roles', async () => {
     const token = await oidcToken({ realm_access: { roles: ['offline_access', 'admin'] } });
-    expect((await authenticate(`Bearer ${token}`, ['admin'])).role).toBe('admin');
+    expect((await authenticate(`Bearer ${token}`, ['admin']))?.role).toBe('admin');
     const customer = await oidcToken({ roles: ['customer'] });
-    expect((await authenticate(`Bearer ${customer}`, ['customer'])).role).toBe('customer');
+    expect((await authenticate(`Bearer ${customer}`, ['customer']))?.role).toBe('customer');
   });
 
   it('refuses OIDC tokens signed with another key, from another issuer, or without a platform role', async () => {

@@ -1,7 +1,8 @@
 // Generates knative/base from the function registry: a Knative Service per function, the Kafka-class
 // Broker, a Trigger per event handler, a SinkBinding that gives every function K_SINK, a PingSource
-// per schedule, and the shared ConfigMap. The cluster's routing and the local platform's routing
-// are both read from these files, so they cannot drift from the code.
+// per schedule, the shared ConfigMap, and a migration Job per context that has migrations
+// (functions/<context>/migrations). The cluster's routing and the local platform's routing are both
+// read from these files, so they cannot drift from the code.
 //
 //   npm run knative              regenerate knative/base (writes changed files, deletes stale ones)
 //   npm run knative -- --check   exit 1 when knative/base differs from the registry
@@ -25,8 +26,39 @@ export const DEAD_LETTER_SINK = 'platform-dead-letters';
 export const CONFIG_MAP = 'gotuto-config';
 export const SECRET = 'gotuto-secrets';
 export const KAFKA_CONFIG_MAP = 'kafka-broker-config';
-/** The image name overlays replace with kustomize `images:`. */
+/** The image name overlays replace with kustomize `images:` (Services and migration Jobs alike). */
 export const IMAGE = 'gotuto-functions';
+
+/**
+ * `app.kubernetes.io/component` of what is applied before the functions: the ConfigMaps (`config`)
+ * and the migration Jobs (`migration`). scripts/deploy.ts selects them with it.
+ */
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+export const CONFIG_COMPONENT = 'config';
+export const MIGRATION_COMPONENT = 'migration';
+
+/**
+ * A migration Job's bounds: a few retries with the pod restarted in place, a deadline so that a
+ * migration stuck on a lock fails instead of blocking a deploy, and removal an hour after it ends
+ * (a Job's pod template is immutable: scripts/deploy.ts deletes the previous Jobs before applying).
+ */
+export const MIGRATION_JOB = { backoffLimit: 3, activeDeadlineSeconds: 600, ttlSecondsAfterFinished: 3600 } as const;
+
+/** The command of the migration Job of `context`; the image holds dist/migrate.js and functions/<context>/migrations. */
+export const migrationCommand = (context: string): string[] => ['node', 'dist/migrate.js', 'up', context];
+
+/** The migration Job of `context`. */
+export const migrationJobName = (context: string): string => `migrate-${context}`;
+
+/** What every container runs with: the restricted Pod Security Standard. */
+export const SECURITY_CONTEXT = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  runAsNonRoot: true,
+  seccompProfile: { type: 'RuntimeDefault' },
+} as const;
+
+const RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } as const;
 
 /** Trigger delivery when a handler does not say otherwise. */
 export const DEFAULT_DELIVERY = { retry: 5, backoffPolicy: 'exponential', backoffDelay: 'PT0.5S', timeout: 'PT30S' } as const;
@@ -80,6 +112,11 @@ export interface ManifestOptions {
   image?: string;
   /** The Service every Trigger and the Broker send what they give up on (default `platform-dead-letters`). */
   deadLetterSink?: string;
+  /**
+   * Contexts that have migrations, a Job each (`migratedContexts()` of functions/runtime/migrate.ts;
+   * `npm run knative` passes it). Default none: buildManifests does no I/O.
+   */
+  migrations?: readonly string[];
 }
 
 export interface Metadata {
@@ -200,13 +237,51 @@ const service = (fn: RegisteredFunction, trigger: Trigger, image: string, cluste
               env: [{ name: 'FUNCTION_TARGET', value: fn.name }],
               envFrom: [{ configMapRef: { name: CONFIG_MAP } }, { secretRef: { name: SECRET } }],
               readinessProbe: { httpGet: { path: '/healthz' } },
-              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                capabilities: { drop: ['ALL'] },
-                runAsNonRoot: true,
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
+              resources: structuredClone(RESOURCES),
+              securityContext: structuredClone(SECURITY_CONTEXT),
+            },
+          ],
+        },
+      },
+    },
+  };
+};
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The Job that applies the pending migrations of `context` (`node dist/migrate.js up <context>`)
+ * from the functions' image, with their configuration and Secret.
+ */
+const migrationJob = (context: string, image: string): Manifest => {
+  const name = migrationJobName(context);
+  if (!DNS_LABEL.test(context) || name.length > 63) throw new Error(`context "${context}" cannot name a Job (lowercase letters, digits, dashes; Job name ${name})`);
+  const labels = sorted({
+    [COMPONENT_LABEL]: MIGRATION_COMPONENT,
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/part-of': PART_OF,
+    'gotuto.dev/context': context,
+  });
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, labels },
+    spec: {
+      backoffLimit: MIGRATION_JOB.backoffLimit,
+      activeDeadlineSeconds: MIGRATION_JOB.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: MIGRATION_JOB.ttlSecondsAfterFinished,
+      template: {
+        metadata: { labels: { ...labels } },
+        spec: {
+          restartPolicy: 'OnFailure',
+          containers: [
+            {
+              name: 'migrate',
+              image,
+              command: migrationCommand(context),
+              envFrom: [{ configMapRef: { name: CONFIG_MAP } }, { secretRef: { name: SECRET } }],
+              resources: structuredClone(RESOURCES),
+              securityContext: structuredClone(SECURITY_CONTEXT),
             },
           ],
         },
@@ -237,13 +312,13 @@ export const buildManifests = (registry: readonly RegisteredFunction[], options:
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: CONFIG_MAP, labels: { 'app.kubernetes.io/part-of': PART_OF } },
+      metadata: { name: CONFIG_MAP, labels: { [COMPONENT_LABEL]: CONFIG_COMPONENT, 'app.kubernetes.io/part-of': PART_OF } },
       data: sorted({ ...CONFIG_DEFAULTS }),
     },
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: KAFKA_CONFIG_MAP, labels: { 'app.kubernetes.io/part-of': PART_OF } },
+      metadata: { name: KAFKA_CONFIG_MAP, labels: { [COMPONENT_LABEL]: CONFIG_COMPONENT, 'app.kubernetes.io/part-of': PART_OF } },
       data: sorted({ ...KAFKA_DEFAULTS }),
     },
     {
@@ -324,7 +399,10 @@ export const buildManifests = (registry: readonly RegisteredFunction[], options:
     ];
   });
 
-  return [...platform, ...perFunction];
+  const contexts = [...new Set(options.migrations ?? [])].sort();
+  const jobs = contexts.map((context) => migrationJob(context, image));
+
+  return [...platform, ...perFunction, ...jobs];
 };
 
 /** The file of knative/base (relative, `/`-separated) a manifest belongs in. */
@@ -419,7 +497,8 @@ const main = async (args: string[]): Promise<void> => {
   const unknown = args.filter((arg) => arg !== '--check');
   if (unknown.length > 0) throw new Error(`unknown argument(s) ${unknown.join(' ')} (usage: generate.ts [--check])`);
   const { registry } = await import('../../functions/index.js');
-  const files = manifestFiles(registry);
+  const { migratedContexts } = await import('../../functions/runtime/migrate.js');
+  const files = manifestFiles(registry, { migrations: migratedContexts(join(root, 'functions')) });
   const where = relative(process.cwd(), BASE_DIR) || '.';
   if (args.includes('--check')) {
     const differ = drift(BASE_DIR, files);

@@ -1,6 +1,6 @@
 // The Knative manifests: knative/base is exactly what the registry generates; the base and every
 // overlay, as `kubectl kustomize` renders them, satisfy the Knative CRD schemas; and what those
-// schemas cannot check (references, legal values, visibility, secrets) holds too.
+// schemas cannot check (references, legal values, visibility, secrets, migration Jobs) holds too.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,14 +15,19 @@ import { definitionOf, type EventDefinition } from '../../events/index.js';
 import { registry } from '../../functions/index.js';
 import { config } from '../../functions/runtime/config.js';
 import type { RegisteredFunction } from '../../functions/runtime/definition.js';
+import { migratedContexts } from '../../functions/runtime/migrate.js';
 import {
   BASE_DIR,
+  COMPONENT_LABEL,
   CONFIG_DEFAULTS,
   DEAD_LETTER_SINK,
   DEFAULT_DELIVERY,
   HEADER,
   IMAGE,
   KAFKA_DEFAULTS,
+  MIGRATION_COMPONENT,
+  MIGRATION_JOB,
+  SECURITY_CONTEXT,
   assertCron,
   buildManifests,
   durationSeconds,
@@ -33,6 +38,9 @@ import {
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const knativeDir = join(root, 'knative');
+/** Contexts with functions/<context>/migrations: each has a migration Job. */
+const contexts = migratedContexts(join(root, 'functions'));
+const generated = () => manifestFiles(registry, { migrations: contexts });
 const schemaDir = resolve(root, '..', 'shared', 'knative-crd-schemas');
 const OVERLAYS = ['dev', 'staging', 'prod'] as const;
 const NAMESPACES: Record<(typeof OVERLAYS)[number], string> = { dev: 'gotuto-dev', staging: 'gotuto-staging', prod: 'gotuto-prod' };
@@ -41,7 +49,10 @@ type Doc = Manifest & { metadata: Manifest['metadata'] & { namespace?: string } 
 type Ref = { ref?: { apiVersion?: string; kind?: string; name?: string }; uri?: string };
 type Delivery = { retry?: number; backoffPolicy?: string; backoffDelay?: string; timeout?: string; deadLetterSink?: Ref };
 type Container = {
+  name?: string;
   image?: string;
+  command?: string[];
+  args?: string[];
   env?: { name: string; value?: string }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   readinessProbe?: { httpGet?: { path?: string } };
@@ -49,6 +60,12 @@ type Container = {
 };
 type ServiceSpec = {
   template: { metadata: { annotations?: Record<string, string> }; spec: { containers: Container[]; containerConcurrency?: number; timeoutSeconds?: number } };
+};
+type JobSpec = {
+  backoffLimit?: number;
+  activeDeadlineSeconds?: number;
+  ttlSecondsAfterFinished?: number;
+  template: { metadata?: { labels?: Record<string, string> }; spec: { restartPolicy?: string; containers: Container[] } };
 };
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
@@ -227,16 +244,48 @@ const semanticProblems = (docs: Doc[]): string[] => {
   return problems;
 };
 
+/** Problems with the migration Jobs of one rendered set of manifests. */
+const jobProblems = (docs: Doc[]): string[] => {
+  const problems: string[] = [];
+  const serviceImages = new Set(ofKind(docs, 'Service').map((s) => (s.spec as ServiceSpec).template.spec.containers[0]?.image));
+  for (const job of ofKind(docs, 'Job')) {
+    const name = `Job ${job.metadata.name}`;
+    const spec = job.spec as JobSpec;
+    if (job.metadata.labels?.[COMPONENT_LABEL] !== MIGRATION_COMPONENT) problems.push(`${name} is not labelled ${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`);
+    if (!Number.isInteger(spec.backoffLimit) || (spec.backoffLimit as number) < 0) problems.push(`${name} backoffLimit ${spec.backoffLimit}`);
+    if (!Number.isInteger(spec.ttlSecondsAfterFinished) || (spec.ttlSecondsAfterFinished as number) < 0) problems.push(`${name} ttlSecondsAfterFinished ${spec.ttlSecondsAfterFinished}`);
+    if (!Number.isInteger(spec.activeDeadlineSeconds) || (spec.activeDeadlineSeconds as number) < 1) problems.push(`${name} activeDeadlineSeconds ${spec.activeDeadlineSeconds}`);
+    if (spec.template.spec.restartPolicy !== 'OnFailure') problems.push(`${name} restartPolicy ${spec.template.spec.restartPolicy}`);
+    const [container, ...others] = spec.template.spec.containers;
+    if (!container || others.length > 0) {
+      problems.push(`${name} has ${spec.template.spec.containers.length} containers`);
+      continue;
+    }
+    // `node dist/migrate.js up <context>`, for a context that has migrations, named after it.
+    const [node, script, direction, context, ...more] = container.command ?? [];
+    if (node !== 'node' || script !== 'dist/migrate.js' || direction !== 'up' || more.length > 0 || container.args !== undefined) {
+      problems.push(`${name} command ${JSON.stringify(container.command)} is not \`node dist/migrate.js up <context>\``);
+    } else if (!context || !contexts.includes(context)) problems.push(`${name} migrates "${context}", which has no functions/${context}/migrations`);
+    else if (job.metadata.name !== `migrate-${context}` || job.metadata.labels?.['gotuto.dev/context'] !== context) problems.push(`${name} is not named after ${context}`);
+    if (!container.image || !serviceImages.has(container.image) || serviceImages.size !== 1) problems.push(`${name} image ${container.image} is not the functions' image`);
+    for (const e of container.env ?? []) if (/SECRET|PASSWORD|DATABASE_URL/.test(e.name)) problems.push(`${name} sets ${e.name} in the manifest`);
+    const from = (container.envFrom ?? []).map((e) => e.configMapRef?.name ?? e.secretRef?.name);
+    if (!from.includes('gotuto-config') || !from.includes('gotuto-secrets')) problems.push(`${name} does not read gotuto-config and gotuto-secrets`);
+    if (JSON.stringify(container.securityContext) !== JSON.stringify(SECURITY_CONTEXT)) problems.push(`${name} securityContext is not the Services' restricted one`);
+  }
+  return problems;
+};
+
 const isClusterLocal = (svc: Doc): boolean => svc.metadata.labels?.['networking.knative.dev/visibility'] === 'cluster-local';
 
 // --- the tests ------------------------------------------------------------------------------
 
 describe('knative/base', () => {
   it('is exactly what `npm run knative` generates from the registry', () => {
-    const generated = manifestFiles(registry);
+    const files = generated();
     const onDisk = listFiles(BASE_DIR);
-    expect.soft(onDisk, 'files in knative/base (run `npm run knative`)').toEqual([...generated.keys()]);
-    for (const [path, content] of generated) {
+    expect.soft(onDisk, 'files in knative/base (run `npm run knative`)').toEqual([...files.keys()]);
+    for (const [path, content] of files) {
       expect.soft(readFileSync(join(BASE_DIR, path), 'utf8'), `knative/base/${path} (run \`npm run knative\`)`).toBe(content);
       expect(content.startsWith(HEADER)).toBe(true);
     }
@@ -244,7 +293,7 @@ describe('knative/base', () => {
 
   it('does not depend on the order of the registry', () => {
     const shuffled = [...registry].reverse();
-    expect(manifestFiles(shuffled)).toEqual(manifestFiles(registry));
+    expect(manifestFiles(shuffled, { migrations: [...contexts].reverse() })).toEqual(generated());
   });
 
   it('has min-scale "0" on every Service and no namespace on any resource', () => {
@@ -316,6 +365,13 @@ describe.each(['base', ...OVERLAYS])('kubectl kustomize %s', (target) => {
     expect(semanticProblems(docsOf(target))).toEqual([]);
   });
 
+  it('has one migration Job per context with migrations, on the functions\' image, with no secret in it', () => {
+    const docs = docsOf(target);
+    expect(contexts.length, 'contexts with functions/<context>/migrations').toBeGreaterThan(0);
+    expect(ofKind(docs, 'Job').map((j) => j.metadata.name).sort()).toEqual(contexts.map((c) => `migrate-${c}`).sort());
+    expect(jobProblems(docs)).toEqual([]);
+  });
+
   it('has one Service per function; handlers are cluster-local, commands and queries public', () => {
     const services = ofKind(docsOf(target), 'Service');
     expect(services.map((s) => s.metadata.name).sort()).toEqual(registry.map((fn) => fn.name).sort());
@@ -336,6 +392,11 @@ describe.each(['base', ...OVERLAYS])('kubectl kustomize %s', (target) => {
         const image = (svc.spec as ServiceSpec).template.spec.containers[0]?.image ?? '';
         expect(image, svc.metadata.name).not.toBe(IMAGE);
         expect(image, svc.metadata.name).toMatch(/\/gotuto-functions(:[\w.-]+|@sha256:[0-9a-f]{64})$/);
+      }
+      for (const job of ofKind(docs, 'Job')) {
+        // kustomize `images:` rewrites a Job's containers as it does a Service's.
+        const image = (job.spec as JobSpec).template.spec.containers[0]?.image ?? '';
+        expect(image, job.metadata.name).toBe((ofKind(docs, 'Service')[0]?.spec as ServiceSpec).template.spec.containers[0]?.image);
       }
       const kafka = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'kafka-broker-config');
       expect(kafka?.data?.['bootstrap.servers']).not.toBe(KAFKA_DEFAULTS['bootstrap.servers']);
@@ -406,6 +467,33 @@ describe('buildManifests', () => {
   it('refuses delivery durations that are not ISO 8601', () => {
     const bad = handlerFn('billing-on-x', 'billing', { event: event('customer', 'x'), delivery: { timeout: '30s' } });
     expect(() => buildManifests([...registry, bad])).toThrow(/billing-on-x: delivery.timeout/);
+  });
+
+  it('makes a migration Job per context given, and none without', () => {
+    expect(buildManifests(registry).filter((m) => m.kind === 'Job')).toEqual([]);
+    const jobs = buildManifests(registry, { image: 'registry.example/gotuto-functions:1', migrations: ['shipping', 'billing', 'billing'] }).filter((m) => m.kind === 'Job') as Doc[];
+    expect(jobs.map((j) => j.metadata.name)).toEqual(['migrate-billing', 'migrate-shipping']);
+    const spec = jobs[0]?.spec as JobSpec;
+    expect(spec).toMatchObject({ ...MIGRATION_JOB, template: { spec: { restartPolicy: 'OnFailure' } } });
+    expect(spec.template.spec.containers[0]).toMatchObject({ image: 'registry.example/gotuto-functions:1', command: ['node', 'dist/migrate.js', 'up', 'billing'] });
+    expect(() => buildManifests(registry, { migrations: ['Billing'] })).toThrow(/cannot name a Job/);
+  });
+
+  it('finds a Job that migrates an unknown context, sets a secret, or runs another image', () => {
+    const docs = buildManifests(registry, { migrations: contexts }) as Doc[];
+    expect(jobProblems(docs)).toEqual([]);
+    const job = docs.find((d) => d.kind === 'Job') as Doc;
+    const bad = structuredClone(job);
+    const container = (bad.spec as JobSpec).template.spec.containers[0] as Container;
+    container.command = ['node', 'dist/migrate.js', 'up', 'nowhere'];
+    container.env = [{ name: 'DATABASE_URL', value: 'postgres://x' }];
+    container.image = 'elsewhere/gotuto-functions:1';
+    (bad.spec as JobSpec).template.spec.restartPolicy = 'Always';
+    const problems = jobProblems(docs.map((d) => (d === job ? bad : d))).join('\n');
+    expect(problems).toMatch(/migrates "nowhere", which has no functions\/nowhere\/migrations/);
+    expect(problems).toMatch(/sets DATABASE_URL in the manifest/);
+    expect(problems).toMatch(/image elsewhere\/gotuto-functions:1 is not the functions' image/);
+    expect(problems).toMatch(/restartPolicy Always/);
   });
 
   it('refuses two functions of one name and crons without five fields', () => {

@@ -1,0 +1,501 @@
+// Deploys one environment to the cluster that the current kubeconfig context points at.
+//
+//   npm run deploy -- <dev|staging|prod> [--kn] [--dry-run]
+//
+// What is deployed is knative/overlays/<env> as `kubectl kustomize` renders it (knative/base, generated
+// from the registry, plus the overlay's namespace, image, scale and configuration). Both modes first
+//   1. check that the Secret gotuto-secrets exists in the namespace,
+//   2. delete the previous migration Jobs (a Job's pod template is immutable, and a finished Job
+//      would not run again for a new image pushed under the same tag),
+//   3. apply the overlay's ConfigMaps and migration Jobs (`-l app.kubernetes.io/component in (config,migration)`),
+//   4. wait for the Jobs to complete, so that no function runs on a schema older than its code,
+// then
+//   default  `kubectl apply -k knative/overlays/<env>`: every resource of the overlay, declaratively;
+//   --kn     the same resources through `kn`, in dependency order: Broker, SinkBinding, Services,
+//            the Broker's dead-letter sink, Triggers, PingSources (create, or update when they
+//            exist), with a `kubectl patch` for what kn has no flag for (a Trigger's delivery and
+//            Kafka delivery order, a PingSource's content type).
+// --dry-run prints the commands, one per line, and runs none of them (it only renders the overlay
+// locally, with `kubectl kustomize`; no cluster is contacted). Otherwise the commands run in order
+// and the first that fails stops the deploy with its exit code.
+//
+// Neither mode deletes what the overlay no longer has (a removed function's Service, Trigger or
+// PingSource): delete those by hand.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import {
+  COMPONENT_LABEL,
+  CONFIG_COMPONENT,
+  MIGRATION_COMPONENT,
+  MIGRATION_JOB,
+  SECRET,
+  SECURITY_CONTEXT,
+  type Manifest,
+} from './knative/generate.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export const ENVS = ['dev', 'staging', 'prod'] as const;
+export type Env = (typeof ENVS)[number];
+
+export const USAGE = `usage: npm run deploy -- <${ENVS.join('|')}> [--kn] [--dry-run]
+  <env>       the overlay knative/overlays/<env> to deploy
+  --kn        deploy with kn commands instead of \`kubectl apply -k\`
+  --dry-run   print the commands, one per line, without running them`;
+
+/** A command line, as argv: run without a shell, printed shell-quoted. */
+export type Command = readonly string[];
+
+/** A manifest as `kubectl kustomize` renders it: with its namespace. */
+export type Rendered = Manifest & { metadata: Manifest['metadata'] & { namespace?: string } };
+
+export interface DeployArgs {
+  env: Env;
+  kn: boolean;
+  dryRun: boolean;
+}
+
+export class UsageError extends Error {}
+
+export const parseArgs = (args: readonly string[]): DeployArgs => {
+  const flags = args.filter((a) => a.startsWith('-'));
+  const positional = args.filter((a) => !a.startsWith('-'));
+  const unknown = flags.filter((f) => f !== '--kn' && f !== '--dry-run');
+  if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(' ')}`);
+  if (positional.length !== 1) throw new UsageError(positional.length === 0 ? 'no environment given' : `one environment, not ${positional.join(' ')}`);
+  const env = positional[0] as string;
+  if (!(ENVS as readonly string[]).includes(env)) throw new UsageError(`unknown environment "${env}" (one of ${ENVS.join(', ')})`);
+  return { env: env as Env, kn: flags.includes('--kn'), dryRun: flags.includes('--dry-run') };
+};
+
+/** The overlay of `env`, relative to the repository root (the scripts run from there). */
+export const overlayDir = (env: Env): string => `knative/overlays/${env}`;
+
+// --- rendering the overlay ------------------------------------------------------------------
+
+/** Whether `tool` is an executable file on `path` (PATH by default). */
+export const onPath = (tool: string, path = process.env.PATH ?? ''): boolean =>
+  path
+    .split(delimiter)
+    .filter(Boolean)
+    .some((dir) => {
+      try {
+        accessSync(join(dir, tool), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+
+export class ToolMissing extends Error {}
+
+const requireTools = (tools: readonly string[], why: string): void => {
+  const missing = tools.filter((tool) => !onPath(tool));
+  if (missing.length > 0) {
+    const how: Record<string, string> = {
+      kubectl: 'kubectl 1.32 or later (or `oc`, linked as kubectl): https://kubernetes.io/docs/tasks/tools/',
+      kn: 'the Knative CLI, kn 1.x: https://knative.dev/docs/client/install-kn/ (OpenShift: Command Line Tools in the console)',
+    };
+    throw new ToolMissing(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not on PATH; ${why} needs ${missing.map((t) => how[t] ?? t).join('; ')}`);
+  }
+};
+
+/** knative/overlays/<env> as `kubectl kustomize` renders it (locally: no cluster is contacted). */
+export const renderOverlay = (env: Env, cwd = root): Rendered[] => {
+  const run = spawnSync('kubectl', ['kustomize', overlayDir(env)], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (run.error) throw new Error(`kubectl kustomize ${overlayDir(env)} could not run: ${run.error.message}`);
+  if (run.status !== 0) throw new Error(`kubectl kustomize ${overlayDir(env)} failed:\n${run.stderr}`);
+  return parseAllDocuments(run.stdout)
+    .map((doc) => doc.toJS() as Rendered | null)
+    .filter((doc): doc is Rendered => doc !== null);
+};
+
+// --- the commands ---------------------------------------------------------------------------
+
+const MIGRATIONS = `${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`;
+const APPLIED_FIRST = `${COMPONENT_LABEL} in (${CONFIG_COMPONENT},${MIGRATION_COMPONENT})`;
+
+// Fully qualified: OpenShift Pipelines also has a `triggers` resource.
+const RESOURCE = {
+  Service: 'services.serving.knative.dev',
+  Broker: 'brokers.eventing.knative.dev',
+  Trigger: 'triggers.eventing.knative.dev',
+  PingSource: 'pingsources.sources.knative.dev',
+  SinkBinding: 'sinkbindings.sources.knative.dev',
+} as const;
+type KnKind = keyof typeof RESOURCE;
+
+/** What already exists in the namespace, as `<Kind>/<name>` (`Service/billing-get-invoice`); decides create or update. */
+export type Inventory = ReadonlySet<string>;
+
+/** The command that lists what `--kn` creates or updates, and how to read its output into an Inventory. */
+export const inventoryCommand = (namespace: string): Command => ['kubectl', 'get', Object.values(RESOURCE).join(','), '-n', namespace, '-o', 'name'];
+export const parseInventory = (output: string): Inventory => {
+  const byResource = new Map(Object.entries(RESOURCE).map(([kind, resource]) => [resource.replace(/s\./, '.'), kind]));
+  const found = new Set<string>();
+  for (const line of output.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const [type, name] = line.split('/') as [string, string | undefined];
+    const kind = byResource.get(type);
+    if (kind && name) found.add(`${kind}/${name}`);
+  }
+  return found;
+};
+
+const namespaceOf = (docs: readonly Rendered[]): string => {
+  const namespaces = [...new Set(docs.map((d) => d.metadata.namespace))];
+  if (namespaces.length !== 1 || !namespaces[0]) throw new Error(`the overlay must put every resource in one namespace (found ${namespaces.map(String).join(', ')})`);
+  return namespaces[0];
+};
+
+const label = (doc: Rendered, key: string): string | undefined => doc.metadata.labels?.[key];
+const ofKind = (docs: readonly Rendered[], kind: string): Rendered[] => docs.filter((d) => d.kind === kind);
+
+/** The commands that run before the functions in both modes: Secret check, ConfigMaps, migrations. */
+const preparation = (env: Env, docs: readonly Rendered[], namespace: string): Command[] => {
+  const jobs = ofKind(docs, 'Job');
+  for (const doc of [...ofKind(docs, 'ConfigMap'), ...jobs]) {
+    const expected = doc.kind === 'Job' ? MIGRATION_COMPONENT : CONFIG_COMPONENT;
+    if (label(doc, COMPONENT_LABEL) !== expected) throw new Error(`${doc.kind} ${doc.metadata.name} is not labelled ${COMPONENT_LABEL}=${expected}: it would not be applied first`);
+  }
+  // A Job that ends past its deadline has failed; the wait gives up a minute after the longest one.
+  const deadline = Math.max(0, ...jobs.map((j) => Number((j.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds ?? MIGRATION_JOB.activeDeadlineSeconds)));
+  return [
+    ['kubectl', 'get', 'secret', SECRET, '-n', namespace, '-o', 'name'],
+    ...(jobs.length > 0 ? [['kubectl', 'delete', 'job', '-n', namespace, '-l', MIGRATIONS, '--ignore-not-found']] : []),
+    ['kubectl', 'apply', '-k', overlayDir(env), '-l', APPLIED_FIRST],
+    ...(jobs.length > 0 ? [['kubectl', 'wait', 'job', '-n', namespace, '-l', MIGRATIONS, '--for=condition=complete', `--timeout=${deadline + 60}s`]] : []),
+  ];
+};
+
+type Ref = { ref?: { apiVersion?: string; kind?: string; name?: string; namespace?: string }; uri?: string };
+
+/** A kn `--sink` / `--dl-sink` for a destination. */
+const sinkOf = (where: string, dest: Ref | undefined): string => {
+  if (dest?.uri && !dest.ref) return dest.uri;
+  const ref = dest?.ref;
+  const prefix = ref?.kind === 'Service' && ref.apiVersion === 'serving.knative.dev/v1' ? 'ksvc' : ref?.kind === 'Broker' ? 'broker' : undefined;
+  if (!ref?.name || !prefix) throw new Error(`${where}: kn cannot express the destination ${JSON.stringify(dest)}`);
+  return `${prefix}:${ref.name}${ref.namespace ? `:${ref.namespace}` : ''}`;
+};
+
+const keyValues = (record: Record<string, string> | undefined): string[] =>
+  Object.entries(record ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`);
+
+const only = (where: string, value: object, allowed: readonly string[]): void => {
+  const extra = Object.keys(value).filter((k) => !allowed.includes(k));
+  if (extra.length > 0) throw new Error(`${where} has ${extra.join(', ')}, which the kn commands do not set: deploy it with kubectl (no --kn)`);
+};
+
+type Delivery = { retry?: number; backoffPolicy?: string; backoffDelay?: string; timeout?: string; deadLetterSink?: Ref };
+
+/**
+ * `kn broker create|update`, and the `kn broker update --dl-sink` that follows once the Services
+ * exist: kn resolves a `ksvc:` sink by reading the Service, so the Broker's dead-letter sink (a
+ * function) can only be set after the functions are created.
+ */
+const brokerCommands = (doc: Rendered, namespace: string, exists: boolean): { first: Command; deadLetters: Command[] } => {
+  const name = doc.metadata.name;
+  const spec = (doc.spec ?? {}) as { config?: { kind?: string; name?: string; namespace?: string }; delivery?: Delivery };
+  only(`Broker ${name} spec`, spec, ['config', 'delivery']);
+  const delivery = spec.delivery ?? {};
+  only(`Broker ${name} delivery`, delivery, ['retry', 'backoffPolicy', 'backoffDelay', 'timeout', 'deadLetterSink']);
+  const dls = delivery.deadLetterSink && sinkOf(`Broker ${name} deadLetterSink`, delivery.deadLetterSink);
+  const deferred = dls !== undefined && !delivery.deadLetterSink?.uri;
+  const deliveryFlags = [
+    ...(delivery.retry !== undefined ? ['--retry', String(delivery.retry)] : []),
+    ...(delivery.backoffPolicy ? ['--backoff-policy', delivery.backoffPolicy] : []),
+    ...(delivery.backoffDelay ? ['--backoff-delay', delivery.backoffDelay] : []),
+    ...(delivery.timeout ? ['--timeout', delivery.timeout] : []),
+    ...(dls && !deferred ? ['--dl-sink', dls] : []),
+  ];
+  const deadLetters: Command[] = deferred ? [['kn', 'broker', 'update', name, '-n', namespace, '--dl-sink', dls]] : [];
+  // The class and the config of a Broker are immutable: `kn broker update` sets delivery only.
+  if (exists) return { first: ['kn', 'broker', 'update', name, '-n', namespace, ...deliveryFlags], deadLetters };
+  const brokerClass = doc.metadata.annotations?.['eventing.knative.dev/broker.class'];
+  const config = spec.config;
+  if (config && config.kind !== 'ConfigMap') throw new Error(`Broker ${name}: kn cannot express the config ${JSON.stringify(config)}`);
+  const first: Command = [
+    'kn', 'broker', 'create', name, '-n', namespace,
+    ...(brokerClass ? ['--class', brokerClass] : []),
+    ...(config?.name ? ['--broker-config', `cm:${config.name}${config.namespace ? `:${config.namespace}` : ''}`] : []),
+    ...deliveryFlags,
+  ];
+  return { first, deadLetters };
+};
+
+const bindingCommand = (doc: Rendered, namespace: string, exists: boolean): Command => {
+  const name = doc.metadata.name;
+  const spec = doc.spec as { subject?: { apiVersion?: string; kind?: string; name?: string; selector?: { matchLabels?: Record<string, string> } }; sink?: Ref };
+  only(`SinkBinding ${name} spec`, spec, ['subject', 'sink']);
+  const subject = spec.subject;
+  const target = subject?.name ?? keyValues(subject?.selector?.matchLabels).join(',');
+  if (!subject?.kind || !subject.apiVersion || !target) throw new Error(`SinkBinding ${name}: kn cannot express the subject ${JSON.stringify(subject)}`);
+  return [
+    'kn', 'source', 'binding', exists ? 'update' : 'create', name, '-n', namespace,
+    '--subject', `${subject.kind}:${subject.apiVersion}:${target}`,
+    '--sink', sinkOf(`SinkBinding ${name} sink`, spec.sink),
+  ];
+};
+
+type Container = {
+  name?: string;
+  image?: string;
+  ports?: { name?: string; containerPort: number }[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  readinessProbe?: { httpGet?: { path?: string; port?: unknown; host?: string; scheme?: string } } & Record<string, unknown>;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: Record<string, unknown>;
+};
+type ServiceSpec = {
+  template: {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec: { containers: Container[]; containerConcurrency?: number; timeoutSeconds?: number };
+  };
+};
+
+const VISIBILITY = 'networking.knative.dev/visibility';
+const SCALE_FLAGS: Record<string, string> = {
+  'autoscaling.knative.dev/min-scale': '--scale-min',
+  'autoscaling.knative.dev/max-scale': '--scale-max',
+  'autoscaling.knative.dev/target': '--scale-target',
+};
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** `kn service create|update` with every field of the rendered Service, or an error naming what kn cannot set. */
+const serviceCommand = (doc: Rendered, namespace: string, exists: boolean): Command => {
+  const name = doc.metadata.name;
+  const where = `Service ${name}`;
+  const spec = doc.spec as ServiceSpec;
+  only(`${where} spec`, spec, ['template']);
+  only(`${where} template`, spec.template, ['metadata', 'spec']);
+  only(`${where} template metadata`, spec.template.metadata ?? {}, ['labels', 'annotations']);
+  only(`${where} pod spec`, spec.template.spec, ['containers', 'containerConcurrency', 'timeoutSeconds']);
+  const [container, ...others] = spec.template.spec.containers;
+  if (!container || others.length > 0) throw new Error(`${where} has ${spec.template.spec.containers.length} containers; the kn commands deploy one`);
+  only(`${where} container`, container, ['name', 'image', 'ports', 'env', 'envFrom', 'readinessProbe', 'resources', 'securityContext']);
+  if (!container.image) throw new Error(`${where} has no image`);
+
+  const args: string[] = ['kn', 'service', exists ? 'update' : 'create', name, '-n', namespace, '--image', container.image];
+  for (const port of container.ports ?? []) args.push('--port', `${port.name ? `${port.name}:` : ''}${port.containerPort}`);
+  for (const e of container.env ?? []) {
+    if (e.valueFrom !== undefined || e.value === undefined) throw new Error(`${where} env ${e.name} has no plain value`);
+    args.push('--env', `${e.name}=${e.value}`);
+  }
+  for (const from of container.envFrom ?? []) {
+    if (from.configMapRef) args.push('--env-from', `cm:${from.configMapRef.name}`);
+    else if (from.secretRef) args.push('--env-from', `secret:${from.secretRef.name}`);
+    else throw new Error(`${where} envFrom ${JSON.stringify(from)}`);
+  }
+
+  // Labels of both the Service and its revisions with --label; the rest on the one that has them.
+  const serviceLabels = Object.fromEntries(Object.entries(doc.metadata.labels ?? {}).filter(([k]) => k !== VISIBILITY));
+  const revisionLabels = spec.template.metadata?.labels ?? {};
+  const both = Object.fromEntries(Object.entries(serviceLabels).filter(([k, v]) => revisionLabels[k] === v));
+  for (const kv of keyValues(both)) args.push('--label', kv);
+  for (const kv of keyValues(Object.fromEntries(Object.entries(serviceLabels).filter(([k]) => !(k in both))))) args.push('--label-service', kv);
+  for (const kv of keyValues(Object.fromEntries(Object.entries(revisionLabels).filter(([k]) => !(k in both))))) args.push('--label-revision', kv);
+  for (const kv of keyValues(doc.metadata.annotations)) args.push('--annotation-service', kv);
+
+  const annotations = spec.template.metadata?.annotations ?? {};
+  for (const [key, flag] of Object.entries(SCALE_FLAGS)) if (annotations[key] !== undefined) args.push(flag, annotations[key]);
+  for (const kv of keyValues(Object.fromEntries(Object.entries(annotations).filter(([k]) => !(k in SCALE_FLAGS))))) args.push('--annotation-revision', kv);
+  if (spec.template.spec.containerConcurrency !== undefined) args.push('--concurrency-limit', String(spec.template.spec.containerConcurrency));
+  if (spec.template.spec.timeoutSeconds !== undefined) args.push('--timeout', String(spec.template.spec.timeoutSeconds));
+
+  const { requests, limits, ...otherResources } = container.resources ?? {};
+  only(`${where} resources`, otherResources, []);
+  if (requests) args.push('--request', keyValues(requests).join(','));
+  if (limits) args.push('--limit', keyValues(limits).join(','));
+  if (container.readinessProbe) {
+    const { httpGet, ...rest } = container.readinessProbe;
+    if (!httpGet?.path || Object.keys(rest).length > 0 || httpGet.port !== undefined || httpGet.host !== undefined || httpGet.scheme !== undefined) {
+      throw new Error(`${where} readinessProbe ${JSON.stringify(container.readinessProbe)}: the kn commands set an HTTP path only`);
+    }
+    args.push('--probe-readiness', `http:::${httpGet.path}`);
+  }
+  // kn's `strict` is exactly the restricted securityContext of the manifests.
+  if (sameJson(container.securityContext, SECURITY_CONTEXT)) args.push('--security-context', 'strict');
+  else if (container.securityContext === undefined) args.push('--security-context', 'none');
+  else throw new Error(`${where} securityContext ${JSON.stringify(container.securityContext)} is not kn's strict one`);
+
+  const visibility = doc.metadata.labels?.[VISIBILITY];
+  if (visibility === 'cluster-local') args.push('--cluster-local');
+  else if (visibility !== undefined) throw new Error(`${where} ${VISIBILITY}: ${visibility}`);
+  else if (exists) args.push('--no-cluster-local');
+  return args;
+};
+
+/** `kubectl patch` of what kn cannot set on a resource it created: a merge patch, or nothing. */
+const patchCommand = (kind: KnKind, name: string, namespace: string, patch: { metadata?: object; spec?: object }): Command[] => {
+  const body = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && Object.keys(v).length > 0));
+  if (Object.keys(body).length === 0) return [];
+  return [['kubectl', 'patch', RESOURCE[kind], name, '-n', namespace, '--type', 'merge', '-p', JSON.stringify(body)]];
+};
+
+const triggerCommands = (doc: Rendered, namespace: string, exists: boolean): Command[] => {
+  const name = doc.metadata.name;
+  const spec = doc.spec as { broker?: string; filter?: { attributes?: Record<string, string> }; subscriber?: Ref; delivery?: Delivery };
+  only(`Trigger ${name} spec`, spec, ['broker', 'filter', 'subscriber', 'delivery']);
+  if (!spec.broker) throw new Error(`Trigger ${name} has no broker`);
+  const filters = keyValues(spec.filter?.attributes).flatMap((kv) => ['--filter', kv]);
+  const sink = ['--sink', sinkOf(`Trigger ${name} subscriber`, spec.subscriber)];
+  // kn trigger has no delivery flags: with kn alone, retry, backoff and the dead-letter sink would be
+  // the Broker's delivery defaults. The patch sets the Trigger's own (its timeout, a handler's
+  // retries) and its Kafka delivery order, as the manifest has them.
+  return [
+    exists
+      ? ['kn', 'trigger', 'update', name, '-n', namespace, ...filters, ...sink]
+      : ['kn', 'trigger', 'create', name, '-n', namespace, '--broker', spec.broker, ...filters, ...sink],
+    ...patchCommand('Trigger', name, namespace, { metadata: doc.metadata.annotations && { annotations: doc.metadata.annotations }, spec: spec.delivery && { delivery: spec.delivery } }),
+  ];
+};
+
+const pingCommands = (doc: Rendered, namespace: string, exists: boolean): Command[] => {
+  const name = doc.metadata.name;
+  const spec = doc.spec as { schedule?: string; data?: string; contentType?: string; sink?: Ref };
+  only(`PingSource ${name} spec`, spec, ['schedule', 'data', 'contentType', 'sink']);
+  return [
+    [
+      'kn', 'source', 'ping', exists ? 'update' : 'create', name, '-n', namespace,
+      ...(spec.schedule ? ['--schedule', spec.schedule] : []),
+      ...(spec.data !== undefined ? ['--data', spec.data] : []),
+      '--sink', sinkOf(`PingSource ${name} sink`, spec.sink),
+    ],
+    // kn sets no content type; the functions read the PingSource's `{}` as JSON.
+    ...patchCommand('PingSource', name, namespace, { spec: spec.contentType ? { contentType: spec.contentType } : undefined }),
+  ];
+};
+
+export interface PlanOptions {
+  /** kn commands instead of `kubectl apply -k`. */
+  kn?: boolean;
+  /** What exists in the namespace (`--kn`: update instead of create). Default: nothing. */
+  existing?: Inventory;
+}
+
+/**
+ * Every command that deploys `env`, in order, from the overlay as rendered (`docs`). Pure: it runs
+ * nothing. Throws when `--kn` cannot express a resource of the overlay.
+ */
+export const deployCommands = (env: Env, docs: readonly Rendered[], options: PlanOptions = {}): Command[] => {
+  const namespace = namespaceOf(docs);
+  const first = preparation(env, docs, namespace);
+  if (!options.kn) return [...first, ['kubectl', 'apply', '-k', overlayDir(env)]];
+
+  const existing = options.existing ?? new Set<string>();
+  const exists = (kind: KnKind, name: string) => existing.has(`${kind}/${name}`);
+  const handled = new Set(['ConfigMap', 'Job', ...Object.keys(RESOURCE)]);
+  const other = docs.filter((d) => !handled.has(d.kind));
+  if (other.length > 0) throw new Error(`the kn commands cannot deploy ${other.map((d) => `${d.kind} ${d.metadata.name}`).join(', ')}: deploy with kubectl (no --kn)`);
+  const byName = (a: Rendered, b: Rendered) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
+  const each = (kind: KnKind) => ofKind(docs, kind).sort(byName);
+
+  const brokers = each('Broker').map((d) => brokerCommands(d, namespace, exists('Broker', d.metadata.name)));
+
+  // kn reads every sink it is given (`broker:`, `ksvc:`), so each comes after what it names.
+  return [
+    ...first,
+    ...brokers.map((b) => b.first),
+    // Before the Services, so that their first revision already has K_SINK (the binding's webhook
+    // injects it when a Service is created) instead of getting it in a second revision.
+    ...each('SinkBinding').map((d) => bindingCommand(d, namespace, exists('SinkBinding', d.metadata.name))),
+    ...each('Service').map((d) => serviceCommand(d, namespace, exists('Service', d.metadata.name))),
+    ...brokers.flatMap((b) => b.deadLetters),
+    ...each('Trigger').flatMap((d) => triggerCommands(d, namespace, exists('Trigger', d.metadata.name))),
+    ...each('PingSource').flatMap((d) => pingCommands(d, namespace, exists('PingSource', d.metadata.name))),
+  ];
+};
+
+// --- printing and running -------------------------------------------------------------------
+
+/** A command line as a POSIX shell reads it back. */
+export const formatCommand = (command: Command): string =>
+  command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+
+export type Exec = (command: Command) => Pick<SpawnSyncReturns<unknown>, 'status' | 'signal' | 'error'>;
+
+const spawnExec: Exec = (command) => spawnSync(command[0] as string, command.slice(1), { cwd: root, stdio: 'inherit' });
+
+/** What to do when `command` failed, for the steps where the exit code alone does not say. */
+const hintFor = (command: Command, namespace: string): string | undefined => {
+  const line = command.join(' ');
+  if (line.startsWith(`kubectl get secret ${SECRET}`)) {
+    return (
+      `the cluster was not reachable or the Secret ${SECRET} is not in ${namespace} (kubectl's message above says which); ` +
+      `create it with: kubectl create secret generic ${SECRET} -n ${namespace} --from-env-file=secrets.env (DATABASE_URL or <CONTEXT>_DATABASE_URL, JWT_SECRET)`
+    );
+  }
+  if (line.startsWith('kubectl wait job')) return `a migration did not complete: kubectl logs -n ${namespace} -l ${MIGRATIONS} --tail=100`;
+  return undefined;
+};
+
+/** Runs `commands` in order and stops at the first that fails; returns 0 or that command's exit code. */
+export const runCommands = (commands: readonly Command[], exec: Exec = spawnExec, log: (line: string) => void = (l) => console.error(l), namespace = ''): number => {
+  for (const [i, command] of commands.entries()) {
+    log(`+ ${formatCommand(command)}`);
+    const result = exec(command);
+    if (result.error) {
+      log(`deploy: ${command[0]} could not run: ${result.error.message}`);
+      return 127;
+    }
+    if (result.status !== 0) {
+      const code = result.status ?? 1;
+      log(`deploy: step ${i + 1} of ${commands.length} failed (${result.signal ? `signal ${result.signal}` : `exit code ${code}`}): ${formatCommand(command)}`);
+      const hint = hintFor(command, namespace);
+      if (hint) log(`deploy: ${hint}`);
+      return code;
+    }
+  }
+  return 0;
+};
+
+const inventory = (namespace: string): Inventory => {
+  const command = inventoryCommand(namespace);
+  const run = spawnSync(command[0] as string, command.slice(1), { cwd: root, encoding: 'utf8' });
+  if (run.error || run.status !== 0) {
+    throw new Error(`${formatCommand(command)} failed (are Knative Serving and Eventing installed, and may you read ${namespace}?):\n${run.stderr ?? run.error?.message}`);
+  }
+  return parseInventory(run.stdout);
+};
+
+const main = (argv: readonly string[]): number => {
+  let args: DeployArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`deploy: ${error.message}\n${USAGE}`);
+    return 2;
+  }
+  // Rendering the overlay needs kubectl even for --dry-run; --kn runs kubectl too (Secret,
+  // ConfigMaps, Jobs, patches).
+  requireTools(args.dryRun || !args.kn ? ['kubectl'] : ['kubectl', 'kn'], args.dryRun ? 'rendering the overlay' : args.kn ? 'deploy --kn' : 'deploy');
+  const docs = renderOverlay(args.env);
+  const namespace = namespaceOf(docs);
+  if (args.dryRun) {
+    if (args.kn) console.error(`deploy: dry run, nothing exists yet in ${namespace} as far as it knows: a real run updates what exists instead of creating it`);
+    for (const command of deployCommands(args.env, docs, { kn: args.kn })) console.log(formatCommand(command));
+    return 0;
+  }
+  const commands = deployCommands(args.env, docs, { kn: args.kn, existing: args.kn ? inventory(namespace) : undefined });
+  console.error(`deploy: ${args.env} to namespace ${namespace}${args.kn ? ' with kn' : ''}, ${commands.length} commands`);
+  const code = runCommands(commands, spawnExec, (l) => console.error(l), namespace);
+  if (code === 0) console.error(`deploy: ${args.env} deployed`);
+  return code;
+};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (error) {
+    console.error(`deploy: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = error instanceof ToolMissing ? 127 : 1;
+  }
+}
