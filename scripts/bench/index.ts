@@ -1,0 +1,479 @@
+// npm run bench [-- cold warm memory]
+//
+// Measures one deployed function (the dist/ bundle of billing-create-invoice, as its container runs
+// it) against baselines, on a real PostgreSQL (DATABASE_URL):
+//   cold start  spawn to first HTTP answer, median of BENCH_COLD_RUNS (7), vs the
+//               functions-framework hello world started with the framework's CLI;
+//   warm        POST /billing/invoices, BENCH_CONNECTIONS (50) connections for BENCH_DURATION (10) s,
+//               vs the same transaction in (a) a bare functions-framework function and (b) a bare
+//               node:http server (scripts/bench/fixtures/);
+//   memory      RSS of an idle process that has answered one request, vs the hello world.
+// Prints one table and writes dist/bench.json. Everything runs one after the other (the machine
+// is small); every child process is stopped on exit.
+import autocannon, { type Options as LoadOptions } from 'autocannon';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dist = join(root, 'dist');
+const logs = join(root, '.cache', 'bench');
+const fixtures = join(root, 'scripts', 'bench', 'fixtures');
+const ffMain = join(root, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+
+const OURS = 'billing-create-invoice';
+const CLIENTS = 'billing-create-client';
+const ROUTE = '/billing/invoices';
+const BENCH_DATABASE = 'gotuto_bench';
+
+const int = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+};
+
+const settings = {
+  coldRuns: int('BENCH_COLD_RUNS', 7),
+  connections: int('BENCH_CONNECTIONS', 50),
+  durationSeconds: int('BENCH_DURATION', 10),
+  warmupSeconds: int('BENCH_WARMUP', 2),
+  idleMs: 2_000,
+  poolMax: int('PG_POOL_MAX', 4),
+};
+
+const targets = { coldRatioMax: 1.3, warmRatioMin: 0.8, p99MsMax: 100, rssMiBMax: 90 };
+
+// The whole run is bounded: a hung step aborts it instead of stalling.
+const LIMIT_MS = 15 * 60_000;
+
+type Scenario = 'cold' | 'warm' | 'memory';
+const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory'];
+
+const log = (message: string) => console.log(`bench: ${message}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number);
+
+// ---- the servers under test ----------------------------------------------------------------------
+
+interface Server {
+  label: string;
+  args(port: number): string[];
+  /** A request that any running instance answers, whatever its status. */
+  probe: string;
+}
+
+const bundle = (name: string) => join(dist, 'functions', `${name}.js`);
+const ffCli = (target: string, source: string) => (port: number) => [ffMain, `--target=${target}`, `--source=${join(fixtures, source)}`, `--port=${port}`];
+
+const servers = {
+  ours: { label: `${OURS} (bundle)`, args: () => [bundle(OURS)], probe: '/' },
+  hello: { label: 'functions-framework hello world', args: ffCli('hello', 'hello.cjs'), probe: '/' },
+  ffInvoice: { label: '(a) bare functions-framework + pg', args: ffCli('createInvoice', 'ff-invoice.cjs'), probe: '/' },
+  httpInvoice: { label: '(b) bare node:http + pg', args: () => [join(fixtures, 'http-invoice.cjs')], probe: '/' },
+} satisfies Record<string, Server>;
+
+interface Environment {
+  databaseUrl: string;
+  secret: string;
+  token: string;
+  clientId?: string;
+}
+
+const childEnv = (env: Environment, port: number): NodeJS.ProcessEnv => {
+  const vars: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: env.databaseUrl,
+    JWT_SECRET: env.secret,
+    PG_POOL_MAX: String(settings.poolMax),
+  };
+  // No broker: events stay in the outbox, as in the baselines.
+  delete vars.K_SINK;
+  delete vars.KAFKA_BROKERS;
+  delete vars.BILLING_DATABASE_URL;
+  return vars;
+};
+
+const start = async (server: Server, env: Environment, name: string) => {
+  const port = await freePort();
+  mkdirSync(logs, { recursive: true });
+  const started = performance.now();
+  const child = startProcess(process.execPath, server.args(port), {
+    cwd: root,
+    env: childEnv(env, port),
+    logFile: join(logs, `${name}.log`),
+  });
+  await waitForHttp(port, child, { path: server.probe, deadlineMs: 30_000, intervalMs: 2 });
+  return { child, port, readyMs: performance.now() - started };
+};
+
+const invoiceBody = (clientId: string) =>
+  JSON.stringify({
+    clientId,
+    lines: [{ description: 'Widget', quantity: 2, unitPrice: { amount: 1999, currency: 'EUR' } }],
+    dueDate: '2026-12-31',
+  });
+
+const post = (port: number, path: string, token: string, body: string): Promise<Answer> =>
+  request(port, { method: 'POST', path, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+
+// ---- preparation -----------------------------------------------------------------------------------
+
+const newestSource = (dir: string): number => {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+};
+
+const run = (args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5 * 60_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`node ${args.join(' ')} failed (${code ?? signal})`));
+    });
+  });
+
+/** Builds dist/ when it is missing or older than the sources it is made of. */
+const ensureBuilt = async () => {
+  const target = bundle(OURS);
+  const sources = Math.max(...['functions', 'events', 'schemas'].map((d) => newestSource(join(root, d))));
+  if (existsSync(target) && statSync(target).mtimeMs >= sources) {
+    log(`using dist/ (built ${statSync(target).mtime.toISOString()})`);
+    return;
+  }
+  log(existsSync(target) ? 'dist/ is older than the sources: building' : 'no dist/: building');
+  await run(['--import', 'tsx', 'scripts/build.ts']);
+  if (!existsSync(target)) throw new Error(`the build wrote no ${OURS}.js: is ${OURS} in functions/index.ts yet?`);
+};
+
+/** A database of the benchmark's own on the server of DATABASE_URL, so runs start equal. */
+const prepareDatabase = async (adminUrl: string): Promise<{ url: string; version: string; drop(): Promise<void> }> => {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?';
+    const url = new URL(adminUrl);
+    if (url.pathname === `/${BENCH_DATABASE}`) return { url: adminUrl, version, drop: async () => undefined };
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+    } catch (error) {
+      log(`cannot create database ${BENCH_DATABASE} (${(error as Error).message}); using DATABASE_URL's own database`);
+      return { url: adminUrl, version, drop: async () => undefined };
+    }
+    url.pathname = `/${BENCH_DATABASE}`;
+    const drop = async () => {
+      const again = new pg.Client({ connectionString: adminUrl });
+      await again.connect();
+      await again.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`).finally(() => again.end());
+    };
+    return { url: url.toString(), version, drop };
+  } finally {
+    await admin.end();
+  }
+};
+
+const migrate = async (databaseUrl: string) => {
+  if (!existsSync(join(root, 'scripts', 'migrate.ts'))) throw new Error('scripts/migrate.ts is missing: cannot create the tables');
+  await run(['--import', 'tsx', 'scripts/migrate.ts', 'up'], { ...process.env, DATABASE_URL: databaseUrl });
+};
+
+const adminToken = (secret: string) =>
+  new SignJWT({ role: 'admin' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(randomUUID())
+    .setIssuer('gotuto')
+    .setAudience('gotuto')
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(secret));
+
+/** The client the invoices are for, created through the platform's own POST /billing/clients. */
+const createClient = async (env: Environment): Promise<string> => {
+  if (!existsSync(bundle(CLIENTS))) throw new Error(`dist/functions/${CLIENTS}.js is missing: is ${CLIENTS} in the registry?`);
+  const server: Server = { label: CLIENTS, args: () => [bundle(CLIENTS)], probe: '/healthz' };
+  const { child, port } = await start(server, env, CLIENTS);
+  try {
+    const answer = await post(port, '/billing/clients', env.token, JSON.stringify({ name: 'Bench Client', email: 'bench@example.com' }));
+    if (answer.status !== 201) throw new Error(`POST /billing/clients answered ${answer.status}: ${answer.body}`);
+    const created = JSON.parse(answer.body) as { id?: string; clientId?: string };
+    const id = created.id ?? created.clientId;
+    if (!id) throw new Error(`POST /billing/clients answered no id: ${answer.body}`);
+    return id;
+  } finally {
+    await child.stop();
+  }
+};
+
+// ---- scenarios -------------------------------------------------------------------------------------
+
+interface ColdResult {
+  medianMs: number;
+  runsMs: number[];
+}
+
+const coldStart = async (env: Environment) => {
+  const measure = async (server: Server, name: string) => {
+    const { child, readyMs } = await start(server, env, `cold-${name}`);
+    await child.stop();
+    return readyMs;
+  };
+  // One discarded start each warms the file cache; then the two alternate, so drift hits both.
+  await measure(servers.ours, 'ours');
+  await measure(servers.hello, 'hello');
+  const ours: number[] = [];
+  const hello: number[] = [];
+  for (let i = 0; i < settings.coldRuns; i++) {
+    ours.push(await measure(servers.ours, 'ours'));
+    hello.push(await measure(servers.hello, 'hello'));
+    log(`cold start ${i + 1}/${settings.coldRuns}: ours ${round(ours.at(-1) as number)} ms, hello world ${round(hello.at(-1) as number)} ms`);
+  }
+  const result = {
+    ours: { medianMs: round(median(ours)), runsMs: ours.map((v) => round(v)) } satisfies ColdResult,
+    hello: { medianMs: round(median(hello)), runsMs: hello.map((v) => round(v)) } satisfies ColdResult,
+    ratio: round(median(ours) / median(hello), 2),
+    target: `ours <= ${targets.coldRatioMax}x hello world`,
+    met: false,
+  };
+  result.met = result.ratio <= targets.coldRatioMax;
+  return result;
+};
+
+interface LoadResult {
+  label: string;
+  requestsPerSecond: number;
+  requests: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** The first answer, when it was not a success: the reason the figures are not comparable. */
+  failure?: string;
+}
+
+const load = async (server: Server, env: Environment, name: string): Promise<LoadResult> => {
+  const clientId = env.clientId as string;
+  const { child, port } = await start(server, env, `warm-${name}`);
+  try {
+    const body = invoiceBody(clientId);
+    const first = await post(port, ROUTE, env.token, body);
+    if (first.status !== 201) {
+      const failure = `POST ${ROUTE} answered ${first.status}: ${first.body.slice(0, 500)}`;
+      log(`${server.label}: ${failure}`);
+      return { label: server.label, requestsPerSecond: NaN, requests: 0, p50Ms: NaN, p95Ms: NaN, p99Ms: NaN, maxMs: NaN, non2xx: 1, errors: 0, timeouts: 0, failure };
+    }
+    const options: LoadOptions = {
+      url: `http://127.0.0.1:${port}${ROUTE}`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${env.token}` },
+      body,
+      connections: settings.connections,
+      duration: settings.durationSeconds,
+      timeout: 10,
+    };
+    await autocannon({ ...options, connections: Math.min(10, settings.connections), duration: settings.warmupSeconds });
+    let samples = new Float64Array(1 << 16);
+    let count = 0;
+    const instance = autocannon(options);
+    instance.on('response', (_client, _status, _bytes, ms) => {
+      if (count === samples.length) {
+        const bigger = new Float64Array(samples.length * 2);
+        bigger.set(samples);
+        samples = bigger;
+      }
+      samples[count++] = ms;
+    });
+    const result = await instance;
+    const sorted = samples.slice(0, count).sort();
+    const figures: LoadResult = {
+      label: server.label,
+      requestsPerSecond: round(result.requests.total / result.duration, 0),
+      requests: result.requests.total,
+      p50Ms: round(percentile(sorted, 50), 2),
+      p95Ms: round(percentile(sorted, 95), 2),
+      p99Ms: round(percentile(sorted, 99), 2),
+      maxMs: round(result.latency.max, 2),
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+    };
+    log(`${server.label}: ${figures.requestsPerSecond} req/s, p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms` +
+      (figures.non2xx + figures.errors > 0 ? `, ${figures.non2xx} non-2xx and ${figures.errors} errors` : ''));
+    if (figures.non2xx > 0) {
+      const answer = await post(port, ROUTE, env.token, body);
+      figures.failure = `${figures.non2xx} answers were not 2xx (now: ${answer.status} ${answer.body.slice(0, 300)})`;
+    }
+    return figures;
+  } finally {
+    await child.stop();
+  }
+};
+
+const warm = async (env: Environment) => {
+  const ours = await load(servers.ours, env, 'ours');
+  const ff = await load(servers.ffInvoice, env, 'ff');
+  const http = await load(servers.httpInvoice, env, 'http');
+  const ratio = round(ours.requestsPerSecond / ff.requestsPerSecond, 2);
+  const clean = [ours, ff, http].every((r) => !r.failure && r.errors === 0);
+  return {
+    ours,
+    ffBaseline: ff,
+    httpBaseline: http,
+    ratio,
+    target: `ours >= ${targets.warmRatioMin}x (a) in req/s, ours p99 < ${targets.p99MsMax} ms`,
+    met: clean && ratio >= targets.warmRatioMin && ours.p99Ms < targets.p99MsMax,
+  };
+};
+
+const idleRss = async (server: Server, env: Environment, name: string, first: (port: number) => Promise<Answer>) => {
+  const { child, port } = await start(server, env, `memory-${name}`);
+  try {
+    const answer = await first(port);
+    await sleep(settings.idleMs);
+    return { rssMiB: round(rssKiB(child.pid) / 1024), firstStatus: answer.status };
+  } finally {
+    await child.stop();
+  }
+};
+
+const memory = async (env: Environment) => {
+  const ours = await idleRss(servers.ours, env, 'ours', (port) => post(port, ROUTE, env.token, invoiceBody(env.clientId as string)));
+  const hello = await idleRss(servers.hello, env, 'hello', (port) => request(port, { path: '/' }));
+  log(`idle RSS: ours ${ours.rssMiB} MiB (first answer ${ours.firstStatus}), hello world ${hello.rssMiB} MiB`);
+  return { ours, hello, ratio: round(ours.rssMiB / hello.rssMiB, 2), target: `ours < ${targets.rssMiBMax} MiB`, met: ours.rssMiB < targets.rssMiBMax };
+};
+
+// ---- report ----------------------------------------------------------------------------------------
+
+type Results = {
+  cold?: Awaited<ReturnType<typeof coldStart>>;
+  warm?: Awaited<ReturnType<typeof warm>>;
+  memory?: Awaited<ReturnType<typeof memory>>;
+};
+
+const table = (results: Results): string => {
+  const rows: string[][] = [['figure', 'ours', 'baseline', '(b) node:http', 'ratio', 'target', '']];
+  const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+  const fmt = (value: number) => (Number.isFinite(value) ? String(value) : 'n/a');
+  const { cold, warm: w, memory: m } = results;
+  if (cold) {
+    rows.push([`cold start, median of ${settings.coldRuns} (ms)`, fmt(cold.ours.medianMs), `${fmt(cold.hello.medianMs)} FF hello`, '', `${fmt(cold.ratio)}x`, `<= ${targets.coldRatioMax}x`, mark(cold.met)]);
+  }
+  if (w) {
+    const conc = `${settings.connections} conn, ${settings.durationSeconds} s`;
+    rows.push([`POST ${ROUTE} req/s (${conc})`, fmt(w.ours.requestsPerSecond), `${fmt(w.ffBaseline.requestsPerSecond)} (a) bare FF`, fmt(w.httpBaseline.requestsPerSecond), `${fmt(w.ratio)}x`, `>= ${targets.warmRatioMin}x`, mark(Number.isFinite(w.ratio) && w.ratio >= targets.warmRatioMin)]);
+    for (const p of ['p50', 'p95', 'p99'] as const) {
+      const key = `${p}Ms` as const;
+      const ratio = round(w.ours[key] / w.ffBaseline[key], 2);
+      const isP99 = p === 'p99';
+      rows.push([`  latency ${p} (ms)`, fmt(w.ours[key]), `${fmt(w.ffBaseline[key])} (a)`, fmt(w.httpBaseline[key]), `${fmt(ratio)}x`, isP99 ? `< ${targets.p99MsMax} ms` : '', isP99 ? mark(w.ours.p99Ms < targets.p99MsMax) : '']);
+    }
+  }
+  if (m) {
+    rows.push([`idle RSS after one request (MiB)`, fmt(m.ours.rssMiB), `${fmt(m.hello.rssMiB)} FF hello`, '', `${fmt(m.ratio)}x`, `< ${targets.rssMiBMax} MiB`, mark(m.met)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(rows[0]!), widths.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(line)].join('\n');
+};
+
+// ---- main ------------------------------------------------------------------------------------------
+
+const main = async () => {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((a) => !SCENARIOS.includes(a as Scenario));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  const scenarios = asked.length > 0 ? (asked as Scenario[]) : SCENARIOS;
+  const adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    throw new Error(
+      'DATABASE_URL is not set. The benchmarks need a real PostgreSQL (the embedded one is correct, not fast), ' +
+        'e.g. `sudo .ci/run postgres` then DATABASE_URL=postgres://gotuto:gotuto@127.0.0.1:5432/gotuto npm run bench',
+    );
+  }
+  if (!existsSync(ffMain)) throw new Error(`${ffMain} is missing: run npm ci`);
+
+  const loadBefore = round(loadavg()[0] as number, 2);
+  if (loadBefore > cpus().length / 2) {
+    log(`warning: load average ${loadBefore} on ${cpus().length} CPUs before starting: other processes will skew the figures`);
+  }
+  await ensureBuilt();
+  const database = await prepareDatabase(adminUrl);
+  try {
+    log(`PostgreSQL ${database.version}, database ${new URL(database.url).pathname.slice(1)}; migrating`);
+    await migrate(database.url);
+    const secret = randomBytes(32).toString('base64url');
+    const env: Environment = { databaseUrl: database.url, secret, token: await adminToken(secret) };
+    if (scenarios.includes('warm') || scenarios.includes('memory')) env.clientId = await createClient(env);
+
+    const results: Results = {};
+    if (scenarios.includes('cold')) results.cold = await coldStart(env);
+    if (scenarios.includes('warm')) results.warm = await warm(env);
+    if (scenarios.includes('memory')) results.memory = await memory(env);
+
+    const report = {
+      at: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryMiB: Math.round(totalmem() / 2 ** 20),
+      postgres: database.version,
+      loadAverage: { before: loadBefore, after: round(loadavg()[0] as number, 2) },
+      settings,
+      targets,
+      ...results,
+    };
+    mkdirSync(dist, { recursive: true });
+    writeFileSync(join(dist, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
+    console.log(`\n${table(results)}\n`);
+    const failures = [results.warm?.ours, results.warm?.ffBaseline, results.warm?.httpBaseline].filter((r) => r?.failure);
+    for (const r of failures) console.log(`warning: ${r?.label}: ${r?.failure}`);
+    console.log(`(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http; logs in ${logs}`);
+    console.log('results written to dist/bench.json');
+  } finally {
+    await database.drop().catch((error: unknown) => log(`could not drop ${BENCH_DATABASE}: ${(error as Error).message}`));
+  }
+};
+
+killChildrenOnSignals();
+const watchdog = setTimeout(() => {
+  console.error(`bench: still running after ${LIMIT_MS / 60_000} min; aborting`);
+  killAll();
+  process.exit(1);
+}, LIMIT_MS);
+watchdog.unref();
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+    killAll();
+    process.exit(1);
+  },
+);

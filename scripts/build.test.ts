@@ -1,0 +1,80 @@
+// The build as `npm run build` runs it, into a temporary directory: one bundle per function, and a
+// bundle that serves its function over HTTP from outside the repository (no node_modules in
+// reach), as it does in the container.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '../functions/index.js';
+import { tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
+import { freePort, request, startProcess, waitForHttp, type Child } from './bench/processes.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+// The function that the bundle test starts: the first command, else the first function.
+const target = registry.find((fn) => fn.definition.kind === 'command') ?? registry[0];
+const db = useTestDatabase(target ? [target.context] : []);
+
+let outdir: string;
+let stdout: string;
+const children: Child[] = [];
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'gotuto-build-'));
+  const run = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], {
+    cwd: root,
+    env: { ...process.env, BUILD_OUTDIR: outdir },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  stdout = run.stdout;
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(children.map((child) => child.stop()));
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('npm run build', () => {
+  it('writes exactly one bundle per registry entry, and reports their sizes', () => {
+    const bundles = readdirSync(join(outdir, 'functions')).sort();
+    expect(bundles).toEqual(registry.map((fn) => `${fn.name}.js`).sort());
+    expect(stdout).toMatch(/function bundle\(s\)/);
+    for (const fn of registry) expect(stdout).toContain(`functions/${fn.name}.js`);
+  });
+
+  it('bundles the migration runner when there is one', () => {
+    expect(existsSync(join(outdir, 'migrate.js'))).toBe(existsSync(join(root, 'scripts', 'migrate.ts')));
+  });
+
+  it('gives a bundle that serves its function over HTTP on PORT, and stops on SIGTERM', async () => {
+    expect(target, 'the registry has no function yet').toBeDefined();
+    if (!target) return;
+    const port = await freePort();
+    const child = startProcess(process.execPath, [join(outdir, 'functions', `${target.name}.js`)], {
+      // Outside the repository, like the container: the bundle must need nothing from node_modules.
+      cwd: outdir,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, NODE_ENV: 'production' },
+    });
+    children.push(child);
+
+    const health = await waitForHttp(port, child, { path: '/healthz', deadlineMs: 20_000 });
+    expect(health.status).toBe(200);
+
+    const definition = target.definition;
+    const [method, pattern] = 'route' in definition ? definition.route.split(/\s+/) : ['POST', '/'];
+    const path = (pattern ?? '/').replace(/\{[^}]+\}/g, () => randomUUID());
+    const answer = await request(port, {
+      method,
+      path,
+      headers: { authorization: `Bearer ${await tokenFor('admin')}`, 'content-type': 'application/json' },
+      body: method === 'GET' ? undefined : '{}',
+    });
+    expect(answer.status, answer.body).toBeGreaterThanOrEqual(200);
+    expect(answer.status, answer.body).toBeLessThan(500);
+
+    expect(await child.stop(10_000)).toBe(0);
+  }, 60_000);
+});
