@@ -11,6 +11,16 @@ import { Forbidden, Unauthorized } from './errors.js';
 
 const ROLES: readonly Role[] = ['admin', 'customer'];
 let cachedKey: { source: string; key: Uint8Array } | undefined;
+let cachedCryptoKey: { raw: Uint8Array; key: Promise<CryptoKey> } | undefined;
+
+/** The HS256 key imported once for verification (WebCrypto would import raw bytes on every call). */
+const verificationKey = (): Promise<CryptoKey> => {
+  const raw = signingKey();
+  if (cachedCryptoKey?.raw !== raw) {
+    cachedCryptoKey = { raw, key: crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) };
+  }
+  return cachedCryptoKey.key;
+};
 
 /** The HS256 key: JWT_SECRET, else the local secret file (created when `create` is true). */
 export const signingKey = (create = false): Uint8Array => {
@@ -68,7 +78,22 @@ const roleOf = (payload: JWTPayload): Role | undefined => {
   return ROLES.find((r) => roles.includes(r));
 };
 
+// Verified tokens, kept until they expire: a client sends the same token with every request,
+// and checking its signature again would only cost time. Bounded, oldest dropped first.
+const verified = new Map<string, { caller: Caller; expiresAt: number }>();
+const VERIFIED_MAX = 1000;
+
+const remember = (token: string, caller: Caller, exp: number | undefined) => {
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+  verified.set(token, { caller, expiresAt: (exp ?? 0) * 1000 });
+};
+
 const verify = async (token: string): Promise<Caller> => {
+  const known = verified.get(token);
+  if (known) {
+    if (known.expiresAt > Date.now()) return known.caller;
+    verified.delete(token);
+  }
   try {
     const external = oidc();
     const alg = decodeProtectedHeader(token).alg;
@@ -80,7 +105,7 @@ const verify = async (token: string): Promise<Caller> => {
             audience: external.audience,
             requiredClaims: ['sub', 'exp'],
           })
-        : await jwtVerify(token, signingKey(), {
+        : await jwtVerify(token, await verificationKey(), {
             algorithms: ['HS256'],
             issuer: config.jwtIssuer(),
             audience: config.jwtAudience(),
@@ -88,7 +113,9 @@ const verify = async (token: string): Promise<Caller> => {
           });
     const role = roleOf(payload);
     if (!role) throw new Unauthorized('token grants no platform role');
-    return { id: payload.sub as string, role };
+    const caller: Caller = { id: payload.sub as string, role };
+    remember(token, caller, payload.exp);
+    return caller;
   } catch (error) {
     if (error instanceof Unauthorized) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new Unauthorized('token has expired');
