@@ -5,3 +5,5 @@ export * from './core.js';
 export * as billing from './billing.js';
 export * as customer from './customer.js';
 export * as order from './order.js';
+export * as inventory from './inventory.js';
+export * as shipping from './shipping.js';
