@@ -10,6 +10,10 @@ import billingRecordPayment from './billing/commands/record-payment.js';
 import billingSendInvoice from './billing/commands/send-invoice.js';
 import billingUpdateClient from './billing/commands/update-client.js';
 import billingDetectOverdue from './billing/handlers/detect-overdue.js';
+import billingOnCustomerRegistered from './billing/handlers/on-customer-registered.js';
+import billingOnCustomerUpdated from './billing/handlers/on-customer-updated.js';
+import billingOnInvoiceRequested from './billing/handlers/on-invoice-requested.js';
+import billingOnOrderCancelled from './billing/handlers/on-order-cancelled.js';
 import billingRelayOutbox from './billing/handlers/relay-outbox.js';
 import billingGetClient from './billing/queries/get-client.js';
 import billingGetInvoice from './billing/queries/get-invoice.js';
@@ -32,5 +36,9 @@ export const registry = register({
   'billing/queries/get-invoice': billingGetInvoice,
   'billing/handlers/detect-overdue': billingDetectOverdue,
   'billing/handlers/relay-outbox': billingRelayOutbox,
+  'billing/handlers/on-customer-registered': billingOnCustomerRegistered,
+  'billing/handlers/on-customer-updated': billingOnCustomerUpdated,
+  'billing/handlers/on-invoice-requested': billingOnInvoiceRequested,
+  'billing/handlers/on-order-cancelled': billingOnOrderCancelled,
   'platform/handlers/dead-letters': platformDeadLetters,
 });

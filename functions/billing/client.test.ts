@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Conflict } from '../runtime/errors.js';
-import { createClient, deleteClient, updateClient, type Client } from './client.js';
+import { createClient, createCustomerClient, deleteClient, linkToCustomer, updateClient, type Client } from './client.js';
 
 const id = '5b0c2f9e-8a43-4c52-9d35-0e3c1f1a7b10';
 const t0 = new Date('2026-03-01T09:00:00.000Z');
@@ -19,6 +19,7 @@ describe('createClient', () => {
       email: 'billing@acme.test',
       phone: '+33 1 23',
       address,
+      customerId: null,
       version: 1,
       createdAt: t0,
       updatedAt: t0,
@@ -35,6 +36,79 @@ describe('createClient', () => {
     expect(client.phone).toBeNull();
     expect(client.address).toBeNull();
     expect(events[0]?.data).toMatchObject({ phone: null, address: null });
+  });
+});
+
+describe('createCustomerClient', () => {
+  it("makes the customer's client: the customer's id, name and email, linked to the customer", () => {
+    const customer = { customerId: id, name: 'Zoë', email: 'Zoe@Example.com' };
+
+    const [client, events] = createCustomerClient(customer, t0);
+
+    expect(client).toEqual({
+      id,
+      name: 'Zoë',
+      email: 'Zoe@Example.com',
+      phone: null,
+      address: null,
+      customerId: id,
+      version: 1,
+      createdAt: t0,
+      updatedAt: t0,
+    });
+    expect(events.map((e) => [e.definition.type, e.subject, e.data])).toEqual([
+      ['com.gotuto.billing.client-created.v1', id, { clientId: id, name: 'Zoë', email: 'Zoe@Example.com', phone: null, address: null }],
+    ]);
+  });
+});
+
+describe('linkToCustomer', () => {
+  const customerId = '9a1b7c3d-2e4f-4a5b-8c6d-7e8f9a0b1c2d';
+
+  it("links an admin's client to the customer, who from then on holds its name and email", () => {
+    const [withAddress] = updateClient(given(), { phone: '+33 1 23', address }, t0);
+
+    const [linked, events] = linkToCustomer(withAddress, { customerId, name: 'Zoé Martin', email: 'zoe@example.com' }, t1);
+
+    expect(linked).toEqual({
+      ...withAddress,
+      name: 'Zoé Martin',
+      email: 'zoe@example.com',
+      customerId,
+      version: 3,
+      updatedAt: t1,
+    });
+    expect(events.map((e) => [e.definition.type, e.subject])).toEqual([['com.gotuto.billing.client-updated.v1', id]]);
+    expect(events[0]?.data).toEqual({
+      clientId: id,
+      name: 'Zoé Martin',
+      email: 'zoe@example.com',
+      phone: '+33 1 23',
+      address,
+      changed: ['name', 'email'],
+    });
+  });
+
+  it('says the link is a change even when name and email are already the customer’s', () => {
+    const [linked, events] = linkToCustomer(given(), { customerId, name: 'Zoë 北京 🚀', email: 'Zoe@Example.com' }, t1);
+
+    expect(linked).toMatchObject({ customerId, version: 2 });
+    expect(events[0]?.data).toMatchObject({ changed: [] });
+  });
+
+  it('changes nothing when the client is already the customer’s', () => {
+    const [linked] = linkToCustomer(given(), { customerId, name: 'Zoë', email: 'zoe@example.com' }, t1);
+
+    const [again, events] = linkToCustomer(linked, { customerId, name: 'Other', email: 'zoe@example.com' }, t1);
+
+    expect(again).toBe(linked);
+    expect(events).toEqual([]);
+  });
+
+  it("refuses a client that is another customer's", () => {
+    const [linked] = linkToCustomer(given(), { customerId, name: 'Zoë', email: 'zoe@example.com' }, t1);
+
+    expect(() => linkToCustomer(linked, { customerId: id, name: 'Zoë', email: 'zoe@example.com' }, t1)).toThrow(Conflict);
   });
 });
 

@@ -4,8 +4,10 @@ import { Conflict, ValidationError } from '../runtime/errors.js';
 import { createClient } from './client.js';
 import {
   MAX_AMOUNT,
+  addDays,
   cancel,
   createInvoice,
+  createOrderInvoice,
   deleteInvoice,
   formatInvoiceNumber,
   invoiceView,
@@ -17,6 +19,7 @@ import {
   recordPayment,
   refund,
   send,
+  settleCancelledOrder,
   type Invoice,
   type NewInvoice,
 } from './invoice.js';
@@ -382,6 +385,98 @@ describe('refund', () => {
     ['refunded', aRefunded],
   ])('refuses an invoice that is %s', (_status, state) => {
     expect(() => refund(state(), later)).toThrow(Conflict);
+  });
+});
+
+describe('createOrderInvoice', () => {
+  const productId = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+  const order = {
+    orderId,
+    lines: [
+      { productId, name: 'Espresso machine', quantity: 1, unitPrice: eur(24_900) },
+      { productId, name: 'Coffee beans 1 kg', quantity: 2, unitPrice: eur(1_850) },
+    ],
+    total: eur(28_600),
+  };
+
+  it("drafts the order's invoice: its lines at its prices, issued today and due after the terms", () => {
+    const [invoice, events] = createOrderInvoice(order, client, 14, invoiceId, later);
+
+    expect(invoice).toMatchObject({
+      status: 'draft',
+      clientId,
+      orderId,
+      lines: [
+        { description: 'Espresso machine', quantity: 1, unitPrice: eur(24_900), total: eur(24_900) },
+        { description: 'Coffee beans 1 kg', quantity: 2, unitPrice: eur(1_850), total: eur(3_700) },
+      ],
+      total: eur(28_600),
+      issueDate: '2026-03-05',
+      dueDate: '2026-03-19',
+    });
+    expect(types(events)).toEqual(['invoice-created']);
+    expect(events[0]?.data).toMatchObject({ orderId, issueDate: '2026-03-05', dueDate: '2026-03-19' });
+  });
+
+  it('is due on the day of issue with terms of zero days', () => {
+    expect(createOrderInvoice(order, client, 0, invoiceId, later)[0].dueDate).toBe('2026-03-05');
+  });
+
+  it('refuses an order whose total is not the sum of its lines', () => {
+    expect(() => createOrderInvoice({ ...order, total: eur(28_601) }, client, 14, invoiceId, later)).toThrow(ValidationError);
+    expect(() => createOrderInvoice({ ...order, total: { amount: 28_600, currency: 'USD' } }, client, 14, invoiceId, later)).toThrow(
+      ValidationError,
+    );
+  });
+
+  it('refuses lines in more than one currency, as createInvoice does', () => {
+    const mixed = { ...order, lines: [order.lines[0]!, { ...order.lines[1]!, unitPrice: { amount: 1_850, currency: 'USD' } }] };
+
+    expect(() => createOrderInvoice(mixed, client, 14, invoiceId, later)).toThrow(ValidationError);
+  });
+});
+
+describe('addDays', () => {
+  it('counts calendar days across months, years and leap days', () => {
+    expect(addDays('2026-03-05', 14)).toBe('2026-03-19');
+    expect(addDays('2026-12-25', 14)).toBe('2027-01-08');
+    expect(addDays('2028-02-20', 14)).toBe('2028-03-05');
+    expect(addDays('2026-03-25', 7)).toBe('2026-04-01');
+  });
+});
+
+describe('settleCancelledOrder', () => {
+  it.each([
+    ['draft', aDraft],
+    ['sent', aSent],
+    ['overdue', anOverdue],
+  ])('cancels an invoice that is %s', (status, state) => {
+    const [invoice, events] = settleCancelledOrder(state(), later, 'out of stock');
+
+    expect(invoice.status).toBe('cancelled');
+    expect(types(events)).toEqual(['invoice-status-changed']);
+    expect(events[0]?.data).toMatchObject({ from: status, to: 'cancelled' });
+  });
+
+  it('refunds a paid invoice, giving the reason', () => {
+    const [invoice, events] = settleCancelledOrder(aPaid(), later, 'cancelled by the customer');
+
+    expect(invoice.status).toBe('refunded');
+    expect(types(events)).toEqual(['payment-refunded', 'invoice-status-changed']);
+    expect(events[0]?.data).toMatchObject({ amount: eur(34_550), reason: 'cancelled by the customer' });
+    expect(events[1]?.data).toMatchObject({ from: 'paid', to: 'refunded' });
+  });
+
+  it.each([
+    ['cancelled', aCancelled],
+    ['refunded', aRefunded],
+  ])('leaves an invoice that is %s as it is', (_status, state) => {
+    const before = state();
+
+    const [invoice, events] = settleCancelledOrder(before, later, 'again');
+
+    expect(invoice).toBe(before);
+    expect(events).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 // An invoice: draft -> sent -> paid | overdue; overdue -> paid; draft | sent | overdue -> cancelled;
 // paid -> refunded. Amounts are integer minor units of the invoice's one currency.
 import type { NewEvent } from '../../events/index.js';
+import type { InvoiceRequested } from '../../events/order.js';
 import {
   invoiceCreated,
   invoiceDeleted,
@@ -212,6 +213,44 @@ export const createInvoice = (
   return [invoice, [created]];
 };
 
+/** What Order asks to be invoiced (invoice-requested). */
+export type OrderToInvoice = Pick<InvoiceRequested, 'orderId' | 'lines' | 'total'>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The calendar date `days` after `date` (both `YYYY-MM-DD`). */
+export const addDays = (date: string, days: number): string => isoDate(new Date(Date.parse(`${date}T00:00:00.000Z`) + days * DAY_MS));
+
+/**
+ * The draft of an order's invoice: a line per order line at the order's prices, issued today and
+ * due `termsDays` later. The order's total must be what its lines add up to: an invoice bills
+ * exactly what was ordered.
+ */
+export const createOrderInvoice = (
+  order: OrderToInvoice,
+  client: Client,
+  termsDays: number,
+  id: string,
+  now: Date,
+): [DraftInvoice, NewEvent[]] => {
+  const issueDate = isoDate(now);
+  const input: NewInvoice = {
+    clientId: client.id,
+    orderId: order.orderId,
+    lines: order.lines.map((line) => ({ description: line.name, quantity: line.quantity, unitPrice: line.unitPrice })),
+    issueDate,
+    dueDate: addDays(issueDate, termsDays),
+  };
+  const [draft, events] = createInvoice(input, client, id, now);
+  if (draft.total.amount !== order.total.amount || draft.total.currency !== order.total.currency) {
+    throw invalid(
+      '/total',
+      `the order's total ${order.total.amount} ${order.total.currency} is not the sum of its lines, ${draft.total.amount} ${draft.total.currency}`,
+    );
+  }
+  return [draft, events];
+};
+
 /** The issue date an invoice has once sent: the one it names, else the day it is sent. */
 export const issueDateOnSend = (invoice: Invoice, now: Date): string => invoice.issueDate ?? isoDate(now);
 
@@ -333,6 +372,26 @@ export const refund = (invoice: Invoice, now: Date, reason?: string): [RefundedI
     ...(reason === undefined ? {} : { reason }),
   });
   return [refunded, [event, statusChanged(invoice, refunded)]];
+};
+
+/**
+ * What an order's cancellation does to the order's invoice: one still open is cancelled, a paid
+ * one refunded; one already cancelled or refunded stays as it is (no events).
+ */
+export const settleCancelledOrder = (invoice: Invoice, now: Date, reason: string): [Invoice, NewEvent[]] => {
+  switch (invoice.status) {
+    case 'draft':
+    case 'sent':
+    case 'overdue':
+      return cancel(invoice, now);
+    case 'paid':
+      return refund(invoice, now, reason);
+    case 'cancelled':
+    case 'refunded':
+      return [invoice, []];
+    default:
+      return unreachable(invoice);
+  }
 };
 
 /** Only a draft is ever deleted; anything issued stays on record. */

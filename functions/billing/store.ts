@@ -3,7 +3,7 @@ import type { Address } from '../../events/billing.js';
 import type { Queryable } from '../runtime/db.js';
 import { Conflict, ValidationError } from '../runtime/errors.js';
 import type { Client } from './client.js';
-import type { Invoice, InvoiceStatus, Line, Money, Payment } from './invoice.js';
+import { numberingYear, type Invoice, type InvoiceStatus, type Line, type Money, type Payment } from './invoice.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
@@ -70,21 +70,24 @@ const limitOf = (page: PageRequest): number => Math.min(Math.max(page.limit ?? D
 
 // ---- errors ------------------------------------------------------------------------------------
 
-const codeOf = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
-    ? (error as { code: string }).code
+const field = (error: unknown, name: 'code' | 'constraint'): string | undefined =>
+  typeof error === 'object' && error !== null && typeof (error as Record<string, unknown>)[name] === 'string'
+    ? ((error as Record<string, unknown>)[name] as string)
     : undefined;
 
 /**
  * Runs a write, turning what PostgreSQL refuses about the input into the API's errors: text it
  * cannot store (NUL) is invalid input, not a server failure.
  */
-const writing = async <T>(work: () => Promise<T>, on: { unique?: () => Error; foreignKey?: () => Error } = {}): Promise<T> => {
+const writing = async <T>(
+  work: () => Promise<T>,
+  on: { unique?: (constraint: string | undefined) => Error; foreignKey?: () => Error } = {},
+): Promise<T> => {
   try {
     return await work();
   } catch (error) {
-    const code = codeOf(error);
-    if (code === '23505' && on.unique) throw on.unique();
+    const code = field(error, 'code');
+    if (code === '23505' && on.unique) throw on.unique(field(error, 'constraint'));
     if (code === '23503' && on.foreignKey) throw on.foreignKey();
     if (code === '22021' || code === '22P05') {
       throw new ValidationError('the request holds text that cannot be stored (a NUL character)');
@@ -105,13 +108,14 @@ type ClientRow = {
   email: string;
   phone: string | null;
   address: Address | null;
+  customer_id: string | null;
   version: number;
   created_at: Date;
   updated_at: Date;
   cursor_at: string;
 };
 
-const CLIENT_COLUMNS = `c.id, c.name, c.email, c.phone, c.address, c.version, c.created_at, c.updated_at,
+const CLIENT_COLUMNS = `c.id, c.name, c.email, c.phone, c.address, c.customer_id, c.version, c.created_at, c.updated_at,
   ${cursorAt('c.created_at')} AS cursor_at`;
 
 // jsonb keeps keys in its own order; an address is returned in the order of its schema.
@@ -133,12 +137,18 @@ const toClient = (row: ClientRow): Client => ({
   email: row.email,
   phone: row.phone,
   address: toAddress(row.address),
+  customerId: row.customer_id,
   version: row.version,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
 
-const emailTaken = (email: string) => () => new Conflict(`a client with the email ${email} already exists`);
+// Two clients for one customer happen only when two deliveries race; the loser is retried and
+// then finds the winner's client.
+const clientTaken = (client: Client) => (constraint: string | undefined) =>
+  constraint === 'clients_customer_id_key'
+    ? new Conflict(`customer ${client.customerId} already has a client`)
+    : new Conflict(`a client with the email ${client.email} already exists`);
 
 const findClient = async (db: Queryable, id: string): Promise<Client | undefined> => {
   if (!isUuid(id)) return undefined;
@@ -146,16 +156,49 @@ const findClient = async (db: Queryable, id: string): Promise<Client | undefined
   return rows[0] && toClient(rows[0]);
 };
 
+/**
+ * The client of a customer, the one rule of which client is a customer's: the client linked to
+ * the customer (customer_id), else the client with the customer's id, the rule from before
+ * clients were linked (migration 002).
+ */
+const findClientOfCustomer = async (db: Queryable, customerId: string): Promise<Client | undefined> => {
+  if (!isUuid(customerId)) return undefined;
+  const { rows } = await db.query<ClientRow>(
+    `SELECT ${CLIENT_COLUMNS} FROM billing.clients c
+     WHERE c.customer_id = $1 OR c.id = $1
+     ORDER BY c.customer_id = $1 DESC NULLS LAST
+     LIMIT 1`,
+    [customerId],
+  );
+  return rows[0] && toClient(rows[0]);
+};
+
+/** The client whose email is `email`, whatever its case. */
+const findClientByEmail = async (db: Queryable, email: string): Promise<Client | undefined> => {
+  const { rows } = await db.query<ClientRow>(`SELECT ${CLIENT_COLUMNS} FROM billing.clients c WHERE lower(c.email) = lower($1)`, [email]);
+  return rows[0] && toClient(rows[0]);
+};
+
 const insertClient = (tx: Queryable, client: Client): Promise<void> =>
   writing(
     async () => {
       await tx.query(
-        `INSERT INTO billing.clients (id, name, email, phone, address, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)`,
-        [client.id, client.name, client.email, client.phone, json(client.address), client.version, client.createdAt, client.updatedAt],
+        `INSERT INTO billing.clients (id, name, email, phone, address, customer_id, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)`,
+        [
+          client.id,
+          client.name,
+          client.email,
+          client.phone,
+          json(client.address),
+          client.customerId,
+          client.version,
+          client.createdAt,
+          client.updatedAt,
+        ],
       );
     },
-    { unique: emailTaken(client.email) },
+    { unique: clientTaken(client) },
   );
 
 const updateClient = (tx: Queryable, client: Client, expectedVersion: number): Promise<void> =>
@@ -163,13 +206,23 @@ const updateClient = (tx: Queryable, client: Client, expectedVersion: number): P
     async () => {
       const { rowCount } = await tx.query(
         `UPDATE billing.clients
-         SET name = $3, email = $4, phone = $5, address = $6::jsonb, version = $7, updated_at = $8
+         SET name = $3, email = $4, phone = $5, address = $6::jsonb, customer_id = $7, version = $8, updated_at = $9
          WHERE id = $1 AND version = $2`,
-        [client.id, expectedVersion, client.name, client.email, client.phone, json(client.address), client.version, client.updatedAt],
+        [
+          client.id,
+          expectedVersion,
+          client.name,
+          client.email,
+          client.phone,
+          json(client.address),
+          client.customerId,
+          client.version,
+          client.updatedAt,
+        ],
       );
       if (rowCount === 0) throw staleVersion('client', client.id);
     },
-    { unique: emailTaken(client.email) },
+    { unique: clientTaken(client) },
   );
 
 const removeClient = (tx: Queryable, client: Client): Promise<void> =>
@@ -206,6 +259,8 @@ const listClients = async (db: Queryable, page: PageRequest): Promise<Page<Clien
 
 export const clients = {
   find: findClient,
+  ofCustomer: findClientOfCustomer,
+  byEmail: findClientByEmail,
   insert: insertClient,
   update: updateClient,
   remove: removeClient,
@@ -346,8 +401,12 @@ const insertInvoice = (tx: Queryable, invoice: Invoice): Promise<void> =>
       );
       await insertPayments(tx, invoice);
     },
-    // The client was deleted between the check and the insert.
     {
+      unique: (constraint) =>
+        constraint === 'invoices_live_order'
+          ? new Conflict(`order ${invoice.orderId} already has an invoice that is not cancelled or refunded`)
+          : new Conflict(`invoice ${invoice.id} or its number already exists`),
+      // The client was deleted between the check and the insert.
       foreignKey: () =>
         new ValidationError(`client ${invoice.clientId} does not exist`, [{ pointer: '/clientId', message: 'no such client' }]),
     },
@@ -379,6 +438,21 @@ const updateInvoice = (tx: Queryable, invoice: Invoice, expectedVersion: number)
     if (rowCount === 0) throw staleVersion('invoice', invoice.id);
     await insertPayments(tx, invoice);
   });
+
+/**
+ * The invoice of an order: the live one (at most one, by the invoices_live_order index), else
+ * the latest cancelled or refunded one.
+ */
+const findInvoiceOfOrder = async (db: Queryable, orderId: string): Promise<Invoice | undefined> => {
+  const { rows } = await db.query<InvoiceRow>(
+    `SELECT ${INVOICE_COLUMNS} FROM billing.invoices i
+     WHERE i.order_id = $1
+     ORDER BY i.status IN ('cancelled', 'refunded'), i.created_at DESC, i.id
+     LIMIT 1`,
+    [orderId],
+  );
+  return rows[0] && toInvoice(rows[0]);
+};
 
 const removeInvoice = async (tx: Queryable, invoice: Invoice): Promise<void> => {
   const { rowCount } = await tx.query('DELETE FROM billing.invoices WHERE id = $1 AND version = $2', [invoice.id, invoice.version]);
@@ -445,12 +519,53 @@ const nextSequence = async (tx: Queryable, year: number): Promise<number> => {
   return sequence;
 };
 
+/** The number a draft takes when it is sent now: the next of its issue year (see nextSequence). */
+const nextNumberFor = (tx: Queryable, invoice: Invoice, now: Date): Promise<number> => nextSequence(tx, numberingYear(invoice, now));
+
 export const invoices = {
   find: findInvoice,
+  ofOrder: findInvoiceOfOrder,
   insert: insertInvoice,
   update: updateInvoice,
   remove: removeInvoice,
   list: listInvoices,
   sentDueBefore,
   nextSequence,
+  nextNumberFor,
+};
+
+// ---- orders ------------------------------------------------------------------------------------
+
+/**
+ * Serialises, until the caller's transaction ends, Billing's handling of one order: without it an
+ * invoice-requested and the order's cancellation handled at once could each miss the other's
+ * uncommitted row, leaving an invoice for a cancelled order.
+ */
+const lockOrder = async (tx: Queryable, orderId: string): Promise<void> => {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('billing.orders'), hashtext($1))", [orderId]);
+};
+
+/** Keeps the tombstone of a cancelled order (the first cancellation seen stays). */
+const markOrderCancelled = async (tx: Queryable, orderId: string, at: Date, reason: string): Promise<void> => {
+  await writing(async () => {
+    await tx.query(
+      `INSERT INTO billing.cancelled_orders (order_id, cancelled_at, reason) VALUES ($1, $2, $3)
+       ON CONFLICT (order_id) DO NOTHING`,
+      [orderId, at, reason],
+    );
+  });
+};
+
+const isOrderCancelled = async (db: Queryable, orderId: string): Promise<boolean> => {
+  const { rows } = await db.query<{ found: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM billing.cancelled_orders WHERE order_id = $1) AS found',
+    [orderId],
+  );
+  return rows[0]?.found === true;
+};
+
+export const orders = {
+  lock: lockOrder,
+  markCancelled: markOrderCancelled,
+  isCancelled: isOrderCancelled,
 };

@@ -1,9 +1,10 @@
-// Shared steps of Billing's function tests: requests that set up clients and invoices through
-// the functions themselves, and the outbox read by event name.
+// Shared steps of Billing's function tests: requests and events that set up clients and invoices
+// through the functions themselves, and the outbox read by event name.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
+import { customerRegistered } from '../../events/customer.js';
 import type { ReceivedEvent } from '../../events/index.js';
-import { outboxEvents, type TestApi } from '../runtime/testing.js';
+import { outboxEvents, type TestApi, type TestDatabase } from '../runtime/testing.js';
 
 export const eur = (amount: number) => ({ amount, currency: 'EUR' });
 
@@ -65,3 +66,54 @@ export const eventNamesAbout = async (subject: string): Promise<string[]> =>
 
 export const SQL_LOOKING = "'); DROP TABLE billing.clients;--";
 export const UNICODE = 'Zoë 北京 🚀';
+
+// ---- events that Billing handles ---------------------------------------------------------------
+
+/** The data of a customer-registered event for a new customer. */
+export const registration = (overrides: Record<string, unknown> = {}) => ({
+  customerId: randomUUID(),
+  email: `customer-${randomUUID()}@example.test`,
+  name: 'Zoë Martin',
+  role: 'customer',
+  ...overrides,
+});
+
+/** Delivers customer-registered for `data` to the started on-customer-registered, expecting 204. */
+export const givenRegistered = async (api: TestApi, data: { customerId: string } & Record<string, unknown>) => {
+  const response = await api.deliver('billing/handlers/on-customer-registered', {
+    type: customerRegistered.type,
+    subject: data.customerId,
+    data,
+  });
+  expect(response.status, response.text).toBe(204);
+};
+
+/** The data of an invoice-requested event: two lines, 28 600 EUR in all. */
+export const invoiceRequest = (customerId: string, overrides: Record<string, unknown> = {}) => ({
+  orderId: randomUUID(),
+  orderNumber: 'ORD-2026-000007',
+  customerId,
+  lines: [
+    { productId: randomUUID(), name: 'Espresso machine', quantity: 1, unitPrice: eur(24_900) },
+    { productId: randomUUID(), name: 'Coffee beans 1 kg', quantity: 2, unitPrice: eur(1_850) },
+  ],
+  total: eur(28_600),
+  ...overrides,
+});
+
+/** The data of an order-cancelled event. */
+export const orderCancellation = (orderId: string, customerId: string, overrides: Record<string, unknown> = {}) => ({
+  orderId,
+  customerId,
+  reason: 'cancelled by the customer',
+  cancelledBy: 'customer',
+  completedSteps: ['placed', 'stock-reserved', 'invoice-requested'],
+  ...overrides,
+});
+
+/** The events Billing refused for good (422) with their reasons, for one handler. */
+export const rejectedBy = (db: { query: TestDatabase['query'] }, handler: string) =>
+  db.query<{ event_id: string; type: string; reason: string }>(
+    'SELECT event_id, type, reason FROM billing.rejected_events WHERE handler = $1 ORDER BY rejected_at',
+    [handler],
+  );

@@ -21,6 +21,7 @@ describe('POST /billing/clients', () => {
     expect(response.body).toEqual({
       id: expect.any(String),
       ...body,
+      customerId: null,
       version: 1,
       createdAt: expect.any(String),
       updatedAt: response.body.createdAt,

@@ -1,9 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing.js';
 import { SQL_LOOKING, UNICODE, eur, eventsNamed, givenClient, invoiceBody } from '../test-support.js';
 
 const db = useTestDatabase(['billing']);
-const api = startFunctions(['billing/commands/create-client', 'billing/commands/create-invoice', 'billing/queries/get-invoice']);
+const api = startFunctions([
+  'billing/commands/create-client',
+  'billing/commands/create-invoice',
+  'billing/commands/cancel-invoice',
+  'billing/queries/get-invoice',
+]);
 let admin: string;
 let clientId: string;
 beforeAll(async () => {
@@ -135,6 +141,24 @@ describe('POST /billing/invoices', () => {
     const body = invoiceBody(clientId, { issueDate: '2026-03-10', dueDate: '2026-03-01' });
 
     expect((await api.request('POST', '/billing/invoices', { token: admin, body })).status).toBe(422);
+  });
+
+  it('answers 409 to a second live invoice for one order, and takes one once the first is cancelled', async () => {
+    const order = randomUUID();
+    const first = await api.request('POST', '/billing/invoices', { token: admin, body: invoiceBody(clientId, { orderId: order }) });
+    expect(first.status).toBe(201);
+
+    const second = await api.request('POST', '/billing/invoices', { token: admin, body: invoiceBody(clientId, { orderId: order }) });
+    expect(second.status).toBe(409);
+    expect(second.body.detail).toContain(order);
+
+    expect((await api.request('POST', `/billing/invoices/${first.body.id}/cancel`, { token: admin })).status).toBe(200);
+    const corrected = await api.request('POST', '/billing/invoices', { token: admin, body: invoiceBody(clientId, { orderId: order }) });
+    expect(corrected.status).toBe(201);
+    expect(await db.query('SELECT status FROM billing.invoices WHERE order_id = $1 ORDER BY created_at', [order])).toEqual([
+      { status: 'cancelled' },
+      { status: 'draft' },
+    ]);
   });
 
   it('is for admins', async () => {

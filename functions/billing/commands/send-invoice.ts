@@ -1,7 +1,7 @@
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../if-match.js';
-import { invoiceView, numberingYear, send, type InvoiceView } from '../invoice.js';
+import { invoiceView, send, type InvoiceView } from '../invoice.js';
 import { invoices } from '../store.js';
 
 export default command<unknown, { id: string }, Record<string, string>, InvoiceView>({
@@ -14,7 +14,7 @@ export default command<unknown, { id: string }, Record<string, string>, InvoiceV
       if (!invoice) throw new NotFound(`invoice ${params.id} does not exist`);
       checkIfMatch(invoice, ifMatch);
       // Taken in this transaction: if sending fails below, the rollback returns the number.
-      const sequence = await invoices.nextSequence(tx, numberingYear(invoice, now));
+      const sequence = await invoices.nextNumberFor(tx, invoice, now);
       const [sent, events] = send(invoice, sequence, now);
       await invoices.update(tx, sent, invoice.version);
       await tx.emit(...events);

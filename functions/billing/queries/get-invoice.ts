@@ -1,6 +1,6 @@
 import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { ownClientId } from '../access.js';
+import { ownClient } from '../access.js';
 import { invoiceView, type InvoiceView } from '../invoice.js';
 import { invoices } from '../store.js';
 
@@ -9,9 +9,9 @@ export default query<Record<string, string>, { id: string }, InvoiceView>({
   access: ['admin', 'customer'],
   handle: async ({ params }, ctx) => {
     const invoice = await invoices.find(ctx.db, params.id);
-    const own = ownClientId(ctx.caller);
+    const own = await ownClient(ctx.db, ctx.caller);
     // Another customer's invoice is answered as if it did not exist.
-    if (!invoice || (own !== undefined && invoice.clientId !== own)) throw new NotFound(`invoice ${params.id} does not exist`);
+    if (!invoice || (own !== undefined && invoice.clientId !== own.clientId)) throw new NotFound(`invoice ${params.id} does not exist`);
     return invoiceView(invoice);
   },
 });

@@ -1,7 +1,7 @@
 import schema from '../../../schemas/billing/list-invoices.json' with { type: 'json' };
 import { query, type Schema } from '../../runtime/definition.js';
 import { Forbidden } from '../../runtime/errors.js';
-import { ownClientId } from '../access.js';
+import { namesOwnClient, ownClient } from '../access.js';
 import { invoiceView, type InvoiceView } from '../invoice.js';
 import { invoices, type InvoiceFilter, type Page, type PageRequest } from '../store.js';
 
@@ -10,11 +10,11 @@ export default query<InvoiceFilter & PageRequest, Record<string, string>, Page<I
   access: ['admin', 'customer'],
   query: schema as Schema,
   handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
-    const own = ownClientId(ctx.caller);
-    if (own !== undefined && filter.clientId !== undefined && filter.clientId !== own) {
+    const own = await ownClient(ctx.db, ctx.caller);
+    if (own !== undefined && filter.clientId !== undefined && !namesOwnClient(own, filter.clientId)) {
       throw new Forbidden('a customer sees only the invoices of their own client');
     }
-    const page = await invoices.list(ctx.db, { ...filter, clientId: own ?? filter.clientId }, { limit, cursor });
+    const page = await invoices.list(ctx.db, { ...filter, clientId: own?.clientId ?? filter.clientId }, { limit, cursor });
     return { items: page.items.map(invoiceView), nextCursor: page.nextCursor };
   },
 });
