@@ -1,7 +1,8 @@
 // npm start: the whole platform in one process on embedded defaults (or DATABASE_URL).
 import { startPlatform } from './platform/platform.js';
 
-const platform = await startPlatform();
+// BROKER_DELIVER=off accepts and stores events without delivering them, to inspect or hold them.
+const platform = await startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off' });
 const handlers = platform.functions.filter((f) => f.definition.kind === 'handler').length;
 console.log(
   [

@@ -1,0 +1,200 @@
+// `npm start` as a user starts it: a child process on a fresh data directory, spoken to over HTTP
+// only. Covers a whole Billing lifecycle through the broker, and a kill -9 between an event's
+// acceptance and its delivery.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+
+const run = promisify(execFile);
+const adminUrl = process.env.DATABASE_URL;
+const dataDir = mkdtempSync(join(tmpdir(), 'gotuto-start-'));
+const dbName = `gotuto_start_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+let env: NodeJS.ProcessEnv;
+let child: ChildProcess | undefined;
+let base = '';
+let token = '';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+let output: string[] = [];
+const start = async (extra: NodeJS.ProcessEnv = {}): Promise<string> => {
+  const port = await freePort();
+  output = [];
+  child = spawn('npm', ['start'], { env: { ...env, ...extra, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout?.on('data', (c: Buffer) => output.push(c.toString()));
+  child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`npm start exited: ${output.join('')}`);
+    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (ok) {
+      // The banner names the URL, the counts and where the data lives.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(output.join('')).toContain(url);
+      expect(output.join('')).toMatch(/functions: \d+/);
+      return url;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`npm start did not answer /healthz: ${output.join('')}`);
+};
+
+const kill = async (signal: NodeJS.Signals) => {
+  if (!child?.pid) return;
+  const exited = new Promise((r) => child?.once('exit', r));
+  process.kill(-child.pid, signal);
+  await exited;
+  child = undefined;
+};
+
+beforeAll(async () => {
+  env = { ...process.env, GOTUTO_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  delete env.JWT_SECRET;
+  delete env.K_SINK;
+  if (adminUrl) {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const url = new URL(adminUrl);
+    url.pathname = `/${dbName}`;
+    env.DATABASE_URL = url.toString();
+  } else {
+    delete env.DATABASE_URL;
+  }
+  base = await start();
+  token = (await run('npm', ['run', '-s', 'token', '--', '--role', 'admin'], { env })).stdout.trim();
+}, 120_000);
+
+afterAll(async () => {
+  await kill('SIGKILL').catch(() => undefined);
+  if (adminUrl) {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+const call = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+};
+
+const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> => {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+describe('npm start', () => {
+  it('runs a Billing lifecycle: client, invoice, send, two payments, paid, with its events on the broker', async () => {
+    const client = await call('POST', '/billing/clients', { name: 'Grace Hopper', email: `grace-${randomUUID()}@example.com` });
+    expect(client.status).toBe(201);
+    const invoice = await call('POST', '/billing/invoices', {
+      clientId: client.body.id,
+      dueDate: '2030-01-31',
+      lines: [{ description: 'Compiler', quantity: 2, unitPrice: { amount: 1500, currency: 'EUR' } }],
+    });
+    expect(invoice.status).toBe(201);
+    expect(invoice.body).toMatchObject({ status: 'draft', number: null, total: { amount: 3000, currency: 'EUR' } });
+    const sent = await call('POST', `/billing/invoices/${invoice.body.id}/send`);
+    expect(sent.status).toBe(200);
+    expect(sent.body.number).toMatch(/^INV-\d{4}-\d{6}$/);
+    expect((await call('POST', `/billing/invoices/${invoice.body.id}/payments`, { amount: { amount: 1000, currency: 'EUR' } })).status).toBe(201);
+    const paid = await call('POST', `/billing/invoices/${invoice.body.id}/payments`, { amount: { amount: 2000, currency: 'EUR' } });
+    expect(paid.body.status).toBe('paid');
+
+    const events = await waitFor(
+      () => call('GET', `/broker/events?subject=${invoice.body.id}`),
+      (r) => r.body.items.length >= 5,
+    );
+    const types = events.body.items.map((e: { event: ReceivedEvent<unknown> }) => e.event.type);
+    expect(types).toEqual([
+      'com.gotuto.billing.invoice-created.v1',
+      'com.gotuto.billing.invoice-status-changed.v1',
+      'com.gotuto.billing.payment-received.v1',
+      'com.gotuto.billing.payment-received.v1',
+      'com.gotuto.billing.invoice-status-changed.v1',
+    ]);
+    const settled = await waitFor(
+      () => call('GET', `/broker/events?subject=${invoice.body.id}`),
+      (r) => r.body.items.every((e: { deliveries: Array<{ state: string }> }) => e.deliveries.every((d) => d.state === 'delivered')),
+    );
+    for (const item of settled.body.items) for (const d of item.deliveries) expect(d.state).toBe('delivered');
+  }, 60_000);
+
+  it('delivers after kill -9 what it had accepted, and its effect happens once', async () => {
+    // Deliveries held, so that every event is surely accepted and not yet delivered at the kill.
+    await kill('SIGTERM');
+    base = await start({ BROKER_DELIVER: 'off' });
+    const registrations = Array.from({ length: 25 }, () => {
+      const customerId = randomUUID();
+      return {
+        id: randomUUID(), type: 'com.gotuto.customer.customer-registered.v1', source: '/gotuto/customer',
+        subject: customerId, time: new Date().toISOString(), partitionkey: customerId,
+        data: { customerId, email: `c-${customerId}@example.com`, name: 'Crash Test', role: 'customer' },
+      } as ReceivedEvent<unknown>;
+    });
+    for (const event of registrations) {
+      const { headers, body } = toBinaryHttp(event);
+      const res = await fetch(`${base}/broker`, { method: 'POST', headers, body });
+      expect(res.status).toBe(202);
+    }
+    const pending = await call('GET', '/broker/events?type=com.gotuto.customer.customer-registered.v1&limit=1000');
+    expect(pending.body.items).toHaveLength(registrations.length);
+    for (const item of pending.body.items) {
+      expect(item.deliveries.length).toBeGreaterThan(0);
+      expect(item.deliveries.every((d: { state: string }) => d.state === 'pending')).toBe(true);
+    }
+    await kill('SIGKILL');
+    base = await start();
+    for (const event of registrations) {
+      const client = await waitFor(() => call('GET', `/billing/clients/${event.subject}`), (r) => r.status === 200);
+      expect(client.status).toBe(200);
+    }
+    const all = await call('GET', '/billing/clients?limit=200');
+    const ids = all.body.items.map((c: { id: string }) => c.id);
+    for (const event of registrations) expect(ids.filter((id: string) => id === event.subject)).toHaveLength(1);
+    const log = await call('GET', `/broker/events?type=com.gotuto.customer.customer-registered.v1&limit=1000`);
+    for (const item of log.body.items) {
+      expect(item.deliveries.every((d: { state: string }) => d.state === 'delivered')).toBe(true);
+    }
+  }, 180_000);
+
+  it('stops cleanly on Ctrl-C (SIGINT to its process group), and starts again on the same data', async () => {
+    const exit = new Promise<void>((r) => child?.once('exit', () => r()));
+    if (child?.pid) process.kill(-child.pid, 'SIGINT');
+    await exit;
+    child = undefined;
+    const printed = output.join('');
+    expect(printed).toMatch(/SIGINT: stopping/);
+    expect(printed).not.toMatch(/stop failed|Error:/);
+    base = await start();
+    expect((await call('GET', '/billing/clients')).status).toBe(200);
+  }, 120_000);
+});
