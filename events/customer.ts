@@ -18,5 +18,7 @@ export interface CustomerUpdated {
   name: string;
   phone?: string | null;
   address?: Address | null;
+  /** The fields the change touched; absent from events emitted before it was added. */
+  changed?: Array<'name' | 'phone' | 'address'>;
 }
 export const customerUpdated = defineEvent<CustomerUpdated>('customer', 'customer-updated', 1, customerUpdatedSchema);

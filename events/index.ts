@@ -3,6 +3,7 @@
 // module imports from ./core.js, never from this index.
 export * from './core.js';
 export * as billing from './billing.js';
+export * as catalog from './catalog.js';
 export * as customer from './customer.js';
 export * as order from './order.js';
 export * as inventory from './inventory.js';

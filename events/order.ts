@@ -31,6 +31,7 @@ export type SagaStep = 'placed' | 'stock-reserved' | 'invoice-requested' | 'invo
 
 export interface OrderCancelled {
   orderId: string;
+  orderNumber?: string;
   customerId: string;
   reason: string;
   cancelledBy?: 'customer' | 'admin' | 'saga';

@@ -20,6 +20,8 @@ import billingGetInvoice from './billing/queries/get-invoice.js';
 import billingListClients from './billing/queries/list-clients.js';
 import billingListInvoices from './billing/queries/list-invoices.js';
 import platformDeadLetters from './platform/handlers/dead-letters.js';
+import { catalogFunctions } from './catalog/index.js';
+import { customerFunctions } from './customer/index.js';
 
 export const registry = register({
   'billing/commands/create-client': billingCreateClient,
@@ -41,4 +43,6 @@ export const registry = register({
   'billing/handlers/on-invoice-requested': billingOnInvoiceRequested,
   'billing/handlers/on-order-cancelled': billingOnOrderCancelled,
   'platform/handlers/dead-letters': platformDeadLetters,
+  ...catalogFunctions,
+  ...customerFunctions,
 });

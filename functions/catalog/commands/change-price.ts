@@ -1,0 +1,24 @@
+import schema from '../../../schemas/catalog/change-price.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { checkIfMatch } from '../if-match.js';
+import { changePrice, type Money, type Product } from '../product.js';
+import { products } from '../store.js';
+
+/** Sets the price; price-changed carries the old and the new one. The same price again is a no-op. */
+export default command<{ price: Money }, { id: string }, Record<string, string>, Product>({
+  route: 'PUT /catalog/products/{id}/price',
+  access: ['admin'],
+  body: schema as Schema,
+  handle: ({ body, params, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const product = await products.find(tx, params.id);
+      if (!product) throw new NotFound(`product ${params.id} does not exist`);
+      checkIfMatch(product, ifMatch);
+      const [changed, events] = changePrice(product, body.price, ctx.now());
+      if (events.length === 0) return product;
+      await products.update(tx, changed, product.version);
+      await tx.emit(...events);
+      return changed;
+    }),
+});

@@ -1,0 +1,15 @@
+import schema from '../../../schemas/catalog/category-tree.json' with { type: 'json' };
+import { query, type Schema } from '../../runtime/definition.js';
+import { buildTree, type CategoryNode } from '../category.js';
+import { categories } from '../store.js';
+
+/**
+ * The whole tree in one answer: the roots, each with its children, by name. A tree cut into pages
+ * is no longer a tree, and a catalog has few categories, so `nextCursor` is always null.
+ */
+export default query<Record<string, never>, Record<string, string>, { items: CategoryNode[]; nextCursor: null }>({
+  route: 'GET /catalog/categories',
+  access: 'public',
+  query: schema as Schema,
+  handle: async (_input, ctx) => ({ items: buildTree(await categories.all(ctx.db)), nextCursor: null }),
+});

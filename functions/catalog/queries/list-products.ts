@@ -1,0 +1,12 @@
+import schema from '../../../schemas/catalog/list-products.json' with { type: 'json' };
+import { query, type Schema } from '../../runtime/definition.js';
+import type { Product } from '../product.js';
+import { products, type Page, type PageRequest, type ProductFilter } from '../store.js';
+
+/** Live products, oldest first; `categoryId` takes in the categories below it, `q` searches names. */
+export default query<ProductFilter & PageRequest, Record<string, string>, Page<Product>>({
+  route: 'GET /catalog/products',
+  access: 'public',
+  query: schema as Schema,
+  handle: ({ query: { limit, cursor, ...filter } }, ctx) => products.list(ctx.db, filter, { limit, cursor }),
+});

@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import schema from '../../../schemas/customer/register.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { registerCustomer, type Customer, type Registration } from '../customer.js';
+import { hashPassword } from '../password-hash.js';
+import { assertStrongPassword } from '../password.js';
+import { customers } from '../store.js';
+
+export default command<Registration & { password: string }, Record<string, string>, Record<string, string>, Customer>({
+  route: 'POST /customers/register',
+  access: 'public',
+  body: schema as Schema,
+  status: 201,
+  handle: async ({ body }, ctx) => {
+    assertStrongPassword(body.password, body.email);
+    // Hashed before the transaction opens: scrypt takes tens of milliseconds and holds no row.
+    const passwordHash = await hashPassword(body.password);
+    return ctx.inTransaction(async (tx) => {
+      const [customer, events] = registerCustomer(body, randomUUID(), 'customer', ctx.now());
+      await customers.insert(tx, customer, passwordHash);
+      await tx.emit(...events);
+      return customer;
+    });
+  },
+});

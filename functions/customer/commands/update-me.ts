@@ -1,0 +1,23 @@
+import schema from '../../../schemas/customer/update-me.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { ownRecord, selfId } from '../access.js';
+import { updateCustomer, type Customer, type CustomerChanges } from '../customer.js';
+import { checkIfMatch } from '../if-match.js';
+import { customers } from '../store.js';
+
+export default command<CustomerChanges, Record<string, string>, Record<string, string>, Customer>({
+  route: 'PATCH /customers/me',
+  access: ['customer'],
+  body: schema as Schema,
+  handle: ({ body, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const id = selfId(ctx.caller);
+      const customer = ownRecord(await customers.find(tx, id), id);
+      checkIfMatch(customer, ifMatch);
+      const [updated, events] = updateCustomer(customer, body, ctx.now());
+      if (events.length === 0) return customer;
+      await customers.update(tx, updated, customer.version);
+      await tx.emit(...events);
+      return updated;
+    }),
+});

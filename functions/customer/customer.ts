@@ -1,0 +1,87 @@
+// A customer: an account of the shop (a buyer, or an admin) and the contact data that Billing and
+// Notification keep a copy of. The password hash is not part of it: it never leaves the store.
+import type { Address, NewEvent } from '../../events/index.js';
+import { customerRegistered, customerUpdated, type CustomerRegistered, type CustomerUpdated } from '../../events/customer.js';
+
+export type Role = CustomerRegistered['role'];
+
+export interface Customer {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  phone: string | null;
+  address: Address | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Registration {
+  email: string;
+  name: string;
+}
+
+/** A PATCH of /customers/me: absent fields stay, `null` clears phone or address. */
+export interface CustomerChanges {
+  name?: string;
+  phone?: string | null;
+  address?: Address | null;
+}
+
+type Field = NonNullable<CustomerUpdated['changed']>[number];
+const FIELDS: readonly Field[] = ['name', 'phone', 'address'];
+
+export const registerCustomer = (input: Registration, id: string, role: Role, now: Date): [Customer, NewEvent[]] => {
+  const customer: Customer = {
+    id,
+    email: input.email,
+    name: input.name,
+    role,
+    phone: null,
+    address: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  return [customer, [customerRegistered.build(id, { customerId: id, email: customer.email, name: customer.name, role })]];
+};
+
+// Key order inside an address is not a change.
+const same = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  return (
+    keysA.length === keysB.length &&
+    keysA.every((key) => same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
+  );
+};
+
+/** Applies a PATCH; one that changes nothing leaves the customer (and its version) as it is. */
+export const updateCustomer = (customer: Customer, changes: CustomerChanges, now: Date): [Customer, NewEvent[]] => {
+  const changed = FIELDS.filter((field) => changes[field] !== undefined && !same(changes[field], customer[field]));
+  if (changed.length === 0) return [customer, []];
+  const updated: Customer = {
+    ...customer,
+    name: changes.name ?? customer.name,
+    phone: changes.phone === undefined ? customer.phone : changes.phone,
+    address: changes.address === undefined ? customer.address : changes.address,
+    version: customer.version + 1,
+    updatedAt: now,
+  };
+  return [
+    updated,
+    [
+      customerUpdated.build(customer.id, {
+        customerId: updated.id,
+        email: updated.email,
+        name: updated.name,
+        phone: updated.phone,
+        address: updated.address,
+        changed,
+      }),
+    ],
+  ];
+};

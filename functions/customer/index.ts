@@ -1,0 +1,17 @@
+// Every function of the Customer context, keyed by its source path under functions/; the
+// registry (functions/index.ts) takes them in.
+import login from './commands/login.js';
+import register from './commands/register.js';
+import updateMe from './commands/update-me.js';
+import relayOutbox from './handlers/relay-outbox.js';
+import getMe from './queries/get-me.js';
+import listCustomers from './queries/list-customers.js';
+
+export const customerFunctions = {
+  'customer/commands/register': register,
+  'customer/commands/login': login,
+  'customer/queries/get-me': getMe,
+  'customer/commands/update-me': updateMe,
+  'customer/queries/list-customers': listCustomers,
+  'customer/handlers/relay-outbox': relayOutbox,
+};

@@ -1,0 +1,3 @@
+-- Reverts 001: drops Customer's tables.
+DROP TABLE IF EXISTS customer.login_failures;
+DROP TABLE IF EXISTS customer.customers;

@@ -1,0 +1,281 @@
+// Customer's SQL: every statement that reads or writes the customer schema, parameterised.
+// Emails are compared as lower(email), the expression of the unique index.
+import type { Address } from '../../events/index.js';
+import type { Queryable } from '../runtime/db.js';
+import { Conflict, ValidationError } from '../runtime/errors.js';
+import type { Customer, Role } from './customer.js';
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 200;
+
+export interface PageRequest {
+  limit?: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids that come from outside (a token's `sub`) are not schema-checked; anything not a UUID names nothing. */
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+// ---- keyset cursors ----------------------------------------------------------------------------
+
+/** Where a page ends: the last row's created_at (microseconds, UTC) and id. */
+interface Position {
+  at: string;
+  id: string;
+}
+
+const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+// created_at as PostgreSQL holds it (microseconds), so the cursor is exact whatever wrote the row.
+const cursorAt = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+export const encodeCursor = (position: Position): string =>
+  Buffer.from(JSON.stringify([position.at, position.id]), 'utf8').toString('base64url');
+
+const badCursor = () => new ValidationError('the cursor is invalid', [{ pointer: '/query/cursor', message: 'is not a cursor of this list' }]);
+
+export const decodeCursor = (cursor: string): Position => {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw badCursor();
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 2) throw badCursor();
+  const [at, id] = decoded as unknown[];
+  if (typeof at !== 'string' || typeof id !== 'string' || !CURSOR_AT.test(at) || !isUuid(id)) throw badCursor();
+  // Rejects what the pattern lets through but no calendar has (2026-02-31), which PostgreSQL would refuse.
+  const parsed = new Date(`${at.slice(0, 23)}Z`);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== at.slice(0, 19)) throw badCursor();
+  return { at, id };
+};
+
+const limitOf = (page: PageRequest): number => Math.min(Math.max(page.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+
+// ---- errors ------------------------------------------------------------------------------------
+
+const codeOf = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+    ? (error as { code: string }).code
+    : undefined;
+
+/**
+ * Runs a write, turning what PostgreSQL refuses about the input into the API's errors: text it
+ * cannot store (NUL) is invalid input, not a server failure.
+ */
+const writing = async <T>(work: () => Promise<T>, on: { unique?: () => Error } = {}): Promise<T> => {
+  try {
+    return await work();
+  } catch (error) {
+    const code = codeOf(error);
+    if (code === '23505' && on.unique) throw on.unique();
+    if (code === '22021' || code === '22P05') {
+      throw new ValidationError('the request holds text that cannot be stored (a NUL character)');
+    }
+    throw error;
+  }
+};
+
+/** The error of a second account for one mailbox. */
+export const emailTaken = (email: string) => new Conflict(`an account with the email ${email} already exists`);
+
+const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+
+// ---- customers ---------------------------------------------------------------------------------
+
+type CustomerRow = {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  phone: string | null;
+  address: Address | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  cursor_at: string;
+};
+
+// Never the password hash: that is read by `credentials` alone.
+const CUSTOMER_COLUMNS = `c.id, c.email, c.name, c.role, c.phone, c.address, c.version, c.created_at, c.updated_at,
+  ${cursorAt('c.created_at')} AS cursor_at`;
+
+// jsonb keeps keys in its own order; an address is returned in the order of its schema.
+const toAddress = (raw: Address | null): Address | null =>
+  raw === null
+    ? null
+    : {
+        line1: raw.line1,
+        ...(raw.line2 === undefined ? {} : { line2: raw.line2 }),
+        city: raw.city,
+        postalCode: raw.postalCode,
+        ...(raw.region === undefined ? {} : { region: raw.region }),
+        country: raw.country,
+      };
+
+const toCustomer = (row: CustomerRow): Customer => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  role: row.role,
+  phone: row.phone,
+  address: toAddress(row.address),
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const findCustomer = async (db: Queryable, id: string): Promise<Customer | undefined> => {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customer.customers c WHERE c.id = $1`, [id]);
+  return rows[0] && toCustomer(rows[0]);
+};
+
+const findCustomerByEmail = async (db: Queryable, email: string): Promise<Customer | undefined> => {
+  const { rows } = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customer.customers c WHERE lower(c.email) = lower($1)`, [
+    email,
+  ]);
+  return rows[0] && toCustomer(rows[0]);
+};
+
+const insertCustomer = (tx: Queryable, customer: Customer, passwordHash: string): Promise<void> =>
+  writing(
+    async () => {
+      await tx.query(
+        `INSERT INTO customer.customers (id, email, name, role, password_hash, phone, address, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)`,
+        [
+          customer.id,
+          customer.email,
+          customer.name,
+          customer.role,
+          passwordHash,
+          customer.phone,
+          json(customer.address),
+          customer.version,
+          customer.createdAt,
+          customer.updatedAt,
+        ],
+      );
+    },
+    { unique: () => emailTaken(customer.email) },
+  );
+
+/** Saves the contact data of a changed customer; email, role and password are not changed here. */
+const updateCustomer = (tx: Queryable, customer: Customer, expectedVersion: number): Promise<void> =>
+  writing(async () => {
+    const { rowCount } = await tx.query(
+      `UPDATE customer.customers
+       SET name = $3, phone = $4, address = $5::jsonb, version = $6, updated_at = $7
+       WHERE id = $1 AND version = $2`,
+      [customer.id, expectedVersion, customer.name, customer.phone, json(customer.address), customer.version, customer.updatedAt],
+    );
+    if (rowCount === 0) throw new Conflict(`customer ${customer.id} was changed by another request; read it again`);
+  });
+
+export interface CustomerFilter {
+  email?: string;
+  role?: Role;
+}
+
+const listCustomers = async (db: Queryable, filter: CustomerFilter, page: PageRequest): Promise<Page<Customer>> => {
+  const limit = limitOf(page);
+  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const param = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (filter.email !== undefined) where.push(`lower(c.email) = lower(${param(filter.email)})`);
+  if (filter.role !== undefined) where.push(`c.role = ${param(filter.role)}`);
+  if (after) where.push(`(c.created_at, c.id) > (${param(after.at)}::timestamptz, ${param(after.id)}::uuid)`);
+  const { rows } = await db.query<CustomerRow>(
+    `SELECT ${CUSTOMER_COLUMNS} FROM customer.customers c
+     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY c.created_at, c.id LIMIT ${param(limit + 1)}`,
+    params,
+  );
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(toCustomer),
+    nextCursor: rows.length > limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
+  };
+};
+
+export interface Credentials {
+  id: string;
+  role: Role;
+  passwordHash: string;
+}
+
+/** What a login checks a password against; the only read of the password hash. */
+const credentials = async (db: Queryable, email: string): Promise<Credentials | undefined> => {
+  const { rows } = await db.query<{ id: string; role: Role; password_hash: string }>(
+    'SELECT id, role, password_hash FROM customer.customers WHERE lower(email) = lower($1)',
+    [email],
+  );
+  const row = rows[0];
+  return row && { id: row.id, role: row.role, passwordHash: row.password_hash };
+};
+
+/** Replaces a hash made with older parameters; not a change of the customer (no new version). */
+const setPasswordHash = async (db: Queryable, id: string, passwordHash: string): Promise<void> => {
+  await db.query('UPDATE customer.customers SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+};
+
+export const customers = {
+  find: findCustomer,
+  findByEmail: findCustomerByEmail,
+  insert: insertCustomer,
+  update: updateCustomer,
+  list: listCustomers,
+  credentials,
+  setPasswordHash,
+};
+
+// ---- login attempts ----------------------------------------------------------------------------
+
+/**
+ * Serialises the login attempts on one email until the caller's transaction ends, so that
+ * concurrent attempts (on any instance) cannot all pass the count. The two-key form keeps these
+ * locks apart from the one-key locks of migrations.
+ */
+const lockEmail = async (tx: Queryable, email: string): Promise<void> => {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('customer-login'), hashtext(lower($1)))`, [email]);
+};
+
+/** The times of the email's failed attempts after `since`, oldest first. */
+const failuresSince = async (db: Queryable, email: string, since: Date): Promise<Date[]> => {
+  const { rows } = await db.query<{ failed_at: Date }>(
+    'SELECT failed_at FROM customer.login_failures WHERE email_key = lower($1) AND failed_at > $2 ORDER BY failed_at',
+    [email, since],
+  );
+  return rows.map((row) => row.failed_at);
+};
+
+/** Counts an attempt as failed (until `clear` says otherwise) and prunes attempts of any email that have expired. */
+const recordFailure = async (tx: Queryable, email: string, at: Date, expiredAt: Date): Promise<void> => {
+  await tx.query('DELETE FROM customer.login_failures WHERE failed_at <= $1', [expiredAt]);
+  await tx.query('INSERT INTO customer.login_failures (email_key, failed_at) VALUES (lower($1), $2)', [email, at]);
+};
+
+/** A successful login forgets the email's failures. */
+const clearFailures = async (db: Queryable, email: string): Promise<void> => {
+  await db.query('DELETE FROM customer.login_failures WHERE email_key = lower($1)', [email]);
+};
+
+export const logins = {
+  lockEmail,
+  failuresSince,
+  recordFailure,
+  clearFailures,
+};
