@@ -12,9 +12,10 @@ import { rootLogger } from './log.js';
 const IDENT = /^[a-z][a-z0-9_]*$/;
 
 /** The schema-qualified name of a context's table; the context name is checked, never user input. */
+/** A context's schema as an SQL identifier, quoted: a context may be named like a keyword (`order`). */
 export const schemaName = (context: string): string => {
   if (!IDENT.test(context)) throw new Error(`invalid context name "${context}"`);
-  return context;
+  return `"${context}"`;
 };
 
 export const table = (context: string, name: string): string => `${schemaName(context)}.${name}`;
