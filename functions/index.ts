@@ -22,6 +22,7 @@ import billingListInvoices from './billing/queries/list-invoices.js';
 import platformDeadLetters from './platform/handlers/dead-letters.js';
 import { catalogFunctions } from './catalog/index.js';
 import { customerFunctions } from './customer/index.js';
+import { inventoryFunctions } from './inventory/index.js';
 
 export const registry = register({
   'billing/commands/create-client': billingCreateClient,
@@ -45,4 +46,5 @@ export const registry = register({
   'platform/handlers/dead-letters': platformDeadLetters,
   ...catalogFunctions,
   ...customerFunctions,
+  ...inventoryFunctions,
 });

@@ -1,5 +1,6 @@
 // npm start: the whole platform in one process on embedded defaults (or DATABASE_URL).
 import { startPlatform } from './platform/platform.js';
+import { catalogIsEmpty, seedCatalog } from './seed.js';
 
 // BROKER_DELIVER=off accepts and stores events without delivering them, to inspect or hold them.
 const platform = await startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off' });
@@ -16,6 +17,15 @@ console.log(
     '',
   ].join('\n'),
 );
+
+// An empty catalog gets the demo catalog, through the Catalog commands (SEED=off to skip).
+if (process.env.SEED !== 'off') {
+  try {
+    if (await catalogIsEmpty(platform.url)) console.log(`seeded the demo catalog: ${await seedCatalog(platform.url)} products`);
+  } catch (error) {
+    console.error(`could not seed the demo catalog: ${(error as Error).message}`);
+  }
+}
 
 let stopping = false;
 const stop = async (signal: string) => {

@@ -438,12 +438,12 @@ describe('buildManifests', () => {
     path: `${context}/handlers/${name.slice(context.length + 1)}`,
     definition: { kind: 'handler', handle: async () => undefined, ...def } as RegisteredFunction['definition'],
   });
-  const sample: RegisteredFunction[] = [
-    ...registry.filter((fn) => fn.name !== 'billing-on-customer-registered'),
+  const samples = [
     handlerFn('inventory-on-order-placed', 'inventory', { event: event('order', 'order-placed') }),
     handlerFn('billing-on-customer-registered', 'billing', { event: event('customer', 'customer-registered') }),
     handlerFn('shipping-on-order-paid', 'shipping', { event: event('billing', 'payment-received'), delivery: { retry: 8, backoffDelay: 'PT1S', timeout: 'PT2M', ordered: true } }),
   ];
+  const sample: RegisteredFunction[] = [...registry.filter((fn) => !samples.some((s) => s.name === fn.name)), ...samples];
   const manifests = buildManifests(sample) as Doc[];
   const trigger = (name: string) => manifests.find((m) => m.kind === 'Trigger' && m.metadata.name === name) as Doc;
 

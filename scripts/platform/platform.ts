@@ -19,6 +19,8 @@ import { migrateUp, migratedContexts } from '../../functions/runtime/migrate.js'
 import { parseRoute, type Route } from '../../functions/runtime/route.js';
 import { invokerFor, toHttpRequest, writeResponse } from '../../functions/runtime/serve.js';
 import { config } from '../../functions/runtime/config.js';
+import { ensureAdminFromEnv } from '../../functions/customer/admin.js';
+import { relayOutbox } from '../../functions/runtime/outbox.js';
 import { createEmbeddedBroker, type Broker } from './broker.js';
 import { loadRouting, type Destination, type PingSpec, type TriggerSpec } from './routing.js';
 
@@ -134,7 +136,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   const broker = createEmbeddedBroker({ pool, triggers, resolve: resolveDestination, log, pollMs: options.brokerPollMs });
   let ready = false;
 
-  const admin = async (req: IncomingMessage) => authenticate(req.headers.authorization, ['admin']);
+  const requireAdmin = async (req: IncomingMessage) => authenticate(req.headers.authorization, ['admin']);
 
   const handlePlatform = async (req: IncomingMessage, url: URL, body: Buffer): Promise<HttpResponse | undefined> => {
     const method = req.method ?? 'GET';
@@ -157,7 +159,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
       return { status: 202, headers: {} };
     }
     if (path === '/broker/events' && method === 'GET') {
-      await admin(req);
+      await requireAdmin(req);
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000);
       const after = Number(url.searchParams.get('cursor') ?? 0) || 0;
       const items = await broker.events({
@@ -171,7 +173,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
       return json(200, { items, nextCursor: items.length === limit && last ? String(last.seq) : null });
     }
     if (path === '/broker/dead-letters' && method === 'GET') {
-      await admin(req);
+      await requireAdmin(req);
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000);
       const items = await listDeadLetters(pool, {
         state: url.searchParams.get('state') ?? undefined,
@@ -183,7 +185,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     }
     const replay = /^\/broker\/dead-letters\/([^/]+)\/replay$/.exec(path);
     if (replay && method === 'POST') {
-      await admin(req);
+      await requireAdmin(req);
       const id = replay[1] as string;
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFound(`dead letter ${id} does not exist`);
       const letter = await getDeadLetter(pool, id);
@@ -244,6 +246,13 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   process.env.K_SINK = `${baseUrl}/broker`;
 
   if (options.deliver !== false) broker.start();
+
+  // The first admin (ADMIN_EMAIL/ADMIN_PASSWORD), and whatever a previous run left in the outboxes.
+  const admin = await ensureAdminFromEnv(await poolFor('customer'));
+  if (admin?.created) log.info('admin account created', { email: admin.customer.email });
+  for (const context of new Set(functions.map((fn) => fn.context))) {
+    if (migratedContexts().includes(context)) await relayOutbox(await poolFor(context), context);
+  }
 
   const crons = pings.map((ping) => {
     const target = ping.sink.service ? byName.get(ping.sink.service) : undefined;

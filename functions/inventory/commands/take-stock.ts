@@ -1,0 +1,29 @@
+import schema from '../../../schemas/inventory/take-stock.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { checkIfMatch } from '../if-match.js';
+import { itemView, takeStock, type ItemView } from '../item.js';
+import { items } from '../store.js';
+
+interface Body {
+  onHand: number;
+}
+
+/** A stock-take: what was counted is what is on hand, never fewer than orders hold (409). */
+export default command<Body, { productId: string }, Record<string, string>, ItemView>({
+  route: 'PUT /inventory/items/{productId}',
+  access: ['admin'],
+  body: schema as Schema,
+  handle: ({ body, params, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      // Locked: the reserved count checked below cannot grow before this commits.
+      const item = await items.lock(tx, params.productId);
+      if (!item) throw new NotFound(`product ${params.productId} has no stock item`);
+      checkIfMatch(item, ifMatch);
+      const [counted, events] = takeStock(item, body.onHand, ctx.now());
+      if (events.length === 0) return itemView(item);
+      await items.update(tx, counted, item);
+      await tx.emit(...events);
+      return itemView(counted);
+    }),
+});

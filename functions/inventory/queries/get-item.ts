@@ -1,0 +1,14 @@
+import { query } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { itemView, type ItemView } from '../item.js';
+import { items } from '../store.js';
+
+export default query<Record<string, string>, { productId: string }, ItemView>({
+  route: 'GET /inventory/items/{productId}',
+  access: 'public',
+  handle: async ({ params }, ctx) => {
+    const item = await items.find(ctx.db, params.productId);
+    if (!item) throw new NotFound(`product ${params.productId} has no stock item`);
+    return itemView(item);
+  },
+});
