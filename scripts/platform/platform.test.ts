@@ -252,6 +252,44 @@ describe('broker', () => {
   });
 });
 
+describe('sign-up to own invoice', () => {
+  it('registers, logs in, gets a Billing client through the broker, and reads only its own invoices', async () => {
+    const email = `zoe-${randomUUID()}@example.com`;
+    const json = { 'content-type': 'application/json' };
+    const registered = await fetch(`${platform.url}/customers/register`, {
+      method: 'POST', headers: json, body: JSON.stringify({ email, password: 'a long enough passphrase', name: 'Zoë Ünal' }),
+    });
+    expect(registered.status).toBe(201);
+    const customer = await registered.json();
+    const login = await fetch(`${platform.url}/customers/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password: 'a long enough passphrase' }) });
+    expect(login.status).toBe(200);
+    const { accessToken } = await login.json();
+    const me = await get('/customers/me', accessToken);
+    expect(me.body).toMatchObject({ id: customer.id, email, name: 'Zoë Ünal' });
+
+    // Billing made the customer's client from customer-registered, delivered by the broker.
+    const client = await waitFor(() => get(`/billing/clients/${customer.id}`), (r) => r.status === 200);
+    expect(client.body).toMatchObject({ id: customer.id, email, name: 'Zoë Ünal' });
+
+    const other = await fetch(`${platform.url}/billing/clients`, {
+      method: 'POST', headers: { ...json, authorization: `Bearer ${admin}` }, body: JSON.stringify({ name: 'Someone Else', email: `else-${randomUUID()}@example.com` }),
+    }).then((r) => r.json());
+    for (const clientId of [customer.id, other.id]) {
+      const made = await fetch(`${platform.url}/billing/invoices`, {
+        method: 'POST', headers: { ...json, authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ clientId, dueDate: '2030-01-01', lines: [{ description: 'Tea', quantity: 1, unitPrice: { amount: 450, currency: 'EUR' } }] }),
+      });
+      expect(made.status).toBe(201);
+    }
+    const own = await get(`/billing/invoices?clientId=${customer.id}`, accessToken);
+    expect(own.status).toBe(200);
+    expect(own.body.items).toHaveLength(1);
+    expect(own.body.items[0].clientId).toBe(customer.id);
+    expect((await get(`/billing/invoices?clientId=${other.id}`, accessToken)).status).toBe(403);
+    expect((await get('/billing/invoices', accessToken)).body.items).toHaveLength(1);
+  });
+});
+
 describe('schedules', () => {
   it('fires PingSources on their cron', async () => {
     const before = ticks;

@@ -112,6 +112,13 @@ const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 30
 };
 
 describe('npm start', () => {
+  it('seeds the demo catalog into an empty catalog, searchable without a token', async () => {
+    const products = await waitFor(() => fetch(`${base}/catalog/products?limit=100`).then((r) => r.json()), (b) => b.items?.length >= 12);
+    expect(products.items).toHaveLength(12);
+    const found = await fetch(`${base}/catalog/products?q=creme%20BRULEE`).then((r) => r.json());
+    expect(found.items.map((p: { name: string }) => p.name)).toEqual(['Crème Brûlée Ramekins (4)']);
+  });
+
   it('runs a Billing lifecycle: client, invoice, send, two payments, paid, with its events on the broker', async () => {
     const client = await call('POST', '/billing/clients', { name: 'Grace Hopper', email: `grace-${randomUUID()}@example.com` });
     expect(client.status).toBe(201);
