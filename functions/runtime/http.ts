@@ -34,6 +34,8 @@ export interface HttpRequest {
   headers: Headers;
   /** The body as received; undefined or empty when there is none. */
   rawBody: Buffer | undefined;
+  /** The JSON body, when an adapter has already parsed it from `rawBody`. */
+  parsedBody?: unknown;
 }
 
 export interface HttpResponse {
@@ -230,7 +232,7 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
               throw new UnsupportedMediaType(`the body must be application/json, not ${type ?? 'untyped'}`);
             }
             try {
-              inv.body = JSON.parse(raw.toString('utf8'));
+              inv.body = inv.req.parsedBody !== undefined ? inv.req.parsedBody : JSON.parse(raw.toString('utf8'));
             } catch (error) {
               throw new BadRequest(`the body is not valid JSON: ${(error as Error).message}`);
             }

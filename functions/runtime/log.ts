@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 // JSON log lines on stdout, one object per line; LOG_LEVEL filters (debug, info, warn, error, silent).
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
 type Level = Exclude<keyof typeof LEVELS, 'silent'>;
@@ -26,11 +27,31 @@ const threshold = (): number => {
   return name in LEVELS ? LEVELS[name as keyof typeof LEVELS] : LEVELS.info;
 };
 
+// Lines are gathered and written once per turn of the event loop: under load that is one write
+// for many invocations instead of one system call each. Whatever is pending is written on exit.
+let pending: string[] = [];
+let scheduled = false;
+const flush = () => {
+  scheduled = false;
+  if (pending.length === 0) return;
+  const chunk = pending.join('');
+  pending = [];
+  process.stdout.write(chunk);
+};
+process.once('exit', () => {
+  if (pending.length > 0) writeSync(1, pending.join(''));
+  pending = [];
+});
+
 export const createLogger = (base: Record<string, unknown> = {}): Logger => {
   const write = (level: Level, message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold()) return;
     const line = { level, time: new Date().toISOString(), msg: message, ...base, ...(fields ? (redact(fields) as object) : {}) };
-    process.stdout.write(JSON.stringify(line) + '\n');
+    pending.push(JSON.stringify(line) + '\n');
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   };
   return {
     debug: (m, f) => write('debug', m, f),

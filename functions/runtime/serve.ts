@@ -12,7 +12,6 @@ import { httpFunction, problemResponse, type HttpRequest, type HttpResponse } fr
 import { rootLogger } from './log.js';
 
 interface FrameworkRequest extends IncomingMessage {
-  originalUrl: string;
   rawBody?: Buffer;
 }
 
@@ -51,8 +50,18 @@ const parserProblem = (error: { type?: string; status?: number; message?: string
 export const createFunctionServer = (fn: RegisteredFunction): Server => {
   const invoke = invokerFor(fn);
   registerHttp(fn.name, (req, res) => {
-    const request = req as unknown as FrameworkRequest;
-    invoke(toHttpRequest(request, request.originalUrl))
+    // The framework has parsed the path, the query and a JSON body already: reuse them.
+    const rawBody = (req as unknown as FrameworkRequest).rawBody;
+    const json = rawBody !== undefined && typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body);
+    const request: HttpRequest = {
+      method: req.method,
+      path: req.path,
+      query: req.query as Record<string, unknown>,
+      headers: req.headers,
+      rawBody,
+      parsedBody: json ? req.body : undefined,
+    };
+    invoke(request)
       .then((response) => writeResponse(res as unknown as ServerResponse, response))
       .catch((error: unknown) => writeResponse(res as unknown as ServerResponse, problemResponse(error)));
   });
