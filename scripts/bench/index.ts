@@ -1,13 +1,21 @@
-// npm run bench [-- cold warm memory]
+// npm run bench [-- cold warm memory broker start]
 //
 // Measures one deployed function (the dist/ bundle of billing-create-invoice, as its container runs
-// it) against baselines, on a real PostgreSQL (DATABASE_URL):
+// it) against baselines, on a real PostgreSQL (DATABASE_URL; cold, warm and memory need it):
 //   cold start  spawn to first HTTP answer, median of BENCH_COLD_RUNS (7), vs the
 //               functions-framework hello world started with the framework's CLI;
 //   warm        POST /billing/invoices, BENCH_CONNECTIONS (50) connections for BENCH_DURATION (10) s,
 //               vs the same transaction in (a) a bare functions-framework function and (b) a bare
 //               node:http server (scripts/bench/fixtures/);
 //   memory      RSS of an idle process that has answered one request, vs the hello world.
+// and the local platform of `npm start`:
+//   broker      BENCH_EVENTS (500) events through POST /broker to a no-op handler, BENCH_BROKER_CONCURRENCY
+//               (10) in flight: events/s and ingress-to-handler p50/p95/p99, vs a bare node:http
+//               server receiving the same POSTs; on embedded PostgreSQL, and also on a database of
+//               DATABASE_URL's server when it is set (scripts/bench/broker.ts);
+//   start       `npm start` to /healthz 200 (s), empty data directory then the same one again,
+//               embedded PostgreSQL, median of BENCH_START_RUNS (3) (scripts/bench/startup.ts).
+// `npm run bench -- broker start` needs no DATABASE_URL.
 // Prints one table and writes dist/bench.json. Everything runs one after the other (the machine
 // is small); every child process is stopped on exit.
 import autocannon, { type Options as LoadOptions } from 'autocannon';
@@ -19,7 +27,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import pg from 'pg';
+import { brokerScenario } from './broker.js';
 import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
+import { startupScenario } from './startup.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dist = join(root, 'dist');
@@ -31,6 +41,7 @@ const OURS = 'billing-create-invoice';
 const CLIENTS = 'billing-create-client';
 const ROUTE = '/billing/invoices';
 const BENCH_DATABASE = 'gotuto_bench';
+const BROKER_DATABASE = 'gotuto_bench_broker';
 
 const int = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -45,15 +56,30 @@ const settings = {
   warmupSeconds: int('BENCH_WARMUP', 2),
   idleMs: 2_000,
   poolMax: int('PG_POOL_MAX', 4),
+  broker: {
+    events: int('BENCH_EVENTS', 500),
+    concurrency: int('BENCH_BROKER_CONCURRENCY', 10),
+    warmup: Number(process.env.BENCH_BROKER_WARMUP ?? 50) || 0,
+    timeoutMs: int('BENCH_BROKER_TIMEOUT', 120) * 1000,
+  },
+  start: {
+    runs: int('BENCH_START_RUNS', 3),
+    budgetMs: int('BENCH_START_BUDGET', 300) * 1000,
+    deadlineMs: 120_000,
+  },
 };
 
 const targets = { coldRatioMax: 1.3, warmRatioMin: 0.8, p99MsMax: 100, rssMiBMax: 90 };
 
 // The whole run is bounded: a hung step aborts it instead of stalling.
 const LIMIT_MS = 15 * 60_000;
+const began = performance.now();
+const timeLeftMs = () => LIMIT_MS - (performance.now() - began);
 
-type Scenario = 'cold' | 'warm' | 'memory';
-const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory'];
+type Scenario = 'cold' | 'warm' | 'memory' | 'broker' | 'start';
+const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'broker', 'start'];
+/** The scenarios of one deployed function, on DATABASE_URL only. */
+const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'memory'];
 
 const log = (message: string) => console.log(`bench: ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -169,30 +195,54 @@ const ensureBuilt = async () => {
   if (!existsSync(target)) throw new Error(`the build wrote no ${OURS}.js: is ${OURS} in functions/index.ts yet?`);
 };
 
-/** A database of the benchmark's own on the server of DATABASE_URL, so runs start equal. */
-const prepareDatabase = async (adminUrl: string): Promise<{ url: string; version: string; drop(): Promise<void> }> => {
+interface BenchDatabase {
+  url: string;
+  version: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of the benchmark's own on the server of DATABASE_URL, so runs start equal. When it
+ * cannot be created: DATABASE_URL's own database if `fallback`, else undefined.
+ */
+async function prepareDatabase(adminUrl: string, name: string, fallback: true): Promise<BenchDatabase>;
+async function prepareDatabase(adminUrl: string, name: string, fallback: false): Promise<BenchDatabase | undefined>;
+async function prepareDatabase(adminUrl: string, name: string, fallback: boolean): Promise<BenchDatabase | undefined> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?';
     const url = new URL(adminUrl);
-    if (url.pathname === `/${BENCH_DATABASE}`) return { url: adminUrl, version, drop: async () => undefined };
+    if (url.pathname === `/${name}`) return { url: adminUrl, version, drop: async () => undefined };
     try {
-      await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${name}`);
     } catch (error) {
-      log(`cannot create database ${BENCH_DATABASE} (${(error as Error).message}); using DATABASE_URL's own database`);
+      if (!fallback) {
+        log(`cannot create database ${name} (${(error as Error).message})`);
+        return undefined;
+      }
+      log(`cannot create database ${name} (${(error as Error).message}); using DATABASE_URL's own database`);
       return { url: adminUrl, version, drop: async () => undefined };
     }
-    url.pathname = `/${BENCH_DATABASE}`;
+    url.pathname = `/${name}`;
     const drop = async () => {
       const again = new pg.Client({ connectionString: adminUrl });
       await again.connect();
-      await again.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`).finally(() => again.end());
+      await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => again.end());
     };
     return { url: url.toString(), version, drop };
   } finally {
     await admin.end();
+  }
+}
+
+/** Runs `work` with the database, and drops it afterwards whatever happens. */
+const withDatabase = async <T>(database: BenchDatabase, work: () => Promise<T>): Promise<T> => {
+  try {
+    return await work();
+  } finally {
+    await database.drop().catch((error: unknown) => log(`could not drop ${new URL(database.url).pathname.slice(1)}: ${(error as Error).message}`));
   }
 };
 
@@ -375,13 +425,15 @@ type Results = {
   cold?: Awaited<ReturnType<typeof coldStart>>;
   warm?: Awaited<ReturnType<typeof warm>>;
   memory?: Awaited<ReturnType<typeof memory>>;
+  broker?: Awaited<ReturnType<typeof brokerScenario>>;
+  start?: Awaited<ReturnType<typeof startupScenario>>;
 };
 
 const table = (results: Results): string => {
   const rows: string[][] = [['figure', 'ours', 'baseline', '(b) node:http', 'ratio', 'target', '']];
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   const fmt = (value: number) => (Number.isFinite(value) ? String(value) : 'n/a');
-  const { cold, warm: w, memory: m } = results;
+  const { cold, warm: w, memory: m, broker: b, start: st } = results;
   if (cold) {
     rows.push([`cold start, median of ${settings.coldRuns} (ms)`, fmt(cold.ours.medianMs), `${fmt(cold.hello.medianMs)} FF hello`, '', `${fmt(cold.ratio)}x`, `<= ${targets.coldRatioMax}x`, mark(cold.met)]);
   }
@@ -398,6 +450,22 @@ const table = (results: Results): string => {
   if (m) {
     rows.push([`idle RSS after one request (MiB)`, fmt(m.ours.rssMiB), `${fmt(m.hello.rssMiB)} FF hello`, '', `${fmt(m.ratio)}x`, `< ${targets.rssMiBMax} MiB`, mark(m.met)]);
   }
+  if (b) {
+    const conc = `${b.settings.events} events, ${b.settings.concurrency} in flight`;
+    const runs = [['embedded PG', b.embedded] as const, ...(b.postgres ? [[`PostgreSQL ${b.postgres.version.split(' ')[0]}`, b.postgres] as const] : [])];
+    for (const [where, ours] of runs) {
+      rows.push([`broker to no-op handler, ${where}: events/s (${conc})`, fmt(ours.eventsPerSecond), `${fmt(b.baseline.eventsPerSecond)} node:http`, '', `${fmt(round(ours.eventsPerSecond / b.baseline.eventsPerSecond, 3))}x`, '', ours.failure ? 'INCOMPLETE' : '']);
+      for (const p of ['p50', 'p95', 'p99'] as const) {
+        const key = `${p}Ms` as const;
+        rows.push([`  ingress-to-handler latency ${p} (ms)`, fmt(ours[key]), `${fmt(b.baseline[key])} node:http`, '', `${fmt(round(ours[key] / b.baseline[key], 1))}x`, '', '']);
+      }
+    }
+  }
+  if (st) {
+    const of = st.runs === st.planned ? `median of ${st.runs}` : `median of ${st.runs} (not ${st.planned}: time)`;
+    rows.push([`npm start to /healthz 200, empty data dir, ${of} (s)`, fmt(st.empty.medianS), '', '', '', '', '']);
+    rows.push([`npm start to /healthz 200, existing data dir, ${of} (s)`, fmt(st.existing.medianS), '', '', '', '', '']);
+  }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(rows[0]!), widths.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(line)].join('\n');
@@ -410,55 +478,83 @@ const main = async () => {
   const unknown = asked.filter((a) => !SCENARIOS.includes(a as Scenario));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
   const scenarios = asked.length > 0 ? (asked as Scenario[]) : SCENARIOS;
+  const functionScenarios = scenarios.filter((s) => FUNCTION_SCENARIOS.includes(s));
   const adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
+  if (functionScenarios.length > 0 && !adminUrl) {
     throw new Error(
-      'DATABASE_URL is not set. The benchmarks need a real PostgreSQL (the embedded one is correct, not fast), ' +
-        'e.g. `sudo .ci/run postgres` then DATABASE_URL=postgres://gotuto:gotuto@127.0.0.1:5432/gotuto npm run bench',
+      `DATABASE_URL is not set. ${functionScenarios.join(', ')} need a real PostgreSQL (the embedded one is correct, not fast), ` +
+        'e.g. `sudo .ci/run postgres` then DATABASE_URL=postgres://gotuto:gotuto@127.0.0.1:5432/gotuto npm run bench ' +
+        '(`npm run bench -- broker start` runs on embedded PostgreSQL only)',
     );
   }
-  if (!existsSync(ffMain)) throw new Error(`${ffMain} is missing: run npm ci`);
+  if (functionScenarios.length > 0 && !existsSync(ffMain)) throw new Error(`${ffMain} is missing: run npm ci`);
 
   const loadBefore = round(loadavg()[0] as number, 2);
   if (loadBefore > cpus().length / 2) {
     log(`warning: load average ${loadBefore} on ${cpus().length} CPUs before starting: other processes will skew the figures`);
   }
-  await ensureBuilt();
-  const database = await prepareDatabase(adminUrl);
-  try {
-    log(`PostgreSQL ${database.version}, database ${new URL(database.url).pathname.slice(1)}; migrating`);
-    await migrate(database.url);
-    const secret = randomBytes(32).toString('base64url');
-    const env: Environment = { databaseUrl: database.url, secret, token: await adminToken(secret) };
-    if (scenarios.includes('warm') || scenarios.includes('memory')) env.clientId = await createClient(env);
+  mkdirSync(logs, { recursive: true });
+  const results: Results = {};
+  let postgres: string | undefined;
 
-    const results: Results = {};
-    if (scenarios.includes('cold')) results.cold = await coldStart(env);
-    if (scenarios.includes('warm')) results.warm = await warm(env);
-    if (scenarios.includes('memory')) results.memory = await memory(env);
-
-    const report = {
-      at: new Date().toISOString(),
-      node: process.version,
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      memoryMiB: Math.round(totalmem() / 2 ** 20),
-      postgres: database.version,
-      loadAverage: { before: loadBefore, after: round(loadavg()[0] as number, 2) },
-      settings,
-      targets,
-      ...results,
-    };
-    mkdirSync(dist, { recursive: true });
-    writeFileSync(join(dist, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
-    console.log(`\n${table(results)}\n`);
-    const failures = [results.warm?.ours, results.warm?.ffBaseline, results.warm?.httpBaseline].filter((r) => r?.failure);
-    for (const r of failures) console.log(`warning: ${r?.label}: ${r?.failure}`);
-    console.log(`(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http; logs in ${logs}`);
-    console.log('results written to dist/bench.json');
-  } finally {
-    await database.drop().catch((error: unknown) => log(`could not drop ${BENCH_DATABASE}: ${(error as Error).message}`));
+  if (functionScenarios.length > 0) {
+    await ensureBuilt();
+    const database = await prepareDatabase(adminUrl as string, BENCH_DATABASE, true);
+    postgres = database.version;
+    await withDatabase(database, async () => {
+      log(`PostgreSQL ${database.version}, database ${new URL(database.url).pathname.slice(1)}; migrating`);
+      await migrate(database.url);
+      const secret = randomBytes(32).toString('base64url');
+      const env: Environment = { databaseUrl: database.url, secret, token: await adminToken(secret) };
+      if (scenarios.includes('warm') || scenarios.includes('memory')) env.clientId = await createClient(env);
+      if (scenarios.includes('cold')) results.cold = await coldStart(env);
+      if (scenarios.includes('warm')) results.warm = await warm(env);
+      if (scenarios.includes('memory')) results.memory = await memory(env);
+    });
   }
+
+  if (scenarios.includes('broker')) {
+    const ctx = { root, logs, settings: settings.broker, log };
+    // On DATABASE_URL's server too, in a database of its own; the platform migrates it.
+    const database = adminUrl ? await prepareDatabase(adminUrl, BROKER_DATABASE, false) : undefined;
+    if (database) {
+      postgres ??= database.version;
+      log(`broker: PostgreSQL ${database.version}, database ${new URL(database.url).pathname.slice(1)}`);
+      results.broker = await withDatabase(database, () => brokerScenario(ctx, { url: database.url, version: database.version }));
+    } else {
+      if (adminUrl) log('broker: embedded PostgreSQL only');
+      results.broker = await brokerScenario(ctx);
+    }
+  }
+
+  if (scenarios.includes('start')) {
+    const budgetMs = Math.min(settings.start.budgetMs, timeLeftMs() - 60_000);
+    results.start = await startupScenario({ root, logs, settings: { ...settings.start, budgetMs }, log });
+  }
+
+  const report = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryMiB: Math.round(totalmem() / 2 ** 20),
+    postgres: postgres ?? null,
+    loadAverage: { before: loadBefore, after: round(loadavg()[0] as number, 2) },
+    settings,
+    targets,
+    ...results,
+  };
+  mkdirSync(dist, { recursive: true });
+  writeFileSync(join(dist, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
+  console.log(`\n${table(results)}\n`);
+  const failures = [results.warm?.ours, results.warm?.ffBaseline, results.warm?.httpBaseline].filter((r) => r?.failure);
+  for (const r of failures) console.log(`warning: ${r?.label}: ${r?.failure}`);
+  const b = results.broker;
+  for (const r of [b?.baseline, b?.embedded, b?.postgres]) if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
+  if (results.start?.note) console.log(`note: npm start: ${results.start.note}`);
+  if (results.warm) console.log('(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http');
+  if (b) console.log('broker: node:http = a bare node:http server receiving the same binary-mode POSTs; latency = handler receive - send');
+  console.log(`logs in ${logs}; results written to dist/bench.json`);
 };
 
 killChildrenOnSignals();

@@ -1,9 +1,13 @@
 // Child processes for the build test and the benchmarks: free ports, servers started and
-// always stopped, HTTP polling bounded in time.
+// always stopped, HTTP polling bounded in time. A child may be the leader of its own process group
+// (`group`: `npm start` runs npm, sh, tsx and node), then every signal goes to the whole group; and
+// it may have an IPC channel (`ipc`) for the benchmarks' children that report what they measured.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -20,6 +24,8 @@ export const freePort = (): Promise<number> =>
 export interface Child {
   proc: ChildProcess;
   pid: number;
+  /** Sends a signal to the process, or to its whole group when started with `group`. */
+  signal(signal: NodeJS.Signals): void;
   /** The last lines the process wrote (stdout and stderr). */
   output(): string;
   /** Resolves with the exit code (or signal) once the process is gone. */
@@ -29,17 +35,16 @@ export interface Child {
 }
 
 const live = new Set<Child>();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Kills every child still running (SIGKILL): the safety net on exit. */
+const temporary = new Set<string>();
+
+/** Kills every child still running (SIGKILL) and removes the temporary directories: the safety net on exit. */
 export const killAll = (): void => {
-  for (const child of live) {
-    try {
-      child.proc.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  for (const child of live) child.signal('SIGKILL');
   live.clear();
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+  temporary.clear();
 };
 
 let hooked = false;
@@ -47,6 +52,20 @@ const hookExit = () => {
   if (hooked) return;
   hooked = true;
   process.once('exit', killAll);
+};
+
+/** A new directory under the system's temporary one, removed by `remove()` or, at the latest, on exit. */
+export const temporaryDir = (prefix: string): { path: string; remove(): void } => {
+  hookExit();
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  temporary.add(path);
+  return {
+    path,
+    remove: () => {
+      rmSync(path, { recursive: true, force: true });
+      temporary.delete(path);
+    },
+  };
 };
 
 /** For a command-line program: Ctrl-C or SIGTERM also kill the children, then exit. */
@@ -64,7 +83,20 @@ export interface StartOptions {
   cwd?: string;
   /** Where the output goes: a file (cheap for a busy server), or kept in memory (default). */
   logFile?: string;
+  /** Its own process group: signals (stop, the safety net) go to every process of the group. */
+  group?: boolean;
+  /** An IPC channel (`child.proc.send`, `child.proc.on('message')`). */
+  ipc?: boolean;
 }
+
+const groupAlive = (pid: number): boolean => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Starts a process that is killed when this one exits, whatever happens. */
 export const startProcess = (command: string, args: string[], options: StartOptions = {}): Child => {
@@ -75,7 +107,8 @@ export const startProcess = (command: string, args: string[], options: StartOpti
   const proc = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'],
+    stdio: options.ipc ? ['ignore', fd ?? 'pipe', fd ?? 'pipe', 'ipc'] : ['ignore', fd ?? 'pipe', fd ?? 'pipe'],
+    detached: options.group === true,
   });
   if (fd !== undefined) closeSync(fd);
   const keep = (chunk: Buffer) => {
@@ -90,9 +123,19 @@ export const startProcess = (command: string, args: string[], options: StartOpti
       resolve(null);
     });
   });
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (options.group && proc.pid) process.kill(-proc.pid, sig);
+      else proc.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
+  const running = () => (options.group && proc.pid ? groupAlive(proc.pid) : proc.exitCode === null && proc.signalCode === null);
   const child: Child = {
     proc,
     pid: proc.pid ?? -1,
+    signal,
     output: () => {
       if (!options.logFile) return tail;
       try {
@@ -103,17 +146,22 @@ export const startProcess = (command: string, args: string[], options: StartOpti
     },
     exited,
     stop: async (graceMs = 3_000) => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      if (running()) {
+        signal('SIGTERM');
+        const timer = setTimeout(() => signal('SIGKILL'), graceMs);
         await exited;
+        // The leader of a group may exit before the rest of it (npm before node): wait for all.
+        const deadline = performance.now() + graceMs + 2_000;
+        while (options.group && proc.pid && groupAlive(proc.pid) && performance.now() < deadline) await sleep(20);
+        if (options.group && proc.pid && groupAlive(proc.pid)) signal('SIGKILL');
         clearTimeout(timer);
       }
       live.delete(child);
       return exited;
     },
   };
-  void exited.then(() => live.delete(child));
+  // A group stays in the safety net until stop() saw all of it gone.
+  if (!options.group) void exited.then(() => live.delete(child));
   live.add(child);
   return child;
 };
@@ -158,7 +206,6 @@ export const request = (port: number, options: RequestOptions = {}): Promise<Ans
     req.end(body);
   });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Polls until the server answers any HTTP status; returns that answer. Fails when the process

@@ -1,0 +1,81 @@
+// The receiver of the broker benchmark: the local platform of `npm start` (every function of the
+// registry, the Triggers of knative/base, its embedded broker), plus one no-op event handler,
+// platform-bench-noop, and a Trigger that routes the benchmark's event type to it. Run by
+// scripts/bench/broker.ts as its own process, so that sender and platform do not share a CPU
+// queue:
+//   node --import tsx scripts/bench/broker-platform.ts [--data-dir <dir>]
+// It listens on a free port of 127.0.0.1 and prints its URL. PostgreSQL is DATABASE_URL, or,
+// unset, the embedded one in <dir> (default: a temporary directory, removed on exit). The handler
+// keeps, per event, its receive time minus the send time the event carries (both monotonicMs());
+// with an IPC channel, the parent asks for the count and the figures (broker-event.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { handler, type RegisteredFunction } from '../../functions/runtime/definition.js';
+import { startPlatform } from '../platform/platform.js';
+import type { TriggerSpec } from '../platform/routing.js';
+import { benchPinged, monotonicMs, type FromReceiver, type ToReceiver } from './broker-event.js';
+
+const at = process.argv.indexOf('--data-dir');
+const given = at >= 0 ? process.argv[at + 1] : undefined;
+const dataDir = given ?? mkdtempSync(join(tmpdir(), 'gotuto-bench-broker-'));
+
+let latencies: number[] = [];
+let lastAt = 0;
+const seen = new Set<string>();
+
+const noop: RegisteredFunction = {
+  name: 'platform-bench-noop',
+  context: 'platform',
+  path: 'platform/handlers/bench-noop',
+  definition: handler({
+    event: benchPinged,
+    // Called once the event is validated and recorded in the inbox, in the handler's transaction.
+    handle: async (event) => {
+      const now = monotonicMs();
+      if (seen.has(event.id)) return;
+      seen.add(event.id);
+      latencies.push(now - event.data.sentAt);
+      lastAt = now;
+    },
+  }),
+};
+
+const trigger: TriggerSpec = {
+  name: 'platform-bench-noop',
+  filters: [{ exact: { type: benchPinged.type } }],
+  subscriber: { service: noop.name },
+  delivery: { retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 200, timeoutMs: 10_000 },
+  ordered: false,
+};
+
+const platform = await startPlatform({ port: 0, host: '127.0.0.1', dataDir, extraFunctions: [noop], extraTriggers: [trigger] });
+console.log(`bench platform at ${platform.url} (${platform.embedded ? `embedded PostgreSQL in ${dataDir}` : 'PostgreSQL at DATABASE_URL'})`);
+
+const send = (message: FromReceiver) => process.send?.(message);
+process.on('message', (message: ToReceiver) => {
+  if (message.type === 'count') send({ type: 'count', count: latencies.length });
+  if (message.type === 'take') {
+    send({ type: 'samples', latenciesMs: latencies, lastAt });
+    latencies = [];
+  }
+});
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  const timer = setTimeout(() => process.exit(1), 10_000);
+  try {
+    await platform.stop();
+  } finally {
+    clearTimeout(timer);
+    if (!given) rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  }
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+// The parent went away: nobody will read the figures.
+process.on('disconnect', () => void stop());
+send({ type: 'ready', url: platform.url });

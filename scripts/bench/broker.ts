@@ -1,0 +1,301 @@
+// npm run bench -- broker: event delivery through the local platform's embedded broker.
+//
+// The platform (scripts/bench/broker-platform.ts: the registry, the Triggers of knative/base, plus
+// the no-op handler platform-bench-noop and its Trigger) runs in a child process; this process
+// publishes BENCH_EVENTS (500) events of com.gotuto.bench.pinged.v1 to its POST /broker in
+// CloudEvents binary mode, BENCH_BROKER_CONCURRENCY (10) requests in flight on keep-alive
+// connections, each event carrying its send time. The handler keeps receive minus send time for
+// each event: ingress to handler, i.e. the 202 of the ingress, the broker's store, claim and
+// delivery over HTTP, validation and the handler's inbox transaction. Figures: events/s = events
+// handled / (first send to last handled), and p50/p95/p99 of that latency. BENCH_BROKER_WARMUP (50)
+// events first, not counted.
+// Baseline: a bare node:http server (scripts/bench/fixtures/http-sink.cjs) receiving the same
+// POSTs (same bodies, same headers, same concurrency), send to receive.
+// The platform runs on embedded PostgreSQL (a temporary data directory, DATABASE_URL unset), and,
+// when the caller passes one, on a database of a PostgreSQL server. Every step is bounded:
+// BENCH_BROKER_TIMEOUT (120) s to publish, then as long again for the deliveries.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { BENCH_SOURCE, benchPinged, monotonicMs, type BenchPing, type FromReceiver, type ToReceiver } from './broker-event.js';
+import { startProcess, temporaryDir, type Child } from './processes.js';
+
+export interface BrokerSettings {
+  events: number;
+  concurrency: number;
+  warmup: number;
+  timeoutMs: number;
+}
+
+export interface DeliveryFigures {
+  label: string;
+  sent: number;
+  /** Answered 202 by the ingress (the baseline answers 202 as well). */
+  accepted: number;
+  handled: number;
+  eventsPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** The 202 of the ingress, seen by the sender: p50 and p99 (ms). */
+  ingressP50Ms: number;
+  ingressP99Ms: number;
+  /** First send to last handled (ms). */
+  spanMs: number;
+  /** Spawn to ready (ms): platform start with migrations. */
+  readyMs: number;
+  failure?: string;
+}
+
+interface Context {
+  root: string;
+  logs: string;
+  settings: BrokerSettings;
+  log(message: string): void;
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number);
+
+// ---- the receivers (child processes with an IPC channel) -----------------------------------------
+
+type Reply<T extends FromReceiver['type']> = Extract<FromReceiver, { type: T }>;
+
+const nextMessage = <T extends FromReceiver['type']>(child: Child, type: T, timeoutMs: number): Promise<Reply<T>> =>
+  new Promise((resolve, reject) => {
+    const onMessage = (message: FromReceiver) => {
+      if (message?.type !== type) return;
+      done();
+      resolve(message as Reply<T>);
+    };
+    const onExit = () => {
+      done();
+      reject(new Error(`receiver ${child.pid} exited before answering "${type}":\n${child.output()}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`receiver ${child.pid} did not answer "${type}" within ${timeoutMs} ms:\n${child.output()}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      child.proc.off('message', onMessage);
+      child.proc.off('exit', onExit);
+    };
+    child.proc.on('message', onMessage);
+    child.proc.once('exit', onExit);
+  });
+
+const ask = <T extends FromReceiver['type']>(child: Child, message: ToReceiver, reply: T, timeoutMs = 10_000): Promise<Reply<T>> => {
+  const answer = nextMessage(child, reply, timeoutMs);
+  child.proc.send(message);
+  return answer;
+};
+
+interface Receiver {
+  child: Child;
+  url: string;
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+const startReceiver = async (
+  root: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  cleanup: () => void = () => undefined,
+): Promise<Receiver> => {
+  const started = performance.now();
+  // cwd: the platform reads its Triggers from knative/base there.
+  const child = startProcess(process.execPath, args, { cwd: root, env, logFile, ipc: true });
+  const stop = async () => {
+    await child.stop(15_000);
+    cleanup();
+  };
+  try {
+    const ready = await nextMessage(child, 'ready', 120_000);
+    return { child, url: ready.url, readyMs: performance.now() - started, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+};
+
+/** The environment of a receiver: nothing of this shell's PostgreSQL or broker settings leaks in. */
+const receiverEnv = (databaseUrl?: string): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', JWT_SECRET: randomBytes(32).toString('base64url') };
+  for (const name of Object.keys(env)) if (name === 'DATABASE_URL' || name.endsWith('_DATABASE_URL')) delete env[name];
+  delete env.K_SINK;
+  delete env.KAFKA_BROKERS;
+  delete env.PORT;
+  delete env.GOTUTO_DATA_DIR;
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  return env;
+};
+
+// ---- the sender ----------------------------------------------------------------------------------
+
+interface Published {
+  firstSentAt: number;
+  sent: number;
+  accepted: number;
+  ingressMs: number[];
+  failure?: string;
+}
+
+const post = (agent: Agent, url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> =>
+  new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent,
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        timeout: 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+
+/** Publishes `count` events, `concurrency` in flight, each stamped with its send time. */
+const publish = async (base: string, count: number, concurrency: number, firstSeq: number, deadline: number): Promise<Published> => {
+  const url = new URL('/broker', base);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const out: Published = { firstSentAt: Infinity, sent: 0, accepted: 0, ingressMs: [] };
+  let next = 0;
+  const worker = async () => {
+    while (next < count && performance.now() < deadline) {
+      const seq = firstSeq + next++;
+      const sentAt = monotonicMs();
+      out.firstSentAt = Math.min(out.firstSentAt, sentAt);
+      const event: ReceivedEvent<BenchPing> = {
+        id: randomUUID(),
+        type: benchPinged.type,
+        source: BENCH_SOURCE,
+        subject: `ping-${seq}`,
+        time: new Date().toISOString(),
+        dataschema: benchPinged.dataschema,
+        data: { seq, sentAt },
+      };
+      const { headers, body } = toBinaryHttp(event);
+      out.sent += 1;
+      try {
+        const answer = await post(agent, url, headers, body);
+        out.ingressMs.push(monotonicMs() - sentAt);
+        if (answer.status === 202) out.accepted += 1;
+        else out.failure ??= `POST /broker answered ${answer.status}: ${answer.body.slice(0, 300)}`;
+      } catch (error) {
+        out.failure ??= `POST /broker failed: ${(error as Error).message}`;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    agent.destroy();
+  }
+  if (out.sent < count) out.failure ??= `only ${out.sent} of ${count} events sent in time`;
+  return out;
+};
+
+/** Waits until the receiver counted `expected` events (or the deadline), then takes its figures. */
+const collect = async (receiver: Receiver, expected: number, deadline: number) => {
+  for (;;) {
+    const { count } = await ask(receiver.child, { type: 'count' }, 'count');
+    if (count >= expected || performance.now() > deadline) break;
+    await sleep(20);
+  }
+  return ask(receiver.child, { type: 'take' }, 'samples');
+};
+
+const measure = async (label: string, receiver: Receiver, ctx: Context): Promise<DeliveryFigures> => {
+  const { settings, log } = ctx;
+  if (settings.warmup > 0) {
+    const warm = await publish(receiver.url, settings.warmup, settings.concurrency, 0, performance.now() + settings.timeoutMs);
+    await collect(receiver, warm.accepted, performance.now() + settings.timeoutMs);
+  }
+  const published = await publish(receiver.url, settings.events, settings.concurrency, settings.warmup, performance.now() + settings.timeoutMs);
+  const samples = await collect(receiver, published.accepted, performance.now() + settings.timeoutMs);
+  const sorted = [...samples.latenciesMs].sort((a, b) => a - b);
+  const ingress = [...published.ingressMs].sort((a, b) => a - b);
+  const handled = sorted.length;
+  const spanMs = handled > 0 ? samples.lastAt - published.firstSentAt : NaN;
+  const figures: DeliveryFigures = {
+    label,
+    sent: published.sent,
+    accepted: published.accepted,
+    handled,
+    eventsPerSecond: round(handled / (spanMs / 1000), 0),
+    p50Ms: round(percentile(sorted, 50), 2),
+    p95Ms: round(percentile(sorted, 95), 2),
+    p99Ms: round(percentile(sorted, 99), 2),
+    maxMs: round(sorted.at(-1) ?? NaN, 2),
+    ingressP50Ms: round(percentile(ingress, 50), 2),
+    ingressP99Ms: round(percentile(ingress, 99), 2),
+    spanMs: round(spanMs, 1),
+    readyMs: round(receiver.readyMs, 0),
+  };
+  if (published.failure) figures.failure = published.failure;
+  if (handled < settings.events) figures.failure = `${handled} of ${settings.events} events handled in time${figures.failure ? `; ${figures.failure}` : ''}`;
+  log(`${label}: ${figures.eventsPerSecond} events/s, p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms` +
+    ` (${handled}/${settings.events} handled, ingress 202 p50 ${figures.ingressP50Ms} ms)${figures.failure ? `; ${figures.failure}` : ''}`);
+  return figures;
+};
+
+// ---- the scenario --------------------------------------------------------------------------------
+
+const platformRun = async (label: string, name: string, ctx: Context, databaseUrl?: string): Promise<DeliveryFigures> => {
+  const dataDir = temporaryDir('gotuto-bench-broker-');
+  ctx.log(`${label}: starting the platform (data in ${dataDir.path})`);
+  const receiver = await startReceiver(
+    ctx.root,
+    ['--import', 'tsx', join(ctx.root, 'scripts', 'bench', 'broker-platform.ts'), '--data-dir', dataDir.path],
+    receiverEnv(databaseUrl),
+    join(ctx.logs, `broker-${name}.log`),
+    dataDir.remove,
+  );
+  try {
+    ctx.log(`${label}: ready in ${round(receiver.readyMs / 1000, 1)} s at ${receiver.url}`);
+    return await measure(label, receiver, ctx);
+  } finally {
+    await receiver.stop();
+  }
+};
+
+export interface BrokerResult {
+  settings: BrokerSettings;
+  baseline: DeliveryFigures;
+  embedded: DeliveryFigures;
+  postgres?: DeliveryFigures & { version: string };
+}
+
+/** The baseline, the platform on embedded PostgreSQL, and on `postgres` when given. */
+export const brokerScenario = async (ctx: Context, postgres?: { url: string; version: string }): Promise<BrokerResult> => {
+  const sink = await startReceiver(ctx.root, [join(ctx.root, 'scripts', 'bench', 'fixtures', 'http-sink.cjs')], receiverEnv(), join(ctx.logs, 'broker-http-sink.log'));
+  let baseline: DeliveryFigures;
+  try {
+    baseline = await measure('bare node:http', sink, ctx);
+  } finally {
+    await sink.stop();
+  }
+  const embedded = await platformRun('platform, embedded PostgreSQL', 'embedded', ctx);
+  const result: BrokerResult = { settings: ctx.settings, baseline, embedded };
+  if (postgres) {
+    result.postgres = { ...(await platformRun(`platform, PostgreSQL ${postgres.version}`, 'postgres', ctx, postgres.url)), version: postgres.version };
+  }
+  return result;
+};
