@@ -23,6 +23,7 @@ import platformDeadLetters from './platform/handlers/dead-letters.js';
 import { catalogFunctions } from './catalog/index.js';
 import { customerFunctions } from './customer/index.js';
 import { inventoryFunctions } from './inventory/index.js';
+import { shippingFunctions } from './shipping/index.js';
 
 export const registry = register({
   'billing/commands/create-client': billingCreateClient,
@@ -47,4 +48,5 @@ export const registry = register({
   ...catalogFunctions,
   ...customerFunctions,
   ...inventoryFunctions,
+  ...shippingFunctions,
 });

@@ -1,0 +1,23 @@
+import schema from '../../../schemas/shipping/deliver-shipment.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { checkIfMatch } from '../if-match.js';
+import { deliver, shipmentView, type ShipmentView } from '../shipment.js';
+import { shipments } from '../store.js';
+
+/** A dispatched shipment reached its recipient: shipment-delivered. */
+export default command<Record<string, never>, { id: string }, Record<string, string>, ShipmentView>({
+  route: 'POST /shipping/shipments/{id}/deliver',
+  access: ['admin'],
+  body: schema as Schema,
+  handle: ({ params, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const shipment = await shipments.lock(tx, params.id);
+      if (!shipment) throw new NotFound(`shipment ${params.id} does not exist`);
+      checkIfMatch(shipment, ifMatch);
+      const [delivered, events] = deliver(shipment, ctx.now());
+      await shipments.update(tx, delivered, shipment.version);
+      await tx.emit(...events);
+      return shipmentView(delivered);
+    }),
+});

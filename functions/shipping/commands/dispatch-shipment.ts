@@ -1,0 +1,24 @@
+import schema from '../../../schemas/shipping/dispatch-shipment.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { checkIfMatch } from '../if-match.js';
+import { dispatch, shipmentView, type Handover, type ShipmentView } from '../shipment.js';
+import { shipments } from '../store.js';
+
+/** A prepared shipment leaves with a carrier: shipment-dispatched, which Order turns into order-shipped. */
+export default command<Handover, { id: string }, Record<string, string>, ShipmentView>({
+  route: 'POST /shipping/shipments/{id}/dispatch',
+  access: ['admin'],
+  body: schema as Schema,
+  handle: ({ body, params, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      // Locked: the order's cancellation, arriving at the same moment, waits and then finds it dispatched.
+      const shipment = await shipments.lock(tx, params.id);
+      if (!shipment) throw new NotFound(`shipment ${params.id} does not exist`);
+      checkIfMatch(shipment, ifMatch);
+      const [dispatched, events] = dispatch(shipment, body, ctx.now());
+      await shipments.update(tx, dispatched, shipment.version);
+      await tx.emit(...events);
+      return shipmentView(dispatched);
+    }),
+});

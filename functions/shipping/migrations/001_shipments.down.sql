@@ -1,0 +1,3 @@
+-- Reverts 001: drops Shipping's tables.
+DROP TABLE IF EXISTS shipping.cancelled_orders;
+DROP TABLE IF EXISTS shipping.shipments;

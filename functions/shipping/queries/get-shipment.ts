@@ -1,0 +1,14 @@
+import { query } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { shipmentView, type ShipmentView } from '../shipment.js';
+import { shipments } from '../store.js';
+
+export default query<Record<string, string>, { id: string }, ShipmentView>({
+  route: 'GET /shipping/shipments/{id}',
+  access: ['admin'],
+  handle: async ({ params }, ctx) => {
+    const shipment = await shipments.find(ctx.db, params.id);
+    if (!shipment) throw new NotFound(`shipment ${params.id} does not exist`);
+    return shipmentView(shipment);
+  },
+});
