@@ -244,6 +244,8 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   baseUrl = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   // Functions publish to the broker ingress exactly as a SinkBinding makes them do in a cluster.
   process.env.K_SINK = `${baseUrl}/broker`;
+  // Order's one synchronous call goes to Catalog through the gateway, as to its Service in a cluster.
+  process.env.CATALOG_URL ??= baseUrl;
 
   if (options.deliver !== false) broker.start();
 
