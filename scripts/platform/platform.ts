@@ -99,6 +99,8 @@ const describeFunction = (fn: RegisteredFunction, deadLetters: Record<string, nu
   };
 };
 
+let catalogUrlSetHere: string | undefined;
+
 export const startPlatform = async (options: PlatformOptions = {}): Promise<Platform> => {
   const log = options.logger ?? createLogger({ component: 'platform' });
   const dataDir = resolve(options.dataDir ?? config.dataDir());
@@ -245,7 +247,9 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   // Functions publish to the broker ingress exactly as a SinkBinding makes them do in a cluster.
   process.env.K_SINK = `${baseUrl}/broker`;
   // Order's one synchronous call goes to Catalog through the gateway, as to its Service in a cluster.
-  process.env.CATALOG_URL ??= baseUrl;
+  if (!process.env.CATALOG_URL || process.env.CATALOG_URL === catalogUrlSetHere) {
+    process.env.CATALOG_URL = catalogUrlSetHere = baseUrl;
+  }
 
   if (options.deliver !== false) broker.start();
 
