@@ -39,6 +39,7 @@ describe('embedded PostgreSQL', () => {
   });
 
   it('applies each migration once, tracked, and reverts the latest', async () => {
+    // The first statement also starts the embedded database, which is slow on a busy machine.
     expect(await migrateUp(['demo'])).toEqual(['demo/000_messaging', 'demo/001_counters', 'demo/002_notes']);
     expect(await migrateUp(['demo'])).toEqual([]);
     const pool = await poolFor('demo');
@@ -47,7 +48,7 @@ describe('embedded PostgreSQL', () => {
     expect(await migrateDown(['demo'])).toEqual(['demo/002_notes']);
     await expect(pool.query('SELECT 1 FROM demo.notes')).rejects.toThrow(/does not exist/);
     expect(await migrateUp(['demo'])).toEqual(['demo/002_notes']);
-  });
+  }, 180_000);
 
   it('serialises concurrent transactions without losing an update', async () => {
     const pool = await poolFor('demo');
@@ -83,5 +84,5 @@ describe('embedded PostgreSQL', () => {
     const { rows } = await (await poolFor('demo')).query('SELECT body FROM demo.notes');
     expect(rows.map((r) => r.body)).toContain(body);
     expect(await migrateUp(['demo'])).toEqual([]);
-  });
+  }, 180_000);
 });
