@@ -24,6 +24,7 @@ import { catalogFunctions } from './catalog/index.js';
 import { customerFunctions } from './customer/index.js';
 import { inventoryFunctions } from './inventory/index.js';
 import { shippingFunctions } from './shipping/index.js';
+import { notificationFunctions } from './notification/index.js';
 
 export const registry = register({
   'billing/commands/create-client': billingCreateClient,
@@ -49,4 +50,5 @@ export const registry = register({
   ...customerFunctions,
   ...inventoryFunctions,
   ...shippingFunctions,
+  ...notificationFunctions,
 });

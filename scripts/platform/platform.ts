@@ -20,6 +20,7 @@ import { parseRoute, type Route } from '../../functions/runtime/route.js';
 import { invokerFor, toHttpRequest, writeResponse } from '../../functions/runtime/serve.js';
 import { config } from '../../functions/runtime/config.js';
 import { ensureAdminFromEnv } from '../../functions/customer/admin.js';
+import { backgroundSendsSettled } from '../../functions/notification/index.js';
 import { relayOutbox } from '../../functions/runtime/outbox.js';
 import { createEmbeddedBroker, type Broker } from './broker.js';
 import { loadRouting, type Destination, type PingSpec, type TriggerSpec } from './routing.js';
@@ -302,6 +303,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
       ready = false;
       for (const c of crons) c.stop();
       await broker.stop();
+      await backgroundSendsSettled();
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       await closeDatabases();

@@ -1,0 +1,20 @@
+import schema from '../../../schemas/notification/list-my-notifications.json' with { type: 'json' };
+import { query, type Schema } from '../../runtime/definition.js';
+import { Unauthorized } from '../../runtime/errors.js';
+import { notificationView, type NotificationView } from '../notification.js';
+import { notifications, type Page, type PageRequest } from '../store.js';
+
+/**
+ * The caller's own emails, newest first: those to the contact with the caller's id (their customer
+ * contact, and the Billing client that carries their id). The SMTP server's error text stays out.
+ */
+export default query<PageRequest, Record<string, string>, Page<NotificationView>>({
+  route: 'GET /notifications/me',
+  access: ['customer'],
+  query: schema as Schema,
+  handle: async ({ query: { limit, cursor } }, ctx) => {
+    if (!ctx.caller) throw new Unauthorized('a token is required');
+    const page = await notifications.list(ctx.db, { recipientId: ctx.caller.id }, { limit, cursor });
+    return { items: page.items.map((n) => notificationView(n, 'recipient')), nextCursor: page.nextCursor };
+  },
+});

@@ -1,0 +1,22 @@
+import schema from '../../../schemas/notification/list-notifications.json' with { type: 'json' };
+import { query, type Schema } from '../../runtime/definition.js';
+import { notificationView, type NotificationStatus, type NotificationView } from '../notification.js';
+import { isUuid, notifications, type Page, type PageRequest } from '../store.js';
+
+interface Query extends PageRequest {
+  /** A contact id, or an email address. */
+  recipient?: string;
+  status?: NotificationStatus;
+}
+
+/** Every email Notification recorded, newest first; for one recipient (id or address) or status. */
+export default query<Query, Record<string, string>, Page<NotificationView>>({
+  route: 'GET /notifications',
+  access: ['admin'],
+  query: schema as Schema,
+  handle: async ({ query: { limit, cursor, recipient, status } }, ctx) => {
+    const byRecipient = recipient === undefined ? {} : isUuid(recipient) ? { recipientId: recipient } : { to: recipient };
+    const page = await notifications.list(ctx.db, { ...byRecipient, status }, { limit, cursor });
+    return { items: page.items.map((n) => notificationView(n)), nextCursor: page.nextCursor };
+  },
+});
