@@ -23,6 +23,7 @@ import platformDeadLetters from './platform/handlers/dead-letters.js';
 import { catalogFunctions } from './catalog/index.js';
 import { customerFunctions } from './customer/index.js';
 import { inventoryFunctions } from './inventory/index.js';
+import { orderFunctions } from './order/index.js';
 import { shippingFunctions } from './shipping/index.js';
 import { notificationFunctions } from './notification/index.js';
 
@@ -49,6 +50,7 @@ export const registry = register({
   ...catalogFunctions,
   ...customerFunctions,
   ...inventoryFunctions,
+  ...orderFunctions,
   ...shippingFunctions,
   ...notificationFunctions,
 });

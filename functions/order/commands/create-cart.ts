@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import schema from '../../../schemas/order/create-cart.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { callerOf } from '../access.js';
+import { cartView, openCart, type CartView } from '../cart.js';
+import { settings } from '../settings.js';
+import { carts } from '../store.js';
+
+export default command<Record<string, never>, Record<string, string>, Record<string, string>, CartView>({
+  route: 'POST /orders/carts',
+  access: ['customer'],
+  body: schema as Schema,
+  status: 201,
+  location: (cart) => `/orders/carts/${cart.id}`,
+  handle: (_input, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const now = ctx.now();
+      const [cart, events] = openCart(callerOf(ctx.caller).id, randomUUID(), now, settings.cartTtlSeconds());
+      await carts.insert(tx, cart);
+      await tx.emit(...events);
+      return cartView(cart, now);
+    }),
+});

@@ -1,0 +1,40 @@
+import schema from '../../../schemas/order/rebuild-projections.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { fold, type Order } from '../order.js';
+import { orderStreams, ordersView } from '../store.js';
+
+// Streams per round: one round's reads and its one upsert stay bounded however many orders there are.
+const BATCH = 200;
+
+export interface Rebuilt {
+  orders: number;
+  removed: number;
+}
+
+/**
+ * Rebuilds orders_view from the streams: every order folded again from its events and written
+ * over its row, and rows without a stream removed. Each round is one statement, so no
+ * transaction is held for the whole rebuild; a row is never put back to an older version than
+ * an append beside it wrote (see ordersView.save), so it is safe while orders keep changing.
+ */
+export default command<Record<string, never>, Record<string, string>, Record<string, string>, Rebuilt>({
+  route: 'POST /orders/projections/rebuild',
+  access: ['admin'],
+  body: schema as Schema,
+  handle: async (_input, ctx) => {
+    let after: string | null = null;
+    let orders = 0;
+    for (;;) {
+      const ids = await orderStreams.ids(ctx.db, after, BATCH);
+      if (ids.length === 0) break;
+      const streams = await orderStreams.loadMany(ctx.db, ids);
+      const folded = [...streams.values()].map(fold).filter((order): order is Order => order !== undefined);
+      await ordersView.save(ctx.db, folded);
+      orders += folded.length;
+      after = ids[ids.length - 1] ?? null;
+    }
+    const removed = await ordersView.removeOrphans(ctx.db);
+    ctx.log.info('order projections rebuilt', { orders, removed });
+    return { orders, removed };
+  },
+});

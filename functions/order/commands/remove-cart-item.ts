@@ -1,0 +1,20 @@
+import { command } from '../../runtime/definition.js';
+import { checkIfMatch, ownCart } from '../access.js';
+import { cartView, removeItem, type CartView } from '../cart.js';
+import { settings } from '../settings.js';
+import { carts } from '../store.js';
+
+/** Takes a product out of the cart; a product the cart does not hold leaves it as it is (but touched). */
+export default command<unknown, { id: string; productId: string }, Record<string, string>, CartView>({
+  route: 'DELETE /orders/carts/{id}/items/{productId}',
+  access: ['customer'],
+  handle: ({ params, ifMatch }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const now = ctx.now();
+      const cart = ownCart(await carts.lock(tx, params.id), params.id, ctx.caller);
+      checkIfMatch(cart, ifMatch);
+      const changed = removeItem(cart, params.productId, now, settings.cartTtlSeconds());
+      await carts.update(tx, changed, cart.version);
+      return cartView(changed, now);
+    }),
+});

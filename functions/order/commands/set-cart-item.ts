@@ -1,0 +1,38 @@
+import schema from '../../../schemas/order/set-cart-item.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { checkIfMatch, ownCart } from '../access.js';
+import { cartView, setItem, usable, type CartView, type ProductCheck } from '../cart.js';
+import { validateItems } from '../catalog.js';
+import { settings } from '../settings.js';
+import { carts } from '../store.js';
+
+/**
+ * Sets how many of a product the cart holds, at the name and price Catalog gives now; 0 removes
+ * it. Catalog is asked before the transaction opens (none is held across the call), and when it
+ * cannot answer the cart stays as it was (503).
+ */
+export default command<{ quantity: number }, { id: string; productId: string }, Record<string, string>, CartView>({
+  route: 'PUT /orders/carts/{id}/items/{productId}',
+  access: ['customer'],
+  body: schema as Schema,
+  handle: async ({ body, params, ifMatch }, ctx) => {
+    const before = ownCart(await carts.find(ctx.db, params.id), params.id, ctx.caller);
+    checkIfMatch(before, ifMatch);
+    usable(before, ctx.now());
+    let check: ProductCheck | undefined;
+    if (body.quantity > 0) {
+      const answer = await validateItems([{ productId: params.productId, quantity: body.quantity }], ctx);
+      check = answer.items.find((item) => item.productId.toLowerCase() === params.productId.toLowerCase());
+    }
+    return ctx.inTransaction(async (tx) => {
+      const now = ctx.now();
+      const cart = await carts.lock(tx, params.id);
+      if (!cart) throw new NotFound(`cart ${params.id} does not exist`);
+      checkIfMatch(cart, ifMatch);
+      const changed = setItem(cart, params.productId, body.quantity, check, now, settings.cartTtlSeconds());
+      await carts.update(tx, changed, cart.version);
+      return cartView(changed, now);
+    });
+  },
+});

@@ -1,0 +1,4 @@
+import { outboxRelay } from '../../runtime/definition.js';
+
+/** Publishes what Order's outbox still holds after a failed or interrupted publish. */
+export default outboxRelay();

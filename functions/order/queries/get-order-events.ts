@@ -1,0 +1,19 @@
+import schema from '../../../schemas/order/list-order-events.json' with { type: 'json' };
+import { query, type Schema } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { maySee } from '../access.js';
+import { orderStreams, type Page, type PageRequest, type RecordedEvent } from '../store.js';
+
+/** The order's stream as recorded: each event with its version, type, data, metadata and time. */
+export default query<PageRequest, { id: string }, Page<RecordedEvent>>({
+  route: 'GET /orders/{id}/events',
+  access: ['admin', 'customer'],
+  query: schema as Schema,
+  handle: async ({ params, query: page }, ctx) => {
+    const [placed] = await orderStreams.load(ctx.db, params.id);
+    // Whose order it is, from the stream itself: its first event.
+    const customerId = placed?.type === 'order-placed' ? placed.data.customerId : undefined;
+    if (customerId === undefined || !maySee(ctx.caller, customerId)) throw new NotFound(`order ${params.id} does not exist`);
+    return orderStreams.read(ctx.db, params.id, page);
+  },
+});

@@ -1,0 +1,17 @@
+import { query } from '../../runtime/definition.js';
+import { NotFound } from '../../runtime/errors.js';
+import { maySee } from '../access.js';
+import type { OrderView } from '../order.js';
+import { ordersView } from '../store.js';
+
+/** The order from its projection: status, items, total, invoice, history and the saga's step. */
+export default query<Record<string, string>, { id: string }, OrderView>({
+  route: 'GET /orders/{id}',
+  access: ['admin', 'customer'],
+  handle: async ({ params }, ctx) => {
+    const order = await ordersView.find(ctx.db, params.id);
+    // Another customer's order is answered as if it did not exist.
+    if (!order || !maySee(ctx.caller, order.customerId)) throw new NotFound(`order ${params.id} does not exist`);
+    return order;
+  },
+});

@@ -1,0 +1,22 @@
+import schema from '../../../schemas/order/list-orders.json' with { type: 'json' };
+import { query, type Schema } from '../../runtime/definition.js';
+import { callerOf } from '../access.js';
+import type { OrderView } from '../order.js';
+import { ordersView, type OrderFilter, type Page, type PageRequest } from '../store.js';
+
+/** A customer's own orders, or for an admin everyone's (customerId narrows), oldest first. */
+export default query<OrderFilter & PageRequest, Record<string, string>, Page<OrderView>>({
+  route: 'GET /orders',
+  access: ['admin', 'customer'],
+  query: schema as Schema,
+  handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
+    const caller = callerOf(ctx.caller);
+    // A customer naming another customer sees nothing of theirs: the filter is always their own id.
+    const customerId = caller.role === 'customer' ? caller.id : filter.customerId;
+    return ordersView.list(
+      ctx.db,
+      { ...(customerId === undefined ? {} : { customerId }), ...(filter.status === undefined ? {} : { status: filter.status }) },
+      { limit, cursor },
+    );
+  },
+});
