@@ -80,6 +80,16 @@ export const markReplayed = async (db: Queryable, id: string): Promise<void> => 
   await db.query(`UPDATE platform.dead_letters SET state = 'replayed', replayed_at = now() WHERE id = $1`, [id]);
 };
 
+/** Sets a dead letter aside for good, with the operator's reason; the row is kept. */
+export const markDiscarded = async (db: Queryable, id: string, reason: string): Promise<DeadLetter | undefined> => {
+  const { rows } = await db.query<DeadLetter & Record<string, unknown>>(
+    `UPDATE platform.dead_letters SET state = 'discarded', discarded_at = now(), discard_reason = $2
+     WHERE id = $1 AND state = 'dead' RETURNING ${COLUMNS}`,
+    [id, reason],
+  );
+  return rows[0];
+};
+
 export const countBySubscriber = async (db: Queryable): Promise<Record<string, number>> => {
   const { rows } = await db.query<{ subscriber: string; n: number }>(
     `SELECT subscriber, count(*)::int AS n FROM platform.dead_letters WHERE state = 'dead' GROUP BY subscriber`,

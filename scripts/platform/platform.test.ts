@@ -230,6 +230,40 @@ describe('broker', () => {
     expect((await fetch(`${platform.url}/broker/dead-letters/${randomUUID()}/replay`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } })).status).toBe(404);
   });
 
+  it('shows one dead letter, discards one with a reason (kept), and replays all of a type', async () => {
+    flakyFailing = true;
+    const a = (await publish({ data: { n: 21 } })).event;
+    const b = (await publish({ data: { n: 22 } })).event;
+    const dead = await waitFor(
+      () => get('/broker/dead-letters?subscriber=platform-test-flaky&state=dead'),
+      (r) => [a.id, b.id].every((id) => r.body.items.some((d: { eventId: string }) => d.eventId === id)),
+    );
+    const letterA = dead.body.items.find((d: { eventId: string }) => d.eventId === a.id);
+    const letterB = dead.body.items.find((d: { eventId: string }) => d.eventId === b.id);
+    const shown = await get(`/broker/dead-letters/${letterA.id}`);
+    expect(shown.body).toMatchObject({ id: letterA.id, eventId: a.id, state: 'dead', status: 503 });
+
+    const post = (path: string, body?: unknown) =>
+      fetch(platform.url + path, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    expect((await post(`/broker/dead-letters/${letterA.id}/discard`, {})).status).toBe(422);
+    const discarded = await post(`/broker/dead-letters/${letterA.id}/discard`, { reason: 'poisoned test data' });
+    expect(discarded.status).toBe(200);
+    expect(await discarded.json()).toMatchObject({ state: 'discarded', discardReason: 'poisoned test data' });
+    expect((await post(`/broker/dead-letters/${letterA.id}/discard`, { reason: 'again' })).status).toBe(409);
+    expect((await get(`/broker/dead-letters/${letterA.id}`)).body.state).toBe('discarded');
+
+    flakyFailing = false;
+    const before = flakyCalls.length;
+    const all = await post(`/broker/dead-letters/replay?type=${encodeURIComponent(probe.type)}`);
+    expect(all.status).toBe(202);
+    const replayed = await all.json();
+    expect(replayed.items.map((r: { id: string }) => r.id)).toContain(letterB.id);
+    expect(replayed.items.map((r: { id: string }) => r.id)).not.toContain(letterA.id);
+    await waitFor(async () => flakyCalls.filter((id) => id === b.id).length, (n) => n === 4);
+    expect(flakyCalls.filter((id) => id === a.id)).toHaveLength(3);
+    expect(flakyCalls.length).toBeGreaterThan(before);
+  });
+
   it('does not retry a 4xx other than 404, 408, 409 and 429', async () => {
     const { event } = await publish({ data: { n: 8 } });
     await waitFor(() => get(`/broker/dead-letters?subscriber=platform-test-refusing`), (r) => r.body.items.some((d: { eventId: string }) => d.eventId === event.id));

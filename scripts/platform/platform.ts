@@ -8,11 +8,11 @@ import { Cron } from 'croner';
 import { randomUUID } from 'node:crypto';
 import { fromHttp, type ReceivedEvent } from '../../events/index.js';
 import { registry as defaultRegistry } from '../../functions/index.js';
-import { getDeadLetter, listDeadLetters, markReplayed, countBySubscriber } from '../../functions/platform/store.js';
+import { countBySubscriber, getDeadLetter, listDeadLetters, markDiscarded, markReplayed } from '../../functions/platform/store.js';
 import { authenticate, signingKey } from '../../functions/runtime/auth.js';
 import { closeDatabases, poolFor, startEmbeddedDatabase, type EmbeddedDatabase } from '../../functions/runtime/db.js';
 import { PING_EVENT_TYPE, type RegisteredFunction } from '../../functions/runtime/definition.js';
-import { BadRequest, NotFound, PayloadTooLarge, ValidationError } from '../../functions/runtime/errors.js';
+import { BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationError } from '../../functions/runtime/errors.js';
 import { problemResponse, type HttpResponse } from '../../functions/runtime/http.js';
 import { createLogger, type Logger } from '../../functions/runtime/log.js';
 import { migrateUp, migratedContexts } from '../../functions/runtime/migrate.js';
@@ -138,6 +138,17 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
 
   const requireAdmin = async (req: IncomingMessage) => authenticate(req.headers.authorization, ['admin']);
 
+  const replayOne = async (id: string) => {
+    const letter = await getDeadLetter(pool, id);
+    if (!letter) throw new NotFound(`dead letter ${id} does not exist`);
+    if (letter.state === 'discarded') throw new Conflict('a discarded dead letter is not replayed');
+    const trigger = triggers.find((t) => (t.subscriber.service ?? t.subscriber.uri) === letter.subscriber || resolveDestination(t.subscriber) === letter.destination);
+    if (!trigger) throw new ValidationError(`no Trigger delivers to ${letter.subscriber} any more`);
+    const seq = await broker.redeliver(letter.event as unknown as ReceivedEvent<unknown>, trigger);
+    await markReplayed(pool, id);
+    return { id, trigger: trigger.name, eventSeq: seq, state: 'replayed' };
+  };
+
   const handlePlatform = async (req: IncomingMessage, url: URL, body: Buffer): Promise<HttpResponse | undefined> => {
     const method = req.method ?? 'GET';
     const path = url.pathname;
@@ -183,18 +194,42 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
       });
       return json(200, { items, nextCursor: null });
     }
-    const replay = /^\/broker\/dead-letters\/([^/]+)\/replay$/.exec(path);
-    if (replay && method === 'POST') {
+    if (path === '/broker/dead-letters/replay' && method === 'POST') {
+      // Every dead letter of one event type, back to its subscriber.
       await requireAdmin(req);
-      const id = replay[1] as string;
+      const type = url.searchParams.get('type');
+      if (!type) throw new ValidationError('name the event type to replay: ?type=<CloudEvents type>');
+      const letters = await listDeadLetters(pool, { state: 'dead', type, limit: 10_000 });
+      const replayed = [];
+      for (const letter of letters) replayed.push(await replayOne(letter.id));
+      return json(202, { type, replayed: replayed.length, items: replayed });
+    }
+    const one = /^\/broker\/dead-letters\/([^/]+)(\/replay|\/discard)?$/.exec(path);
+    if (one) {
+      await requireAdmin(req);
+      const id = one[1] as string;
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFound(`dead letter ${id} does not exist`);
-      const letter = await getDeadLetter(pool, id);
-      if (!letter) throw new NotFound(`dead letter ${id} does not exist`);
-      const trigger = triggers.find((t) => (t.subscriber.service ?? t.subscriber.uri) === letter.subscriber || resolveDestination(t.subscriber) === letter.destination);
-      if (!trigger) throw new ValidationError(`no Trigger delivers to ${letter.subscriber} any more`);
-      const seq = await broker.redeliver(letter.event as unknown as ReceivedEvent<unknown>, trigger);
-      await markReplayed(pool, id);
-      return json(202, { id, trigger: trigger.name, eventSeq: seq, state: 'replayed' });
+      if (!one[2] && method === 'GET') {
+        const letter = await getDeadLetter(pool, id);
+        if (!letter) throw new NotFound(`dead letter ${id} does not exist`);
+        return json(200, letter);
+      }
+      if (one[2] === '/replay' && method === 'POST') return json(202, await replayOne(id));
+      if (one[2] === '/discard' && method === 'POST') {
+        let reason: unknown;
+        try {
+          reason = body.length > 0 ? (JSON.parse(body.toString('utf8')) as { reason?: unknown }).reason : undefined;
+        } catch {
+          throw new BadRequest('the body is not valid JSON');
+        }
+        if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 1000) {
+          throw new ValidationError('a reason (1 to 1000 characters) is required to discard a dead letter', [{ pointer: '/reason', message: 'is required' }]);
+        }
+        const discarded = await markDiscarded(pool, id, reason.trim());
+        if (discarded) return json(200, discarded);
+        if (!(await getDeadLetter(pool, id))) throw new NotFound(`dead letter ${id} does not exist`);
+        throw new Conflict('only a dead letter that is still dead can be discarded');
+      }
     }
     return undefined;
   };
