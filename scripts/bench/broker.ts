@@ -95,14 +95,14 @@ const ask = <T extends FromReceiver['type']>(child: Child, message: ToReceiver, 
   return answer;
 };
 
-interface Receiver {
+export interface Receiver {
   child: Child;
   url: string;
   readyMs: number;
   stop(): Promise<void>;
 }
 
-const startReceiver = async (
+export const startReceiver = async (
   root: string,
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -126,7 +126,7 @@ const startReceiver = async (
 };
 
 /** The environment of a receiver: nothing of this shell's PostgreSQL or broker settings leaks in. */
-const receiverEnv = (databaseUrl?: string): NodeJS.ProcessEnv => {
+export const receiverEnv = (databaseUrl?: string): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', JWT_SECRET: randomBytes(32).toString('base64url') };
   for (const name of Object.keys(env)) if (name === 'DATABASE_URL' || name.endsWith('_DATABASE_URL')) delete env[name];
   delete env.K_SINK;

@@ -1,4 +1,4 @@
-// npm run bench [-- cold warm memory broker start]
+// npm run bench [-- cold warm memory broker saga start]
 //
 // Measures one deployed function (the dist/ bundle of billing-create-invoice, as its container runs
 // it) against baselines, on a real PostgreSQL (DATABASE_URL; cold, warm and memory need it):
@@ -15,7 +15,12 @@
 //               DATABASE_URL's server when it is set (scripts/bench/broker.ts);
 //   start       `npm start` to /healthz 200 (s), empty data directory then the same one again,
 //               embedded PostgreSQL, median of BENCH_START_RUNS (3) (scripts/bench/startup.ts).
-// `npm run bench -- broker start` needs no DATABASE_URL.
+//   saga        the order saga through HTTP and the broker of the platform (scripts/bench/saga.ts):
+//               BENCH_SAGA_ORDERS (200) sequential orders, checkout-to-confirmed p50/p95/p99 (target
+//               p95 < 150 ms); confirmed orders/s with BENCH_SAGA_CONCURRENCY (20) customers for
+//               BENCH_SAGA_DURATION (20) s; events, deliveries and HTTP invocations per order; on
+//               embedded PostgreSQL, and also on a database of DATABASE_URL's server when it is set.
+// `npm run bench -- broker saga start` needs no DATABASE_URL.
 // Prints one table and writes dist/bench.json. Everything runs one after the other (the machine
 // is small); every child process is stopped on exit.
 import autocannon, { type Options as LoadOptions } from 'autocannon';
@@ -28,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { brokerScenario } from './broker.js';
+import { SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
 import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
 import { startupScenario } from './startup.js';
 
@@ -42,6 +48,7 @@ const CLIENTS = 'billing-create-client';
 const ROUTE = '/billing/invoices';
 const BENCH_DATABASE = 'gotuto_bench';
 const BROKER_DATABASE = 'gotuto_bench_broker';
+const SAGA_DATABASE = 'gotuto_bench_saga';
 
 const int = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -62,6 +69,13 @@ const settings = {
     warmup: Number(process.env.BENCH_BROKER_WARMUP ?? 50) || 0,
     timeoutMs: int('BENCH_BROKER_TIMEOUT', 120) * 1000,
   },
+  saga: {
+    orders: int('BENCH_SAGA_ORDERS', 200),
+    concurrency: int('BENCH_SAGA_CONCURRENCY', 20),
+    durationSeconds: int('BENCH_SAGA_DURATION', 20),
+    stock: int('BENCH_SAGA_STOCK', 100_000),
+    timeoutMs: int('BENCH_SAGA_TIMEOUT', 180) * 1000,
+  },
   start: {
     runs: int('BENCH_START_RUNS', 3),
     budgetMs: int('BENCH_START_BUDGET', 300) * 1000,
@@ -76,8 +90,8 @@ const LIMIT_MS = 15 * 60_000;
 const began = performance.now();
 const timeLeftMs = () => LIMIT_MS - (performance.now() - began);
 
-type Scenario = 'cold' | 'warm' | 'memory' | 'broker' | 'start';
-const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'broker', 'start'];
+type Scenario = 'cold' | 'warm' | 'memory' | 'broker' | 'saga' | 'start';
+const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'broker', 'saga', 'start'];
 /** The scenarios of one deployed function, on DATABASE_URL only. */
 const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'memory'];
 
@@ -426,6 +440,7 @@ type Results = {
   warm?: Awaited<ReturnType<typeof warm>>;
   memory?: Awaited<ReturnType<typeof memory>>;
   broker?: Awaited<ReturnType<typeof brokerScenario>>;
+  saga?: Awaited<ReturnType<typeof sagaScenario>>;
   start?: Awaited<ReturnType<typeof startupScenario>>;
 };
 
@@ -433,7 +448,7 @@ const table = (results: Results): string => {
   const rows: string[][] = [['figure', 'ours', 'baseline', '(b) node:http', 'ratio', 'target', '']];
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   const fmt = (value: number) => (Number.isFinite(value) ? String(value) : 'n/a');
-  const { cold, warm: w, memory: m, broker: b, start: st } = results;
+  const { cold, warm: w, memory: m, broker: b, saga: sg, start: st } = results;
   if (cold) {
     rows.push([`cold start, median of ${settings.coldRuns} (ms)`, fmt(cold.ours.medianMs), `${fmt(cold.hello.medianMs)} FF hello`, '', `${fmt(cold.ratio)}x`, `<= ${targets.coldRatioMax}x`, mark(cold.met)]);
   }
@@ -461,6 +476,25 @@ const table = (results: Results): string => {
       }
     }
   }
+  if (sg) {
+    const runs = [['embedded PG', sg.embedded] as const, ...(sg.postgres ? [[`PostgreSQL ${sg.postgres.version.split(' ')[0]}`, sg.postgres] as const] : [])];
+    for (const [where, ours] of runs) {
+      const l = ours.latency;
+      const n = l.orders === l.planned ? `${l.orders} sequential orders` : `${l.orders} (not ${l.planned}: time) sequential orders`;
+      const incomplete = ours.failure ? 'INCOMPLETE' : '';
+      rows.push([`saga, ${where}: checkout to confirmed, ${n}, ${l.confirmed} confirmed`, '', '', '', '', '', incomplete]);
+      for (const p of ['p50', 'p95', 'p99'] as const) {
+        const isP95 = p === 'p95';
+        rows.push([`  latency ${p} (ms)`, fmt(l[`${p}Ms`]), '', '', '', isP95 ? `< ${SAGA_P95_TARGET_MS} ms` : '', isP95 ? mark(l.met) : '']);
+      }
+      const t = ours.throughput;
+      rows.push([`  confirmed orders/s (${t.customers} customers, ${t.seconds} s, ${t.confirmed} orders${t.failed ? `, ${t.failed} failed` : ''})`, fmt(t.ordersPerSecond), '', '', '', '', '']);
+      const o = ours.perOrder;
+      rows.push([`  events per order, placed to confirmed (all with its correlation id)`, `${fmt(o.events)} (${fmt(o.eventsTotal)})`, '', '', '', '', '']);
+      rows.push([`  event handler invocations per order (all)`, `${fmt(o.deliveries)} (${fmt(o.deliveriesTotal)})`, '', '', '', '', '']);
+      rows.push([`  HTTP invocations per order (3 requests + 2 Catalog validate)`, fmt(o.httpInvocations), '', '', '', '', '']);
+    }
+  }
   if (st) {
     const of = st.runs === st.planned ? `median of ${st.runs}` : `median of ${st.runs} (not ${st.planned}: time)`;
     rows.push([`npm start to /healthz 200, empty data dir, ${of} (s)`, fmt(st.empty.medianS), '', '', '', '', '']);
@@ -484,7 +518,7 @@ const main = async () => {
     throw new Error(
       `DATABASE_URL is not set. ${functionScenarios.join(', ')} need a real PostgreSQL (the embedded one is correct, not fast), ` +
         'e.g. `sudo .ci/run postgres` then DATABASE_URL=postgres://gotuto:gotuto@127.0.0.1:5432/gotuto npm run bench ' +
-        '(`npm run bench -- broker start` runs on embedded PostgreSQL only)',
+        '(`npm run bench -- broker saga start` runs on embedded PostgreSQL only)',
     );
   }
   if (functionScenarios.length > 0 && !existsSync(ffMain)) throw new Error(`${ffMain} is missing: run npm ci`);
@@ -527,6 +561,19 @@ const main = async () => {
     }
   }
 
+  if (scenarios.includes('saga')) {
+    const ctx = { root, logs, settings: { ...settings.saga, timeoutMs: Math.min(settings.saga.timeoutMs, timeLeftMs() / 3) }, log };
+    const database = adminUrl ? await prepareDatabase(adminUrl, SAGA_DATABASE, false) : undefined;
+    if (database) {
+      postgres ??= database.version;
+      log(`saga: PostgreSQL ${database.version}, database ${new URL(database.url).pathname.slice(1)}`);
+      results.saga = await withDatabase(database, () => sagaScenario(ctx, { url: database.url, version: database.version }));
+    } else {
+      if (adminUrl) log('saga: embedded PostgreSQL only');
+      results.saga = await sagaScenario(ctx);
+    }
+  }
+
   if (scenarios.includes('start')) {
     const budgetMs = Math.min(settings.start.budgetMs, timeLeftMs() - 60_000);
     results.start = await startupScenario({ root, logs, settings: { ...settings.start, budgetMs }, log });
@@ -551,6 +598,8 @@ const main = async () => {
   for (const r of failures) console.log(`warning: ${r?.label}: ${r?.failure}`);
   const b = results.broker;
   for (const r of [b?.baseline, b?.embedded, b?.postgres]) if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
+  const sg = results.saga;
+  for (const r of [sg?.embedded, sg?.postgres]) if (r?.failure) console.log(`warning: ${r.label}: ${r.failure}`);
   if (results.start?.note) console.log(`note: npm start: ${results.start.note}`);
   if (results.warm) console.log('(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http');
   if (b) console.log('broker: node:http = a bare node:http server receiving the same binary-mode POSTs; latency = handler receive - send');
