@@ -1,7 +1,7 @@
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { deleteClient } from '../client.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { clients } from '../store.js';
 
 export default command<unknown, { id: string }, Record<string, string>, undefined>({

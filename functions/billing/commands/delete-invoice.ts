@@ -1,6 +1,6 @@
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { deleteInvoice } from '../invoice.js';
 import { invoices } from '../store.js';
 

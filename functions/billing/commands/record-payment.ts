@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/billing/record-payment.json' with { type: 'json' };
 import { command, type Schema } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { invoiceView, recordPayment, type InvoiceView, type Money } from '../invoice.js';
 import { invoices } from '../store.js';
 

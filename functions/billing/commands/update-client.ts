@@ -2,7 +2,7 @@ import schema from '../../../schemas/billing/update-client.json' with { type: 'j
 import { command, type Schema } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { updateClient, type Client, type ClientChanges } from '../client.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { clients } from '../store.js';
 
 export default command<ClientChanges, { id: string }, Record<string, string>, Client>({

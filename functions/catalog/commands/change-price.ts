@@ -1,7 +1,7 @@
 import schema from '../../../schemas/catalog/change-price.json' with { type: 'json' };
 import { command, type Schema } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { changePrice, type Money, type Product } from '../product.js';
 import { products } from '../store.js';
 

@@ -1,7 +1,7 @@
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { deleteCategory } from '../category.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { categories } from '../store.js';
 
 /** Deletes an empty leaf: 409 while the category has child categories or live products. */

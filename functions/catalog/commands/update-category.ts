@@ -2,7 +2,7 @@ import schema from '../../../schemas/catalog/update-category.json' with { type: 
 import { command, type Schema } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { updateCategory, type Category, type CategoryChanges } from '../category.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { categories } from '../store.js';
 
 /** Renames, describes or moves a category; a move under itself or its own descendant is 409. */

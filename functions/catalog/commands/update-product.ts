@@ -1,7 +1,7 @@
 import schema from '../../../schemas/catalog/update-product.json' with { type: 'json' };
 import { command, type Schema } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { updateProduct, type Product, type ProductChanges } from '../product.js';
 import { categories, products } from '../store.js';
 

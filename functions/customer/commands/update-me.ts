@@ -2,7 +2,7 @@ import schema from '../../../schemas/customer/update-me.json' with { type: 'json
 import { command, type Schema } from '../../runtime/definition.js';
 import { ownRecord, selfId } from '../access.js';
 import { updateCustomer, type Customer, type CustomerChanges } from '../customer.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { customers } from '../store.js';
 
 export default command<CustomerChanges, Record<string, string>, Record<string, string>, Customer>({

@@ -1,7 +1,7 @@
 import schema from '../../../schemas/inventory/take-stock.json' with { type: 'json' };
 import { command, type Schema } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { itemView, takeStock, type ItemView } from '../item.js';
 import { items } from '../store.js';
 

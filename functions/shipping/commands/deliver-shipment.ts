@@ -1,7 +1,7 @@
 import schema from '../../../schemas/shipping/deliver-shipment.json' with { type: 'json' };
 import { command, type Schema } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { deliver, shipmentView, type ShipmentView } from '../shipment.js';
 import { shipments } from '../store.js';
 

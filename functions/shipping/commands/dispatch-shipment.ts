@@ -1,7 +1,7 @@
 import schema from '../../../schemas/shipping/dispatch-shipment.json' with { type: 'json' };
 import { command, type Schema } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { checkIfMatch } from '../if-match.js';
+import { checkIfMatch } from '../../runtime/preconditions.js';
 import { dispatch, shipmentView, type Handover, type ShipmentView } from '../shipment.js';
 import { shipments } from '../store.js';
 

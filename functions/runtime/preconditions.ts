@@ -1,5 +1,5 @@
-// The If-Match precondition of every Customer write.
-import { PreconditionFailed } from '../runtime/errors.js';
+// Conditional writes: `If-Match` names the version a client last saw.
+import { PreconditionFailed } from './errors.js';
 
 /** Throws PreconditionFailed (412) when the request names a version other than the current one. */
 export const checkIfMatch = (current: { version: number }, ifMatch: number | undefined): void => {

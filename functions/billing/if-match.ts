@@ -1,9 +1,0 @@
-// The If-Match precondition of every Billing write.
-import { PreconditionFailed } from '../runtime/errors.js';
-
-/** Throws PreconditionFailed (412) when the request names a version other than the current one. */
-export const checkIfMatch = (current: { version: number }, ifMatch: number | undefined): void => {
-  if (ifMatch !== undefined && ifMatch !== current.version) {
-    throw new PreconditionFailed(`the current version is ${current.version}, not ${ifMatch}`);
-  }
-};
