@@ -5,68 +5,8 @@ import { Conflict, ValidationError } from '../runtime/errors.js';
 import type { Client } from './client.js';
 import { numberingYear, type Invoice, type InvoiceStatus, type Line, type Money, type Payment } from './invoice.js';
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 200;
-
-export interface PageRequest {
-  limit?: number;
-  cursor?: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Path parameters are not schema-checked; anything that is not a UUID names nothing. */
-export const isUuid = (value: string): boolean => UUID.test(value);
-
-// ---- keyset cursors ----------------------------------------------------------------------------
-
-/** Where a page ends: the last row's created_at (microseconds, UTC) and id. */
-interface Position {
-  at: string;
-  id: string;
-}
-
-const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-// created_at as PostgreSQL holds it (microseconds), so the cursor is exact whatever wrote the row.
-const cursorAt = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-export const encodeCursor = (position: Position): string =>
-  Buffer.from(JSON.stringify([position.at, position.id]), 'utf8').toString('base64url');
-
-const badCursor = () => new ValidationError('the cursor is invalid', [{ pointer: '/query/cursor', message: 'is not a cursor of this list' }]);
-
-export const decodeCursor = (cursor: string): Position => {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw badCursor();
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 2) throw badCursor();
-  const [at, id] = decoded as unknown[];
-  if (typeof at !== 'string' || typeof id !== 'string' || !CURSOR_AT.test(at) || !isUuid(id)) throw badCursor();
-  // Rejects what the pattern lets through but no calendar has (2026-02-31), which PostgreSQL would refuse.
-  const parsed = new Date(`${at.slice(0, 23)}Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== at.slice(0, 19)) throw badCursor();
-  return { at, id };
-};
-
-const pageOf = <R extends { cursor_at: string; id: string }, T>(rows: R[], limit: number, toItem: (row: R) => T): Page<T> => {
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toItem),
-    nextCursor: rows.length > limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
-  };
-};
-
-const limitOf = (page: PageRequest): number => Math.min(Math.max(page.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+import { isUuid, cursorAt, decodeCursor, pageOf, limitOf, type PageRequest, type Page } from '../runtime/paging.js';
+export { DEFAULT_LIMIT, MAX_LIMIT, isUuid, encodeCursor, decodeCursor, type PageRequest, type Page } from '../runtime/paging.js';
 
 // ---- errors ------------------------------------------------------------------------------------
 

@@ -5,59 +5,13 @@
 // so two senders never take the same row), send it, then record the outcome under that claim id.
 // A row left `sending` past its lease is marked unknown and never claimed again.
 import type { Queryable } from '../runtime/db.js';
-import { ValidationError } from '../runtime/errors.js';
 import type { EmailKind } from './email.js';
 import type { AfterFailure, ContactKind, Notification, NotificationStatus, Recipient } from './notification.js';
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 200;
+import { cursorAt, isUuid, encodeCursor, decodeCursor, limitOf, type PageRequest, type Page } from '../runtime/paging.js';
+export { DEFAULT_LIMIT, MAX_LIMIT, isUuid, type PageRequest, type Page } from '../runtime/paging.js';
 
-export interface PageRequest {
-  limit?: number;
-  cursor?: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (value: string): boolean => UUID.test(value);
-
-// ---- keyset cursors (newest first) -------------------------------------------------------------
-
-interface Position {
-  at: string;
-  id: string;
-}
-
-const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-// created_at as PostgreSQL holds it (microseconds), so the cursor is exact whatever wrote the row.
-const CURSOR_COLUMN = `to_char(n.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
-
-const encodeCursor = (position: Position): string => Buffer.from(JSON.stringify([position.at, position.id]), 'utf8').toString('base64url');
-
-const badCursor = () => new ValidationError('the cursor is invalid', [{ pointer: '/query/cursor', message: 'is not a cursor of this list' }]);
-
-const decodeCursor = (cursor: string): Position => {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw badCursor();
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 2) throw badCursor();
-  const [at, id] = decoded as unknown[];
-  if (typeof at !== 'string' || typeof id !== 'string' || !CURSOR_AT.test(at) || !isUuid(id)) throw badCursor();
-  const parsed = new Date(`${at.slice(0, 23)}Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== at.slice(0, 19)) throw badCursor();
-  return { at, id };
-};
-
-const limitOf = (page: PageRequest): number => Math.min(Math.max(page.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+const CURSOR_COLUMN = `${cursorAt('n.created_at')} AS cursor_at`;
 
 // ---- contacts ----------------------------------------------------------------------------------
 
