@@ -7,7 +7,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signToken } from '../../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
-import { createTestEnvironment, type TestEnvironment } from './testing.js';
+import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'life-test-secret-life-test-secret-life';
 process.env.CATALOG_TIMEOUT_MS ??= '10000';
@@ -45,24 +45,7 @@ afterAll(async () => {
   await new Promise<void>((r) => smtp?.close(() => r()));
 }, 60_000);
 
-const call = async (method: string, path: string, token?: string, body?: unknown) => {
-  const res = await fetch(platform.url + path, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
-
-const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const call = httpClient(() => platform.url);
 
 const mailTo = (email: string, subject: RegExp) =>
   waitFor(async () => mails.filter((m) => m.to.includes(email) && subject.test(m.raw)), (found) => found.length > 0, 30_000);

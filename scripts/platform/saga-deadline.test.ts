@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registry } from '../../functions/index.js';
 import { signToken } from '../../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
-import { createTestEnvironment, type TestEnvironment } from './testing.js';
+import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'deadline-test-secret-deadline-test-secret';
 process.env.SAGA_STEP_TIMEOUT = '3';
@@ -27,24 +27,7 @@ afterAll(async () => {
   await env?.dispose();
 }, 60_000);
 
-const call = async (method: string, path: string, token?: string, body?: unknown) => {
-  const res = await fetch(platform.url + path, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
-
-const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const call = httpClient(() => platform.url);
 
 it('cancels the order at the invoicing deadline and releases its stock', async () => {
   const category = await call('POST', '/catalog/categories', admin, { name: 'Deadline' });

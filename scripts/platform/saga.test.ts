@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
-import { createTestEnvironment, type TestEnvironment } from './testing.js';
+import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'saga-test-secret-saga-test-secret-saga';
 // Twenty checkouts at once all call Catalog through one process: give the call room.
@@ -25,26 +25,7 @@ afterAll(async () => {
   await env?.dispose();
 }, 60_000);
 
-type Answer = { status: number; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const call = async (method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
-  const res = await fetch(platform.url + path, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
-
-const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const call = httpClient(() => platform.url);
 
 const address = { line1: '1 Rue de la Paix', city: 'Paris', postalCode: '75002', country: 'FR' };
 

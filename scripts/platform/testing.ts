@@ -58,3 +58,28 @@ export const createTestEnvironment = async (): Promise<TestEnvironment> => {
     },
   };
 };
+
+export type Answer = { status: number; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A JSON client of the platform at `base()` (read at each call, since a restart changes the port). */
+export const httpClient =
+  (base: () => string) =>
+  async (method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
+    const res = await fetch(base() + path, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+/** Reads until `ok` holds or `ms` have passed; returns the last reading either way. */
+export const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> => {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
