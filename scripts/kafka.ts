@@ -25,7 +25,8 @@
 //
 // Environment: KAFKA_PORT (9092; the controller listens on KAFKA_PORT + 1, or
 // KAFKA_CONTROLLER_PORT), KAFKA_VERSION (4.4.0; 4.x), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m),
-// KAFKA_JVM_OPTS (G1, C1 only), KAFKA_START_TIMEOUT (90 s), KAFKA_STOP_TIMEOUT (30 s), JAVA_HOME
+// KAFKA_JVM_OPTS (G1, C1 only), KAFKA_STATE_DIR (.cache/kafka: configuration, data, pid and log; a
+// second broker on another KAFKA_PORT needs a folder of its own), KAFKA_START_TIMEOUT (90 s), KAFKA_STOP_TIMEOUT (30 s), JAVA_HOME
 // (else `java` on the PATH). Maven's own settings apply (~/.m2, MAVEN_OPTS).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -49,8 +50,10 @@ export interface KafkaOptions {
   version: string;
   port: number;
   controllerPort: number;
-  /** .cache/kafka */
+  /** .cache/kafka: the resolved jars, per version */
   cacheDir: string;
+  /** Configuration, data, pid and log of one broker: KAFKA_STATE_DIR, else the cache folder. */
+  stateDir: string;
   startTimeoutMs: number;
   stopTimeoutMs: number;
   heapOpts: string[];
@@ -75,6 +78,7 @@ export const optionsFromEnv = (): KafkaOptions => {
     port,
     controllerPort: intFromEnv('KAFKA_CONTROLLER_PORT', port + 1),
     cacheDir: join(ROOT, '.cache', 'kafka'),
+    stateDir: process.env.KAFKA_STATE_DIR ? resolve(process.env.KAFKA_STATE_DIR) : join(ROOT, '.cache', 'kafka'),
     startTimeoutMs: intFromEnv('KAFKA_START_TIMEOUT', 90) * 1000,
     stopTimeoutMs: intFromEnv('KAFKA_STOP_TIMEOUT', 30) * 1000,
     heapOpts: (process.env.KAFKA_HEAP_OPTS || '-Xms256m -Xmx512m').split(/\s+/).filter(Boolean),
@@ -86,14 +90,14 @@ export const optionsFromEnv = (): KafkaOptions => {
 const paths = (o: KafkaOptions) => ({
   versionDir: join(o.cacheDir, o.version),
   lib: join(o.cacheDir, o.version, 'lib'),
-  configDir: join(o.cacheDir, 'config'),
-  serverProperties: join(o.cacheDir, 'config', 'server.properties'),
-  log4j: join(o.cacheDir, 'config', 'log4j2.properties'),
-  toolLog4j: join(o.cacheDir, 'config', 'tool-log4j2.properties'),
-  data: join(o.cacheDir, 'data'),
-  formatted: join(o.cacheDir, 'data', 'gotuto-format.json'),
-  state: join(o.cacheDir, 'kafka.json'),
-  log: join(o.cacheDir, 'kafka.log'),
+  configDir: join(o.stateDir, 'config'),
+  serverProperties: join(o.stateDir, 'config', 'server.properties'),
+  log4j: join(o.stateDir, 'config', 'log4j2.properties'),
+  toolLog4j: join(o.stateDir, 'config', 'tool-log4j2.properties'),
+  data: join(o.stateDir, 'data'),
+  formatted: join(o.stateDir, 'data', 'gotuto-format.json'),
+  state: join(o.stateDir, 'kafka.json'),
+  log: join(o.stateDir, 'kafka.log'),
 });
 
 export const bootstrap = (o: Pick<KafkaOptions, 'port'>): string => `${HOST}:${o.port}`;
@@ -399,7 +403,7 @@ export const start = async (o: KafkaOptions): Promise<StartResult> => {
       '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true',
       `-Dlog4j2.configurationFile=${p.log4j}`,
-      `-Dkafka.logs.dir=${o.cacheDir}`,
+      `-Dkafka.logs.dir=${o.stateDir}`,
       '-cp',
       join(p.lib, '*'),
       'kafka.Kafka',
@@ -407,7 +411,7 @@ export const start = async (o: KafkaOptions): Promise<StartResult> => {
     ],
     // Detached, in its own session, with no pipe to this process: it outlives `npm run` and a
     // caller reading our output through $(…) is not held open by it.
-    { detached: true, stdio: ['ignore', out, out], cwd: o.cacheDir },
+    { detached: true, stdio: ['ignore', out, out], cwd: o.stateDir },
   );
   closeSync(out);
   const pid = child.pid;

@@ -26,6 +26,19 @@ export const config = {
   /** Age after which published outbox rows and inbox entries are deleted. */
   retentionDays: () => int('MESSAGING_RETENTION_DAYS', 7),
   publishTimeoutMs: () => int('PUBLISH_TIMEOUT_MS', 10_000),
+  /** Kafka bootstrap servers (`host:port,host:port`); unset: no Kafka. */
+  kafkaBrokers: (): string[] =>
+    (process.env.KAFKA_BROKERS ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  /** The topic of the local broker when it is backed by Kafka. */
+  brokerTopic: () => process.env.KAFKA_BROKER_TOPIC || 'knative-broker-local-gotuto',
+  /**
+   * When set (with KAFKA_BROKERS), outboxes publish straight to this Kafka topic instead of K_SINK,
+   * for a KafkaSource to feed the broker; `{context}` is replaced by the context's name.
+   */
+  outboxKafkaTopic: (context: string): string | undefined => process.env.OUTBOX_KAFKA_TOPIC?.replaceAll('{context}', context) || undefined,
   jwtIssuer: () => process.env.JWT_ISSUER ?? 'gotuto',
   jwtAudience: () => process.env.JWT_AUDIENCE ?? 'gotuto',
   localSecretFile: () => join(config.dataDir(), 'jwt-secret'),

@@ -1,12 +1,14 @@
 // The transactional outbox of a context, its publisher and its relay.
 // Events are stored with the state change that caused them; after commit they are published to
-// K_SINK. A crash between the two leaves the rows unpublished, and the relay sends them later.
+// K_SINK (the broker ingress), or, when OUTBOX_KAFKA_TOPIC is set, straight to that Kafka topic for
+// a KafkaSource to feed the broker. A crash between the two leaves the rows unpublished, and the relay sends them later.
 // No transaction is held open while publishing: rows are claimed (a lease), committed, published,
 // then marked.
 import type pg from 'pg';
 import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { config } from './config.js';
 import { inTransaction, type Queryable } from './db.js';
+import { publishToKafka } from './kafka.js';
 import { rootLogger } from './log.js';
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
@@ -32,7 +34,7 @@ export interface StoredEvent {
  */
 export const storeEvents = async (tx: Queryable, context: string, events: ReceivedEvent<unknown>[]): Promise<StoredEvent[]> => {
   if (events.length === 0) return [];
-  const lease = config.sink() ? config.outboxLeaseSeconds() : null;
+  const lease = publishTarget(context) ? config.outboxLeaseSeconds() : null;
   const { rows } = await tx.query<{ seq: number }>(
     `INSERT INTO ${table(context, 'outbox')} (id, type, subject, event, claimed_until)
      SELECT e.id::uuid, e.type, e.subject, e.event,
@@ -42,6 +44,16 @@ export const storeEvents = async (tx: Queryable, context: string, events: Receiv
     [JSON.stringify(events.map((event) => ({ id: event.id, type: event.type, subject: event.subject, event }))), lease],
   );
   return rows.map((row, i) => ({ seq: row.seq, event: events[i] as ReceivedEvent<unknown> }));
+};
+
+type Target = { kafkaTopic: string } | { sink: string };
+
+/** Where a context's events go: a Kafka topic (OUTBOX_KAFKA_TOPIC and KAFKA_BROKERS), else K_SINK. */
+export const publishTarget = (context: string): Target | undefined => {
+  const topic = config.outboxKafkaTopic(context);
+  if (topic && config.kafkaBrokers().length > 0) return { kafkaTopic: topic };
+  const sink = config.sink();
+  return sink ? { sink } : undefined;
 };
 
 /** Sends one event to the sink in CloudEvents binary mode; throws unless the sink answers 2xx. */
@@ -73,25 +85,38 @@ const releaseFailed = (db: Queryable, context: string, seqs: number[], error: st
  * aggregate wait for the relay. Returns how many were published.
  */
 export const publishStored = async (db: Queryable, context: string, stored: StoredEvent[]): Promise<number> => {
-  const sink = config.sink();
-  if (!sink || stored.length === 0) return 0;
+  const target = publishTarget(context);
+  if (!target || stored.length === 0) return 0;
   const done: number[] = [];
   const failed: number[] = [];
-  const blocked = new Set<string>();
   let lastError = '';
-  for (const { seq, event } of stored) {
-    if (blocked.has(event.subject)) {
-      failed.push(seq);
-      continue;
-    }
+  if ('kafkaTopic' in target) {
+    // One produce request in outbox order: the records of an aggregate share a key, so a partition
+    // keeps their order; all of them are written, or none is known to be.
     try {
-      await publish(sink, event);
-      done.push(seq);
+      await publishToKafka(target.kafkaTopic, stored.map((s) => s.event));
+      done.push(...stored.map((s) => s.seq));
     } catch (error) {
       lastError = (error as Error).message;
-      blocked.add(event.subject);
-      failed.push(seq);
-      rootLogger.warn('publish failed; the relay will retry', { context, eventId: event.id, type: event.type, error: lastError });
+      failed.push(...stored.map((s) => s.seq));
+      rootLogger.warn('publish to Kafka failed; the relay will retry', { context, topic: target.kafkaTopic, events: stored.length, error: lastError });
+    }
+  } else {
+    const blocked = new Set<string>();
+    for (const { seq, event } of stored) {
+      if (blocked.has(event.subject)) {
+        failed.push(seq);
+        continue;
+      }
+      try {
+        await publish(target.sink, event);
+        done.push(seq);
+      } catch (error) {
+        lastError = (error as Error).message;
+        blocked.add(event.subject);
+        failed.push(seq);
+        rootLogger.warn('publish failed; the relay will retry', { context, eventId: event.id, type: event.type, error: lastError });
+      }
     }
   }
   await markPublished(db, context, done);

@@ -35,10 +35,10 @@ export interface EventQuery {
 }
 
 export interface Broker {
-  /** Stores an event and its deliveries; returns its sequence number. */
-  accept(event: ReceivedEvent<unknown>): Promise<number>;
+  /** Stores an event durably for every matching Trigger; resolves once it is stored. */
+  accept(event: ReceivedEvent<unknown>): Promise<void>;
   /** Delivers `event` again to one Trigger only (a dead-letter replay). */
-  redeliver(event: ReceivedEvent<unknown>, trigger: TriggerSpec): Promise<number>;
+  redeliver(event: ReceivedEvent<unknown>, trigger: TriggerSpec): Promise<void>;
   events(query: EventQuery): Promise<BrokerEvent[]>;
   triggers: TriggerSpec[];
   start(): void;
@@ -48,7 +48,8 @@ export interface Broker {
 }
 
 const RETRIED = new Set([404, 408, 409, 429]);
-const retried = (status: number) => status >= 500 || RETRIED.has(status);
+/** Whether a subscriber's answer is retried (Knative's rule); a failure without an answer always is. */
+export const retried = (status: number | null) => status === null || status >= 500 || RETRIED.has(status);
 
 export const backoffMs = (delivery: DeliverySpec, attempt: number): number =>
   delivery.backoffPolicy === 'linear' ? delivery.backoffDelayMs * attempt : delivery.backoffDelayMs * 2 ** (attempt - 1);
@@ -64,6 +65,71 @@ export interface BrokerOptions {
   /** How long a claimed delivery is owned before another worker may take it. */
   leaseMs?: number;
 }
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/** POSTs an event in CloudEvents binary mode and reads the whole answer. */
+export const postEvent = async (url: string, event: ReceivedEvent<unknown>, signal: AbortSignal, extraHeaders: Record<string, string> = {}): Promise<Answer> => {
+  const { headers, body } = toBinaryHttp(event);
+  const response = await fetch(url, { method: 'POST', headers: { ...headers, ...extraHeaders }, body, signal });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text };
+};
+
+/** The reply CloudEvent of a subscriber's 2xx answer, if it sent one. */
+export const replyOf = (answer: Answer): ReceivedEvent<unknown> | undefined => {
+  if (answer.text.length === 0 && !answer.headers.get('ce-id')) return undefined;
+  const headers: Record<string, string> = {};
+  answer.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  return fromHttp(headers, answer.text);
+};
+
+/** The event as a dead-letter sink receives it: with Knative's error extensions. */
+export const deadLetterEvent = (event: ReceivedEvent<unknown>, destination: string, status: number | null, error: string): ReceivedEvent<unknown> => ({
+  ...event,
+  extensions: {
+    ...event.extensions,
+    knativeerrordest: destination,
+    knativeerrorcode: String(status ?? 0),
+    knativeerrordata: Buffer.from(error.slice(0, 1024)).toString('base64'),
+  },
+});
+
+/** Why a delivery failed without an answer, in a line. */
+export const failureText = (failure: unknown, timeoutMs: number): string =>
+  (failure as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (failure as Error).message;
+
+/** Where a broker keeps the record of accepted events and their deliveries. */
+export interface EventLog {
+  events: string;
+  deliveries: string;
+  /** How a delivery row refers to its event row (`d`, `e`). */
+  join: string;
+}
+
+const EMBEDDED_LOG: EventLog = { events: 'platform.broker_events', deliveries: 'platform.broker_deliveries', join: 'd.event_seq = e.seq' };
+
+/** Accepted events with their deliveries, oldest first, for GET /broker/events. */
+export const listEvents = async (pool: pg.Pool, q: EventQuery, log: EventLog): Promise<BrokerEvent[]> => {
+  const { rows } = await pool.query<{ seq: number; event: ReceivedEvent<unknown>; accepted_at: Date; deliveries: DeliveryState[] | null }>(
+    `SELECT e.seq, e.event, e.accepted_at,
+       (SELECT json_agg(json_build_object('trigger', d.trigger, 'subscriber', d.subscriber, 'state', d.state,
+          'attempts', d.attempts, 'lastStatus', d.last_status, 'lastError', d.last_error, 'updatedAt', d.updated_at) ORDER BY d.trigger)
+        FROM ${log.deliveries} d WHERE ${log.join}) AS deliveries
+     FROM ${log.events} e
+     WHERE ($1::text IS NULL OR e.type = $1) AND ($2::text IS NULL OR e.subject = $2)
+       AND ($3::text IS NULL OR e.correlation_id = $3) AND e.seq > $4
+     ORDER BY e.seq LIMIT $5`,
+    [q.type ?? null, q.subject ?? null, q.correlationid ?? null, q.after ?? 0, q.limit],
+  );
+  return rows.map((r) => ({ seq: Number(r.seq), event: r.event, acceptedAt: new Date(r.accepted_at).toISOString(), deliveries: r.deliveries ?? [] }));
+};
 
 interface Claimed {
   event_seq: number;
@@ -142,18 +208,6 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
       [c.event_seq, c.trigger, state, status, error, delayMs / 1000],
     );
 
-  const post = async (url: string, event: ReceivedEvent<unknown>, timeoutMs: number, extraHeaders: Record<string, string> = {}) => {
-    const { headers, body } = toBinaryHttp(event);
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { ...headers, ...extraHeaders },
-      body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, text };
-  };
-
   const deadLetter = async (c: Claimed, trigger: TriggerSpec, status: number | null, error: string) => {
     const sink = trigger.delivery.deadLetterSink;
     await finish(c, 'dead', status, error);
@@ -161,14 +215,9 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
       log.warn('delivery given up, no dead-letter sink', { trigger: trigger.name, eventId: c.event.id, status, error });
       return;
     }
-    const extensions = {
-      ...c.event.extensions,
-      knativeerrordest: options.resolve(trigger.subscriber),
-      knativeerrorcode: String(status ?? 0),
-      knativeerrordata: Buffer.from(error.slice(0, 1024)).toString('base64'),
-    };
     try {
-      const answer = await post(options.resolve(sink), { ...c.event, extensions }, trigger.delivery.timeoutMs);
+      const letter = deadLetterEvent(c.event, options.resolve(trigger.subscriber), status, error);
+      const answer = await postEvent(options.resolve(sink), letter, AbortSignal.timeout(trigger.delivery.timeoutMs));
       if (answer.status >= 300) throw new Error(`dead-letter sink answered ${answer.status}: ${answer.text.slice(0, 200)}`);
       log.warn('delivery given up, sent to the dead-letter sink', { trigger: trigger.name, eventId: c.event.id, status });
     } catch (sinkError) {
@@ -190,29 +239,22 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
     let status: number | null = null;
     let error = '';
     try {
-      const answer = await post(options.resolve(trigger.subscriber), c.event, trigger.delivery.timeoutMs, { prefer: 'reply' });
+      const answer = await postEvent(options.resolve(trigger.subscriber), c.event, AbortSignal.timeout(trigger.delivery.timeoutMs), { prefer: 'reply' });
       status = answer.status;
       if (status >= 200 && status < 300) {
-        if (answer.text.length > 0 || answer.headers.get('ce-id')) {
-          // A reply CloudEvent goes back into the broker.
-          const headers: Record<string, string> = {};
-          answer.headers.forEach((value, key) => {
-            headers[key] = value;
-          });
-          const reply = fromHttp(headers, answer.text);
-          await store(reply, triggers.filter((t) => matchesTrigger(t, reply)));
-        }
+        // A reply CloudEvent goes back into the broker.
+        const reply = replyOf(answer);
+        if (reply) await store(reply, triggers.filter((t) => matchesTrigger(t, reply)));
         await finish(c, 'delivered', status, null);
         log.info('delivery', { trigger: trigger.name, eventId: c.event.id, type: c.event.type, status, attempt: c.attempts, durationMs: Math.round(performance.now() - started) });
         return;
       }
       error = answer.text.slice(0, 2000) || `HTTP ${status}`;
     } catch (failure) {
-      error = (failure as Error).name === 'TimeoutError' ? `timed out after ${trigger.delivery.timeoutMs} ms` : (failure as Error).message;
+      error = failureText(failure, trigger.delivery.timeoutMs);
     }
     log.info('delivery', { trigger: trigger.name, eventId: c.event.id, type: c.event.type, status, attempt: c.attempts, error: error.slice(0, 200) });
-    const retryable = status === null || retried(status);
-    if (retryable && c.attempts <= trigger.delivery.retry) {
+    if (retried(status) && c.attempts <= trigger.delivery.retry) {
       await finish(c, 'pending', status, error, backoffMs(trigger.delivery, c.attempts));
       return;
     }
@@ -250,22 +292,13 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
 
   return {
     triggers,
-    accept: (event) => store(event, triggers.filter((t) => matchesTrigger(t, event))),
-    redeliver: (event, trigger) => store(event, [trigger]),
-    events: async (q) => {
-      const { rows } = await pool.query<{ seq: number; event: ReceivedEvent<unknown>; accepted_at: Date; deliveries: DeliveryState[] | null }>(
-        `SELECT e.seq, e.event, e.accepted_at,
-           (SELECT json_agg(json_build_object('trigger', d.trigger, 'subscriber', d.subscriber, 'state', d.state,
-              'attempts', d.attempts, 'lastStatus', d.last_status, 'lastError', d.last_error, 'updatedAt', d.updated_at) ORDER BY d.trigger)
-            FROM platform.broker_deliveries d WHERE d.event_seq = e.seq) AS deliveries
-         FROM platform.broker_events e
-         WHERE ($1::text IS NULL OR e.type = $1) AND ($2::text IS NULL OR e.subject = $2)
-           AND ($3::text IS NULL OR e.correlation_id = $3) AND e.seq > $4
-         ORDER BY e.seq LIMIT $5`,
-        [q.type ?? null, q.subject ?? null, q.correlationid ?? null, q.after ?? 0, q.limit],
-      );
-      return rows.map((r) => ({ seq: r.seq, event: r.event, acceptedAt: new Date(r.accepted_at).toISOString(), deliveries: r.deliveries ?? [] }));
+    accept: async (event) => {
+      await store(event, triggers.filter((t) => matchesTrigger(t, event)));
     },
+    redeliver: async (event, trigger) => {
+      await store(event, [trigger]);
+    },
+    events: (q) => listEvents(pool, q, EMBEDDED_LOG),
     start: () => {
       if (running) return;
       running = true;

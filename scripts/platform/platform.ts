@@ -22,7 +22,10 @@ import { config } from '../../functions/runtime/config.js';
 import { ensureAdminFromEnv } from '../../functions/customer/admin.js';
 import { backgroundSendsSettled } from '../../functions/notification/index.js';
 import { relayOutbox } from '../../functions/runtime/outbox.js';
+import { closeKafka } from '../../functions/runtime/kafka.js';
 import { createEmbeddedBroker, type Broker } from './broker.js';
+import { createKafkaBroker } from './kafka-broker.js';
+import { startKafkaSource, type KafkaSource } from './kafka-source.js';
 import { loadRouting, type Destination, type PingSpec, type TriggerSpec } from './routing.js';
 
 export interface PlatformOptions {
@@ -30,7 +33,7 @@ export interface PlatformOptions {
   host?: string;
   /** Where embedded data lives (GOTUTO_DATA_DIR, default .data). */
   dataDir?: string;
-  /** The manifests whose Triggers and PingSources route events (default knative/base). */
+  /** The manifests whose Triggers and PingSources route events (GOTUTO_MANIFESTS_DIR, default knative/base). */
   manifestsDir?: string;
   /** Functions and Triggers a test adds; they never reach knative/. */
   extraFunctions?: RegisteredFunction[];
@@ -48,6 +51,8 @@ export interface Platform {
   url: string;
   port: number;
   broker: Broker;
+  /** `kafka` when KAFKA_BROKERS is set: the broker's topic and consumer groups are in Kafka. */
+  brokerKind: 'embedded' | 'kafka';
   functions: RegisteredFunction[];
   dataDir: string;
   databaseUrl: string;
@@ -125,7 +130,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   }));
   const byName = new Map(mounted.map((m) => [m.fn.name, m]));
 
-  const routing = loadRouting(options.manifestsDir ?? join(process.cwd(), 'knative', 'base'));
+  const routing = loadRouting(options.manifestsDir ?? process.env.GOTUTO_MANIFESTS_DIR ?? join(process.cwd(), 'knative', 'base'));
   const triggers = [...routing.triggers, ...(options.extraTriggers ?? [])];
   const pings = [...routing.pings, ...(options.extraPings ?? [])];
 
@@ -133,7 +138,10 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   // A Service that is not served answers 404 at its URL, as a missing Knative Service would.
   const resolveDestination = (d: Destination): string => d.uri ?? `${baseUrl}/functions/${d.service}`;
   const pool = await poolFor('platform');
-  const broker = createEmbeddedBroker({ pool, triggers, resolve: resolveDestination, log, pollMs: options.brokerPollMs });
+  const kafkaBacked = config.kafkaBrokers().length > 0;
+  const broker = kafkaBacked
+    ? await createKafkaBroker({ pool, triggers, resolve: resolveDestination, log, topic: config.brokerTopic(), topicSpec: routing.topic })
+    : createEmbeddedBroker({ pool, triggers, resolve: resolveDestination, log, pollMs: options.brokerPollMs });
   let ready = false;
 
   const requireAdmin = async (req: IncomingMessage) => authenticate(req.headers.authorization, ['admin']);
@@ -144,9 +152,9 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     if (letter.state === 'discarded') throw new Conflict('a discarded dead letter is not replayed');
     const trigger = triggers.find((t) => (t.subscriber.service ?? t.subscriber.uri) === letter.subscriber || resolveDestination(t.subscriber) === letter.destination);
     if (!trigger) throw new ValidationError(`no Trigger delivers to ${letter.subscriber} any more`);
-    const seq = await broker.redeliver(letter.event as unknown as ReceivedEvent<unknown>, trigger);
+    await broker.redeliver(letter.event as unknown as ReceivedEvent<unknown>, trigger);
     await markReplayed(pool, id);
-    return { id, trigger: trigger.name, eventSeq: seq, state: 'replayed' };
+    return { id, trigger: trigger.name, state: 'replayed' };
   };
 
   const handlePlatform = async (req: IncomingMessage, url: URL, body: Buffer): Promise<HttpResponse | undefined> => {
@@ -286,6 +294,15 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
 
   if (options.deliver !== false) broker.start();
 
+  // Outboxes that publish straight to Kafka feed the broker through a KafkaSource in a cluster.
+  const outboxTopics = kafkaBacked
+    ? [...new Set(functions.map((fn) => config.outboxKafkaTopic(fn.context)).filter((t): t is string => t !== undefined))]
+    : [];
+  let source: KafkaSource | undefined;
+  if (outboxTopics.length > 0) {
+    source = await startKafkaSource({ topics: outboxTopics, topicSpec: routing.topic, broker, groupId: `${config.brokerTopic()}.outbox-source`, log });
+  }
+
   // The first admin (ADMIN_EMAIL/ADMIN_PASSWORD), and whatever a previous run left in the outboxes.
   const admin = await ensureAdminFromEnv(await poolFor('customer'));
   if (admin?.created) log.info('admin account created', { email: admin.customer.email });
@@ -326,6 +343,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     url: baseUrl,
     port,
     broker,
+    brokerKind: kafkaBacked ? 'kafka' : 'embedded',
     functions,
     dataDir,
     databaseUrl,
@@ -334,7 +352,9 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     stop: async () => {
       ready = false;
       for (const c of crons) c.stop();
+      await source?.stop();
       await broker.stop();
+      await closeKafka();
       await backgroundSendsSettled();
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));

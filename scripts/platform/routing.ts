@@ -82,7 +82,13 @@ export const matchesTrigger = (trigger: TriggerSpec, event: ReceivedEvent<unknow
   return Object.entries(trigger.attributes ?? {}).every(([name, expected]) => expected === '' || attributeOf(event, name) === expected);
 };
 
-type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
+type Manifest = {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+};
 
 const destinationOf = (value: unknown): Destination | undefined => {
   const d = value as { ref?: { kind?: string; name?: string }; uri?: string } | undefined;
@@ -112,10 +118,24 @@ const yamlFiles = (dir: string): string[] =>
       return /\.ya?ml$/.test(entry) && entry !== 'kustomization.yaml' ? [path] : [];
     });
 
+/** The Kafka topic settings of the Broker's config ConfigMap (`default.topic.*`). */
+export interface TopicSpec {
+  partitions: number;
+  replicationFactor: number;
+}
+
 export interface Routing {
   triggers: TriggerSpec[];
   pings: PingSpec[];
+  topic: TopicSpec;
 }
+
+const positiveInt = (value: string | undefined, fallback: number, what: string): number => {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer, not "${value}"`);
+  return n;
+};
 
 const BASE_DELIVERY: DeliverySpec = { retry: 0, backoffPolicy: 'exponential', backoffDelayMs: 500, timeoutMs: 30_000 };
 
@@ -149,5 +169,11 @@ export const loadRouting = (dir: string): Routing => {
       if (!sink) throw new Error(`PingSource ${m.metadata?.name} has no sink`);
       return { name: m.metadata?.name ?? 'unnamed', schedule: spec.schedule, data: spec.data ?? '', sink };
     });
-  return { triggers, pings };
+  const configRef = (broker?.spec?.config as { kind?: string; name?: string } | undefined) ?? {};
+  const brokerConfig = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === configRef.name)?.data ?? {};
+  const topic = {
+    partitions: positiveInt(brokerConfig['default.topic.partitions'], 3, 'default.topic.partitions'),
+    replicationFactor: positiveInt(brokerConfig['default.topic.replication.factor'], 1, 'default.topic.replication.factor'),
+  };
+  return { triggers, pings, topic };
 };

@@ -1,57 +1,37 @@
 // `npm start` as a user starts it: a child process on a fresh data directory, spoken to over HTTP
 // only. Covers a whole Billing lifecycle through the broker, and a kill -9 between an event's
 // acceptance and its delivery.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { createDatabase, deleteKafkaTopic, spawnPlatform } from './testing.js';
 
 const run = promisify(execFile);
 const adminUrl = process.env.DATABASE_URL;
 const dataDir = mkdtempSync(join(tmpdir(), 'gotuto-start-'));
-const dbName = `gotuto_start_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+let database: { url: string; drop(): Promise<void> } | undefined;
+// Over Kafka (KAFKA_BROKERS), a broker topic of this file's own.
+const topic = `gotuto-start-${randomUUID().slice(0, 12)}`;
 let env: NodeJS.ProcessEnv;
 let child: ChildProcess | undefined;
 let base = '';
 let token = '';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
 let output: string[] = [];
 const start = async (extra: NodeJS.ProcessEnv = {}): Promise<string> => {
-  const port = await freePort();
-  output = [];
-  child = spawn('npm', ['start'], { env: { ...env, ...extra, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout?.on('data', (c: Buffer) => output.push(c.toString()));
-  child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`npm start exited: ${output.join('')}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (ok) {
-      // The banner names the URL, the counts and where the data lives.
-      await new Promise((r) => setTimeout(r, 100));
-      expect(output.join('')).toContain(url);
-      expect(output.join('')).toMatch(/functions: \d+/);
-      return url;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`npm start did not answer /healthz: ${output.join('')}`);
+  const spawned = await spawnPlatform({ ...env, ...extra });
+  child = spawned.child;
+  output = spawned.output;
+  // The banner names the URL, the counts and where the data lives.
+  await new Promise((r) => setTimeout(r, 100));
+  expect(output.join('')).toContain(spawned.url);
+  expect(output.join('')).toMatch(/functions: \d+/);
+  return spawned.url;
 };
 
 const kill = async (signal: NodeJS.Signals) => {
@@ -63,17 +43,12 @@ const kill = async (signal: NodeJS.Signals) => {
 };
 
 beforeAll(async () => {
-  env = { ...process.env, GOTUTO_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  env = { ...process.env, GOTUTO_DATA_DIR: dataDir, LOG_LEVEL: 'warn', KAFKA_BROKER_TOPIC: topic };
   delete env.JWT_SECRET;
   delete env.K_SINK;
   if (adminUrl) {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${dbName}`;
-    env.DATABASE_URL = url.toString();
+    database = await createDatabase(adminUrl, 'gotuto_start');
+    env.DATABASE_URL = database.url;
   } else {
     delete env.DATABASE_URL;
   }
@@ -83,12 +58,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kill('SIGKILL').catch(() => undefined);
-  if (adminUrl) {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-  }
+  if (process.env.KAFKA_BROKERS) await deleteKafkaTopic(process.env.KAFKA_BROKERS, topic);
+  await database?.drop();
   rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 

@@ -1,9 +1,12 @@
 // Starts the local platform for a test file: on a fresh database of DATABASE_URL's server when set,
 // else on embedded PostgreSQL in a temporary data directory.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { startPlatform, type Platform, type PlatformOptions } from './platform.js';
 
@@ -11,32 +14,106 @@ process.env.LOG_LEVEL ??= 'warn';
 
 export interface TestEnvironment {
   dataDir: string;
+  /** The broker's Kafka topic when KAFKA_BROKERS is set. */
+  topic?: string;
   /** Starts (or restarts) the platform on this environment's database and data directory. */
   start(options?: PlatformOptions): Promise<Platform>;
   dispose(): Promise<void>;
 }
 
+/** Deletes a test's broker topic and the consumer groups named after it. */
+export const deleteKafkaTopic = async (brokers: string, topic: string): Promise<void> => {
+  const admin = new Kafka({ clientId: 'gotuto-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${topic}.`));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+};
+
+const onServer = async (adminUrl: string, sql: string) => {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+};
+
+/** A fresh database on the server of `adminUrl`, named `<prefix>_<random>`; `drop` removes it. */
+export const createDatabase = async (adminUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> => {
+  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  await onServer(adminUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => onServer(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+};
+
+/** A TCP port nothing listens on right now. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+export interface SpawnedPlatform {
+  url: string;
+  /** What it printed so far. */
+  output: string[];
+  /** Signals its process group and waits for it to exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  child: ChildProcess;
+}
+
+/** `npm start` as a user runs it, with `env`, on a free port; resolves once /healthz answers. */
+export const spawnPlatform = async (env: NodeJS.ProcessEnv): Promise<SpawnedPlatform> => {
+  const port = await freePort();
+  const output: string[] = [];
+  const child = spawn('npm', ['start'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout?.on('data', (c: Buffer) => output.push(c.toString()));
+  child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
+  const exited = new Promise((r) => child.once('exit', r));
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      process.kill(-child.pid, signal);
+      await exited;
+    }
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`npm start exited: ${output.join('')}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, output, kill, child };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await kill('SIGKILL');
+  throw new Error(`npm start did not answer /healthz: ${output.join('')}`);
+};
+
 export const createTestEnvironment = async (): Promise<TestEnvironment> => {
   const adminUrl = process.env.GOTUTO_TEST_ADMIN_URL ?? process.env.DATABASE_URL;
   if (adminUrl) process.env.GOTUTO_TEST_ADMIN_URL = adminUrl;
   const dataDir = mkdtempSync(join(tmpdir(), 'gotuto-platform-'));
-  const name = `gotuto_platform_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  let databaseUrl: string | undefined;
-  if (adminUrl) {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
+  const database = adminUrl ? await createDatabase(adminUrl, 'gotuto_platform') : undefined;
+  const databaseUrl = database?.url;
+  // Over Kafka, each environment has a broker topic (and so consumer groups) of its own.
+  const kafkaBrokers = process.env.KAFKA_BROKERS;
+  const topic = kafkaBrokers ? `gotuto-test-${randomUUID().slice(0, 12)}` : undefined;
   let running: Platform | undefined;
   return {
     dataDir,
+    topic,
     start: async (options = {}) => {
       if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
       else delete process.env.DATABASE_URL;
+      if (topic) process.env.KAFKA_BROKER_TOPIC = topic;
       running = await startPlatform({ port: 0, dataDir, brokerPollMs: 20, ...options });
       const platform = running;
       const stop = platform.stop;
@@ -48,13 +125,9 @@ export const createTestEnvironment = async (): Promise<TestEnvironment> => {
     },
     dispose: async () => {
       if (running) await running.stop();
-      if (adminUrl) {
-        const admin = new pg.Client({ connectionString: adminUrl });
-        await admin.connect();
-        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await admin.end();
-      }
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
+      if (kafkaBrokers && topic) await deleteKafkaTopic(kafkaBrokers, topic);
     },
   };
 };

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS platform.kafka_broker_deliveries;
+DROP TABLE IF EXISTS platform.kafka_broker_events;
