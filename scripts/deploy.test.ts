@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventDefinition } from '../events/index.js';
 import { registry } from '../functions/index.js';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
@@ -45,6 +45,16 @@ const docsOf = (env: Env): Rendered[] => {
   return docs;
 };
 
+/** The min-scale annotation of a function's Service, as the overlay renders it. */
+const minScaleOf = (env: Env, name: string): string | undefined => {
+  const svc = docsOf(env).find((d) => d.kind === 'Service' && d.metadata.name === name);
+  return (svc?.spec as { template: { metadata: { annotations: Record<string, string> } } } | undefined)?.template.metadata.annotations['autoscaling.knative.dev/min-scale'];
+};
+
+/** A line that formatCommand printed, read back into its words (it quotes with '...' only). */
+const words = (line: string): string[] =>
+  [...line.matchAll(/(?:'[^']*'|\\'|[^\s'])+/g)].map(([w]) => w.replace(/'([^']*)'|\\'/g, (_, quoted: string | undefined) => quoted ?? "'"));
+
 const deploy = (...args: string[]) =>
   spawnSync('npx', ['tsx', 'scripts/deploy.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
@@ -70,7 +80,8 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
       expect(values(c, '--image'), c[3]).toEqual([image]);
       expect(values(c, '--env'), c[3]).toEqual([`FUNCTION_TARGET=${c[3]}`]);
       expect(values(c, '--env-from'), c[3]).toEqual(['cm:gotuto-config', 'secret:gotuto-secrets']);
-      expect(values(c, '--scale-min'), c[3]).toEqual(['0']);
+      // Only prod keeps functions warm (README.md, "Deploy to OpenShift Serverless").
+      expect(values(c, '--scale-min'), c[3]).toEqual([env === 'prod' ? minScaleOf(env, c[3] as string) : '0']);
       expect(values(c, '--label'), c[3]).toContain('app.kubernetes.io/part-of=gotuto');
       const fn = registry.find((f) => f.name === c[3]) as RegisteredFunction;
       expect(c.includes('--cluster-local'), c[3]).toBe(fn.definition.kind === 'handler');
@@ -136,6 +147,65 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trimEnd().split('\n')).toEqual(commands().map(formatCommand));
   }, 60_000);
+});
+
+describe('deploy prod --kn --dry-run, as printed', () => {
+  let run: ReturnType<typeof deploy>;
+  let printed: string[][] = [];
+  beforeAll(() => {
+    run = deploy('prod', '--kn', '--dry-run');
+    printed = run.stdout.trimEnd().split('\n').map(words);
+  }, 60_000);
+  const lines = (...prefix: string[]) => printed.filter((c) => prefix.every((p, i) => c[i] === p));
+
+  it('runs and prints one command a line, read back as the shell reads it', () => {
+    expect(run.status, run.stderr).toBe(0);
+    expect(printed.map(formatCommand)).toEqual(run.stdout.trimEnd().split('\n'));
+    expect(words(formatCommand(['echo', "it's", 'a b', '{"x":1}']))).toEqual(['echo', "it's", 'a b', '{"x":1}']);
+  });
+
+  it('creates every Service with its scale: the warm ones at min-scale 1, the others at 0', () => {
+    const services = docsOf('prod').filter((d) => d.kind === 'Service');
+    const created = lines('kn', 'service', 'create');
+    expect(created.map((c) => c[3]).sort()).toEqual(services.map((s) => s.metadata.name).sort());
+    const warm = created.filter((c) => values(c, '--scale-min')[0] === '1').map((c) => c[3]);
+    expect(warm.length).toBeGreaterThan(0);
+    for (const c of created) {
+      const name = c[3] as string;
+      expect(values(c, '--scale-min'), name).toEqual([warm.includes(name) ? '1' : '0']);
+      expect(values(c, '--scale-min'), name).toEqual([minScaleOf('prod', name)]);
+      expect(values(c, '--scale-max'), name).toHaveLength(1);
+    }
+    // Warm functions answer shoppers: none is an event handler or a schedule.
+    for (const name of warm) expect(registry.find((fn) => fn.name === name)?.definition.kind, name).not.toBe('handler');
+  });
+
+  it('creates every Trigger on the Kafka Broker, then patches its delivery order: ordered for the Order context', () => {
+    const triggers = docsOf('prod').filter((d) => d.kind === 'Trigger');
+    expect(lines('kn', 'broker', 'create')).toEqual([
+      ['kn', 'broker', 'create', 'gotuto', '-n', 'gotuto-prod', '--class', 'Kafka', '--broker-config', 'cm:kafka-broker-config', '--retry', '5', '--backoff-policy', 'exponential', '--backoff-delay', 'PT0.5S'],
+    ]);
+    expect(lines('kn', 'trigger', 'create').map((c) => c[3]).sort()).toEqual(triggers.map((t) => t.metadata.name).sort());
+    let orderTriggers = 0;
+    for (const trigger of triggers) {
+      const name = trigger.metadata.name;
+      const at = printed.findIndex((c) => c[0] === 'kn' && c[1] === 'trigger' && c[2] === 'create' && c[3] === name);
+      const create = printed[at] as string[];
+      const spec = trigger.spec as { filter: { attributes: { type: string } }; subscriber: { ref: { name: string } } };
+      expect(values(create, '--broker'), name).toEqual(['gotuto']);
+      expect(values(create, '--filter'), name).toEqual([`type=${spec.filter.attributes.type}`]);
+      expect(values(create, '--sink'), name).toEqual([`ksvc:${spec.subscriber.ref.name}`]);
+      const patch = printed[at + 1] as string[];
+      expect(patch.slice(0, 4), name).toEqual(['kubectl', 'patch', 'triggers.eventing.knative.dev', name]);
+      const order = (JSON.parse(values(patch, '-p')[0] as string) as { metadata: { annotations: Record<string, string> } }).metadata.annotations['kafka.eventing.knative.dev/delivery.order'];
+      expect(order, name).toBe(trigger.metadata.annotations?.['kafka.eventing.knative.dev/delivery.order']);
+      if (trigger.metadata.labels?.['gotuto.dev/context'] === 'order') {
+        orderTriggers++;
+        expect(order, name).toBe('ordered');
+      }
+    }
+    expect(orderTriggers).toBeGreaterThan(0);
+  });
 });
 
 describe.each(ENVS)('deploy %s --dry-run (kubectl)', (env) => {

@@ -69,6 +69,8 @@ export const DEFAULT_DELIVERY = { retry: 5, backoffPolicy: 'exponential', backof
  */
 export const CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
   BODY_LIMIT_BYTES: '1048576',
+  // Order's synchronous call: the Service of catalog-validate-products, in the same namespace.
+  CATALOG_URL: 'http://catalog-validate-products',
   INVOICE_TERMS_DAYS: '14',
   JWT_AUDIENCE: 'gotuto',
   JWT_ISSUER: 'gotuto',
