@@ -46,5 +46,41 @@ export const fromKafkaRecord = (headers: RecordHeaders | undefined, value: Buffe
   return fromHttp(http, value === null ? '' : value.toString());
 };
 
+/**
+ * The CloudEvents attributes of a binary-mode record, read from its headers without parsing or
+ * validating the data: enough to match a Trigger's filters before paying for the whole event.
+ */
+export const recordAttributes = (headers: RecordHeaders | undefined, key?: Buffer | string | null): ReceivedEvent<unknown> => {
+  const attributes: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (!lower.startsWith('ce_')) continue;
+    const v = text(raw);
+    if (v !== undefined) attributes[lower.slice(3)] = v;
+  }
+  const { id = '', type = '', source = '', subject = '', time = '', specversion: _specversion, datacontenttype: _contenttype, dataschema, ...extensions } = attributes;
+  const event: ReceivedEvent<unknown> = { id, type, source, subject, time, data: undefined, extensions };
+  if (dataschema !== undefined) event.dataschema = dataschema;
+  for (const name of ['correlationid', 'causationid', 'partitionkey', 'traceparent'] as const) {
+    if (extensions[name] !== undefined) {
+      event[name] = extensions[name];
+      delete extensions[name];
+    }
+  }
+  if (event.partitionkey === undefined && key !== undefined && key !== null) event.partitionkey = key.toString();
+  return event;
+};
+
+/** The HTTP headers of a binary-mode record's event (`ce_x` to `ce-x`, and its content type), as it is delivered. */
+export const recordHttpHeaders = (headers: RecordHeaders | undefined): Record<string, string> => {
+  const http: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    const lower = name.toLowerCase();
+    const v = lower.startsWith('ce_') || lower === 'content-type' ? text(raw) : undefined;
+    if (v !== undefined) http[lower === 'content-type' ? lower : `ce-${lower.slice(3)}`] = v;
+  }
+  return http;
+};
+
 /** The value of a plain (non-CloudEvents) record header, as a string. */
 export const recordHeader = (headers: RecordHeaders | undefined, name: string): string | undefined => text(headers?.[name]);

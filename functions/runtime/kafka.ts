@@ -1,6 +1,7 @@
 // Kafka for the functions: one kafkajs client and one idempotent producer per process (acks from
 // every in-sync replica), and the publishing of events as CloudEvents records (binary mode).
-import { Kafka, Partitioners, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { Kafka, Partitioners, logLevel, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
 import { toKafkaRecord, type ReceivedEvent } from '../../events/index.js';
 import { config } from './config.js';
 import { Unavailable } from './errors.js';
@@ -11,6 +12,26 @@ const logCreator = (log: Logger) => () => (entry: { level: logLevel; label: stri
   const { message, ...fields } = entry.log;
   if (entry.level === logLevel.ERROR) log.error(`kafka: ${message}`, { broker: fields.broker, error: fields.error });
   else if (entry.level === logLevel.WARN) log.warn(`kafka: ${message}`, { broker: fields.broker, error: fields.error });
+};
+
+const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+/**
+ * TLS and SASL from the environment: KAFKA_TLS=true (KAFKA_CA_FILE: the cluster CA, PEM), and
+ * KAFKA_SASL_MECHANISM (plain, scram-sha-256, scram-sha-512) with KAFKA_SASL_USERNAME and
+ * KAFKA_SASL_PASSWORD. Unset: plain text, no authentication.
+ */
+export const kafkaSecurity = (env: NodeJS.ProcessEnv = process.env): Pick<KafkaConfig, 'ssl' | 'sasl'> => {
+  const security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (env.KAFKA_TLS === 'true') security.ssl = env.KAFKA_CA_FILE ? { ca: [readFileSync(env.KAFKA_CA_FILE, 'utf8')] } : true;
+  else if (env.KAFKA_TLS && env.KAFKA_TLS !== 'false') throw new Error(`KAFKA_TLS must be true or false, not "${env.KAFKA_TLS}"`);
+  const mechanism = env.KAFKA_SASL_MECHANISM?.toLowerCase();
+  if (mechanism) {
+    if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) throw new Error(`KAFKA_SASL_MECHANISM must be one of ${SASL_MECHANISMS.join(', ')}, not "${mechanism}"`);
+    if (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD) throw new Error('KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
+    security.sasl = { mechanism, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } as SASLOptions;
+  }
+  return security;
 };
 
 /** A kafkajs client of KAFKA_BROKERS. */
@@ -25,6 +46,7 @@ export const kafkaClient = (clientId: string, overrides: Partial<KafkaConfig> = 
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 5 },
+    ...kafkaSecurity(),
     ...overrides,
   });
 };

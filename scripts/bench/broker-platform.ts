@@ -3,12 +3,12 @@
 // platform-bench-noop, and a Trigger that routes the benchmark's event type to it. Run by
 // scripts/bench/broker.ts as its own process, so that sender and platform do not share a CPU
 // queue:
-//   node --import tsx scripts/bench/broker-platform.ts [--data-dir <dir>]
+//   node --import tsx scripts/bench/broker-platform.ts [--data-dir <dir>] [--subscriber <url>] [--bench-trigger-only]
 // It listens on a free port of 127.0.0.1 and prints its URL. PostgreSQL is DATABASE_URL, or,
 // unset, the embedded one in <dir> (default: a temporary directory, removed on exit). The handler
 // keeps, per event, its receive time minus the send time the event carries (both monotonicMs());
 // with an IPC channel, the parent asks for the count and the figures (broker-event.ts).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler, type RegisteredFunction } from '../../functions/runtime/definition.js';
@@ -16,8 +16,20 @@ import { startPlatform } from '../platform/platform.js';
 import type { TriggerSpec } from '../platform/routing.js';
 import { benchPinged, monotonicMs, type FromReceiver, type ToReceiver } from './broker-event.js';
 
-const at = process.argv.indexOf('--data-dir');
-const given = at >= 0 ? process.argv[at + 1] : undefined;
+const argument = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+};
+const given = argument('--data-dir');
+// --subscriber <url>: the benchmark's Trigger delivers to that URL (a bare node:http receiver that
+// keeps the figures) instead of the no-op handler.
+const subscriberUri = argument('--subscriber');
+// --bench-trigger-only: no Trigger of knative/base, only the benchmark's (the Broker and its config
+// are still those of knative/base): the figure is the broker's own, not that of 25 other Triggers
+// reading the same events.
+const benchTriggerOnly = process.argv.includes('--bench-trigger-only');
+const manifestsDir = benchTriggerOnly ? mkdtempSync(join(tmpdir(), 'gotuto-bench-manifests-')) : undefined;
+if (manifestsDir) copyFileSync(join(process.cwd(), 'knative', 'base', 'broker.yaml'), join(manifestsDir, 'broker.yaml'));
 const dataDir = given ?? mkdtempSync(join(tmpdir(), 'gotuto-bench-broker-'));
 
 let latencies: number[] = [];
@@ -44,13 +56,15 @@ const noop: RegisteredFunction = {
 const trigger: TriggerSpec = {
   name: 'platform-bench-noop',
   filters: [{ exact: { type: benchPinged.type } }],
-  subscriber: { service: noop.name },
+  subscriber: subscriberUri ? { uri: subscriberUri } : { service: noop.name },
   delivery: { retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 200, timeoutMs: 10_000 },
   ordered: false,
 };
 
-const platform = await startPlatform({ port: 0, host: '127.0.0.1', dataDir, extraFunctions: [noop], extraTriggers: [trigger] });
-console.log(`bench platform at ${platform.url} (${platform.embedded ? `embedded PostgreSQL in ${dataDir}` : 'PostgreSQL at DATABASE_URL'})`);
+const platform = await startPlatform({ port: 0, host: '127.0.0.1', dataDir, manifestsDir, extraFunctions: [noop], extraTriggers: [trigger] });
+console.log(
+  `bench platform at ${platform.url} (${platform.embedded ? `embedded PostgreSQL in ${dataDir}` : 'PostgreSQL at DATABASE_URL'}, ${platform.brokerKind} broker)`,
+);
 
 const send = (message: FromReceiver) => process.send?.(message);
 process.on('message', (message: ToReceiver) => {
@@ -71,6 +85,7 @@ const stop = async () => {
   } finally {
     clearTimeout(timer);
     if (!given) rmSync(dataDir, { recursive: true, force: true });
+    if (manifestsDir) rmSync(manifestsDir, { recursive: true, force: true });
     process.exit(0);
   }
 };

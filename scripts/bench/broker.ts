@@ -19,6 +19,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { BENCH_SOURCE, benchPinged, monotonicMs, type BenchPing, type FromReceiver, type ToReceiver } from './broker-event.js';
+import type { BenchKafka } from './kafka.js';
 import { startProcess, temporaryDir, type Child } from './processes.js';
 
 export interface BrokerSettings {
@@ -222,13 +223,14 @@ const collect = async (receiver: Receiver, expected: number, deadline: number) =
   return ask(receiver.child, { type: 'take' }, 'samples');
 };
 
-const measure = async (label: string, receiver: Receiver, ctx: Context): Promise<DeliveryFigures> => {
+/** Publishes to `ingressUrl` (default: the receiver's own URL) and reads the figures the receiver kept. */
+const measure = async (label: string, receiver: Receiver, ctx: Context, ingressUrl = receiver.url): Promise<DeliveryFigures> => {
   const { settings, log } = ctx;
   if (settings.warmup > 0) {
-    const warm = await publish(receiver.url, settings.warmup, settings.concurrency, 0, performance.now() + settings.timeoutMs);
+    const warm = await publish(ingressUrl, settings.warmup, settings.concurrency, 0, performance.now() + settings.timeoutMs);
     await collect(receiver, warm.accepted, performance.now() + settings.timeoutMs);
   }
-  const published = await publish(receiver.url, settings.events, settings.concurrency, settings.warmup, performance.now() + settings.timeoutMs);
+  const published = await publish(ingressUrl, settings.events, settings.concurrency, settings.warmup, performance.now() + settings.timeoutMs);
   const samples = await collect(receiver, published.accepted, performance.now() + settings.timeoutMs);
   const sorted = [...samples.latenciesMs].sort((a, b) => a - b);
   const ingress = [...published.ingressMs].sort((a, b) => a - b);
@@ -258,21 +260,41 @@ const measure = async (label: string, receiver: Receiver, ctx: Context): Promise
 
 // ---- the scenario --------------------------------------------------------------------------------
 
-const platformRun = async (label: string, name: string, ctx: Context, databaseUrl?: string): Promise<DeliveryFigures> => {
+interface RunOptions {
+  databaseUrl?: string;
+  /** The broker on Kafka (a topic of its own), else the embedded one. */
+  kafka?: BenchKafka;
+  /** Deliver to this receiver (a bare node:http server) instead of the no-op handler. */
+  sink?: Receiver;
+  /** Only the benchmark's Trigger, none of knative/base. */
+  benchTriggerOnly?: boolean;
+  settings?: BrokerSettings;
+}
+
+const platformRun = async (label: string, name: string, ctx: Context, run: RunOptions = {}): Promise<DeliveryFigures> => {
   const dataDir = temporaryDir('gotuto-bench-broker-');
-  ctx.log(`${label}: starting the platform (data in ${dataDir.path})`);
-  const receiver = await startReceiver(
-    ctx.root,
-    ['--import', 'tsx', join(ctx.root, 'scripts', 'bench', 'broker-platform.ts'), '--data-dir', dataDir.path],
-    receiverEnv(databaseUrl),
-    join(ctx.logs, `broker-${name}.log`),
-    dataDir.remove,
-  );
+  const kafkaEnv = run.kafka?.env();
+  ctx.log(`${label}: starting the platform (data in ${dataDir.path}${kafkaEnv ? `, topic ${kafkaEnv.KAFKA_BROKER_TOPIC}` : ''})`);
+  const args = ['--import', 'tsx', join(ctx.root, 'scripts', 'bench', 'broker-platform.ts'), '--data-dir', dataDir.path];
+  if (run.sink) args.push('--subscriber', run.sink.url);
+  if (run.benchTriggerOnly) args.push('--bench-trigger-only');
+  const platform = await startReceiver(ctx.root, args, { ...receiverEnv(run.databaseUrl), ...kafkaEnv }, join(ctx.logs, `broker-${name}.log`), dataDir.remove);
   try {
-    ctx.log(`${label}: ready in ${round(receiver.readyMs / 1000, 1)} s at ${receiver.url}`);
-    return await measure(label, receiver, ctx);
+    ctx.log(`${label}: ready in ${round(platform.readyMs / 1000, 1)} s at ${platform.url}`);
+    return await measure(label, run.sink ?? platform, run.settings ? { ...ctx, settings: run.settings } : ctx, platform.url);
   } finally {
-    await receiver.stop();
+    await platform.stop();
+    if (kafkaEnv) await run.kafka?.drop(kafkaEnv.KAFKA_BROKER_TOPIC);
+  }
+};
+
+/** A bare node:http receiver of deliveries, for as long as `work` runs. */
+const withSink = async <T>(ctx: Context, name: string, work: (sink: Receiver) => Promise<T>): Promise<T> => {
+  const sink = await startReceiver(ctx.root, [join(ctx.root, 'scripts', 'bench', 'fixtures', 'http-sink.cjs')], receiverEnv(), join(ctx.logs, `${name}.log`));
+  try {
+    return await work(sink);
+  } finally {
+    await sink.stop();
   }
 };
 
@@ -281,21 +303,40 @@ export interface BrokerResult {
   baseline: DeliveryFigures;
   embedded: DeliveryFigures;
   postgres?: DeliveryFigures & { version: string };
+  /** Kafka beside the embedded broker, on the same database: to a bare subscriber, and to a no-op function. */
+  kafka?: {
+    database: string;
+    /** Of the runs to the bare subscriber (one Trigger). */
+    sinkSettings: BrokerSettings;
+    toSink: DeliveryFigures;
+    embeddedToSink: DeliveryFigures;
+    toFunction: DeliveryFigures;
+    embeddedToFunction: DeliveryFigures;
+  };
 }
 
-/** The baseline, the platform on embedded PostgreSQL, and on `postgres` when given. */
-export const brokerScenario = async (ctx: Context, postgres?: { url: string; version: string }): Promise<BrokerResult> => {
-  const sink = await startReceiver(ctx.root, [join(ctx.root, 'scripts', 'bench', 'fixtures', 'http-sink.cjs')], receiverEnv(), join(ctx.logs, 'broker-http-sink.log'));
-  let baseline: DeliveryFigures;
-  try {
-    baseline = await measure('bare node:http', sink, ctx);
-  } finally {
-    await sink.stop();
-  }
+/**
+ * The baseline, the platform on embedded PostgreSQL, and on `postgres` when given; with `kafka`, the
+ * broker on Kafka and the embedded one side by side (on `postgres` when given), to a bare
+ * node:http subscriber (the broker's own figure) and to a no-op function.
+ */
+export const brokerScenario = async (ctx: Context, postgres?: { url: string; version: string }, kafka?: BenchKafka): Promise<BrokerResult> => {
+  const baseline = await withSink(ctx, 'broker-http-sink', (sink) => measure('bare node:http', sink, ctx));
   const embedded = await platformRun('platform, embedded PostgreSQL', 'embedded', ctx);
   const result: BrokerResult = { settings: ctx.settings, baseline, embedded };
   if (postgres) {
-    result.postgres = { ...(await platformRun(`platform, PostgreSQL ${postgres.version}`, 'postgres', ctx, postgres.url)), version: postgres.version };
+    result.postgres = { ...(await platformRun(`platform, PostgreSQL ${postgres.version}`, 'postgres', ctx, { databaseUrl: postgres.url })), version: postgres.version };
+  }
+  if (kafka) {
+    const databaseUrl = postgres?.url;
+    const database = postgres ? `PostgreSQL ${postgres.version.split(' ')[0]}` : 'embedded PG';
+    // The broker's own figure: one Trigger, to a bare subscriber, with more events and more in flight.
+    const own = { databaseUrl, benchTriggerOnly: true, settings: kafka.settings };
+    const toSink = await withSink(ctx, 'broker-kafka-sink', (sink) => platformRun(`Kafka broker to node:http, ${database}`, 'kafka-sink', ctx, { ...own, kafka, sink }));
+    const embeddedToSink = await withSink(ctx, 'broker-embedded-sink', (sink) => platformRun(`embedded broker to node:http, ${database}`, 'embedded-sink', ctx, { ...own, sink }));
+    const toFunction = await platformRun(`Kafka broker to no-op function, ${database}`, 'kafka-function', ctx, { databaseUrl, kafka });
+    const embeddedToFunction = postgres ? (result.postgres as DeliveryFigures) : embedded;
+    result.kafka = { database, sinkSettings: kafka.settings, toSink, embeddedToSink, toFunction, embeddedToFunction };
   }
   return result;
 };

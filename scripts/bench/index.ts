@@ -12,14 +12,19 @@
 //   broker      BENCH_EVENTS (500) events through POST /broker to a no-op handler, BENCH_BROKER_CONCURRENCY
 //               (10) in flight: events/s and ingress-to-handler p50/p95/p99, vs a bare node:http
 //               server receiving the same POSTs; on embedded PostgreSQL, and also on a database of
-//               DATABASE_URL's server when it is set (scripts/bench/broker.ts);
+//               DATABASE_URL's server when it is set (scripts/bench/broker.ts); then the broker on
+//               Kafka beside the embedded one, to a bare node:http subscriber (the broker's own
+//               figure; target >= 2000 events/s) and to a no-op function;
 //   start       `npm start` to /healthz 200 (s), empty data directory then the same one again,
 //               embedded PostgreSQL, median of BENCH_START_RUNS (3) (scripts/bench/startup.ts).
 //   saga        the order saga through HTTP and the broker of the platform (scripts/bench/saga.ts):
 //               BENCH_SAGA_ORDERS (200) sequential orders, checkout-to-confirmed p50/p95/p99 (target
 //               p95 < 150 ms); confirmed orders/s with BENCH_SAGA_CONCURRENCY (20) customers for
 //               BENCH_SAGA_DURATION (20) s; events, deliveries and HTTP invocations per order; on
-//               embedded PostgreSQL, and also on a database of DATABASE_URL's server when it is set.
+//               embedded PostgreSQL, and also on a database of DATABASE_URL's server when it is set;
+//               and over Kafka (target p95 < 300 ms).
+// Kafka is KAFKA_BROKERS, else the local one of `npm run kafka` (started if need be); BENCH_KAFKA=off
+// leaves it out (scripts/bench/kafka.ts).
 // `npm run bench -- broker saga start` needs no DATABASE_URL.
 // Prints one table and writes dist/bench.json. Everything runs one after the other (the machine
 // is small); every child process is stopped on exit.
@@ -33,7 +38,8 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { brokerScenario } from './broker.js';
-import { SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
+import { benchKafka, type BenchKafka } from './kafka.js';
+import { SAGA_KAFKA_P95_TARGET_MS, SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
 import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
 import { startupScenario } from './startup.js';
 
@@ -83,10 +89,10 @@ const settings = {
   },
 };
 
-const targets = { coldRatioMax: 1.3, warmRatioMin: 0.8, p99MsMax: 100, rssMiBMax: 90 };
+const targets = { coldRatioMax: 1.3, warmRatioMin: 0.8, p99MsMax: 100, rssMiBMax: 90, kafkaEventsPerSecondMin: 2000 };
 
 // The whole run is bounded: a hung step aborts it instead of stalling.
-const LIMIT_MS = 15 * 60_000;
+const LIMIT_MS = 25 * 60_000;
 const began = performance.now();
 const timeLeftMs = () => LIMIT_MS - (performance.now() - began);
 
@@ -476,6 +482,34 @@ const table = (results: Results): string => {
       }
     }
   }
+  if (b?.kafka) {
+    const k = b.kafka;
+    const conc = `${b.settings.events} events, ${b.settings.concurrency} in flight, ${k.database}`;
+    const own = `${k.sinkSettings.events} events, ${k.sinkSettings.concurrency} in flight, one Trigger, ${k.database}`;
+    const pairs = [
+      [`Kafka broker to bare node:http subscriber: events/s (${own})`, k.toSink, k.embeddedToSink, true],
+      [`Kafka broker to no-op function, all Triggers: events/s (${conc})`, k.toFunction, k.embeddedToFunction, false],
+    ] as const;
+    for (const [title, ours, embeddedRun, targeted] of pairs) {
+      const met = ours.eventsPerSecond >= targets.kafkaEventsPerSecondMin && !ours.failure;
+      rows.push([title, fmt(ours.eventsPerSecond), `${fmt(embeddedRun.eventsPerSecond)} embedded broker`, '', `${fmt(round(ours.eventsPerSecond / embeddedRun.eventsPerSecond, 2))}x`, targeted ? `>= ${targets.kafkaEventsPerSecondMin}` : '', targeted ? mark(met) : ours.failure ? 'INCOMPLETE' : '']);
+      for (const p of ['p50', 'p95', 'p99'] as const) {
+        const key = `${p}Ms` as const;
+        rows.push([`  ingress-to-handler latency ${p} (ms)`, fmt(ours[key]), `${fmt(embeddedRun[key])} embedded broker`, '', `${fmt(round(ours[key] / embeddedRun[key], 2))}x`, '', '']);
+      }
+    }
+  }
+  if (sg?.kafka) {
+    const l = sg.kafka.latency;
+    const embeddedRun = sg.postgres ?? sg.embedded;
+    const met = l.confirmed === l.planned && l.failed === 0 && l.p95Ms < SAGA_KAFKA_P95_TARGET_MS;
+    rows.push([`saga over Kafka, ${sg.kafka.database}: checkout to confirmed, ${l.orders} sequential orders, ${l.confirmed} confirmed`, '', '', '', '', '', sg.kafka.failure ? 'INCOMPLETE' : '']);
+    for (const p of ['p50', 'p95', 'p99'] as const) {
+      const isP95 = p === 'p95';
+      rows.push([`  latency ${p} (ms)`, fmt(l[`${p}Ms`]), `${fmt(embeddedRun.latency[`${p}Ms`])} embedded broker`, '', '', isP95 ? `< ${SAGA_KAFKA_P95_TARGET_MS} ms` : '', isP95 ? mark(met) : '']);
+    }
+    rows.push([`  confirmed orders/s (${sg.kafka.throughput.customers} customers)`, fmt(sg.kafka.throughput.ordersPerSecond), `${fmt(embeddedRun.throughput.ordersPerSecond)} embedded broker`, '', '', '', '']);
+  }
   if (sg) {
     const runs = [['embedded PG', sg.embedded] as const, ...(sg.postgres ? [[`PostgreSQL ${sg.postgres.version.split(' ')[0]}`, sg.postgres] as const] : [])];
     for (const [where, ours] of runs) {
@@ -547,6 +581,9 @@ const main = async () => {
     });
   }
 
+  let kafka: BenchKafka | undefined;
+  if (scenarios.includes('broker') || scenarios.includes('saga')) kafka = await benchKafka(log, settings.broker);
+
   if (scenarios.includes('broker')) {
     const ctx = { root, logs, settings: settings.broker, log };
     // On DATABASE_URL's server too, in a database of its own; the platform migrates it.
@@ -554,10 +591,10 @@ const main = async () => {
     if (database) {
       postgres ??= database.version;
       log(`broker: PostgreSQL ${database.version}, database ${new URL(database.url).pathname.slice(1)}`);
-      results.broker = await withDatabase(database, () => brokerScenario(ctx, { url: database.url, version: database.version }));
+      results.broker = await withDatabase(database, () => brokerScenario(ctx, { url: database.url, version: database.version }, kafka));
     } else {
       if (adminUrl) log('broker: embedded PostgreSQL only');
-      results.broker = await brokerScenario(ctx);
+      results.broker = await brokerScenario(ctx, undefined, kafka);
     }
   }
 
@@ -567,10 +604,10 @@ const main = async () => {
     if (database) {
       postgres ??= database.version;
       log(`saga: PostgreSQL ${database.version}, database ${new URL(database.url).pathname.slice(1)}`);
-      results.saga = await withDatabase(database, () => sagaScenario(ctx, { url: database.url, version: database.version }));
+      results.saga = await withDatabase(database, () => sagaScenario(ctx, { url: database.url, version: database.version }, kafka));
     } else {
       if (adminUrl) log('saga: embedded PostgreSQL only');
-      results.saga = await sagaScenario(ctx);
+      results.saga = await sagaScenario(ctx, undefined, kafka);
     }
   }
 
@@ -597,9 +634,9 @@ const main = async () => {
   const failures = [results.warm?.ours, results.warm?.ffBaseline, results.warm?.httpBaseline].filter((r) => r?.failure);
   for (const r of failures) console.log(`warning: ${r?.label}: ${r?.failure}`);
   const b = results.broker;
-  for (const r of [b?.baseline, b?.embedded, b?.postgres]) if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
+  for (const r of [b?.baseline, b?.embedded, b?.postgres, b?.kafka?.toSink, b?.kafka?.embeddedToSink, b?.kafka?.toFunction]) if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
   const sg = results.saga;
-  for (const r of [sg?.embedded, sg?.postgres]) if (r?.failure) console.log(`warning: ${r.label}: ${r.failure}`);
+  for (const r of [sg?.embedded, sg?.postgres, sg?.kafka]) if (r?.failure) console.log(`warning: ${r.label}: ${r.failure}`);
   if (results.start?.note) console.log(`note: npm start: ${results.start.note}`);
   if (results.warm) console.log('(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http');
   if (b) console.log('broker: node:http = a bare node:http server receiving the same binary-mode POSTs; latency = handler receive - send');

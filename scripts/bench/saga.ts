@@ -21,6 +21,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { receiverEnv, startReceiver } from './broker.js';
+import type { BenchKafka } from './kafka.js';
 import { temporaryDir } from './processes.js';
 
 export interface SagaSettings {
@@ -300,10 +301,11 @@ const measure = async (label: string, c: Client, ctx: Context, readyMs: number):
   return figures;
 };
 
-const platformRun = async (label: string, name: string, ctx: Context, databaseUrl?: string): Promise<SagaFigures> => {
+const platformRun = async (label: string, name: string, ctx: Context, databaseUrl?: string, kafka?: BenchKafka): Promise<SagaFigures> => {
   const dataDir = temporaryDir('gotuto-bench-saga-');
   const secret = randomBytes(32).toString('base64url');
-  const env = { ...receiverEnv(databaseUrl), JWT_SECRET: secret, CATALOG_TIMEOUT_MS: '10000', CATALOG_BREAKER_VOLUME: '1000' };
+  const kafkaEnv = kafka?.env();
+  const env = { ...receiverEnv(databaseUrl), ...kafkaEnv, JWT_SECRET: secret, CATALOG_TIMEOUT_MS: '10000', CATALOG_BREAKER_VOLUME: '1000' };
   ctx.log(`${label}: starting the platform (data in ${dataDir.path})`);
   const receiver = await startReceiver(
     ctx.root,
@@ -318,6 +320,7 @@ const platformRun = async (label: string, name: string, ctx: Context, databaseUr
     return await measure(label, client, ctx, receiver.readyMs);
   } finally {
     await receiver.stop();
+    if (kafkaEnv) await kafka?.drop(kafkaEnv.KAFKA_BROKER_TOPIC);
   }
 };
 
@@ -326,14 +329,23 @@ export interface SagaResult {
   target: string;
   embedded: SagaFigures;
   postgres?: SagaFigures & { version: string };
+  /** The broker on Kafka, on `postgres` when given (else embedded PostgreSQL). */
+  kafka?: SagaFigures & { database: string };
 }
 
-/** The saga on the platform with embedded PostgreSQL, and on `postgres` when given. */
-export const sagaScenario = async (ctx: Context, postgres?: { url: string; version: string }): Promise<SagaResult> => {
+/** Target of the checkout-to-confirmed p95 when Kafka backs the broker. */
+export const SAGA_KAFKA_P95_TARGET_MS = 300;
+
+/** The saga on the platform with embedded PostgreSQL, on `postgres` when given, and over `kafka` when given. */
+export const sagaScenario = async (ctx: Context, postgres?: { url: string; version: string }, kafka?: BenchKafka): Promise<SagaResult> => {
   const embedded = await platformRun('saga, embedded PostgreSQL', 'embedded', ctx);
   const result: SagaResult = { settings: ctx.settings, target: `checkout to confirmed p95 < ${SAGA_P95_TARGET_MS} ms`, embedded };
   if (postgres) {
     result.postgres = { ...(await platformRun(`saga, PostgreSQL ${postgres.version}`, 'postgres', ctx, postgres.url)), version: postgres.version };
+  }
+  if (kafka) {
+    const database = postgres ? `PostgreSQL ${postgres.version.split(' ')[0]}` : 'embedded PG';
+    result.kafka = { ...(await platformRun(`saga over Kafka, ${database}`, 'kafka', ctx, postgres?.url, kafka)), database };
   }
   return result;
 };

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
-import { fromKafkaRecord, recordHeader, toKafkaRecord, type ReceivedEvent } from '../../events/index.js';
+import { fromKafkaRecord, recordAttributes, recordHeader, recordHttpHeaders, toBinaryHttp, toKafkaRecord, type ReceivedEvent } from '../../events/index.js';
 import { Unavailable } from '../../functions/runtime/errors.js';
 import { idempotentProducer, kafkaClient } from '../../functions/runtime/kafka.js';
 import type { Logger } from '../../functions/runtime/log.js';
@@ -25,6 +25,7 @@ import {
   failureText,
   listEvents,
   postEvent,
+  postHttp,
   replyOf,
   retried,
   type Broker,
@@ -97,6 +98,9 @@ const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
+      // Kafka holds the events: the trace need not wait for its commit to reach the disk (a crash of
+      // PostgreSQL itself may lose its last moments of trace, never an event).
+      await client.query('SET LOCAL synchronous_commit TO off');
       if (batchEvents.length > 0) {
         await client.query(
           `INSERT INTO platform.kafka_broker_events (accept_id, topic, id, source, type, subject, correlation_id, event)
@@ -195,6 +199,35 @@ const commitPointOf = (lane: Lane): number => {
   return lowest;
 };
 
+/** A record as it is delivered: its attributes (for filters and logs), HTTP headers and body. */
+interface Outgoing {
+  attributes: ReceivedEvent<unknown>;
+  headers: Record<string, string>;
+  body: string;
+  /** The whole event, parsed and validated (a dead letter needs it). */
+  whole(): ReceivedEvent<unknown>;
+}
+
+type RecordOf = EachBatchPayload['batch']['messages'][number];
+
+/**
+ * What a Trigger delivers of a record. A binary-mode record (what the ingress writes) goes out as
+ * it is, headers to headers, with no parsing of its data: the ingress validated it. Any other record
+ * is read whole first.
+ */
+const outgoingOf = (message: RecordOf): Outgoing => {
+  const headers = recordHttpHeaders(message.headers);
+  const body = message.value === null ? '' : message.value.toString();
+  if (headers['ce-id'] && headers['ce-specversion']) {
+    if (!headers['ce-partitionkey'] && message.key) headers['ce-partitionkey'] = message.key.toString();
+    let whole: ReceivedEvent<unknown> | undefined;
+    return { attributes: recordAttributes(message.headers, message.key), headers, body, whole: () => (whole ??= fromKafkaRecord(message.headers, message.value, message.key)) };
+  }
+  const event = fromKafkaRecord(message.headers, message.value, message.key);
+  const binary = toBinaryHttp(event);
+  return { attributes: event, headers: binary.headers, body: binary.body, whole: () => event };
+};
+
 interface TriggerConsumer {
   trigger: TriggerSpec;
   groupId: string;
@@ -231,6 +264,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
   type Waiting = { record: ReturnType<typeof toKafkaRecord>; traced: TracedEvent; done: (error?: Error) => void };
   let queue: Waiting[] = [];
   let sending = false;
+  const tracing = new Set<Promise<void>>();
 
   const sendQueued = async () => {
     sending = true;
@@ -254,8 +288,17 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       } finally {
         clearTimeout(timer);
       }
-      if (!failure) await trace.accepted(batch.map((w) => w.traced));
-      for (const w of batch) w.done(failure);
+      if (failure) {
+        for (const w of batch) w.done(failure);
+        continue;
+      }
+      // The next produce request goes out while this batch's trace is written; its events are
+      // acknowledged (202) once both are done.
+      const traced = trace.accepted(batch.map((w) => w.traced)).then(() => {
+        for (const w of batch) w.done();
+      });
+      tracing.add(traced);
+      void traced.finally(() => tracing.delete(traced));
     }
     sending = false;
   };
@@ -295,7 +338,8 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
    * Delivers one event to one Trigger, with retries, then to the dead-letter sink. Resolves true when
    * the delivery ended, false when the broker stopped first (the offset stays uncommitted).
    */
-  const deliver = async (c: TriggerConsumer, event: ReceivedEvent<unknown>, acceptId: string, lane: Lane, offset: number): Promise<boolean> => {
+  const deliver = async (c: TriggerConsumer, record: Outgoing, acceptId: string, lane: Lane, offset: number): Promise<boolean> => {
+    const event = record.attributes;
     const { trigger } = c;
     const subscriber = options.resolve(trigger.subscriber);
     const traced = (state: TracedDelivery['state'], attempts: number, status: number | null, error: string | null) =>
@@ -307,7 +351,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       let error = '';
       try {
         const signal = AbortSignal.any([AbortSignal.timeout(trigger.delivery.timeoutMs), stopping.signal]);
-        const answer = await postEvent(subscriber, event, signal, { prefer: 'reply' });
+        const answer = await postHttp(subscriber, { ...record.headers, prefer: 'reply' }, record.body, signal);
         status = answer.status;
         if (status >= 200 && status < 300) {
           const reply = replyOf(answer);
@@ -333,7 +377,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       // Given up: the dead-letter sink has it before the offset moves on.
       const sink = trigger.delivery.deadLetterSink;
       if (sink) {
-        const letter = deadLetterEvent(event, subscriber, status, error);
+        const letter = deadLetterEvent(record.whole(), subscriber, status, error);
         const sent = await persist(`dead-lettering ${event.id} of ${trigger.name}`, async () => {
           const answer = await postEvent(options.resolve(sink), letter, AbortSignal.any([AbortSignal.timeout(trigger.delivery.timeoutMs), stopping.signal]));
           if (answer.status >= 300) throw new Error(`dead-letter sink answered ${answer.status}: ${answer.text.slice(0, 200)}`);
@@ -354,7 +398,8 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
-      maxWaitTimeInMs: 250,
+      // A fetch returns as soon as a record arrives; the wait only bounds an idle poll (and a stop).
+      maxWaitTimeInMs: 1000,
       retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8, restartOnFailure: async () => true },
     });
     const lanes = new Map<number, Lane>();
@@ -418,24 +463,24 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
         if (!running) return;
         lane.next = offset + 1;
         resolveOffset(message.offset);
-        let event: ReceivedEvent<unknown>;
+        let record: Outgoing;
         try {
-          event = fromKafkaRecord(message.headers, message.value, message.key);
+          record = outgoingOf(message);
         } catch (error) {
           log.error('a record of the broker topic is not a CloudEvent; skipped', { topic, partition: batch.partition, offset, error: String(error) });
           scheduleCommit();
           continue;
         }
         const only = recordHeader(message.headers, TRIGGER_HEADER);
-        if ((only && only !== trigger.name) || (!only && !matchesTrigger(trigger, event))) {
+        if ((only && only !== trigger.name) || (!only && !matchesTrigger(trigger, record.attributes))) {
           scheduleCommit();
           continue;
         }
         const acceptId = recordHeader(message.headers, ACCEPT_HEADER) ?? randomUUID();
         lane.open.add(offset);
-        void deliver(c, event, acceptId, lane, offset)
+        void deliver(c, record, acceptId, lane, offset)
           .catch((error: unknown) => {
-            log.error('delivery failed', { trigger: trigger.name, eventId: event.id, error: String(error) });
+            log.error('delivery failed', { trigger: trigger.name, eventId: record.attributes.id, error: String(error) });
             return false;
           })
           .then((ended) => {
@@ -496,6 +541,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
         consumers.length = 0;
       }
       while (sending) await new Promise((r) => setTimeout(r, 10));
+      await Promise.all([...tracing]);
       await trace.flush();
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
@@ -504,7 +550,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       const deadline = Date.now() + timeoutMs;
       await started;
       while (Date.now() < deadline) {
-        const settled = !sending && queue.length === 0;
+        const settled = !sending && queue.length === 0 && tracing.size === 0;
         let caughtUp = settled;
         if (settled && running) {
           const high = await highWatermarks();
