@@ -310,6 +310,8 @@ export interface BrokerResult {
     sinkSettings: BrokerSettings;
     toSink: DeliveryFigures;
     embeddedToSink: DeliveryFigures;
+    /** Bare kafkajs + node:http (scripts/bench/fixtures/kafka-pipe.cjs): the floor of a broker on kafkajs here. */
+    pipeToSink: DeliveryFigures;
     toFunction: DeliveryFigures;
     embeddedToFunction: DeliveryFigures;
   };
@@ -334,9 +336,19 @@ export const brokerScenario = async (ctx: Context, postgres?: { url: string; ver
     const own = { databaseUrl, benchTriggerOnly: true, settings: kafka.settings };
     const toSink = await withSink(ctx, 'broker-kafka-sink', (sink) => platformRun(`Kafka broker to node:http, ${database}`, 'kafka-sink', ctx, { ...own, kafka, sink }));
     const embeddedToSink = await withSink(ctx, 'broker-embedded-sink', (sink) => platformRun(`embedded broker to node:http, ${database}`, 'embedded-sink', ctx, { ...own, sink }));
+    const pipeToSink = await withSink(ctx, 'broker-pipe-sink', async (sink) => {
+      const env = { ...receiverEnv(), ...kafka.env(), SUBSCRIBER_URL: sink.url };
+      const pipe = await startReceiver(ctx.root, [join(ctx.root, 'scripts', 'bench', 'fixtures', 'kafka-pipe.cjs')], env, join(ctx.logs, 'broker-kafka-pipe.log'));
+      try {
+        return await measure('bare kafkajs pipe to node:http', sink, { ...ctx, settings: kafka.settings }, pipe.url);
+      } finally {
+        await pipe.stop();
+        await kafka.drop(env.KAFKA_BROKER_TOPIC);
+      }
+    });
     const toFunction = await platformRun(`Kafka broker to no-op function, ${database}`, 'kafka-function', ctx, { databaseUrl, kafka });
     const embeddedToFunction = postgres ? (result.postgres as DeliveryFigures) : embedded;
-    result.kafka = { database, sinkSettings: kafka.settings, toSink, embeddedToSink, toFunction, embeddedToFunction };
+    result.kafka = { database, sinkSettings: kafka.settings, toSink, embeddedToSink, pipeToSink, toFunction, embeddedToFunction };
   }
   return result;
 };

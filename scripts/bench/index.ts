@@ -492,10 +492,11 @@ const table = (results: Results): string => {
     ] as const;
     for (const [title, ours, embeddedRun, targeted] of pairs) {
       const met = ours.eventsPerSecond >= targets.kafkaEventsPerSecondMin && !ours.failure;
-      rows.push([title, fmt(ours.eventsPerSecond), `${fmt(embeddedRun.eventsPerSecond)} embedded broker`, '', `${fmt(round(ours.eventsPerSecond / embeddedRun.eventsPerSecond, 2))}x`, targeted ? `>= ${targets.kafkaEventsPerSecondMin}` : '', targeted ? mark(met) : ours.failure ? 'INCOMPLETE' : '']);
+      const pipe = targeted ? k.pipeToSink : undefined;
+      rows.push([title, fmt(ours.eventsPerSecond), `${fmt(embeddedRun.eventsPerSecond)} embedded broker`, pipe ? `${fmt(pipe.eventsPerSecond)} bare kafkajs` : '', `${fmt(round(ours.eventsPerSecond / embeddedRun.eventsPerSecond, 2))}x`, targeted ? `>= ${targets.kafkaEventsPerSecondMin}` : '', targeted ? mark(met) : ours.failure ? 'INCOMPLETE' : '']);
       for (const p of ['p50', 'p95', 'p99'] as const) {
         const key = `${p}Ms` as const;
-        rows.push([`  ingress-to-handler latency ${p} (ms)`, fmt(ours[key]), `${fmt(embeddedRun[key])} embedded broker`, '', `${fmt(round(ours[key] / embeddedRun[key], 2))}x`, '', '']);
+        rows.push([`  ingress-to-handler latency ${p} (ms)`, fmt(ours[key]), `${fmt(embeddedRun[key])} embedded broker`, pipe ? fmt(pipe[key]) : '', `${fmt(round(ours[key] / embeddedRun[key], 2))}x`, '', '']);
       }
     }
   }
@@ -634,12 +635,13 @@ const main = async () => {
   const failures = [results.warm?.ours, results.warm?.ffBaseline, results.warm?.httpBaseline].filter((r) => r?.failure);
   for (const r of failures) console.log(`warning: ${r?.label}: ${r?.failure}`);
   const b = results.broker;
-  for (const r of [b?.baseline, b?.embedded, b?.postgres, b?.kafka?.toSink, b?.kafka?.embeddedToSink, b?.kafka?.toFunction]) if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
+  for (const r of [b?.baseline, b?.embedded, b?.postgres, b?.kafka?.toSink, b?.kafka?.embeddedToSink, b?.kafka?.pipeToSink, b?.kafka?.toFunction]) if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
   const sg = results.saga;
   for (const r of [sg?.embedded, sg?.postgres, sg?.kafka]) if (r?.failure) console.log(`warning: ${r.label}: ${r.failure}`);
   if (results.start?.note) console.log(`note: npm start: ${results.start.note}`);
   if (results.warm) console.log('(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http');
   if (b) console.log('broker: node:http = a bare node:http server receiving the same binary-mode POSTs; latency = handler receive - send');
+  if (b?.kafka) console.log('broker: bare kafkajs = node:http ingress, idempotent producer, one consumer group, node:http delivery, nothing else (fixtures/kafka-pipe.cjs)');
   console.log(`logs in ${logs}; results written to dist/bench.json`);
 };
 
