@@ -88,12 +88,18 @@ const remember = (token: string, caller: Caller, exp: number | undefined) => {
   verified.set(token, { caller, expiresAt: (exp ?? 0) * 1000 });
 };
 
-const verify = async (token: string): Promise<Caller> => {
+/** The caller of a token verified before and not yet expired, without waiting. */
+const knownCaller = (token: string): Caller | undefined => {
   const known = verified.get(token);
-  if (known) {
-    if (known.expiresAt > Date.now()) return known.caller;
-    verified.delete(token);
-  }
+  if (!known) return undefined;
+  if (known.expiresAt > Date.now()) return known.caller;
+  verified.delete(token);
+  return undefined;
+};
+
+const verify = async (token: string): Promise<Caller> => {
+  const known = knownCaller(token);
+  if (known) return known;
   try {
     const external = oidc();
     const alg = decodeProtectedHeader(token).alg;
@@ -123,20 +129,35 @@ const verify = async (token: string): Promise<Caller> => {
   }
 };
 
-/**
- * The caller of a request, checked against the function's access rule. A public function still
- * learns who calls when a valid token comes along; a bad token is refused even there.
- */
-export const authenticate = async (authorization: string | undefined, access: Access): Promise<Caller | undefined> => {
-  if (!authorization) {
-    if (access === 'public') return undefined;
-    throw new Unauthorized('a bearer token is required');
-  }
-  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-  if (!match) throw new Unauthorized('the Authorization header must be "Bearer <token>"');
-  const caller = await verify(match[1] as string);
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+const allowed = (caller: Caller, access: Access): Caller => {
   if (access !== 'public' && !access.includes(caller.role)) {
     throw new Forbidden(`this operation needs the role ${access.join(' or ')}`);
   }
   return caller;
 };
+
+/**
+ * `authenticate` for the request path: the answer itself when it is known at once (no token, or a
+ * token verified before), a promise only when a signature must be checked. Throws, or rejects,
+ * as `authenticate` rejects.
+ */
+export const authenticateNow = (authorization: string | undefined, access: Access): Caller | undefined | Promise<Caller | undefined> => {
+  if (!authorization) {
+    if (access === 'public') return undefined;
+    throw new Unauthorized('a bearer token is required');
+  }
+  const match = BEARER.exec(authorization);
+  if (!match) throw new Unauthorized('the Authorization header must be "Bearer <token>"');
+  const token = match[1] as string;
+  const known = knownCaller(token);
+  return known ? allowed(known, access) : verify(token).then((caller) => allowed(caller, access));
+};
+
+/**
+ * The caller of a request, checked against the function's access rule. A public function still
+ * learns who calls when a valid token comes along; a bad token is refused even there.
+ */
+export const authenticate = async (authorization: string | undefined, access: Access): Promise<Caller | undefined> =>
+  authenticateNow(authorization, access);

@@ -1,5 +1,6 @@
 // The embedded default: with no DATABASE_URL, the runtime starts PGlite under GOTUTO_DATA_DIR and
 // serves it to `pg`; migrations run once each, revert, and the data outlives a restart.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,35 @@ describe('embedded PostgreSQL', () => {
     ).rejects.toThrow('boom');
     const { rows } = await pool.query("SELECT 1 FROM demo.notes WHERE body = 'never'");
     expect(rows).toHaveLength(0);
+  });
+
+  it('rolls back and rejects a transaction whose COMMIT fails, and the client serves the next one', async () => {
+    const pool = await poolFor('demo');
+    await pool.query(
+      'CREATE TABLE demo.pairs (id integer PRIMARY KEY, other integer NOT NULL REFERENCES demo.pairs (id) DEFERRABLE INITIALLY DEFERRED)',
+    );
+    await expect(
+      inTransaction(pool, async (tx) => {
+        await tx.query('INSERT INTO demo.pairs VALUES (1, 2)');
+      }),
+    ).rejects.toThrow(/foreign key/);
+    const { rows } = await pool.query('SELECT 1 FROM demo.pairs');
+    expect(rows).toHaveLength(0);
+    expect(await inTransaction(pool, async (tx) => (await tx.query('SELECT 1 AS one')).rows[0])).toEqual({ one: 1 });
+    await pool.query('DROP TABLE demo.pairs');
+  });
+
+  it('runs the work of a transaction in the async context of its caller', async () => {
+    const pool = await poolFor('demo');
+    await pool.query('SELECT 1');
+    const context = new AsyncLocalStorage<string>();
+    const seen = await context.run('the caller', () =>
+      inTransaction(pool, async (tx) => {
+        await tx.query('SELECT 1');
+        return context.getStore();
+      }),
+    );
+    expect(seen).toBe('the caller');
   });
 
   it('keeps the data under GOTUTO_DATA_DIR across a restart', async () => {

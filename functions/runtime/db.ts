@@ -24,6 +24,7 @@ const pools = new Map<string, pg.Pool>();
 // has one connection: PGlite runs one statement at a time anyway.
 const embeddedUrls = new Set<string>();
 let embedded: Promise<EmbeddedDatabase> | undefined;
+let embeddedUrl: string | undefined;
 
 export interface EmbeddedDatabase {
   url: string;
@@ -75,40 +76,78 @@ export const databaseUrl = async (context?: string): Promise<string> => {
   if (url) return url;
   embedded ??= startEmbeddedDatabase(config.dataDir()).then((db) => {
     rootLogger.info('embedded PostgreSQL started', { dataDir: db.dataDir });
+    embeddedUrl = db.url;
     return db;
   });
   return (await embedded).url;
 };
 
+/**
+ * The pool `poolFor(context)` would give, when it exists already: found without waiting, since
+ * every asynchronous step costs each request of a warm function.
+ */
+export const existingPool = (context?: string): pg.Pool | undefined => {
+  const url = config.databaseUrl(context) ?? embeddedUrl;
+  return url === undefined ? undefined : pools.get(url);
+};
+
 /** The process's pool for a context's database (created on first use, `PG_POOL_MAX` connections). */
 export const poolFor = async (context?: string): Promise<pg.Pool> => {
   const url = await databaseUrl(context);
-  let pool = pools.get(url);
-  if (!pool) {
-    const max = embeddedUrls.has(url) ? 1 : config.poolMax();
-    pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
-    // An idle client that loses its server must not crash the process; the pool replaces it.
-    pool.on('error', (error) => rootLogger.warn('idle database client failed', { error: error.message }));
-    pools.set(url, pool);
-  }
+  return pools.get(url) ?? createPool(url);
+};
+
+const createPool = (url: string): pg.Pool => {
+  const max = embeddedUrls.has(url) ? 1 : config.poolMax();
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+  // An idle client that loses its server must not crash the process; the pool replaces it.
+  pool.on('error', (error) => rootLogger.warn('idle database client failed', { error: error.message }));
+  pools.set(url, pool);
   return pool;
 };
 
-/** Runs `fn` in one transaction on one client: commit when it resolves, roll back when it throws. */
-export const inTransaction = async <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-};
+/**
+ * Runs `fn` in one transaction on one client: commit when it resolves, roll back when it throws.
+ * BEGIN, COMMIT and ROLLBACK go through pg's callbacks, which saves a warm function several
+ * promises per request; `fn` itself runs as a continuation of the caller.
+ */
+export const inTransaction = <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    let client: pg.PoolClient | undefined;
+    const fail = (error: unknown) => {
+      const held = client;
+      if (!held) {
+        reject(error);
+        return;
+      }
+      held.query('ROLLBACK', () => {
+        held.release();
+        reject(error);
+      });
+    };
+    new Promise<pg.PoolClient>((begun, refused) => {
+      pool.connect((connectError, connected) => {
+        if (connectError || !connected) {
+          refused(connectError ?? new Error('no database client'));
+          return;
+        }
+        client = connected;
+        connected.query('BEGIN', (beginError) => (beginError ? refused(beginError) : begun(connected)));
+      });
+    })
+      .then(fn)
+      .then((result) => {
+        const held = client as pg.PoolClient;
+        held.query('COMMIT', (commitError) => {
+          if (commitError) {
+            fail(commitError);
+            return;
+          }
+          held.release();
+          resolve(result);
+        });
+      }, fail);
+  });
 
 /** Closes every pool and the embedded database, if this process started one. */
 export const closeDatabases = async (): Promise<void> => {
@@ -118,6 +157,7 @@ export const closeDatabases = async (): Promise<void> => {
   if (embedded) {
     const db = await embedded;
     embedded = undefined;
+    embeddedUrl = undefined;
     await db.stop();
   }
 };

@@ -3,7 +3,7 @@
 // 404/409/5xx to be retried, 422 (kept with its reason) for an event that can never apply.
 import middy from '@middy/core';
 import { InvalidEventData, assertValidData, fromHttp, stamp, type ReceivedEvent } from '../../events/index.js';
-import { inTransaction, poolFor, type Queryable } from './db.js';
+import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
 import { PING_EVENT_TYPE, type HandlerDefinition, type RegisteredFunction, type Tx } from './definition.js';
 import { BadRequest, ValidationError, problemFor } from './errors.js';
 import { problemResponse, type HttpRequest, type HttpResponse } from './http.js';
@@ -42,7 +42,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
 
   const base = async ({ event }: Delivery): Promise<HttpResponse> => {
     const received = event as ReceivedEvent<unknown>;
-    const pool = await poolFor(fn.context);
+    const pool = existingPool(fn.context) ?? (await poolFor(fn.context));
     if (def.relay) {
       const result = await relayOutbox(pool, fn.context);
       await pruneMessaging(pool, fn.context, config.retentionDays());
@@ -69,7 +69,16 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
           stored.push(...(await storeEvents(client, fn.context, stamped as ReceivedEvent<unknown>[])));
         },
       };
-      await def.handle(received, { tx, now, correlationId, log: log.child({ correlationId, eventId: received.id }) });
+      let child: Logger | undefined;
+      await def.handle(received, {
+        tx,
+        now,
+        correlationId,
+        // Made when the handler logs, which most deliveries never do.
+        get log() {
+          return (child ??= log.child({ correlationId, eventId: received.id }));
+        },
+      });
     });
     await publishStored(pool, fn.context, stored);
     return { status: 204, headers: {} };
@@ -77,7 +86,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
 
   const stack = middy<Delivery, HttpResponse>(base, { timeoutEarlyInMillis: 0 })
     .use({
-      before: async ({ event: delivery }) => {
+      before: ({ event: delivery }) => {
         if (delivery.req.method.toUpperCase() !== 'POST') throw new BadRequest('event handlers take CloudEvents by POST');
         try {
           delivery.event = fromHttp(delivery.req.headers, delivery.req.rawBody ?? '');
@@ -87,7 +96,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
       },
     })
     .use({
-      before: async ({ event: delivery }) => {
+      before: ({ event: delivery }) => {
         const event = delivery.event as ReceivedEvent<unknown>;
         if (!def.anyType && event.type !== expectedType) {
           throw new ValidationError(`${fn.name} handles ${expectedType}, not ${event.type}`);

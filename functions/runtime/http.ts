@@ -2,13 +2,16 @@
 // errors) that turns a request into a response for any command or query. Adapters (the
 // functions-framework server, the local gateway) only translate their request objects to
 // HttpRequest and write the HttpResponse back.
+// functions-framework runs each request in a domain, where every promise and callback costs
+// several microseconds (the domain follows each one): the hot path therefore chains promises
+// instead of awaiting them, and a middleware that has nothing to wait for returns at once.
 import middy from '@middy/core';
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { stamp, violations, type ReceivedEvent } from '../../events/index.js';
-import { authenticate } from './auth.js';
+import { authenticateNow } from './auth.js';
 import { config } from './config.js';
-import { inTransaction, poolFor } from './db.js';
+import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
 import type { Caller, CommandDefinition, HttpContext, QueryDefinition, RegisteredFunction, Reply, Tx } from './definition.js';
 import {
   BadRequest,
@@ -106,6 +109,12 @@ interface IdempotencyRecord {
   fingerprint: string;
 }
 
+interface Idempotency {
+  key: string;
+  fingerprint: string;
+  respond: (result: unknown) => HttpResponse;
+}
+
 /**
  * The transaction helper given to commands: events emitted inside are stamped, validated and
  * stored in the outbox with the state change, then published after commit. With an
@@ -113,45 +122,61 @@ interface IdempotencyRecord {
  */
 const transactionRunner = (
   fn: RegisteredFunction,
-  pool: () => Promise<pg.Pool>,
   inv: Invocation,
   now: () => Date,
-  idempotency: { key: string; fingerprint: string; respond: (result: unknown) => HttpResponse } | undefined,
+  idempotency: Idempotency | undefined,
 ) => {
-  return async <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
-    const db = await pool();
+  return <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
     const stored: StoredEvent[] = [];
-    const result = await inTransaction(db, async (client) => {
-      if (idempotency) {
-        const { rowCount } = await client.query(
-          `INSERT INTO platform.idempotency_keys (function, caller, key, fingerprint) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-          [fn.name, inv.caller?.id ?? '', idempotency.key, idempotency.fingerprint],
-        );
-        if (rowCount === 0) throw new Conflict('a request with this Idempotency-Key is already being processed');
-      }
-      const tx: Tx = {
-        query: (sql, params) => client.query(sql, params),
-        emit: async (...events) => {
-          const stamped = events.map((event) =>
-            stamp(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }),
+    const tx = (client: pg.PoolClient): Tx => ({
+      query: (sql, params) => client.query(sql, params),
+      emit: (...events) => {
+        let stamped: ReceivedEvent<unknown>[];
+        try {
+          stamped = events.map(
+            (event) => stamp(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }) as ReceivedEvent<unknown>,
           );
-          stored.push(...(await storeEvents(client, fn.context, stamped as ReceivedEvent<unknown>[])));
-        },
-      };
-      const value = await work(tx);
-      if (idempotency) {
-        const response = idempotency.respond(value);
-        await client.query(
-          `UPDATE platform.idempotency_keys SET status = $4, headers = $5, body = $6
-           WHERE function = $1 AND caller = $2 AND key = $3`,
-          [fn.name, inv.caller?.id ?? '', idempotency.key, response.status, JSON.stringify(response.headers), response.body ?? null],
-        );
-      }
-      return value;
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        return storeEvents(client, fn.context, stamped).then((rows) => {
+          stored.push(...rows);
+        });
+      },
     });
-    await publishStored(db, fn.context, stored);
-    return result;
+    const inside = idempotency
+      ? (client: pg.PoolClient) => recorded(fn, inv, idempotency, client, () => work(tx(client)))
+      : (client: pg.PoolClient) => work(tx(client));
+    const run = (db: pg.Pool): Promise<T> =>
+      inTransaction(db, inside).then((result) =>
+        stored.length === 0 ? result : publishStored(db, fn.context, stored).then(() => result),
+      );
+    const db = existingPool(fn.context);
+    return db ? run(db) : poolFor(fn.context).then(run);
   };
+};
+
+/** Runs `work` inside the transaction that claims the Idempotency-Key and records the answer. */
+const recorded = async <T>(
+  fn: RegisteredFunction,
+  inv: Invocation,
+  idempotency: Idempotency,
+  client: pg.PoolClient,
+  work: () => Promise<T>,
+): Promise<T> => {
+  const { rowCount } = await client.query(
+    `INSERT INTO platform.idempotency_keys (function, caller, key, fingerprint) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+    [fn.name, inv.caller?.id ?? '', idempotency.key, idempotency.fingerprint],
+  );
+  if (rowCount === 0) throw new Conflict('a request with this Idempotency-Key is already being processed');
+  const value = await work();
+  const response = idempotency.respond(value);
+  await client.query(
+    `UPDATE platform.idempotency_keys SET status = $4, headers = $5, body = $6
+     WHERE function = $1 AND caller = $2 AND key = $3`,
+    [fn.name, inv.caller?.id ?? '', idempotency.key, response.status, JSON.stringify(response.headers), response.body ?? null],
+  );
+  return value;
 };
 
 const findIdempotent = async (pool: pg.Pool, fn: RegisteredFunction, caller: Caller | undefined, key: string) => {
@@ -174,48 +199,65 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
   const route = parseRoute(def.route);
   const now = options.now ?? (() => new Date());
   const log = (options.logger ?? rootLogger).child({ function: fn.name });
-  const pool = () => poolFor(fn.context);
   const isCommand = def.kind === 'command';
+  // Reads outside a transaction; the same for every request.
+  const db: Queryable = {
+    query: (sql, params) => {
+      const pool = existingPool(fn.context);
+      return pool ? pool.query(sql, params) : poolFor(fn.context).then((created) => created.query(sql, params));
+    },
+  };
 
-  const base = async (inv: Invocation): Promise<HttpResponse> => {
-    const key = isCommand && inv.req.method === 'POST' ? header(inv.req.headers, 'idempotency-key') : undefined;
-    let idempotency: Parameters<typeof transactionRunner>[4];
-    if (key !== undefined) {
-      if (key.length === 0 || key.length > 200) throw new BadRequest('Idempotency-Key must be 1 to 200 characters');
-      const fingerprint = createHash('sha256').update(inv.req.path).update('\0').update(inv.req.rawBody ?? '').digest('hex');
-      const previous = await findIdempotent(await pool(), fn, inv.caller, key);
-      if (previous) {
-        if (previous.fingerprint !== fingerprint) {
-          throw new ValidationError('this Idempotency-Key was used with a different request');
-        }
-        return { status: previous.status, headers: { ...previous.headers, 'idempotent-replayed': 'true' }, body: previous.body ?? undefined };
-      }
-      idempotency = { key, fingerprint, respond: (result) => toResponse(def, result) };
-    }
+  const handle = (inv: Invocation, idempotency: Idempotency | undefined): Promise<HttpResponse> => {
+    let child: Logger | undefined;
     const ctx: HttpContext = {
       caller: inv.caller,
       now,
       correlationId: inv.correlationId,
-      log: log.child({ correlationId: inv.correlationId }),
-      db: { query: async (sql, params) => (await pool()).query(sql, params) },
-      inTransaction: transactionRunner(fn, pool, inv, now, idempotency),
+      // Made when the function logs, which most requests never do.
+      get log() {
+        return (child ??= log.child({ correlationId: inv.correlationId }));
+      },
+      db,
+      inTransaction: transactionRunner(fn, inv, now, idempotency),
     };
-    const result = await def.handle(
+    const result = def.handle(
       { body: inv.body, params: inv.params, query: inv.query, ifMatch: parseIfMatch(header(inv.req.headers, 'if-match')) },
       ctx,
     );
-    return toResponse(def, result);
+    return Promise.resolve(result).then((value) => toResponse(def, value));
   };
 
+  /** A POST with an Idempotency-Key: the recorded answer when there is one, else handled and recorded. */
+  const handleIdempotent = async (inv: Invocation, key: string): Promise<HttpResponse> => {
+    if (key.length === 0 || key.length > 200) throw new BadRequest('Idempotency-Key must be 1 to 200 characters');
+    const fingerprint = createHash('sha256').update(inv.req.path).update('\0').update(inv.req.rawBody ?? '').digest('hex');
+    const previous = await findIdempotent(await poolFor(fn.context), fn, inv.caller, key);
+    if (previous) {
+      if (previous.fingerprint !== fingerprint) {
+        throw new ValidationError('this Idempotency-Key was used with a different request');
+      }
+      return { status: previous.status, headers: { ...previous.headers, 'idempotent-replayed': 'true' }, body: previous.body ?? undefined };
+    }
+    return handle(inv, { key, fingerprint, respond: (result) => toResponse(def, result) });
+  };
+
+  const base = (inv: Invocation): Promise<HttpResponse> => {
+    const key = isCommand && inv.req.method === 'POST' ? header(inv.req.headers, 'idempotency-key') : undefined;
+    return key === undefined ? handle(inv, undefined) : handleIdempotent(inv, key);
+  };
+
+  // The middlewares return nothing when they are done at once, a promise only when they must wait.
   const stack = middy<Invocation, HttpResponse>(base, { timeoutEarlyInMillis: 0 })
     .use({
-      before: async ({ event: inv }) => {
+      before: ({ event: inv }) => {
         const params = route.match(inv.req.path);
         if (!params || inv.req.method.toUpperCase() !== route.method) {
           throw new NotFound(`no route ${inv.req.method} ${inv.req.path} in ${fn.name}`);
         }
         // Resource ids are UUIDs: anything else names nothing, and never reaches SQL.
-        for (const [name, value] of Object.entries(params)) {
+        for (const name in params) {
+          const value = params[name] as string;
           if ((name === 'id' || name.endsWith('Id')) && !UUID.test(value)) throw new NotFound(`no resource ${value}`);
         }
         inv.params = params;
@@ -241,12 +283,19 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
       },
     })
     .use({
-      before: async ({ event: inv }) => {
-        inv.caller = await authenticate(header(inv.req.headers, 'authorization'), def.access);
+      before: ({ event: inv }) => {
+        const caller = authenticateNow(header(inv.req.headers, 'authorization'), def.access);
+        if (caller instanceof Promise) {
+          return caller.then((verified) => {
+            inv.caller = verified;
+          });
+        }
+        inv.caller = caller;
+        return undefined;
       },
     })
     .use({
-      before: async ({ event: inv }) => {
+      before: ({ event: inv }) => {
         const found = [];
         if (def.kind === 'command' && def.body) found.push(...violations(def.body, inv.body));
         if (def.query) {
@@ -260,7 +309,7 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
       },
     })
     .use({
-      onError: async (request) => {
+      onError: (request) => {
         const problem = problemFor(request.error);
         if (problem.status >= 500) {
           log.error('request failed', { error: (request.error as Error)?.stack ?? String(request.error) });
@@ -269,29 +318,34 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
       },
     });
 
-  const invoke = async (req: HttpRequest): Promise<HttpResponse> => {
+  const invoke = (req: HttpRequest): Promise<HttpResponse> => {
     const started = performance.now();
-    const correlationId = header(req.headers, 'x-correlation-id') || randomUUID();
-    const inv: Invocation = {
-      req,
-      params: {},
-      body: undefined,
-      query: flattenQuery(req.query),
-      caller: undefined,
-      correlationId,
-      requestId: header(req.headers, 'x-request-id') || randomUUID(),
-    };
-    const response = await stack(inv, {} as never);
-    response.headers['x-correlation-id'] = correlationId;
-    log.info('invocation', {
-      method: req.method,
-      path: req.path,
-      status: response.status,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-      correlationId,
-      caller: inv.caller?.role,
+    let inv: Invocation;
+    try {
+      inv = {
+        req,
+        params: {},
+        body: undefined,
+        query: flattenQuery(req.query),
+        caller: undefined,
+        correlationId: header(req.headers, 'x-correlation-id') || randomUUID(),
+        requestId: header(req.headers, 'x-request-id') || randomUUID(),
+      };
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return stack(inv, {} as never).then((response) => {
+      response.headers['x-correlation-id'] = inv.correlationId;
+      log.info('invocation', {
+        method: req.method,
+        path: req.path,
+        status: response.status,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        correlationId: inv.correlationId,
+        caller: inv.caller?.role,
+      });
+      return response;
     });
-    return response;
   };
 
   return { route, invoke };

@@ -22,9 +22,26 @@ const redact = (value: unknown, depth = 0): unknown => {
   return out;
 };
 
+// The level is read on every line (it may change while the process runs), parsed only when it does.
+let levelSource: string | undefined = 'info';
+let levelValue: number = LEVELS.info;
 const threshold = (): number => {
-  const name = (process.env.LOG_LEVEL ?? 'info').toLowerCase();
-  return name in LEVELS ? LEVELS[name as keyof typeof LEVELS] : LEVELS.info;
+  const source = process.env.LOG_LEVEL;
+  if (source !== levelSource) {
+    const name = (source ?? 'info').toLowerCase();
+    levelValue = name in LEVELS ? LEVELS[name as keyof typeof LEVELS] : LEVELS.info;
+    levelSource = source;
+  }
+  return levelValue;
+};
+
+/** The fields as they may be logged: the same object when it holds no secret and nothing nested. */
+const redactFields = (fields: Record<string, unknown>): object => {
+  for (const key in fields) {
+    const value = fields[key];
+    if ((typeof value === 'object' && value !== null) || SECRET.test(key)) return redact(fields) as object;
+  }
+  return fields;
 };
 
 // Lines are gathered and written once per turn of the event loop: under load that is one write
@@ -46,7 +63,7 @@ process.once('exit', () => {
 export const createLogger = (base: Record<string, unknown> = {}): Logger => {
   const write = (level: Level, message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold()) return;
-    const line = { level, time: new Date().toISOString(), msg: message, ...base, ...(fields ? (redact(fields) as object) : {}) };
+    const line = { level, time: new Date().toISOString(), msg: message, ...base, ...(fields ? redactFields(fields) : undefined) };
     pending.push(JSON.stringify(line) + '\n');
     if (!scheduled) {
       scheduled = true;

@@ -8,7 +8,6 @@ import type pg from 'pg';
 import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { config } from './config.js';
 import { inTransaction, type Queryable } from './db.js';
-import { publishToKafka } from './kafka.js';
 import { rootLogger } from './log.js';
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
@@ -94,6 +93,8 @@ export const publishStored = async (db: Queryable, context: string, stored: Stor
     // One produce request in outbox order: the records of an aggregate share a key, so a partition
     // keeps their order; all of them are written, or none is known to be.
     try {
+      // Loaded on first use: a function that publishes to K_SINK never starts the Kafka client.
+      const { publishToKafka } = await import('./kafka.js');
       await publishToKafka(target.kafkaTopic, stored.map((s) => s.event));
       done.push(...stored.map((s) => s.seq));
     } catch (error) {

@@ -61,9 +61,15 @@ export const createFunctionServer = (fn: RegisteredFunction): Server => {
       rawBody,
       parsedBody: json ? req.body : undefined,
     };
-    invoke(request)
-      .then((response) => writeResponse(res as unknown as ServerResponse, response))
-      .catch((error: unknown) => writeResponse(res as unknown as ServerResponse, problemResponse(error)));
+    const out = res as unknown as ServerResponse;
+    const fail = (error: unknown) => writeResponse(out, problemResponse(error));
+    invoke(request).then((response) => {
+      try {
+        writeResponse(out, response);
+      } catch (error) {
+        fail(error);
+      }
+    }, fail);
   });
   const server = getTestServer(fn.name);
   const app = server.listeners('request')[0] as ((req: IncomingMessage, res: ServerResponse) => void) & {
