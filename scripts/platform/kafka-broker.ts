@@ -171,6 +171,19 @@ const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
       if (ends.size < TRACE_LIMIT) ends.set(`${entry.acceptId} ${entry.trigger}`, entry);
       schedule();
     },
+    /** Removes the trace of acceptances Kafka did not take. */
+    forget: async (entries: TracedEvent[]) => {
+      const ids = entries.map((e) => e.acceptId);
+      try {
+        await pool.query(
+          `WITH gone AS (DELETE FROM platform.kafka_broker_events WHERE accept_id = ANY($1::uuid[]))
+           DELETE FROM platform.kafka_broker_deliveries WHERE accept_id = ANY($1::uuid[])`,
+          [ids],
+        );
+      } catch (error) {
+        log.warn('broker trace of refused events not removed', { events: ids.length, error: String(error) });
+      }
+    },
     pending: () => ends.size > 0 || timer !== undefined,
     flush: async () => {
       if (timer) clearTimeout(timer);
@@ -272,6 +285,9 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       const batch = queue.slice(0, 1000);
       queue = queue.slice(batch.length);
       let failure: Error | undefined;
+      // The trace rows are written while Kafka takes the records, and removed again if it does not.
+      const entries = batch.map((w) => w.traced);
+      const traced = trace.accepted(entries);
       const send = producer.send({ topic, acks: -1, messages: batch.map((w) => w.record) });
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -289,16 +305,17 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
         clearTimeout(timer);
       }
       if (failure) {
+        await traced.then(() => trace.forget(entries));
         for (const w of batch) w.done(failure);
         continue;
       }
-      // The next produce request goes out while this batch's trace is written; its events are
-      // acknowledged (202) once both are done.
-      const traced = trace.accepted(batch.map((w) => w.traced)).then(() => {
+      // The next produce request goes out while this batch's trace may still be written; its
+      // events are acknowledged (202) once both are done.
+      const acknowledged = traced.then(() => {
         for (const w of batch) w.done();
       });
-      tracing.add(traced);
-      void traced.finally(() => tracing.delete(traced));
+      tracing.add(acknowledged);
+      void acknowledged.finally(() => tracing.delete(acknowledged));
     }
     sending = false;
   };
