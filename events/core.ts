@@ -148,8 +148,9 @@ export const toStructuredHttp = (event: ReceivedEvent<unknown>): { headers: Reco
   return { headers: message.headers as Record<string, string>, body: String(message.body) };
 };
 
-const EXTENSIONS = ['correlationid', 'causationid', 'partitionkey', 'traceparent'] as const;
-const CORE = new Set(['id', 'type', 'source', 'subject', 'time', 'data', 'data_base64', 'dataschema', 'datacontenttype', 'specversion', ...EXTENSIONS]);
+/** The CloudEvents extensions the platform sets on every event, held as envelope fields. */
+export const ENVELOPE_EXTENSIONS = ['correlationid', 'causationid', 'partitionkey', 'traceparent'] as const;
+const CORE = new Set(['id', 'type', 'source', 'subject', 'time', 'data', 'data_base64', 'dataschema', 'datacontenttype', 'specversion', ...ENVELOPE_EXTENSIONS]);
 
 /**
  * Reads a CloudEvent from an HTTP request (binary or structured mode). Throws when the message is
@@ -192,7 +193,7 @@ export const fromHttp = (headers: Record<string, string | string[] | undefined>,
     data,
   };
   if (ce.dataschema) event.dataschema = ce.dataschema;
-  for (const name of EXTENSIONS) {
+  for (const name of ENVELOPE_EXTENSIONS) {
     const value = (ce as unknown as Record<string, unknown>)[name];
     if (typeof value === 'string') event[name] = value;
   }

@@ -2,7 +2,7 @@
 // Kafka broker stores events): every attribute in a `ce_<name>` header, `content-type` for
 // datacontenttype, the data as the record value, and `partitionkey` as the record key, so the
 // events of one aggregate land on one partition, in order.
-import { fromHttp, toBinaryHttp, type ReceivedEvent } from './core.js';
+import { ENVELOPE_EXTENSIONS, fromHttp, toBinaryHttp, type ReceivedEvent } from './core.js';
 
 export interface KafkaRecord {
   key: string | null;
@@ -61,7 +61,7 @@ export const recordAttributes = (headers: RecordHeaders | undefined, key?: Buffe
   const { id = '', type = '', source = '', subject = '', time = '', specversion: _specversion, datacontenttype: _contenttype, dataschema, ...extensions } = attributes;
   const event: ReceivedEvent<unknown> = { id, type, source, subject, time, data: undefined, extensions };
   if (dataschema !== undefined) event.dataschema = dataschema;
-  for (const name of ['correlationid', 'causationid', 'partitionkey', 'traceparent'] as const) {
+  for (const name of ENVELOPE_EXTENSIONS) {
     if (extensions[name] !== undefined) {
       event[name] = extensions[name];
       delete extensions[name];

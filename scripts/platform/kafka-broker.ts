@@ -49,6 +49,16 @@ const TRIGGER_HEADER = 'gotuto-trigger';
 const ACCEPT_HEADER = 'gotuto-accept-id';
 const TRACE: EventLog = { events: 'platform.kafka_broker_events', deliveries: 'platform.kafka_broker_deliveries', join: 'd.accept_id = e.accept_id' };
 
+/** Creates those of `topics` that do not exist yet, with the broker config's settings; returns them. */
+export const ensureTopics = async (admin: Admin, topics: string[], spec: TopicSpec): Promise<string[]> => {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t));
+  if (missing.length > 0) {
+    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: spec.partitions, replicationFactor: spec.replicationFactor })) });
+  }
+  return missing;
+};
+
 /** The consumer group of a Trigger on a topic. */
 export const consumerGroupOf = (topic: string, trigger: string): string => `${topic}.${trigger}`;
 
@@ -257,14 +267,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
   const admin: Admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = await admin.fetchTopicMetadata({ topics: [] });
-    if (!existing.topics.some((t) => t.name === topic)) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic, numPartitions: options.topicSpec.partitions, replicationFactor: options.topicSpec.replicationFactor }],
-      });
-      log.info('broker topic created', { topic, ...options.topicSpec });
-    }
+    if ((await ensureTopics(admin, [topic], options.topicSpec)).length > 0) log.info('broker topic created', { topic, ...options.topicSpec });
   } catch (error) {
     await admin.disconnect().catch(() => undefined);
     throw new Error(`Kafka at ${process.env.KAFKA_BROKERS} did not give the broker its topic ${topic}: ${(error as Error).message}`);

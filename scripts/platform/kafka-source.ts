@@ -6,6 +6,7 @@ import { fromKafkaRecord } from '../../events/index.js';
 import { kafkaClient } from '../../functions/runtime/kafka.js';
 import type { Logger } from '../../functions/runtime/log.js';
 import type { Broker } from './broker.js';
+import { ensureTopics } from './kafka-broker.js';
 import type { TopicSpec } from './routing.js';
 
 export interface KafkaSource {
@@ -19,14 +20,7 @@ export const startKafkaSource = async (options: { topics: string[]; topicSpec: T
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: options.topicSpec.partitions, replicationFactor: options.topicSpec.replicationFactor })),
-      });
-    }
+    await ensureTopics(admin, topics, options.topicSpec);
   } finally {
     await admin.disconnect();
   }
