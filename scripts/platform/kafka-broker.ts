@@ -9,6 +9,9 @@
 // - an `ordered` Trigger (`kafka.eventing.knative.dev/delivery.order: ordered`) delivers one event
 //   at a time per partition; an unordered one delivers up to `unorderedInFlight` events of a
 //   partition at once and commits up to the lowest delivery not yet ended;
+// - offsets are committed at most once per `commitIntervalMs` per Trigger (and on stop), not once
+//   per record: a crash delivers again what ended since the last commit, which the subscribers'
+//   inboxes absorb, and Kafka is not asked for an offset commit by every Trigger for every event;
 // - retries, timeouts, `Prefer: reply` and dead letters as in the embedded broker.
 // Kafka holds the events and the offsets. PostgreSQL keeps a trace of what was accepted and how each
 // delivery ended, written in batches, for GET /broker/events.
@@ -41,6 +44,8 @@ export interface KafkaBrokerOptions extends Omit<BrokerOptions, 'pollMs' | 'conc
   unorderedInFlight?: number;
   /** How long the ingress waits for Kafka before answering 503. */
   ingressTimeoutMs?: number;
+  /** How often each Trigger commits the offsets of ended deliveries. */
+  commitIntervalMs?: number;
 }
 
 /** Not a CloudEvents attribute: a replayed dead letter carries the one Trigger it is for. */
@@ -263,6 +268,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
   const { pool, log, topic, triggers } = options;
   const unorderedInFlight = options.unorderedInFlight ?? 100;
   const ingressTimeoutMs = options.ingressTimeoutMs ?? Number(process.env.BROKER_INGRESS_TIMEOUT_MS ?? 5000);
+  const commitIntervalMs = options.commitIntervalMs ?? Number(process.env.BROKER_COMMIT_INTERVAL_MS ?? 1000);
   const kafka: Kafka = kafkaClient('gotuto-broker');
   const admin: Admin = kafka.admin();
   await admin.connect();
@@ -445,7 +451,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       return committing;
     };
     const scheduleCommit = () => {
-      commitTimer ??= setTimeout(commitNow, 20);
+      commitTimer ??= setTimeout(commitNow, commitIntervalMs);
     };
 
     const laneOf = (partition: number, firstOffset: number): Lane => {
@@ -581,7 +587,12 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
               if (lane) {
                 // Deliveries waiting out a backoff of more than a second do not count, as in the embedded broker.
                 const busy = [...lane.open].some((o) => !lane.resting.has(o));
-                if (busy || (lane.next < end && lane.resting.size === 0) || lane.committed < commitPointOf(lane)) caughtUp = false;
+                if (busy || (lane.next < end && lane.resting.size === 0)) caughtUp = false;
+                else if (lane.committed < commitPointOf(lane)) {
+                  // Caught up but not yet committed: commit now rather than at the next interval.
+                  await c.commit();
+                  if (lane.committed < commitPointOf(lane)) caughtUp = false;
+                }
               } else if (end > 0) {
                 committed ??= new Map(
                   (await admin.fetchOffsets({ groupId: c.groupId, topics: [topic] })).flatMap((t) => t.partitions.map((p) => [p.partition, Number(p.offset)] as const)),
