@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { toBinaryHttp, toKafkaRecord, type ReceivedEvent } from '../../events/index.js';
 import { registry } from '../../functions/index.js';
 import { signToken } from '../../functions/runtime/auth.js';
 import { consumerGroupOf } from './kafka-broker.js';
@@ -222,6 +222,20 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     const log = await call('GET', `/broker/events?correlationid=kafka-7`, admin);
     const states = log.body.items.flatMap((i: { deliveries: { trigger: string; state: string }[] }) => i.deliveries.map((d) => `${d.trigger}:${d.state}`)).sort();
     expect(states).toEqual(['bystander:delivered', 'refusing:dead', 'refusing:delivered']);
+  });
+
+  it('traces an event it did not accept itself (written by another run, or by a crash before its trace) when it delivers it', async () => {
+    const e = event('/test/unordered', 'elsewhere-key', 30);
+    const producer = new Kafka({ clientId: 'kafka-broker-test', brokers: (BROKERS ?? '').split(','), logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: env.topic as string, messages: [toKafkaRecord(e, { 'gotuto-accept-id': randomUUID() })] });
+    await producer.disconnect();
+    await waitFor(async () => seen.some((s) => s.id === e.id), (ok) => ok, 15_000);
+    await platform.broker.idle();
+    const log = await call('GET', `/broker/events?correlationid=kafka-30`, admin);
+    expect(log.body.items).toHaveLength(1);
+    expect(log.body.items[0]).toMatchObject({ event: { id: e.id, source: '/test/unordered', data: { n: 30 } } });
+    expect(log.body.items[0].deliveries.map((d: { trigger: string; state: string }) => `${d.trigger}:${d.state}`)).toEqual(['unordered:delivered']);
   });
 
   it('delivers again after a restart what a stop cut short, and not what had ended', async () => {

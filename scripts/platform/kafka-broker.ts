@@ -14,7 +14,9 @@
 //   inboxes absorb, and Kafka is not asked for an offset commit by every Trigger for every event;
 // - retries, timeouts, `Prefer: reply` and dead letters as in the embedded broker.
 // Kafka holds the events and the offsets. PostgreSQL keeps a trace of what was accepted and how each
-// delivery ended, written in batches, for GET /broker/events.
+// delivery ended, for GET /broker/events, written behind Kafka in batches: the 202 waits for Kafka
+// only. A crash may cut the last moments of the trace short, never an event: a record whose
+// acceptance another run of the broker traced (or failed to) is traced again when it is delivered.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
@@ -52,6 +54,8 @@ export interface KafkaBrokerOptions extends Omit<BrokerOptions, 'pollMs' | 'conc
 const TRIGGER_HEADER = 'gotuto-trigger';
 /** Not a CloudEvents attribute: the acceptance the trace rows of this record belong to. */
 const ACCEPT_HEADER = 'gotuto-accept-id';
+/** Not a CloudEvents attribute: the run of the broker that accepted the record (and traces it). */
+const RUN_HEADER = 'gotuto-broker-run';
 const TRACE: EventLog = { events: 'platform.kafka_broker_events', deliveries: 'platform.kafka_broker_deliveries', join: 'd.accept_id = e.accept_id' };
 
 /** Creates those of `topics` that do not exist yet, with the broker config's settings; returns them. */
@@ -89,6 +93,8 @@ interface TracedEvent {
 
 interface TracedDelivery {
   acceptId: string;
+  /** The event, when the run that accepted it may not have traced it. */
+  event?: ReceivedEvent<unknown>;
   trigger: string;
   subscriber: string;
   state: 'pending' | 'delivered' | 'dead';
@@ -100,11 +106,12 @@ interface TracedDelivery {
 const TRACE_LIMIT = 100_000;
 
 /**
- * Writes the trace: accepted events with the produce request that stored them, delivery outcomes in
- * batches (one transaction per flush; a delivery cut short by a crash is delivered, and traced,
- * again). A trace that cannot be written is logged, never in the way of an event.
+ * Writes the trace: accepted events and delivery outcomes, in batches (one transaction per flush;
+ * a delivery cut short by a crash is delivered, and traced, again). A trace that cannot be written
+ * is logged, never in the way of an event.
  */
 const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
+  let accepted: TracedEvent[] = [];
   let ends = new Map<string, TracedDelivery>();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
@@ -158,12 +165,16 @@ const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
     timer = undefined;
     flushing = flushing.then(async () => {
       const batchEnds = [...ends.values()];
+      const batchEvents = accepted;
       ends = new Map();
-      if (batchEnds.length === 0) return;
+      accepted = [];
+      // Events accepted by another run come with their deliveries (the trace ignores a repeat).
+      for (const end of batchEnds) if (end.event) batchEvents.push({ acceptId: end.acceptId, event: end.event, deliveries: [] });
+      if (batchEnds.length === 0 && batchEvents.length === 0) return;
       try {
-        await write([], batchEnds);
+        await write(batchEvents, batchEnds);
       } catch (error) {
-        log.warn('broker trace of deliveries not written', { deliveries: batchEnds.length, error: String(error) });
+        log.warn('broker trace not written; Kafka still holds the events', { events: batchEvents.length, deliveries: batchEnds.length, error: String(error) });
       }
     });
     return flushing;
@@ -174,32 +185,16 @@ const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
   };
 
   return {
-    /** Records accepted events before the ingress answers, so the trace survives a crash. */
-    accepted: async (entries: TracedEvent[]) => {
-      try {
-        await write(entries, []);
-      } catch (error) {
-        log.warn('broker trace not written; Kafka still holds the events', { events: entries.length, error: String(error) });
-      }
+    /** Events Kafka has taken. */
+    accepted(entries: TracedEvent[]) {
+      if (accepted.length < TRACE_LIMIT) accepted.push(...entries);
+      schedule();
     },
     delivery(entry: TracedDelivery) {
       if (ends.size < TRACE_LIMIT) ends.set(`${entry.acceptId} ${entry.trigger}`, entry);
       schedule();
     },
-    /** Removes the trace of acceptances Kafka did not take. */
-    forget: async (entries: TracedEvent[]) => {
-      const ids = entries.map((e) => e.acceptId);
-      try {
-        await pool.query(
-          `WITH gone AS (DELETE FROM platform.kafka_broker_events WHERE accept_id = ANY($1::uuid[]))
-           DELETE FROM platform.kafka_broker_deliveries WHERE accept_id = ANY($1::uuid[])`,
-          [ids],
-        );
-      } catch (error) {
-        log.warn('broker trace of refused events not removed', { events: ids.length, error: String(error) });
-      }
-    },
-    pending: () => ends.size > 0 || timer !== undefined,
+    pending: () => ends.size > 0 || accepted.length > 0 || timer !== undefined,
     flush: async () => {
       if (timer) clearTimeout(timer);
       await flush();
@@ -286,7 +281,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
   type Waiting = { record: ReturnType<typeof toKafkaRecord>; traced: TracedEvent; done: (error?: Error) => void };
   let queue: Waiting[] = [];
   let sending = false;
-  const tracing = new Set<Promise<void>>();
+  const runId = randomUUID();
 
   const sendQueued = async () => {
     sending = true;
@@ -294,9 +289,6 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       const batch = queue.slice(0, 1000);
       queue = queue.slice(batch.length);
       let failure: Error | undefined;
-      // The trace rows are written while Kafka takes the records, and removed again if it does not.
-      const entries = batch.map((w) => w.traced);
-      const traced = trace.accepted(entries);
       const send = producer.send({ topic, acks: -1, messages: batch.map((w) => w.record) });
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -314,24 +306,18 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
         clearTimeout(timer);
       }
       if (failure) {
-        await traced.then(() => trace.forget(entries));
         for (const w of batch) w.done(failure);
         continue;
       }
-      // The next produce request goes out while this batch's trace may still be written; its
-      // events are acknowledged (202) once both are done.
-      const acknowledged = traced.then(() => {
-        for (const w of batch) w.done();
-      });
-      tracing.add(acknowledged);
-      void acknowledged.finally(() => tracing.delete(acknowledged));
+      trace.accepted(batch.map((w) => w.traced));
+      for (const w of batch) w.done();
     }
     sending = false;
   };
 
   const produce = (event: ReceivedEvent<unknown>, targets: TriggerSpec[], onlyTrigger?: string): Promise<void> => {
     const acceptId = randomUUID();
-    const extra: Record<string, string> = { [ACCEPT_HEADER]: acceptId };
+    const extra: Record<string, string> = { [ACCEPT_HEADER]: acceptId, [RUN_HEADER]: runId };
     if (onlyTrigger) extra[TRIGGER_HEADER] = onlyTrigger;
     const traced = { acceptId, event, deliveries: targets.map((t) => ({ trigger: t.name, subscriber: t.subscriber.service ?? t.subscriber.uri ?? '' })) };
     return new Promise<void>((resolve, reject) => {
@@ -364,12 +350,21 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
    * Delivers one event to one Trigger, with retries, then to the dead-letter sink. Resolves true when
    * the delivery ended, false when the broker stopped first (the offset stays uncommitted).
    */
-  const deliver = async (c: TriggerConsumer, record: Outgoing, acceptId: string, lane: Lane, offset: number): Promise<boolean> => {
+  const deliver = async (c: TriggerConsumer, record: Outgoing, acceptId: string, tracedHere: boolean, lane: Lane, offset: number): Promise<boolean> => {
     const event = record.attributes;
     const { trigger } = c;
     const subscriber = options.resolve(trigger.subscriber);
+    // An event another run accepted may be missing from the trace (a crash before its batch was written).
+    let whole: ReceivedEvent<unknown> | undefined;
+    if (!tracedHere) {
+      try {
+        whole = record.whole();
+      } catch {
+        whole = undefined;
+      }
+    }
     const traced = (state: TracedDelivery['state'], attempts: number, status: number | null, error: string | null) =>
-      trace.delivery({ acceptId, trigger: trigger.name, subscriber: trigger.subscriber.service ?? trigger.subscriber.uri ?? '', state, attempts, status, error });
+      trace.delivery({ acceptId, event: whole, trigger: trigger.name, subscriber: trigger.subscriber.service ?? trigger.subscriber.uri ?? '', state, attempts, status, error });
     for (let attempt = 1; ; attempt++) {
       if (!running) return false;
       const started = performance.now();
@@ -504,7 +499,8 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
         }
         const acceptId = recordHeader(message.headers, ACCEPT_HEADER) ?? randomUUID();
         lane.open.add(offset);
-        void deliver(c, record, acceptId, lane, offset)
+        const tracedHere = recordHeader(message.headers, RUN_HEADER) === runId;
+        void deliver(c, record, acceptId, tracedHere, lane, offset)
           .catch((error: unknown) => {
             log.error('delivery failed', { trigger: trigger.name, eventId: record.attributes.id, error: String(error) });
             return false;
@@ -567,7 +563,6 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
         consumers.length = 0;
       }
       while (sending) await new Promise((r) => setTimeout(r, 10));
-      await Promise.all([...tracing]);
       await trace.flush();
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
@@ -576,7 +571,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       const deadline = Date.now() + timeoutMs;
       await started;
       while (Date.now() < deadline) {
-        const settled = !sending && queue.length === 0 && tracing.size === 0;
+        const settled = !sending && queue.length === 0;
         let caughtUp = settled;
         if (settled && running) {
           const high = await highWatermarks();
