@@ -19,6 +19,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { BENCH_SOURCE, benchPinged, monotonicMs, type BenchPing, type FromReceiver, type ToReceiver } from './broker-event.js';
+import { cpuMeter, kafkaPids, postgresPids, type ProcessGroups } from './cpu.js';
 import type { BenchKafka } from './kafka.js';
 import { startProcess, temporaryDir, type Child } from './processes.js';
 
@@ -47,6 +48,8 @@ export interface DeliveryFigures {
   spanMs: number;
   /** Spawn to ready (ms): platform start with migrations. */
   readyMs: number;
+  /** CPU time per event handled (ms) of the sender, the broker, the subscriber, Kafka and PostgreSQL. */
+  cpuMsPerEvent?: Record<string, number>;
   failure?: string;
 }
 
@@ -223,15 +226,20 @@ const collect = async (receiver: Receiver, expected: number, deadline: number) =
   return ask(receiver.child, { type: 'take' }, 'samples');
 };
 
-/** Publishes to `ingressUrl` (default: the receiver's own URL) and reads the figures the receiver kept. */
-const measure = async (label: string, receiver: Receiver, ctx: Context, ingressUrl = receiver.url): Promise<DeliveryFigures> => {
+/**
+ * Publishes to `ingressUrl` (default: the receiver's own URL) and reads the figures the receiver
+ * kept; with `processes`, also the CPU time each of them spent per event.
+ */
+const measure = async (label: string, receiver: Receiver, ctx: Context, ingressUrl = receiver.url, processes?: ProcessGroups): Promise<DeliveryFigures> => {
   const { settings, log } = ctx;
   if (settings.warmup > 0) {
     const warm = await publish(ingressUrl, settings.warmup, settings.concurrency, 0, performance.now() + settings.timeoutMs);
     await collect(receiver, warm.accepted, performance.now() + settings.timeoutMs);
   }
+  const meter = processes ? cpuMeter(processes) : undefined;
   const published = await publish(ingressUrl, settings.events, settings.concurrency, settings.warmup, performance.now() + settings.timeoutMs);
   const samples = await collect(receiver, published.accepted, performance.now() + settings.timeoutMs);
+  const cpu = meter?.stop();
   const sorted = [...samples.latenciesMs].sort((a, b) => a - b);
   const ingress = [...published.ingressMs].sort((a, b) => a - b);
   const handled = sorted.length;
@@ -251,10 +259,12 @@ const measure = async (label: string, receiver: Receiver, ctx: Context, ingressU
     spanMs: round(spanMs, 1),
     readyMs: round(receiver.readyMs, 0),
   };
+  if (cpu && handled > 0) figures.cpuMsPerEvent = Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, round(ms / handled, 3)]));
   if (published.failure) figures.failure = published.failure;
   if (handled < settings.events) figures.failure = `${handled} of ${settings.events} events handled in time${figures.failure ? `; ${figures.failure}` : ''}`;
+  const cpuText = figures.cpuMsPerEvent ? `; CPU ms per event: ${Object.entries(figures.cpuMsPerEvent).map(([name, ms]) => `${name} ${ms}`).join(', ')}` : '';
   log(`${label}: ${figures.eventsPerSecond} events/s, p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms` +
-    ` (${handled}/${settings.events} handled, ingress 202 p50 ${figures.ingressP50Ms} ms)${figures.failure ? `; ${figures.failure}` : ''}`);
+    ` (${handled}/${settings.events} handled, ingress 202 p50 ${figures.ingressP50Ms} ms)${cpuText}${figures.failure ? `; ${figures.failure}` : ''}`);
   return figures;
 };
 
@@ -281,7 +291,8 @@ const platformRun = async (label: string, name: string, ctx: Context, run: RunOp
   const platform = await startReceiver(ctx.root, args, { ...receiverEnv(run.databaseUrl), ...kafkaEnv }, join(ctx.logs, `broker-${name}.log`), dataDir.remove);
   try {
     ctx.log(`${label}: ready in ${round(platform.readyMs / 1000, 1)} s at ${platform.url}`);
-    return await measure(label, run.sink ?? platform, run.settings ? { ...ctx, settings: run.settings } : ctx, platform.url);
+    const processes: ProcessGroups = { broker: () => [platform.child.pid], subscriber: () => (run.sink ? [run.sink.child.pid] : []), kafka: kafkaPids, postgres: postgresPids };
+    return await measure(label, run.sink ?? platform, run.settings ? { ...ctx, settings: run.settings } : ctx, platform.url, processes);
   } finally {
     await platform.stop();
     if (kafkaEnv) await run.kafka?.drop(kafkaEnv.KAFKA_BROKER_TOPIC);
@@ -312,6 +323,8 @@ export interface BrokerResult {
     embeddedToSink: DeliveryFigures;
     /** Bare kafkajs + node:http (scripts/bench/fixtures/kafka-pipe.cjs): the floor of a broker on kafkajs here. */
     pipeToSink: DeliveryFigures;
+    /** The sender straight to the bare subscriber, with the same settings: no broker at all. */
+    directToSink: DeliveryFigures;
     toFunction: DeliveryFigures;
     embeddedToFunction: DeliveryFigures;
   };
@@ -340,15 +353,19 @@ export const brokerScenario = async (ctx: Context, postgres?: { url: string; ver
       const env = { ...receiverEnv(), ...kafka.env(), SUBSCRIBER_URL: sink.url };
       const pipe = await startReceiver(ctx.root, [join(ctx.root, 'scripts', 'bench', 'fixtures', 'kafka-pipe.cjs')], env, join(ctx.logs, 'broker-kafka-pipe.log'));
       try {
-        return await measure('bare kafkajs pipe to node:http', sink, { ...ctx, settings: kafka.settings }, pipe.url);
+        const processes: ProcessGroups = { broker: () => [pipe.child.pid], subscriber: () => [sink.child.pid], kafka: kafkaPids, postgres: postgresPids };
+        return await measure('bare kafkajs pipe to node:http', sink, { ...ctx, settings: kafka.settings }, pipe.url, processes);
       } finally {
         await pipe.stop();
         await kafka.drop(env.KAFKA_BROKER_TOPIC);
       }
     });
+    const directToSink = await withSink(ctx, 'broker-direct-sink', (sink) =>
+      measure('sender straight to node:http', sink, { ...ctx, settings: kafka.settings }, sink.url, { subscriber: () => [sink.child.pid] }),
+    );
     const toFunction = await platformRun(`Kafka broker to no-op function, ${database}`, 'kafka-function', ctx, { databaseUrl, kafka });
     const embeddedToFunction = postgres ? (result.postgres as DeliveryFigures) : embedded;
-    result.kafka = { database, sinkSettings: kafka.settings, toSink, embeddedToSink, pipeToSink, toFunction, embeddedToFunction };
+    result.kafka = { database, sinkSettings: kafka.settings, toSink, embeddedToSink, pipeToSink, directToSink, toFunction, embeddedToFunction };
   }
   return result;
 };

@@ -14,7 +14,9 @@
 //               server receiving the same POSTs; on embedded PostgreSQL, and also on a database of
 //               DATABASE_URL's server when it is set (scripts/bench/broker.ts); then the broker on
 //               Kafka beside the embedded one, to a bare node:http subscriber (the broker's own
-//               figure; target >= 2000 events/s) and to a no-op function;
+//               figure; target >= 2000 events/s) and to a no-op function, with the CPU time per
+//               event of each process (sender, broker, subscriber, Kafka, PostgreSQL; from /proc)
+//               and the sender straight to the subscriber with the same settings (scripts/bench/cpu.ts);
 //   start       `npm start` to /healthz 200 (s), empty data directory then the same one again,
 //               embedded PostgreSQL, median of BENCH_START_RUNS (3) (scripts/bench/startup.ts).
 //   saga        the order saga through HTTP and the broker of the platform (scripts/bench/saga.ts):
@@ -37,7 +39,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import { brokerScenario } from './broker.js';
+import { brokerScenario, type DeliveryFigures } from './broker.js';
 import { benchKafka, type BenchKafka } from './kafka.js';
 import { SAGA_KAFKA_P95_TARGET_MS, SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
 import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
@@ -451,6 +453,7 @@ type Results = {
 };
 
 const table = (results: Results): string => {
+  const cpuCount = cpus().length;
   const rows: string[][] = [['figure', 'ours', 'baseline', '(b) node:http', 'ratio', 'target', '']];
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   const fmt = (value: number) => (Number.isFinite(value) ? String(value) : 'n/a');
@@ -497,6 +500,16 @@ const table = (results: Results): string => {
       for (const p of ['p50', 'p95', 'p99'] as const) {
         const key = `${p}Ms` as const;
         rows.push([`  ingress-to-handler latency ${p} (ms)`, fmt(ours[key]), `${fmt(embeddedRun[key])} embedded broker`, pipe ? fmt(pipe[key]) : '', `${fmt(round(ours[key] / embeddedRun[key], 2))}x`, '', '']);
+      }
+      if (pipe) {
+        // Where the CPU goes: the figure a 2-core machine allows is bounded by the sum of these.
+        const parts = ['sender', 'broker', 'subscriber', 'kafka', 'postgres'];
+        const cpuOf = (f: DeliveryFigures) => (f.cpuMsPerEvent ? parts.map((name) => fmt(f.cpuMsPerEvent?.[name] ?? 0)).join(' / ') : 'n/a');
+        rows.push([`  CPU ms per event: sender / broker / subscriber / Kafka / PostgreSQL`, cpuOf(ours), `${cpuOf(embeddedRun)} embedded`, cpuOf(pipe), '', '', '']);
+        const rest = (f: DeliveryFigures) => ['sender', 'subscriber', 'kafka'].reduce((sum, name) => sum + (f.cpuMsPerEvent?.[name] ?? 0), 0);
+        const ceiling = (f: DeliveryFigures) => (f.cpuMsPerEvent && rest(f) > 0 ? fmt(Math.round((cpuCount * 1000) / rest(f))) : 'n/a');
+        rows.push([`  events/s the ${cpuCount} cores allow if the broker process cost nothing (sender + subscriber + Kafka CPU)`, ceiling(ours), '', ceiling(pipe), '', '', '']);
+        rows.push([`  sender straight to the subscriber, no broker: events/s (CPU ms per event sender / subscriber)`, fmt(k.directToSink.eventsPerSecond), '', `${fmt(k.directToSink.cpuMsPerEvent?.sender ?? NaN)} / ${fmt(k.directToSink.cpuMsPerEvent?.subscriber ?? NaN)}`, '', '', '']);
       }
     }
   }
@@ -635,7 +648,7 @@ const main = async () => {
   const failures = [results.warm?.ours, results.warm?.ffBaseline, results.warm?.httpBaseline].filter((r) => r?.failure);
   for (const r of failures) console.log(`warning: ${r?.label}: ${r?.failure}`);
   const b = results.broker;
-  for (const r of [b?.baseline, b?.embedded, b?.postgres, b?.kafka?.toSink, b?.kafka?.embeddedToSink, b?.kafka?.pipeToSink, b?.kafka?.toFunction]) if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
+  for (const r of [b?.baseline, b?.embedded, b?.postgres, b?.kafka?.toSink, b?.kafka?.embeddedToSink, b?.kafka?.pipeToSink, b?.kafka?.directToSink, b?.kafka?.toFunction]) if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
   const sg = results.saga;
   for (const r of [sg?.embedded, sg?.postgres, sg?.kafka]) if (r?.failure) console.log(`warning: ${r.label}: ${r.failure}`);
   if (results.start?.note) console.log(`note: npm start: ${results.start.note}`);
