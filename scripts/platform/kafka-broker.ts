@@ -222,11 +222,11 @@ const commitPointOf = (lane: Lane): number => {
   return lowest;
 };
 
-/** A record as it is delivered: its attributes (for filters and logs), HTTP headers and body. */
+/** A record as it is delivered: its attributes (for filters and logs), then HTTP headers and body. */
 interface Outgoing {
   attributes: ReceivedEvent<unknown>;
-  headers: Record<string, string>;
-  body: string;
+  /** The HTTP request of the delivery, built when a Trigger's filter matched. */
+  request(): { headers: Record<string, string>; body: string };
   /** The whole event, parsed and validated (a dead letter needs it). */
   whole(): ReceivedEvent<unknown>;
 }
@@ -234,21 +234,26 @@ interface Outgoing {
 type RecordOf = EachBatchPayload['batch']['messages'][number];
 
 /**
- * What a Trigger delivers of a record. A binary-mode record (what the ingress writes) goes out as
- * it is, headers to headers, with no parsing of its data: the ingress validated it. Any other record
- * is read whole first.
+ * What a Trigger delivers of a record. A binary-mode record (what the ingress writes) is matched on
+ * its headers and goes out as it is, headers to headers, with no parsing of its data (the ingress
+ * validated it); every Trigger reads every record, so only those that match build the request. Any
+ * other record is read whole first.
  */
 const outgoingOf = (message: RecordOf): Outgoing => {
-  const headers = recordHttpHeaders(message.headers);
-  const body = message.value === null ? '' : message.value.toString();
-  if (headers['ce-id'] && headers['ce-specversion']) {
-    if (!headers['ce-partitionkey'] && message.key) headers['ce-partitionkey'] = message.key.toString();
+  if (message.headers?.ce_id !== undefined && message.headers.ce_specversion !== undefined) {
     let whole: ReceivedEvent<unknown> | undefined;
-    return { attributes: recordAttributes(message.headers, message.key), headers, body, whole: () => (whole ??= fromKafkaRecord(message.headers, message.value, message.key)) };
+    return {
+      attributes: recordAttributes(message.headers, message.key),
+      request: () => {
+        const headers = recordHttpHeaders(message.headers);
+        if (!headers['ce-partitionkey'] && message.key) headers['ce-partitionkey'] = message.key.toString();
+        return { headers, body: message.value === null ? '' : message.value.toString() };
+      },
+      whole: () => (whole ??= fromKafkaRecord(message.headers, message.value, message.key)),
+    };
   }
   const event = fromKafkaRecord(message.headers, message.value, message.key);
-  const binary = toBinaryHttp(event);
-  return { attributes: event, headers: binary.headers, body: binary.body, whole: () => event };
+  return { attributes: event, request: () => toBinaryHttp(event), whole: () => event };
 };
 
 interface TriggerConsumer {
@@ -354,6 +359,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
     const event = record.attributes;
     const { trigger } = c;
     const subscriber = options.resolve(trigger.subscriber);
+    const request = record.request();
     // An event another run accepted may be missing from the trace (a crash before its batch was written).
     let whole: ReceivedEvent<unknown> | undefined;
     if (!tracedHere) {
@@ -372,7 +378,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       let error = '';
       try {
         const signal = AbortSignal.any([AbortSignal.timeout(trigger.delivery.timeoutMs), stopping.signal]);
-        const answer = await postHttp(subscriber, { ...record.headers, prefer: 'reply' }, record.body, signal);
+        const answer = await postHttp(subscriber, { ...request.headers, prefer: 'reply' }, request.body, signal);
         status = answer.status;
         if (status >= 200 && status < 300) {
           const reply = replyOf(answer);
