@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toBinaryHttp } from '../events/index.js';
+import { customerRegistered } from '../events/customer.js';
 import { registry } from '../functions/index.js';
 import { tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
 import { freePort, request, startProcess, waitForHttp, type Child } from './bench/processes.js';
@@ -16,7 +20,9 @@ import { freePort, request, startProcess, waitForHttp, type Child } from './benc
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The function that the bundle test starts: the first command, else the first function.
 const target = registry.find((fn) => fn.definition.kind === 'command') ?? registry[0];
-const db = useTestDatabase(target ? [target.context] : []);
+// The Notification handler whose send after commit a SIGTERM must not cut off.
+const notifier = registry.find((fn) => fn.path === 'notification/handlers/on-customer-registered');
+const db = useTestDatabase([...new Set([target?.context, notifier?.context].filter((c): c is string => c !== undefined))]);
 
 let outdir: string;
 let stdout: string;
@@ -76,5 +82,71 @@ describe('npm run build', () => {
     expect(answer.status, answer.body).toBeLessThan(500);
 
     expect(await child.stop(10_000)).toBe(0);
+  }, 60_000);
+
+  it('finishes the email a handler started sending before a SIGTERM stops the process', async () => {
+    expect(notifier, 'no Notification handler of customer-registered').toBeDefined();
+    if (!notifier) return;
+    // An SMTP server that takes its time to accept a message.
+    const received: string[] = [];
+    let receiving: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (receiving = resolve));
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      disableReverseLookup: true,
+      logger: false,
+      onData(stream, session, callback) {
+        receiving();
+        stream.resume();
+        stream.on('end', () =>
+          setTimeout(() => {
+            received.push(...session.envelope.rcptTo.map((r) => r.address));
+            callback(null);
+          }, 1500),
+        );
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = await freePort();
+      const child = startProcess(process.execPath, [join(outdir, 'functions', `${notifier.name}.js`)], {
+        cwd: outdir,
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATABASE_URL: db.url,
+          NODE_ENV: 'production',
+          SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+          NOTIFICATION_SEND_AFTER_COMMIT: 'true',
+        },
+      });
+      children.push(child);
+      expect((await waitForHttp(port, child, { path: '/healthz', deadlineMs: 20_000 })).status).toBe(200);
+
+      const customerId = randomUUID();
+      const email = `sigterm.${customerId.slice(0, 8)}@example.test`;
+      const { headers, body } = toBinaryHttp({
+        id: randomUUID(),
+        type: customerRegistered.type,
+        source: '/customer',
+        subject: customerId,
+        time: new Date().toISOString(),
+        dataschema: customerRegistered.dataschema,
+        data: { customerId, email, name: 'Sig Term', role: 'customer' },
+      });
+      const answer = await request(port, { method: 'POST', path: '/', headers, body });
+      expect(answer.status, answer.body).toBe(204);
+
+      // The welcome email is on its way: stop the process now.
+      await started;
+      expect(await child.stop(10_000)).toBe(0);
+      expect(received).toEqual([email]);
+      const rows = await db.query<{ status: string }>('SELECT status FROM notification.notifications WHERE recipient_id = $1', [customerId]);
+      expect(rows.map((r) => r.status)).toEqual(['sent']);
+    } finally {
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
   }, 60_000);
 });

@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../runtime/db.js';
 import { poolFor } from '../runtime/db.js';
+import { onStop } from '../runtime/lifecycle.js';
 import { rootLogger, type Logger } from '../runtime/log.js';
 import { classifyFailure, smtpMailer, type Mailer } from './mailer.js';
 import { afterFailure, LEASE_EXPIRED, NO_SMTP, type RetryPolicy } from './notification.js';
@@ -195,3 +196,6 @@ export const backgroundSendsSettled = async (): Promise<void> => {
     await Promise.allSettled([...inFlight, ...(running ? [running] : [])]);
   }
 };
+
+// A function stopping (SIGTERM) finishes its sends before it closes its pools.
+onStop(backgroundSendsSettled);

@@ -9,6 +9,7 @@ import type { RegisteredFunction } from './definition.js';
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from './errors.js';
 import { eventFunction } from './events.js';
 import { httpFunction, problemResponse, type HttpRequest, type HttpResponse } from './http.js';
+import { drainAll } from './lifecycle.js';
 import { rootLogger } from './log.js';
 
 interface FrameworkRequest extends IncomingMessage {
@@ -100,6 +101,10 @@ export const createFunctionServer = (fn: RegisteredFunction): Server => {
   return server;
 };
 
+/** On SIGTERM: at most this long for background work once requests are done, and for everything. */
+const STOP_DRAIN_MS = 8_000;
+const STOP_GRACE_MS = 10_000;
+
 /** Serves one function on PORT: what a container of this function runs. */
 export const serveFunction = async (fn: RegisteredFunction): Promise<Server> => {
   const server = createFunctionServer(fn);
@@ -107,10 +112,15 @@ export const serveFunction = async (fn: RegisteredFunction): Promise<Server> => 
   await new Promise<void>((resolve) => server.listen(port, process.env.HOST ?? '0.0.0.0', resolve));
   rootLogger.info('function listening', { function: fn.name, port });
   const stop = () => {
+    // Requests first, then what they started in the background, then the pools.
     server.close(() => {
-      closeDatabases().finally(() => process.exit(0));
+      void drainAll(STOP_DRAIN_MS)
+        .then((done) => {
+          if (!done) rootLogger.warn('stopping with background work still running', { function: fn.name, waitedMs: STOP_DRAIN_MS });
+        })
+        .finally(() => closeDatabases().finally(() => process.exit(0)));
     });
-    setTimeout(() => process.exit(0), 10_000).unref();
+    setTimeout(() => process.exit(0), STOP_GRACE_MS).unref();
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
