@@ -200,18 +200,25 @@ export const createInvoice = (
     createdAt: now,
     updatedAt: now,
   };
-  const created = invoiceCreated.build(id, {
-    invoiceId: id,
+  return [invoice, [invoiceCreatedOf(invoice)]];
+};
+
+/**
+ * invoice-created for an invoice as its creating transaction stores it: a draft, with no number
+ * yet; or an order's invoice, sent in that same transaction, with its number (what Order confirms
+ * the order with, and the confirmation email shows).
+ */
+export const invoiceCreatedOf = (invoice: Invoice): NewEvent =>
+  invoiceCreated.build(invoice.id, {
+    invoiceId: invoice.id,
     clientId: invoice.clientId,
     ...orderRef(invoice),
-    number: null,
+    number: invoice.number,
     status: invoice.status,
     total: invoice.total,
     issueDate: invoice.issueDate,
     dueDate: invoice.dueDate,
   });
-  return [invoice, [created]];
-};
 
 /** What Order asks to be invoiced (invoice-requested). */
 export type OrderToInvoice = Pick<InvoiceRequested, 'orderId' | 'lines' | 'total'>;

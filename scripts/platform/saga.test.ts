@@ -97,6 +97,10 @@ describe('the order saga', () => {
     expect((await call('GET', `/orders/${orderId}`, (await customer()).token)).status).toBe(404);
     const events = await call('GET', `/orders/${orderId}/events`, buyer.token);
     expect(events.status).toBe(200);
+    // The confirmation names the invoice by its number (Billing numbers an order's invoice at once).
+    const confirmation = events.body.items.find((e: { type: string }) => e.type === 'order-confirmed');
+    expect(confirmation?.data).toMatchObject({ invoiceId: invoice.id, invoiceNumber: invoice.number });
+    expect(invoice.number).toMatch(/^INV-\d{4}-\d{6}$/);
   }, 180_000);
 
   it('cancels an order without enough stock, naming the product, with stock unchanged and no invoice', async () => {

@@ -53,7 +53,7 @@ const aCustomer = async (overrides: Record<string, unknown> = {}) => {
 };
 
 describe('invoice-requested', () => {
-  it("invoices the order to the customer's client, sent at once, due in 14 days, with invoice-created and draft -> sent", async () => {
+  it("invoices the order to the customer's client, sent at once, due in 14 days, with invoice-created (numbered) and draft -> sent", async () => {
     const customer = await aCustomer();
     const order = invoiceRequest(customer.customerId);
 
@@ -86,8 +86,8 @@ describe('invoice-requested', () => {
       invoiceId: invoice.id,
       clientId: customer.customerId,
       orderId: order.orderId,
-      number: null,
-      status: 'draft',
+      number: invoice.number,
+      status: 'sent',
       total: eur(28_600),
       issueDate: '2026-06-10',
       dueDate: '2026-06-24',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { invoiceRequested } from '../../../events/order.js';
 import { handler } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { createOrderInvoice, send } from '../invoice.js';
+import { createOrderInvoice, invoiceCreatedOf, send } from '../invoice.js';
 import { clients, invoices, orders } from '../store.js';
 
 const DEFAULT_TERMS_DAYS = 14;
@@ -18,7 +18,8 @@ const invoiceTermsDays = (): number => {
 
 /**
  * The order's invoice, created and sent at once (so numbered), addressed to the customer's
- * client. An order is invoiced once, and never once Billing has seen it cancelled.
+ * client: invoice-created describes it sent, with its number, then invoice-status-changed says
+ * draft -> sent. An order is invoiced once, and never once Billing has seen it cancelled.
  */
 export default handler({
   event: invoiceRequested,
@@ -33,9 +34,9 @@ export default handler({
     const client = await clients.ofCustomer(ctx.tx, data.customerId);
     // Billing has not handled the customer's registration yet (another Trigger): retried until it has.
     if (!client) throw new NotFound(`customer ${data.customerId} has no client yet`);
-    const [draft, created] = createOrderInvoice(data, client, invoiceTermsDays(), randomUUID(), now);
+    const [draft] = createOrderInvoice(data, client, invoiceTermsDays(), randomUUID(), now);
     const [sent, sentEvents] = send(draft, await invoices.nextNumberFor(ctx.tx, draft, now), now);
     await invoices.insert(ctx.tx, sent);
-    await ctx.tx.emit(...created, ...sentEvents);
+    await ctx.tx.emit(invoiceCreatedOf(sent), ...sentEvents);
   },
 });
