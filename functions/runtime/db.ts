@@ -161,3 +161,23 @@ export const closeDatabases = async (): Promise<void> => {
     await db.stop();
   }
 };
+
+/** PostgreSQL's insufficient_privilege. */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/**
+ * Drops a database, ending the connections still open to it (tests, benchmarks). A role without
+ * pg_signal_backend may not end an autovacuum worker that is busy in the database, and PostgreSQL
+ * then refuses the whole DROP; such a worker is done within moments, so the DROP is tried again.
+ */
+export const dropDatabase = async (admin: pg.ClientBase, name: string, attempts = 40): Promise<void> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+};

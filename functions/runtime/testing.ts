@@ -9,7 +9,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { registry } from '../index.js';
 import { signToken } from './auth.js';
-import { closeDatabases, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
+import { closeDatabases, dropDatabase, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
 import { PING_EVENT_TYPE, type RegisteredFunction, type Role } from './definition.js';
 import { migrateUp } from './migrate.js';
 import { table } from './outbox.js';
@@ -59,7 +59,7 @@ export const useTestDatabase = (contexts: string[]): TestDatabase => {
       process.env.DATABASE_URL = adminUrl;
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropDatabase(admin, name);
       await admin.end();
     }
   }, 60_000);

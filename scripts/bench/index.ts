@@ -39,6 +39,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import pg from 'pg';
+import { dropDatabase } from '../../functions/runtime/db.js';
 import { brokerScenario, type DeliveryFigures } from './broker.js';
 import { benchKafka, type BenchKafka } from './kafka.js';
 import { SAGA_KAFKA_P95_TARGET_MS, SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
@@ -237,7 +238,7 @@ async function prepareDatabase(adminUrl: string, name: string, fallback: boolean
     const url = new URL(adminUrl);
     if (url.pathname === `/${name}`) return { url: adminUrl, version, drop: async () => undefined };
     try {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropDatabase(admin, name);
       await admin.query(`CREATE DATABASE ${name}`);
     } catch (error) {
       if (!fallback) {
@@ -251,7 +252,7 @@ async function prepareDatabase(adminUrl: string, name: string, fallback: boolean
     const drop = async () => {
       const again = new pg.Client({ connectionString: adminUrl });
       await again.connect();
-      await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => again.end());
+      await dropDatabase(again, name).finally(() => again.end());
     };
     return { url: url.toString(), version, drop };
   } finally {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { dropDatabase } from '../../functions/runtime/db.js';
 import { startPlatform, type Platform, type PlatformOptions } from './platform.js';
 
 process.env.LOG_LEVEL ??= 'warn';
@@ -50,7 +51,16 @@ export const createDatabase = async (adminUrl: string, prefix: string): Promise<
   await onServer(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => onServer(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  const drop = async () => {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await dropDatabase(admin, name);
+    } finally {
+      await admin.end();
+    }
+  };
+  return { url: url.toString(), drop };
 };
 
 /** A TCP port nothing listens on right now. */
