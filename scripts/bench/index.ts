@@ -41,6 +41,7 @@ import { SignJWT } from 'jose';
 import pg from 'pg';
 import { dropDatabase } from '../../functions/runtime/db.js';
 import { brokerScenario, type DeliveryFigures } from './broker.js';
+import { cpuMeter, postgresPids } from './cpu.js';
 import { benchKafka, type BenchKafka } from './kafka.js';
 import { SAGA_KAFKA_P95_TARGET_MS, SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
 import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
@@ -346,6 +347,8 @@ interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** CPU time per request (ms) of the function's process and of PostgreSQL, during the measured run. */
+  cpuMsPerRequest?: { server: number; postgres: number };
   /** The first answer, when it was not a success: the reason the figures are not comparable. */
   failure?: string;
 }
@@ -373,6 +376,7 @@ const load = async (server: Server, env: Environment, name: string): Promise<Loa
     await autocannon({ ...options, connections: Math.min(10, settings.connections), duration: settings.warmupSeconds });
     let samples = new Float64Array(1 << 16);
     let count = 0;
+    const meter = cpuMeter({ server: () => [child.pid], postgres: postgresPids });
     const instance = autocannon(options);
     instance.on('response', (_client, _status, _bytes, ms) => {
       if (count === samples.length) {
@@ -383,6 +387,7 @@ const load = async (server: Server, env: Environment, name: string): Promise<Loa
       samples[count++] = ms;
     });
     const result = await instance;
+    const cpu = meter.stop();
     const sorted = samples.slice(0, count).sort();
     const figures: LoadResult = {
       label: server.label,
@@ -396,7 +401,11 @@ const load = async (server: Server, env: Environment, name: string): Promise<Loa
       errors: result.errors,
       timeouts: result.timeouts,
     };
+    if (result.requests.total > 0) {
+      figures.cpuMsPerRequest = { server: round((cpu.server ?? 0) / result.requests.total, 3), postgres: round((cpu.postgres ?? 0) / result.requests.total, 3) };
+    }
     log(`${server.label}: ${figures.requestsPerSecond} req/s, p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms` +
+      (figures.cpuMsPerRequest ? `, CPU ms per request: server ${figures.cpuMsPerRequest.server}, PostgreSQL ${figures.cpuMsPerRequest.postgres}` : '') +
       (figures.non2xx + figures.errors > 0 ? `, ${figures.non2xx} non-2xx and ${figures.errors} errors` : ''));
     if (figures.non2xx > 0) {
       const answer = await post(port, ROUTE, env.token, body);
@@ -470,6 +479,12 @@ const table = (results: Results): string => {
       const ratio = round(w.ours[key] / w.ffBaseline[key], 2);
       const isP99 = p === 'p99';
       rows.push([`  latency ${p} (ms)`, fmt(w.ours[key]), `${fmt(w.ffBaseline[key])} (a)`, fmt(w.httpBaseline[key]), `${fmt(ratio)}x`, isP99 ? `< ${targets.p99MsMax} ms` : '', isP99 ? mark(w.ours.p99Ms < targets.p99MsMax) : '']);
+    }
+    // CPU per request: the figure noise on a shared 2-core machine moves least.
+    const cpu = (r: LoadResult, part: 'server' | 'postgres') => fmt(r.cpuMsPerRequest?.[part] ?? NaN);
+    for (const part of ['server', 'postgres'] as const) {
+      const ratio = round((w.ours.cpuMsPerRequest?.[part] ?? NaN) / (w.ffBaseline.cpuMsPerRequest?.[part] ?? NaN), 2);
+      rows.push([`  CPU ms per request, ${part === 'server' ? "the function's process" : 'PostgreSQL'}`, cpu(w.ours, part), `${cpu(w.ffBaseline, part)} (a)`, cpu(w.httpBaseline, part), `${fmt(ratio)}x`, '', '']);
     }
   }
   if (m) {
