@@ -2,6 +2,7 @@
 // registered as an HTTP function, because a `cloudEvent` function cannot choose its status code.
 import { http as registerHttp } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type { Domain } from 'node:domain';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { config } from './config.js';
 import { closeDatabases } from './db.js';
@@ -51,26 +52,35 @@ const parserProblem = (error: { type?: string; status?: number; message?: string
 export const createFunctionServer = (fn: RegisteredFunction): Server => {
   const invoke = invokerFor(fn);
   registerHttp(fn.name, (req, res) => {
-    // The framework has parsed the path, the query and a JSON body already: reuse them.
-    const rawBody = (req as unknown as FrameworkRequest).rawBody;
-    const json = rawBody !== undefined && typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body);
-    const request: HttpRequest = {
-      method: req.method,
-      path: req.path,
-      query: req.query as Record<string, unknown>,
-      headers: req.headers,
-      rawBody,
-      parsedBody: json ? req.body : undefined,
-    };
+    // functions-framework runs each request inside a `domain`, to answer errors that escape a
+    // function; the runtime answers every error itself (below: none escapes). Leaving the domain at
+    // once spares each promise of the request the domain's bookkeeping (measured: about a third of
+    // the CPU of a warm command) and keeps pooled connections opened now from being bound to it.
+    (process as { domain?: Domain }).domain?.exit();
     const out = res as unknown as ServerResponse;
-    const fail = (error: unknown) => writeResponse(out, problemResponse(error));
-    invoke(request).then((response) => {
-      try {
-        writeResponse(out, response);
-      } catch (error) {
-        fail(error);
-      }
-    }, fail);
+    const fail = (error: unknown) => {
+      if (out.headersSent) out.destroy(error instanceof Error ? error : undefined);
+      else writeResponse(out, problemResponse(error));
+    };
+    try {
+      // The framework has parsed the path, the query and a JSON body already: reuse them.
+      const rawBody = (req as unknown as FrameworkRequest).rawBody;
+      const json = rawBody !== undefined && typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body);
+      const request: HttpRequest = {
+        method: req.method,
+        path: req.path,
+        query: req.query as Record<string, unknown>,
+        headers: req.headers,
+        rawBody,
+        parsedBody: json ? req.body : undefined,
+      };
+      invoke(request)
+        .then((response) => writeResponse(out, response))
+        .catch(fail)
+        .catch((error: unknown) => rootLogger.error('no answer could be written', { function: fn.name, error: String(error) }));
+    } catch (error) {
+      fail(error);
+    }
   });
   const server = getTestServer(fn.name);
   const app = server.listeners('request')[0] as ((req: IncomingMessage, res: ServerResponse) => void) & {
