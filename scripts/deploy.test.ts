@@ -2,11 +2,12 @@
 // order, what the overlay renders for the migration Jobs, and how the runner stops. Nothing here
 // contacts a cluster: the overlays are rendered locally with `kubectl kustomize`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventDefinition } from '../events/index.js';
 import { registry } from '../functions/index.js';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
@@ -241,7 +242,7 @@ describe('deploy arguments', () => {
     const run = deploy('nope');
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/unknown environment "nope"/);
-    expect(run.stderr).toMatch(/usage: npm run deploy -- <dev\|staging\|prod> \[--kn\] \[--dry-run\]/);
+    expect(run.stderr).toMatch(/usage: npm run deploy -- <dev\|staging\|prod\|overlay directory> \[--kn\] \[--dry-run\]/);
     expect(run.stdout).toBe('');
   }, 60_000);
 
@@ -252,6 +253,51 @@ describe('deploy arguments', () => {
     expect(() => parseArgs(['dev', 'prod'])).toThrow(/one environment/);
     expect(() => parseArgs(['dev', '--force'])).toThrow(/unknown option --force/);
   });
+
+  it('takes a directory with a kustomization.yaml as the overlay, and no other directory', () => {
+    expect(parseArgs(['knative/overlays/staging/', '--dry-run'])).toEqual({ env: 'knative/overlays/staging/', kn: false, dryRun: true });
+    expect(() => parseArgs(['knative/base/functions'])).toThrow(/unknown environment "knative\/base\/functions" \(one of dev, staging, prod, or a directory with a kustomization.yaml\)/);
+  });
+});
+
+describe("deploying an overlay of the operator's own", () => {
+  // Prod with the outboxes writing to Kafka, as knative/README.md shows it.
+  const dir = mkdtempSync(join(tmpdir(), 'gotuto-deploy-overlay-'));
+  beforeAll(() => {
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources:',
+        `  - ${relative(dir, join(root, 'knative', 'overlays', 'prod'))}`,
+        'components:',
+        `  - ${relative(dir, join(root, 'knative', 'components', 'kafka-outbox'))}`,
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the commands of that overlay, applied like an environment', () => {
+    const run = deploy(dir, '--dry-run');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trim().split('\n').map(words);
+    const { namespace } = overlayOf('prod');
+    expect(lines[0]).toEqual(['kubectl', 'get', 'secret', 'gotuto-secrets', '-n', namespace, '-o', 'name']);
+    expect(lines.some((l) => starts(l, 'kubectl', 'apply', '-k', dir, '-l'))).toBe(true);
+    expect(lines.at(-1)).toEqual(['kubectl', 'apply', '-k', dir]);
+    // The overlay is really the one deployed: its KafkaSource is in what it renders.
+    expect(renderOverlay(dir).some((d) => d.kind === 'KafkaSource' && d.metadata.namespace === namespace)).toBe(true);
+  }, 60_000);
+
+  it('refuses --kn for it, naming the resource kn cannot create', () => {
+    const run = deploy(dir, '--dry-run', '--kn');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/the kn commands cannot deploy KafkaSource gotuto-outbox: deploy with kubectl \(no --kn\)/);
+    expect(run.stdout).toBe('');
+  }, 60_000);
 });
 
 describe('deployCommands --kn', () => {

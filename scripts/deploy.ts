@@ -1,9 +1,11 @@
 // Deploys one environment to the cluster that the current kubeconfig context points at.
 //
-//   npm run deploy -- <dev|staging|prod> [--kn] [--dry-run]
+//   npm run deploy -- <dev|staging|prod|overlay directory> [--kn] [--dry-run]
 //
 // What is deployed is knative/overlays/<env> as `kubectl kustomize` renders it (knative/base, generated
-// from the registry, plus the overlay's namespace, image, scale and configuration). Both modes first
+// from the registry, plus the overlay's namespace, image, scale and configuration), or an overlay of
+// the operator's own: a directory with a kustomization.yaml, relative to the repository (one that adds
+// knative/components/kafka-outbox on top of prod, say). Both modes first
 //   1. check that the Secret gotuto-secrets exists in the namespace,
 //   2. delete the previous migration Jobs (a Job's pod template is immutable, and a finished Job
 //      would not run again for a new image pushed under the same tag),
@@ -22,8 +24,8 @@
 // Neither mode deletes what the overlay no longer has (a removed function's Service, Trigger or
 // PingSource): delete those by hand.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -41,8 +43,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENVS = ['dev', 'staging', 'prod'] as const;
 export type Env = (typeof ENVS)[number];
 
-export const USAGE = `usage: npm run deploy -- <${ENVS.join('|')}> [--kn] [--dry-run]
-  <env>       the overlay knative/overlays/<env> to deploy
+export const USAGE = `usage: npm run deploy -- <${ENVS.join('|')}|overlay directory> [--kn] [--dry-run]
+  <env>       the overlay knative/overlays/<env> to deploy, or a directory with a kustomization.yaml
+              (relative to the repository) that builds on one
   --kn        deploy with kn commands instead of \`kubectl apply -k\`
   --dry-run   print the commands, one per line, without running them`;
 
@@ -53,7 +56,8 @@ export type Command = readonly string[];
 export type Rendered = Manifest & { metadata: Manifest['metadata'] & { namespace?: string } };
 
 export interface DeployArgs {
-  env: Env;
+  /** An environment of ENVS, or the directory of an overlay (relative to the repository, or absolute). */
+  env: Env | string;
   kn: boolean;
   dryRun: boolean;
 }
@@ -67,12 +71,18 @@ export const parseArgs = (args: readonly string[]): DeployArgs => {
   if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(' ')}`);
   if (positional.length !== 1) throw new UsageError(positional.length === 0 ? 'no environment given' : `one environment, not ${positional.join(' ')}`);
   const env = positional[0] as string;
-  if (!(ENVS as readonly string[]).includes(env)) throw new UsageError(`unknown environment "${env}" (one of ${ENVS.join(', ')})`);
-  return { env: env as Env, kn: flags.includes('--kn'), dryRun: flags.includes('--dry-run') };
+  if (!isEnv(env) && !KUSTOMIZATION_FILES.some((file) => existsSync(join(resolve(root, env), file)))) {
+    throw new UsageError(`unknown environment "${env}" (one of ${ENVS.join(', ')}, or a directory with a kustomization.yaml)`);
+  }
+  return { env, kn: flags.includes('--kn'), dryRun: flags.includes('--dry-run') };
 };
 
-/** The overlay of `env`, relative to the repository root (the scripts run from there). */
-export const overlayDir = (env: Env): string => `knative/overlays/${env}`;
+const isEnv = (env: string): env is Env => (ENVS as readonly string[]).includes(env);
+/** The names kustomize reads a kustomization from. */
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
+/** The overlay of `env`, relative to the repository root (the scripts run from there), or as given when absolute. */
+export const overlayDir = (env: Env | string): string => (isEnv(env) ? `knative/overlays/${env}` : isAbsolute(env) ? env : env.replace(/\/+$/, '') || '.');
 
 // --- rendering the overlay ------------------------------------------------------------------
 
@@ -104,7 +114,7 @@ const requireTools = (tools: readonly string[], why: string): void => {
 };
 
 /** knative/overlays/<env> as `kubectl kustomize` renders it (locally: no cluster is contacted). */
-export const renderOverlay = (env: Env, cwd = root): Rendered[] => {
+export const renderOverlay = (env: Env | string, cwd = root): Rendered[] => {
   const run = spawnSync('kubectl', ['kustomize', overlayDir(env)], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.error) throw new Error(`kubectl kustomize ${overlayDir(env)} could not run: ${run.error.message}`);
   if (run.status !== 0) throw new Error(`kubectl kustomize ${overlayDir(env)} failed:\n${run.stderr}`);
@@ -154,7 +164,7 @@ const label = (doc: Rendered, key: string): string | undefined => doc.metadata.l
 const ofKind = (docs: readonly Rendered[], kind: string): Rendered[] => docs.filter((d) => d.kind === kind);
 
 /** The commands that run before the functions in both modes: Secret check, ConfigMaps, migrations. */
-const preparation = (env: Env, docs: readonly Rendered[], namespace: string): Command[] => {
+const preparation = (env: Env | string, docs: readonly Rendered[], namespace: string): Command[] => {
   const jobs = ofKind(docs, 'Job');
   for (const doc of [...ofKind(docs, 'ConfigMap'), ...jobs]) {
     const expected = doc.kind === 'Job' ? MIGRATION_COMPONENT : CONFIG_COMPONENT;
@@ -384,7 +394,7 @@ export interface PlanOptions {
  * Every command that deploys `env`, in order, from the overlay as rendered (`docs`). Pure: it runs
  * nothing. Throws when `--kn` cannot express a resource of the overlay.
  */
-export const deployCommands = (env: Env, docs: readonly Rendered[], options: PlanOptions = {}): Command[] => {
+export const deployCommands = (env: Env | string, docs: readonly Rendered[], options: PlanOptions = {}): Command[] => {
   const namespace = namespaceOf(docs);
   const first = preparation(env, docs, namespace);
   if (!options.kn) return [...first, ['kubectl', 'apply', '-k', overlayDir(env)]];
