@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
 import { fromKafkaRecord, recordAttributes, recordHeader, recordHttpHeaders, toBinaryHttp, toKafkaRecord, type ReceivedEvent } from '../../events/index.js';
+import { inTransaction } from '../../functions/runtime/db.js';
 import { Unavailable } from '../../functions/runtime/errors.js';
 import { idempotentProducer, kafkaClient } from '../../functions/runtime/kafka.js';
 import type { Logger } from '../../functions/runtime/log.js';
@@ -116,10 +117,8 @@ const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
 
-  const write = async (batchEvents: TracedEvent[], batchEnds: TracedDelivery[]) => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+  const write = (batchEvents: TracedEvent[], batchEnds: TracedDelivery[]) =>
+    inTransaction(pool, async (client) => {
       // Kafka holds the events: the trace need not wait for its commit to reach the disk (a crash of
       // PostgreSQL itself may lose its last moments of trace, never an event).
       await client.query('SET LOCAL synchronous_commit TO off');
@@ -152,14 +151,7 @@ const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
           [JSON.stringify(batchEnds.map((d) => ({ accept_id: d.acceptId, trigger: d.trigger, subscriber: d.subscriber, state: d.state, attempts: d.attempts, status: d.status, error: d.error })))],
         );
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+    });
 
   const flush = (): Promise<void> => {
     timer = undefined;
