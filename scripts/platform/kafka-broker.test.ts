@@ -224,13 +224,20 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     expect(states).toEqual(['bystander:delivered', 'refusing:dead', 'refusing:delivered']);
   });
 
-  it('traces an event it did not accept itself (written by another run, or by a crash before its trace) when it delivers it', async () => {
+  it('traces an event it did not accept itself (written by another run, or by a crash before its trace) as its delivery starts', async () => {
     const e = event('/test/unordered', 'elsewhere-key', 30);
     const producer = new Kafka({ clientId: 'kafka-broker-test', brokers: (BROKERS ?? '').split(','), logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     await producer.send({ topic: env.topic as string, messages: [toKafkaRecord(e, { 'gotuto-accept-id': randomUUID() })] });
+    holdIds.add(e.id);
     await producer.disconnect();
     await waitFor(async () => seen.some((s) => s.id === e.id), (ok) => ok, 15_000);
+    // Traced as its delivery starts: shown while the subscriber still holds it.
+    const during = await call('GET', `/broker/events?correlationid=kafka-30`, admin);
+    expect(during.body.items).toHaveLength(1);
+    expect(during.body.items[0].event.id).toBe(e.id);
+    expect(during.body.items[0].deliveries.map((d: { trigger: string; state: string }) => `${d.trigger}:${d.state}`)).toEqual(['unordered:pending']);
+    release(e.id);
     await platform.broker.idle();
     const log = await call('GET', `/broker/events?correlationid=kafka-30`, admin);
     expect(log.body.items).toHaveLength(1);

@@ -16,7 +16,7 @@
 // Kafka holds the events and the offsets. PostgreSQL keeps a trace of what was accepted and how each
 // delivery ended, for GET /broker/events, written behind Kafka in batches: the 202 waits for Kafka
 // only. A crash may cut the last moments of the trace short, never an event: a record whose
-// acceptance another run of the broker traced (or failed to) is traced again when it is delivered.
+// acceptance another run of the broker traced (or failed to) is traced again as its delivery starts.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
@@ -94,8 +94,6 @@ interface TracedEvent {
 
 interface TracedDelivery {
   acceptId: string;
-  /** The event, when the run that accepted it may not have traced it. */
-  event?: ReceivedEvent<unknown>;
   trigger: string;
   subscriber: string;
   state: 'pending' | 'delivered' | 'dead';
@@ -160,8 +158,6 @@ const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
       const batchEvents = accepted;
       ends = new Map();
       accepted = [];
-      // Events accepted by another run come with their deliveries (the trace ignores a repeat).
-      for (const end of batchEnds) if (end.event) batchEvents.push({ acceptId: end.acceptId, event: end.event, deliveries: [] });
       if (batchEnds.length === 0 && batchEvents.length === 0) return;
       try {
         await write(batchEvents, batchEnds);
@@ -352,17 +348,20 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
     const { trigger } = c;
     const subscriber = options.resolve(trigger.subscriber);
     const request = record.request();
-    // An event another run accepted may be missing from the trace (a crash before its batch was written).
-    let whole: ReceivedEvent<unknown> | undefined;
+    const subscriberName = trigger.subscriber.service ?? trigger.subscriber.uri ?? '';
+    // An event another run accepted may be missing from the trace (a crash before its batch was
+    // written): traced before it is delivered (the trace ignores a repeat), so it shows as pending.
     if (!tracedHere) {
+      let whole: ReceivedEvent<unknown> | undefined;
       try {
         whole = record.whole();
       } catch {
         whole = undefined;
       }
+      if (whole) trace.accepted([{ acceptId, event: whole, deliveries: [{ trigger: trigger.name, subscriber: subscriberName }] }]);
     }
     const traced = (state: TracedDelivery['state'], attempts: number, status: number | null, error: string | null) =>
-      trace.delivery({ acceptId, event: whole, trigger: trigger.name, subscriber: trigger.subscriber.service ?? trigger.subscriber.uri ?? '', state, attempts, status, error });
+      trace.delivery({ acceptId, trigger: trigger.name, subscriber: subscriberName, state, attempts, status, error });
     for (let attempt = 1; ; attempt++) {
       if (!running) return false;
       const started = performance.now();
