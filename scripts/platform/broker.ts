@@ -7,7 +7,6 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type pg from 'pg';
 import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
-import { inTransaction } from '../../functions/runtime/db.js';
 import type { Logger } from '../../functions/runtime/log.js';
 import { matchesTrigger, type Destination, type DeliverySpec, type TriggerSpec } from './routing.js';
 
@@ -175,29 +174,29 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
   let loop: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
 
+  // Set by every nudge: one that comes while a claim is running is not lost to the wait after it.
+  let nudged = false;
   const nudge = () => {
+    nudged = true;
     wake?.();
   };
 
-  const insertDeliveries = async (tx: pg.PoolClient, seq: number, event: ReceivedEvent<unknown>, targets: TriggerSpec[]) => {
-    for (const trigger of targets) {
-      await tx.query(
-        `INSERT INTO platform.broker_deliveries (event_seq, trigger, subscriber, partition_key, ordered) VALUES ($1, $2, $3, $4, $5)`,
-        [seq, trigger.name, trigger.subscriber.service ?? trigger.subscriber.uri, event.partitionkey ?? event.subject ?? '', trigger.ordered],
-      );
-    }
-  };
-
+  // One statement (atomic on its own, no BEGIN/COMMIT): the event and a delivery per Trigger.
   const store = async (event: ReceivedEvent<unknown>, targets: TriggerSpec[]): Promise<number> => {
-    const seq = await inTransaction(pool, async (tx) => {
-      const { rows } = await tx.query<{ seq: number }>(
-        `INSERT INTO platform.broker_events (id, source, type, subject, correlation_id, event) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
-        [event.id, event.source, event.type, event.subject || null, event.correlationid ?? null, JSON.stringify(event)],
-      );
-      const seq = rows[0]?.seq as number;
-      await insertDeliveries(tx, seq, event, targets);
-      return seq;
-    });
+    const deliveries = targets.map((t) => ({ trigger: t.name, subscriber: t.subscriber.service ?? t.subscriber.uri, ordered: t.ordered }));
+    const { rows } = await pool.query<{ seq: number }>(
+      `WITH accepted AS (
+         INSERT INTO platform.broker_events (id, source, type, subject, correlation_id, event) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq
+       ), deliveries AS (
+         INSERT INTO platform.broker_deliveries (event_seq, trigger, subscriber, partition_key, ordered)
+         SELECT accepted.seq, d.trigger, d.subscriber, $7, d.ordered
+         FROM accepted, jsonb_to_recordset($8::jsonb) AS d(trigger text, subscriber text, ordered boolean)
+       )
+       SELECT seq FROM accepted`,
+      [event.id, event.source, event.type, event.subject || null, event.correlationid ?? null, JSON.stringify(event),
+        event.partitionkey ?? event.subject ?? '', JSON.stringify(deliveries)],
+    );
+    const seq = rows[0]?.seq as number;
     log.debug('event accepted', { seq, id: event.id, type: event.type, triggers: targets.map((t) => t.name) });
     nudge();
     return seq;
@@ -289,6 +288,7 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
   const run = async () => {
     while (running) {
       const free = concurrency - inFlight.size;
+      nudged = false;
       const claimed = free > 0 ? await claim(free).catch((e: unknown) => {
         log.error('broker claim failed', { error: String(e) });
         return [] as Claimed[];
@@ -302,7 +302,10 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
           });
         inFlight.add(p);
       }
-      if (claimed.length === 0 && running) {
+      // Fewer than asked: nothing else is due until a nudge (an event stored, a delivery ended) or
+      // the poll (a backoff run out). Claiming again at once would only hold the database.
+      if (claimed.length < free || free === 0) {
+        if (!running || nudged) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pollMs);
           wake = () => {
