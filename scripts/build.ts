@@ -18,7 +18,7 @@ const banner = "import { createRequire } from 'node:module'; const require = cre
 
 // PGlite is imported only when DATABASE_URL is unset, which never happens in a container;
 // pg-native is an optional driver that pg never loads unless asked.
-const external = ['@electric-sql/pglite', '@electric-sql/pglite/*', '@electric-sql/pglite-socket', 'pg-native'];
+const external = ['@electric-sql/pglite', '@electric-sql/pglite/*', 'pg-native'];
 
 const common: esbuild.BuildOptions = {
   bundle: true,

@@ -11,7 +11,7 @@ console.log(
     `GoTuto is up at ${platform.url}`,
     `  functions: ${platform.functions.length} (${platform.functions.length - handlers} HTTP, ${handlers} event handlers)`,
     `  triggers:  ${platform.broker.triggers.length}, schedules: ${platform.pings.length}`,
-    `  data:      ${platform.embedded ? `embedded PostgreSQL in ${platform.dataDir}` : 'PostgreSQL at DATABASE_URL'}`,
+    `  data:      ${platform.embedded ? `embedded PostgreSQL in ${platform.dataDir} (psql ${process.env.DATABASE_URL})` : 'PostgreSQL at DATABASE_URL'}`,
     `  broker:    ${platform.url}/broker (events: ${platform.url}/broker/events, admin)`,
     `  a token:   npm run token -- --role admin`,
     '',

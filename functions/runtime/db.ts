@@ -1,11 +1,12 @@
 // The data layer: one pg pool per database URL per process, transactions on one checked-out
-// client, and the embedded PostgreSQL (PGlite served over a socket) when no URL is configured,
+// client, and the embedded PostgreSQL (PGlite, reached without a socket) when no URL is configured,
 // so that `pg` is the only client function code ever sees.
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { config } from './config.js';
 import { rootLogger } from './log.js';
+import { PgliteBackend, PgliteStream, servePglite } from './pglite-server.js';
 
 export type Row = Record<string, unknown>;
 
@@ -19,10 +20,8 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 const pools = new Map<string, pg.Pool>();
-// pglite-socket queues each protocol message on its own, so the Parse/Bind/Execute of two
-// connections can interleave outside a transaction. A pool on the embedded database therefore
-// has one connection: PGlite runs one statement at a time anyway.
-const embeddedUrls = new Set<string>();
+/** The embedded databases this process serves, by URL: their pools reach PGlite without a socket. */
+const embeddedBackends = new Map<string, PgliteBackend>();
 let embedded: Promise<EmbeddedDatabase> | undefined;
 let embeddedUrl: string | undefined;
 
@@ -33,29 +32,25 @@ export interface EmbeddedDatabase {
 }
 
 /**
- * Starts PGlite (PostgreSQL in WASM) and serves it on a loopback socket. `dataDir` undefined keeps
- * it in memory. PGlite runs one transaction at a time, so the socket admits many connections and
- * queues their statements.
+ * Starts PGlite (PostgreSQL in WASM): this process's pools reach it in memory, other processes on
+ * a loopback socket (the URL). `dataDir` undefined keeps it in memory. PGlite runs one statement at
+ * a time, and one transaction at a time (functions/runtime/pglite-server.ts).
  */
-export const startEmbeddedDatabase = async (dataDir: string | undefined, maxConnections = 64): Promise<EmbeddedDatabase> => {
+export const startEmbeddedDatabase = async (dataDir: string | undefined): Promise<EmbeddedDatabase> => {
   // Loaded on demand: a deployed function always has DATABASE_URL and never pays for PGlite.
-  const [{ PGlite }, { PGLiteSocketServer }, extensions] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite-socket'),
-    loadExtensions(),
-  ]);
+  const [{ PGlite }, extensions] = await Promise.all([import('@electric-sql/pglite'), loadExtensions()]);
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir ? join(dataDir, 'pg') : undefined, { extensions });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
-  await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
-  embeddedUrls.add(url);
+  const backend = new PgliteBackend(db);
+  const served = await servePglite(backend);
+  const url = `postgres://postgres@127.0.0.1:${served.port}/postgres?sslmode=disable`;
+  embeddedBackends.set(url, backend);
   return {
     url,
     dataDir,
     stop: async () => {
-      embeddedUrls.delete(url);
-      await server.stop();
+      embeddedBackends.delete(url);
+      await served.stop();
       await db.close();
     },
   };
@@ -98,8 +93,11 @@ export const poolFor = async (context?: string): Promise<pg.Pool> => {
 };
 
 const createPool = (url: string): pg.Pool => {
-  const max = embeddedUrls.has(url) ? 1 : config.poolMax();
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+  const backend = embeddedBackends.get(url);
+  const pool = backend
+    ? // One statement runs at a time in PGlite: one connection, kept.
+      new pg.Pool({ connectionString: url, max: 1, idleTimeoutMillis: 0, stream: () => new PgliteStream(backend) })
+    : new pg.Pool({ connectionString: url, max: config.poolMax(), idleTimeoutMillis: 30_000 });
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on('error', (error) => rootLogger.warn('idle database client failed', { error: error.message }));
   pools.set(url, pool);
