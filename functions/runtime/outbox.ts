@@ -5,10 +5,11 @@
 // No transaction is held open while publishing: rows are claimed (a lease), committed, published,
 // then marked.
 import type pg from 'pg';
-import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import type { ReceivedEvent } from '../../events/index.js';
 import { config } from './config.js';
 import { inTransaction, type Queryable } from './db.js';
 import { rootLogger } from './log.js';
+import { postEvent } from './post.js';
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
 
@@ -57,16 +58,8 @@ export const publishTarget = (context: string): Target | undefined => {
 
 /** Sends one event to the sink in CloudEvents binary mode; throws unless the sink answers 2xx. */
 export const publish = async (sink: string, event: ReceivedEvent<unknown>): Promise<void> => {
-  const { headers, body } = toBinaryHttp(event);
-  const response = await fetch(sink, {
-    method: 'POST',
-    headers,
-    body,
-    signal: AbortSignal.timeout(config.publishTimeoutMs()),
-  });
-  // Drain the body so the connection can be reused.
-  await response.arrayBuffer().catch(() => undefined);
-  if (!response.ok) throw new Error(`sink answered ${response.status}`);
+  const answer = await postEvent(sink, event, AbortSignal.timeout(config.publishTimeoutMs()));
+  if (answer.status < 200 || answer.status >= 300) throw new Error(`sink answered ${answer.status}`);
 };
 
 const markPublished = (db: Queryable, context: string, seqs: number[]) =>

@@ -3,10 +3,9 @@
 // CloudEvents binary mode with `Prefer: reply`, a reply event re-enters the broker, statuses
 // 404, 408, 409, 429, 5xx and timeouts are retried with the Trigger's backoff, any other 4xx is
 // not, and what is given up on goes to the dead-letter sink with Knative's error extensions.
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type pg from 'pg';
-import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { fromHttp, type ReceivedEvent } from '../../events/index.js';
+import { postEvent, type Answer } from '../../functions/runtime/post.js';
 import type { Logger } from '../../functions/runtime/log.js';
 import { matchesTrigger, type Destination, type DeliverySpec, type TriggerSpec } from './routing.js';
 
@@ -66,45 +65,6 @@ export interface BrokerOptions {
   /** How long a claimed delivery is owned before another worker may take it. */
   leaseMs?: number;
 }
-
-export interface Answer {
-  status: number;
-  /** Lower-case names. */
-  headers: Record<string, string>;
-  text: string;
-}
-
-// Deliveries reuse connections to the subscribers.
-const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
-
-/** POSTs a body and reads the whole answer (node:http: a delivery is the broker's hot path). */
-export const postHttp = (url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Answer> =>
-  new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const https = target.protocol === 'https:';
-    const req = (https ? httpsRequest : httpRequest)(
-      target,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: agents[https ? 'https:' : 'http:'], signal },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const flat: Record<string, string> = {};
-          for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-          resolve({ status: res.statusCode ?? 0, headers: flat, text: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-
-/** POSTs an event in CloudEvents binary mode and reads the whole answer. */
-export const postEvent = (url: string, event: ReceivedEvent<unknown>, signal: AbortSignal, extraHeaders: Record<string, string> = {}): Promise<Answer> => {
-  const { headers, body } = toBinaryHttp(event);
-  return postHttp(url, { ...headers, ...extraHeaders }, body, signal);
-};
 
 /** The reply CloudEvent of a subscriber's 2xx answer, if it sent one. */
 export const replyOf = (answer: Answer): ReceivedEvent<unknown> | undefined => {

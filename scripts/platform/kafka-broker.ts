@@ -25,13 +25,12 @@ import { inTransaction } from '../../functions/runtime/db.js';
 import { Unavailable } from '../../functions/runtime/errors.js';
 import { idempotentProducer, kafkaClient } from '../../functions/runtime/kafka.js';
 import type { Logger } from '../../functions/runtime/log.js';
+import { postEvent, postHttp } from '../../functions/runtime/post.js';
 import {
   backoffMs,
   deadLetterEvent,
   failureText,
   listEvents,
-  postEvent,
-  postHttp,
   replyOf,
   retried,
   type Broker,
