@@ -19,6 +19,7 @@ import {
   recordPayment,
   refund,
   send,
+  sendOrderInvoice,
   settleCancelledOrder,
   type Invoice,
   type NewInvoice,
@@ -400,7 +401,7 @@ describe('createOrderInvoice', () => {
   };
 
   it("drafts the order's invoice: its lines at its prices, issued today and due after the terms", () => {
-    const [invoice, events] = createOrderInvoice(order, client, 14, invoiceId, later);
+    const invoice = createOrderInvoice(order, client, 14, invoiceId, later);
 
     expect(invoice).toMatchObject({
       status: 'draft',
@@ -414,12 +415,19 @@ describe('createOrderInvoice', () => {
       issueDate: '2026-03-05',
       dueDate: '2026-03-19',
     });
-    expect(types(events)).toEqual(['invoice-created']);
-    expect(events[0]?.data).toMatchObject({ orderId, issueDate: '2026-03-05', dueDate: '2026-03-19' });
+  });
+
+  it('sends it as it is created: invoice-created says sent, with its number, then draft -> sent', () => {
+    const [sent, events] = sendOrderInvoice(createOrderInvoice(order, client, 14, invoiceId, later), 7, later);
+
+    expect(sent).toMatchObject({ status: 'sent', number: 'INV-2026-000007', issueDate: '2026-03-05', sentAt: later, version: 2 });
+    expect(types(events)).toEqual(['invoice-created', 'invoice-status-changed']);
+    expect(events[0]?.data).toMatchObject({ orderId, status: 'sent', number: 'INV-2026-000007', issueDate: '2026-03-05', dueDate: '2026-03-19', total: eur(28_600) });
+    expect(events[1]?.data).toMatchObject({ from: 'draft', to: 'sent' });
   });
 
   it('is due on the day of issue with terms of zero days', () => {
-    expect(createOrderInvoice(order, client, 0, invoiceId, later)[0].dueDate).toBe('2026-03-05');
+    expect(createOrderInvoice(order, client, 0, invoiceId, later).dueDate).toBe('2026-03-05');
   });
 
   it('refuses an order whose total is not the sum of its lines', () => {

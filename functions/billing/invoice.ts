@@ -231,15 +231,9 @@ export const addDays = (date: string, days: number): string => isoDate(new Date(
 /**
  * The draft of an order's invoice: a line per order line at the order's prices, issued today and
  * due `termsDays` later. The order's total must be what its lines add up to: an invoice bills
- * exactly what was ordered.
+ * exactly what was ordered. Never stored as a draft: `sendOrderInvoice` sends it in the same step.
  */
-export const createOrderInvoice = (
-  order: OrderToInvoice,
-  client: Client,
-  termsDays: number,
-  id: string,
-  now: Date,
-): [DraftInvoice, NewEvent[]] => {
+export const createOrderInvoice = (order: OrderToInvoice, client: Client, termsDays: number, id: string, now: Date): DraftInvoice => {
   const issueDate = isoDate(now);
   const input: NewInvoice = {
     clientId: client.id,
@@ -248,14 +242,23 @@ export const createOrderInvoice = (
     issueDate,
     dueDate: addDays(issueDate, termsDays),
   };
-  const [draft, events] = createInvoice(input, client, id, now);
+  const [draft] = createInvoice(input, client, id, now);
   if (draft.total.amount !== order.total.amount || draft.total.currency !== order.total.currency) {
     throw invalid(
       '/total',
       `the order's total ${order.total.amount} ${order.total.currency} is not the sum of its lines, ${draft.total.amount} ${draft.total.currency}`,
     );
   }
-  return [draft, events];
+  return draft;
+};
+
+/**
+ * An order's invoice sent as it is created, the `sequence`-th of its year: invoice-created
+ * describes it sent, with its number, then invoice-status-changed says draft -> sent.
+ */
+export const sendOrderInvoice = (draft: DraftInvoice, sequence: number, now: Date): [OpenInvoice, NewEvent[]] => {
+  const [sent, events] = send(draft, sequence, now);
+  return [sent, [invoiceCreatedOf(sent), ...events]];
 };
 
 /** The issue date an invoice has once sent: the one it names, else the day it is sent. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { invoiceRequested } from '../../../events/order.js';
 import { handler } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { createOrderInvoice, invoiceCreatedOf, send } from '../invoice.js';
+import { createOrderInvoice, sendOrderInvoice } from '../invoice.js';
 import { clients, invoices, orders } from '../store.js';
 
 const DEFAULT_TERMS_DAYS = 14;
@@ -34,9 +34,9 @@ export default handler({
     const client = await clients.ofCustomer(ctx.tx, data.customerId);
     // Billing has not handled the customer's registration yet (another Trigger): retried until it has.
     if (!client) throw new NotFound(`customer ${data.customerId} has no client yet`);
-    const [draft] = createOrderInvoice(data, client, invoiceTermsDays(), randomUUID(), now);
-    const [sent, sentEvents] = send(draft, await invoices.nextNumberFor(ctx.tx, draft, now), now);
+    const draft = createOrderInvoice(data, client, invoiceTermsDays(), randomUUID(), now);
+    const [sent, events] = sendOrderInvoice(draft, await invoices.nextNumberFor(ctx.tx, draft, now), now);
     await invoices.insert(ctx.tx, sent);
-    await ctx.tx.emit(invoiceCreatedOf(sent), ...sentEvents);
+    await ctx.tx.emit(...events);
   },
 });
