@@ -157,12 +157,13 @@ const statusChanged = (before: Invoice, after: Invoice): NewEvent =>
 
 const invalid = (pointer: string, message: string): ValidationError => new ValidationError(message, [{ pointer, message }]);
 
-export const createInvoice = (
-  input: NewInvoice,
-  client: Client | undefined,
-  id: string,
-  now: Date,
-): [DraftInvoice, NewEvent[]] => {
+export const createInvoice = (input: NewInvoice, client: Client | undefined, id: string, now: Date): [DraftInvoice, NewEvent[]] => {
+  const invoice = draftInvoice(input, client, id, now);
+  return [invoice, [invoiceCreatedOf(invoice)]];
+};
+
+/** The draft `createInvoice` makes, checked the same way, without its event. */
+const draftInvoice = (input: NewInvoice, client: Client | undefined, id: string, now: Date): DraftInvoice => {
   if (!client) throw invalid('/clientId', `client ${input.clientId} does not exist`);
   const first = input.lines[0];
   if (!first) throw invalid('/lines', 'an invoice needs at least one line');
@@ -200,7 +201,7 @@ export const createInvoice = (
     createdAt: now,
     updatedAt: now,
   };
-  return [invoice, [invoiceCreatedOf(invoice)]];
+  return invoice;
 };
 
 /**
@@ -242,7 +243,7 @@ export const createOrderInvoice = (order: OrderToInvoice, client: Client, termsD
     issueDate,
     dueDate: addDays(issueDate, termsDays),
   };
-  const [draft] = createInvoice(input, client, id, now);
+  const draft = draftInvoice(input, client, id, now);
   if (draft.total.amount !== order.total.amount || draft.total.currency !== order.total.currency) {
     throw invalid(
       '/total',
