@@ -1,4 +1,4 @@
-// npm run bench [-- cold warm memory broker saga start]
+// npm run bench [-- cold warm memory broker saga start pglite]
 //
 // Measures one deployed function (the dist/ bundle of billing-create-invoice, as its container runs
 // it) against baselines, on a real PostgreSQL (DATABASE_URL; cold, warm and memory need it):
@@ -25,9 +25,12 @@
 //               BENCH_SAGA_DURATION (20) s; events, deliveries and HTTP invocations per order; on
 //               embedded PostgreSQL, and also on a database of DATABASE_URL's server when it is set;
 //               and over Kafka (target p95 < 300 ms).
+//   pglite      a parameterised query and a one-row insert through pg to the embedded database, in
+//               process and over its socket, beside PGlite called directly, BENCH_PGLITE_QUERIES (2000)
+//               each (scripts/bench/pglite.ts).
 // Kafka is KAFKA_BROKERS, else the local one of `npm run kafka` (started if need be); BENCH_KAFKA=off
 // leaves it out (scripts/bench/kafka.ts).
-// `npm run bench -- broker saga start` needs no DATABASE_URL.
+// `npm run bench -- broker saga start pglite` needs no DATABASE_URL.
 // Prints one table and writes dist/bench.json. Everything runs one after the other (the machine
 // is small); every child process is stopped on exit.
 import autocannon, { type Options as LoadOptions } from 'autocannon';
@@ -46,6 +49,7 @@ import { benchKafka, type BenchKafka } from './kafka.js';
 import { SAGA_KAFKA_P95_TARGET_MS, SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
 import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
 import { startupScenario } from './startup.js';
+import { pgliteScenario, type PgliteFigures } from './pglite.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dist = join(root, 'dist');
@@ -91,6 +95,7 @@ const settings = {
     budgetMs: int('BENCH_START_BUDGET', 300) * 1000,
     deadlineMs: 120_000,
   },
+  pgliteQueries: int('BENCH_PGLITE_QUERIES', 2000),
 };
 
 const targets = { coldRatioMax: 1.3, warmRatioMin: 0.8, p99MsMax: 100, rssMiBMax: 90, kafkaEventsPerSecondMin: 2000 };
@@ -100,8 +105,8 @@ const LIMIT_MS = 25 * 60_000;
 const began = performance.now();
 const timeLeftMs = () => LIMIT_MS - (performance.now() - began);
 
-type Scenario = 'cold' | 'warm' | 'memory' | 'broker' | 'saga' | 'start';
-const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'broker', 'saga', 'start'];
+type Scenario = 'cold' | 'warm' | 'memory' | 'broker' | 'saga' | 'start' | 'pglite';
+const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'broker', 'saga', 'start', 'pglite'];
 /** The scenarios of one deployed function, on DATABASE_URL only. */
 const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'memory'];
 
@@ -460,6 +465,7 @@ type Results = {
   broker?: Awaited<ReturnType<typeof brokerScenario>>;
   saga?: Awaited<ReturnType<typeof sagaScenario>>;
   start?: Awaited<ReturnType<typeof startupScenario>>;
+  pglite?: PgliteFigures;
 };
 
 const table = (results: Results): string => {
@@ -564,6 +570,17 @@ const table = (results: Results): string => {
     rows.push([`npm start to /healthz 200, empty data dir, ${of} (s)`, fmt(st.empty.medianS), '', '', '', '', '']);
     rows.push([`npm start to /healthz 200, existing data dir, ${of} (s)`, fmt(st.existing.medianS), '', '', '', '', '']);
   }
+  const pl = results.pglite;
+  if (pl) {
+    for (const kind of ['select', 'insert'] as const) {
+      const f = pl[kind];
+      const what = kind === 'select' ? 'SELECT $1 (parameterised)' : 'one-row INSERT';
+      for (const way of ['inProcess', 'socket'] as const) {
+        const how = way === 'inProcess' ? 'in process' : 'over its socket';
+        rows.push([`embedded PostgreSQL, ${what} through pg ${how}, mean of ${pl.queries} (ms)`, fmt(f[way]), `${fmt(f.direct)} PGlite direct`, '', `${fmt(round(f[way] / f.direct, 2))}x`, '', '']);
+      }
+    }
+  }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(rows[0]!), widths.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(line)].join('\n');
@@ -645,6 +662,8 @@ const main = async () => {
     const budgetMs = Math.min(settings.start.budgetMs, timeLeftMs() - 60_000);
     results.start = await startupScenario({ root, logs, settings: { ...settings.start, budgetMs }, log });
   }
+
+  if (scenarios.includes('pglite')) results.pglite = await pgliteScenario(settings.pgliteQueries, log);
 
   const report = {
     at: new Date().toISOString(),
