@@ -3,7 +3,7 @@
 // so that `pg` is the only client function code ever sees.
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config } from './config.js';
@@ -65,14 +65,16 @@ export const startEmbeddedDatabase = async (dataDir: string | undefined): Promis
 
 /**
  * A database in memory (tests) starts from a copy of a freshly initialised cluster, kept in the
- * temporary directory, instead of running initdb again (about 4 s against under 1 s). The first one
- * on a machine makes the copy; one that cannot be loaded (another PGlite) is made again.
+ * temporary directory under the user's id, instead of running initdb again (about 5 s against under
+ * 2 s). The first one on a machine makes the copy; a copy that is not the user's own, or that cannot
+ * be loaded (another PGlite), is not used, and one that cannot be saved only costs the next start.
  */
 export const inMemoryFromTemplate = async (
   create: (options?: { loadDataDir: Blob }) => Promise<PGlite>,
-  template = join(tmpdir(), 'gotuto-pglite-template.tar'),
+  template = join(tmpdir(), `gotuto-pglite-template-${process.getuid?.() ?? 'user'}.tar`),
 ): Promise<PGlite> => {
-  if (existsSync(template)) {
+  const owned = existsSync(template) && (process.getuid === undefined || statSync(template).uid === process.getuid());
+  if (owned) {
     try {
       return await create({ loadDataDir: new Blob([readFileSync(template)]) });
     } catch (error) {
@@ -80,11 +82,15 @@ export const inMemoryFromTemplate = async (
     }
   }
   const db = await create();
-  const dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
-  // Written aside, then renamed: a concurrent reader sees the whole file or none.
-  const partial = `${template}.${process.pid}.${Date.now()}`;
-  writeFileSync(partial, dump);
-  renameSync(partial, template);
+  try {
+    const dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
+    // Written aside, then renamed: a concurrent reader sees the whole file or none.
+    const partial = `${template}.${process.pid}.${Date.now()}`;
+    writeFileSync(partial, dump, { mode: 0o600 });
+    renameSync(partial, template);
+  } catch (error) {
+    rootLogger.warn('embedded PostgreSQL template not saved', { template, error: String(error) });
+  }
   return db;
 };
 

@@ -30,7 +30,7 @@ describe('the in-memory database template', () => {
     }
   }, 60_000);
 
-  it('is made again when it cannot be loaded', async () => {
+  it('is made again when it cannot be loaded, and its making never fails a start', async () => {
     writeFileSync(template, 'not a data directory');
     const db = await inMemoryFromTemplate(create, template);
     try {
@@ -39,5 +39,12 @@ describe('the in-memory database template', () => {
     } finally {
       await db.close();
     }
-  }, 60_000);
+    // Where no file can be written, the database still starts.
+    const nowhere = await inMemoryFromTemplate(create, join(dir, 'no-such-directory', 'template.tar'));
+    try {
+      expect((await nowhere.query<{ two: number }>('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+    } finally {
+      await nowhere.close();
+    }
+  }, 90_000);
 });
