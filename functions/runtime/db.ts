@@ -3,6 +3,7 @@
 // so that `pg` is the only client function code ever sees.
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,18 +203,40 @@ export const closeDatabases = async (): Promise<void> => {
 const INSUFFICIENT_PRIVILEGE = '42501';
 
 /**
- * Drops a database, ending the connections still open to it (tests, benchmarks). A role without
- * pg_signal_backend may not end an autovacuum worker that is busy in the database, and PostgreSQL
- * then refuses the whole DROP; such a worker is done within moments, so the DROP is tried again.
+ * Drops a database of the server of `adminUrl`, ending the connections still open to it (tests,
+ * benchmarks). A role without pg_signal_backend may not end an autovacuum worker that is busy in
+ * the database, and PostgreSQL then refuses the whole DROP; such a worker is done within moments,
+ * so the DROP is tried again.
  */
-export const dropDatabase = async (admin: pg.ClientBase, name: string, attempts = 40): Promise<void> => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-      return;
-    } catch (error) {
-      if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+export const dropDatabase = async (adminUrl: string, name: string, attempts = 40): Promise<void> => {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE || attempt >= attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     }
+  } finally {
+    await admin.end();
   }
+};
+
+/** A new database on the server of `adminUrl`, named `<prefix>_<random>` (tests); `drop` removes it. */
+export const createDatabase = async (adminUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> => {
+  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => dropDatabase(adminUrl, name) };
 };

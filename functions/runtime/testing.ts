@@ -4,12 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { registry } from '../index.js';
 import { signToken } from './auth.js';
-import { closeDatabases, dropDatabase, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
+import { closeDatabases, createDatabase, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
 import { PING_EVENT_TYPE, type RegisteredFunction, type Role } from './definition.js';
 import { migrateUp } from './migrate.js';
 import { table } from './outbox.js';
@@ -30,7 +29,7 @@ export interface TestDatabase {
  */
 export const useTestDatabase = (contexts: string[]): TestDatabase => {
   const adminUrl = process.env.DATABASE_URL;
-  const name = `gotuto_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  let database: { url: string; drop(): Promise<void> } | undefined;
   let embedded: EmbeddedDatabase | undefined;
   const handle: TestDatabase = {
     url: '',
@@ -38,13 +37,8 @@ export const useTestDatabase = (contexts: string[]): TestDatabase => {
   };
   beforeAll(async () => {
     if (adminUrl) {
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const url = new URL(adminUrl);
-      url.pathname = `/${name}`;
-      handle.url = url.toString();
+      database = await createDatabase(adminUrl, 'gotuto_test');
+      handle.url = database.url;
     } else {
       embedded = await startEmbeddedDatabase(undefined);
       handle.url = embedded.url;
@@ -57,10 +51,7 @@ export const useTestDatabase = (contexts: string[]): TestDatabase => {
     if (embedded) await embedded.stop();
     if (adminUrl) {
       process.env.DATABASE_URL = adminUrl;
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await dropDatabase(admin, name);
-      await admin.end();
+      await database?.drop();
     }
   }, 60_000);
   return handle;

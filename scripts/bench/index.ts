@@ -244,7 +244,7 @@ async function prepareDatabase(adminUrl: string, name: string, fallback: boolean
     const url = new URL(adminUrl);
     if (url.pathname === `/${name}`) return { url: adminUrl, version, drop: async () => undefined };
     try {
-      await dropDatabase(admin, name);
+      await dropDatabase(adminUrl, name);
       await admin.query(`CREATE DATABASE ${name}`);
     } catch (error) {
       if (!fallback) {
@@ -255,12 +255,7 @@ async function prepareDatabase(adminUrl: string, name: string, fallback: boolean
       return { url: adminUrl, version, drop: async () => undefined };
     }
     url.pathname = `/${name}`;
-    const drop = async () => {
-      const again = new pg.Client({ connectionString: adminUrl });
-      await again.connect();
-      await dropDatabase(again, name).finally(() => again.end());
-    };
-    return { url: url.toString(), version, drop };
+    return { url: url.toString(), version, drop: () => dropDatabase(adminUrl, name) };
   } finally {
     await admin.end();
   }

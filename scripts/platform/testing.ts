@@ -7,8 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
-import { dropDatabase } from '../../functions/runtime/db.js';
+import { createDatabase } from '../../functions/runtime/db.js';
 import { startPlatform, type Platform, type PlatformOptions } from './platform.js';
 
 process.env.LOG_LEVEL ??= 'warn';
@@ -35,33 +34,8 @@ export const deleteKafkaTopic = async (brokers: string, topic: string): Promise<
   }
 };
 
-const onServer = async (adminUrl: string, sql: string) => {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-};
-
-/** A fresh database on the server of `adminUrl`, named `<prefix>_<random>`; `drop` removes it. */
-export const createDatabase = async (adminUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> => {
-  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  await onServer(adminUrl, `CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const drop = async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    try {
-      await dropDatabase(admin, name);
-    } finally {
-      await admin.end();
-    }
-  };
-  return { url: url.toString(), drop };
-};
+/** A fresh database on a server, for a test file of its own (functions/runtime/db.ts). */
+export { createDatabase };
 
 /** A TCP port nothing listens on right now. */
 export const freePort = () =>
