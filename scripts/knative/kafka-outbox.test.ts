@@ -6,7 +6,7 @@
 // and nothing else in the render changes.
 //
 // The KafkaSource is validated against the only schema at hand, the older v1beta1 one
-// (../shared/knative-crd-schemas), on a copy whose apiVersion says v1beta1. That cannot catch a field
+// (knative/schemas), on a copy whose apiVersion says v1beta1. That cannot catch a field
 // that v1 added, renamed or dropped; v1 was made from v1beta1 with the same fields, and the rules of
 // v1's webhook that a schema of plain strings cannot express (initialOffset, ordering) are checked
 // by hand.
@@ -29,7 +29,7 @@ const COMPONENT = join(root, 'knative', 'components', 'kafka-outbox');
 const OVERLAYS_DIR = join(root, 'knative', 'overlays');
 const OVERLAYS = ['dev', 'staging', 'prod'] as const;
 const SOURCE = 'gotuto-outbox';
-const SCHEMA = resolve(root, '..', 'shared', 'knative-crd-schemas', 'sources.knative.dev', 'kafkasource_v1beta1.json');
+const SCHEMA = join(root, 'knative', 'schemas', 'sources.knative.dev', 'kafkasource_v1beta1.json');
 /** The keys of gotuto-config that the component sets, and nothing else. */
 const CONFIG_KEYS = ['KAFKA_BROKERS', 'OUTBOX_KAFKA_TOPIC'];
 

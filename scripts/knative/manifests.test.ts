@@ -41,7 +41,7 @@ const knativeDir = join(root, 'knative');
 /** Contexts with functions/<context>/migrations: each has a migration Job. */
 const contexts = migratedContexts(join(root, 'functions'));
 const generated = () => manifestFiles(registry, { migrations: contexts });
-const schemaDir = resolve(root, '..', 'shared', 'knative-crd-schemas');
+const schemaDir = join(knativeDir, 'schemas');
 const OVERLAYS = ['dev', 'staging', 'prod'] as const;
 const NAMESPACES: Record<(typeof OVERLAYS)[number], string> = { dev: 'gotuto-dev', staging: 'gotuto-staging', prod: 'gotuto-prod' };
 
@@ -121,7 +121,7 @@ const ajvFor = (schema: { $schema?: unknown }): Ajv => {
 const validators = new Map<string, ValidateFunction | null>();
 /** The validator of `<group>/<kind>_<version>.json`, or null when there is no schema for it. */
 const validatorFor = (doc: Doc): ValidateFunction | null => {
-  if (!existsSync(schemaDir)) throw new Error(`the Knative CRD schemas are not at ${schemaDir} (../shared/knative-crd-schemas beside the repository)`);
+  if (!existsSync(schemaDir)) throw new Error(`the CRD schemas are not at ${schemaDir}`);
   const [group, version] = doc.apiVersion.includes('/') ? doc.apiVersion.split('/') : ['', doc.apiVersion];
   const file = join(schemaDir, group ?? '', `${doc.kind.toLowerCase()}_${version}.json`);
   if (!validators.has(file)) {

@@ -2,7 +2,7 @@
 // administrator applies, the operators' subscriptions, the example Kafka cluster) as
 // `kubectl kustomize` renders it; the prod overlay's Broker, ordering and scale; and the commands of
 // README.md's "Deploy to OpenShift Serverless" against the manifests they act on. The operator
-// resources have no CRD schema in ../shared/knative-crd-schemas, so their shape is checked by hand.
+// resources have no CRD schema in knative/schemas, so their shape is checked by hand.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
