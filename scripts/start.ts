@@ -1,5 +1,5 @@
 // npm start: the whole platform in one process on embedded defaults (or DATABASE_URL).
-import { startPlatform } from './platform/platform.js';
+import { startPlatform } from '../local/platform.js';
 import { catalogIsEmpty, seedCatalog } from './seed.js';
 
 // BROKER_DELIVER=off accepts and stores events without delivering them, to inspect or hold them.

@@ -12,8 +12,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler, type RegisteredFunction } from '../../functions/runtime/definition.js';
-import { startPlatform } from '../platform/platform.js';
-import type { TriggerSpec } from '../platform/routing.js';
+import { startPlatform } from '../../local/platform.js';
+import type { TriggerSpec } from '../../local/routing.js';
 import { benchPinged, monotonicMs, type FromReceiver, type ToReceiver } from './broker-event.js';
 
 const argument = (name: string) => {

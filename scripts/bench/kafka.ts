@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BrokerSettings } from './broker.js';
 import { bootstrap, optionsFromEnv, start } from '../kafka.js';
-import { deleteKafkaTopic } from '../platform/testing.js';
+import { deleteKafkaTopic } from '../../local/testing.js';
 
 export interface BenchKafka {
   brokers: string;

@@ -1,5 +1,5 @@
 // npm run bench -- saga: the order placement saga end to end, through HTTP and the embedded broker
-// of the local platform (Catalog, Customer, Inventory, Order, Billing), as scripts/platform/saga.test.ts
+// of the local platform (Catalog, Customer, Inventory, Order, Billing), as local/saga.test.ts
 // drives it.
 //
 // The platform runs in a child process (scripts/bench/broker-platform.ts, the same receiver as the

@@ -20,12 +20,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
-import { fromKafkaRecord, recordAttributes, recordHeader, recordHttpHeaders, toBinaryHttp, toKafkaRecord, type ReceivedEvent } from '../../events/index.js';
-import { inTransaction } from '../../functions/runtime/db.js';
-import { Unavailable } from '../../functions/runtime/errors.js';
-import { idempotentProducer, kafkaClient } from '../../functions/runtime/kafka.js';
-import type { Logger } from '../../functions/runtime/log.js';
-import { postEvent, postHttp } from '../../functions/runtime/post.js';
+import { fromKafkaRecord, recordAttributes, recordHeader, recordHttpHeaders, toBinaryHttp, toKafkaRecord, type ReceivedEvent } from '../events/index.js';
+import { inTransaction } from '../functions/runtime/db.js';
+import { Unavailable } from '../functions/runtime/errors.js';
+import { idempotentProducer, kafkaClient } from '../functions/runtime/kafka.js';
+import type { Logger } from '../functions/runtime/log.js';
+import { postEvent, postHttp } from '../functions/runtime/post.js';
 import {
   backoffMs,
   deadLetterEvent,

@@ -4,9 +4,9 @@
 // 404, 408, 409, 429, 5xx and timeouts are retried with the Trigger's backoff, any other 4xx is
 // not, and what is given up on goes to the dead-letter sink with Knative's error extensions.
 import type pg from 'pg';
-import { fromHttp, type ReceivedEvent } from '../../events/index.js';
-import { postEvent, type Answer } from '../../functions/runtime/post.js';
-import type { Logger } from '../../functions/runtime/log.js';
+import { fromHttp, type ReceivedEvent } from '../events/index.js';
+import { postEvent, type Answer } from '../functions/runtime/post.js';
+import type { Logger } from '../functions/runtime/log.js';
 import { matchesTrigger, type Destination, type DeliverySpec, type TriggerSpec } from './routing.js';
 
 export interface DeliveryState {

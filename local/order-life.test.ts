@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { signToken } from '../../functions/runtime/auth.js';
+import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
 import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
 

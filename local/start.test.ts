@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { toBinaryHttp, type ReceivedEvent } from '../events/index.js';
 import { createDatabase, deleteKafkaTopic, spawnPlatform } from './testing.js';
 
 const run = promisify(execFile);

@@ -3,8 +3,8 @@
 // releases what it held: nothing stays reserved.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { registry } from '../../functions/index.js';
-import { signToken } from '../../functions/runtime/auth.js';
+import { registry } from '../functions/index.js';
+import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
 import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
 

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { ReceivedEvent } from '../../events/index.js';
+import type { ReceivedEvent } from '../events/index.js';
 
 export interface Filter {
   exact?: Record<string, string>;

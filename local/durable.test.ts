@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { toBinaryHttp, type ReceivedEvent } from '../events/index.js';
 import type { TriggerSpec } from './routing.js';
 import { createTestEnvironment, type TestEnvironment } from './testing.js';
 

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { createDatabase } from '../../functions/runtime/db.js';
+import { createDatabase } from '../functions/runtime/db.js';
 import { startPlatform, type Platform, type PlatformOptions } from './platform.js';
 
 process.env.LOG_LEVEL ??= 'warn';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ReceivedEvent } from '../../events/index.js';
-import { registry } from '../../functions/index.js';
+import type { ReceivedEvent } from '../events/index.js';
+import { registry } from '../functions/index.js';
 import { loadRouting, matchesFilter, matchesTrigger, parseDuration, type TriggerSpec } from './routing.js';
 
 const event = (over: Partial<ReceivedEvent<unknown>> = {}): ReceivedEvent<unknown> => ({

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken } from '../../functions/runtime/auth.js';
-import { optionsFromEnv, start as startKafka, stop as stopKafka, type KafkaOptions } from '../kafka.js';
+import { signToken } from '../functions/runtime/auth.js';
+import { optionsFromEnv, start as startKafka, stop as stopKafka, type KafkaOptions } from '../scripts/kafka.js';
 import type { Platform } from './platform.js';
 import { createDatabase, createTestEnvironment, deleteKafkaTopic, httpClient, spawnPlatform, waitFor, type SpawnedPlatform, type TestEnvironment } from './testing.js';
 

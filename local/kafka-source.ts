@@ -2,9 +2,9 @@
 // to Kafka (OUTBOX_KAFKA_TOPIC), one consumer group reads those topics and hands every record to the
 // broker's ingress, committing an offset only once the broker has accepted the event.
 import type { Consumer } from 'kafkajs';
-import { fromKafkaRecord } from '../../events/index.js';
-import { kafkaClient } from '../../functions/runtime/kafka.js';
-import type { Logger } from '../../functions/runtime/log.js';
+import { fromKafkaRecord } from '../events/index.js';
+import { kafkaClient } from '../functions/runtime/kafka.js';
+import type { Logger } from '../functions/runtime/log.js';
 import type { Broker } from './broker.js';
 import { ensureTopics } from './kafka-broker.js';
 import type { TopicSpec } from './routing.js';

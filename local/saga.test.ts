@@ -2,7 +2,7 @@
 // Customer, Inventory, Order and Billing together, each step a function, each event a delivery.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken } from '../../functions/runtime/auth.js';
+import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
 import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
 
