@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { signToken } from '../functions/runtime/auth.js';
-import { describe, differences, refuse, runningPlatform } from './running-platform.js';
+import { describe, differences, refuse, targetPlatform } from './running-platform.js';
 
 interface SeedCategory {
   name: string;
@@ -130,7 +130,7 @@ const main = async (args: string[]): Promise<void> => {
   const force = args.includes('--force') || process.env.npm_config_force === 'true';
   const unknown = args.filter((a) => a !== '--force');
   if (unknown.length > 0) refuse('seed', [`unknown argument(s) ${unknown.join(' ')}\n${USAGE}`]);
-  const platform = runningPlatform();
+  const platform = targetPlatform();
   if (platform) {
     const differ = differences(platform);
     if (differ.length > 0) refuse('seed', differ);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { signToken } from '../functions/runtime/auth.js';
-import { differences, refuse, runningPlatform } from './running-platform.js';
+import { differences, refuse, targetPlatform } from './running-platform.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USAGE = `usage: npm run token -- --role admin|customer [--sub <uuid>] [--expires <duration>]
@@ -41,7 +41,7 @@ if (values.role !== 'admin' && values.role !== 'customer') {
 }
 if (values.sub !== undefined && !UUID.test(values.sub)) refuse('token', [`--sub must be a UUID, got "${values.sub}"`]);
 
-const platform = runningPlatform();
+const platform = targetPlatform();
 if (platform) {
   const differ = differences(platform);
   if (differ.length > 0) refuse('token', differ);

@@ -83,7 +83,8 @@ describe('beside a running npm start on the same data directory', () => {
 
     const other = await npm(['run', '-s', 'token', '--', '--role', 'admin'], { JWT_SECRET: 'not-the-platform-secret' });
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain('unset JWT_SECRET');
+    expect(other.stderr).toContain(`the platform signs tokens with the secret file ${join(dataDir, 'jwt-secret')}, this command with JWT_SECRET`);
+    expect(other.stderr).toContain('JWT_SECRET unset');
     const help = await npm(['run', '-s', 'token', '--', '--help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toContain('usage: npm run token');
@@ -102,6 +103,21 @@ describe('beside a running npm start on the same data directory', () => {
     expect(elsewhere.code).toBe(1);
     expect(elsewhere.stderr).toContain(`PORT is 1 here, but the platform on this data directory listens on ${new URL(platform.url).port}`);
   }, 180_000);
+
+  it('from another data directory, seed and token name the platform and the GOTUTO_DATA_DIR it uses', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'gotuto-tools-other-'));
+    try {
+      const port = new URL(platform.url).port;
+      const token = await npm(['run', '-s', 'token', '--', '--role', 'admin'], { GOTUTO_DATA_DIR: elsewhere, PORT: port });
+      expect(token.code).toBe(1);
+      expect(token.stderr).toContain(`run this with GOTUTO_DATA_DIR=${dataDir}`);
+      const seed = await npm(['run', '-s', 'seed', '--', '--force'], { GOTUTO_DATA_DIR: elsewhere, GOTUTO_URL: platform.url });
+      expect(seed.code).toBe(1);
+      expect(seed.stderr).toContain(`run this with GOTUTO_DATA_DIR=${dataDir}`);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("leaves the platform's data as it was, and the platform serving", async () => {
     expect(await productSkus()).toEqual(before.skus);

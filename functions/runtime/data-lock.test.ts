@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataDirInUse, dataDirHolder, lockDataDir, lockFile, recordInDataDir } from './data-lock.js';
+import { DataDirInUse, dataDirHolder, heldDataDirs, lockDataDir, lockFile, recordInDataDir } from './data-lock.js';
 
 const dirs: string[] = [];
 const fresh = () => {
@@ -32,8 +32,11 @@ describe('the data directory lock', () => {
     recordInDataDir(dir, { databaseUrl: 'postgres://postgres@127.0.0.1:5/postgres' });
     expect(dataDirHolder(dir)).toMatchObject({ pid: process.pid, dataDir: dir, databaseUrl: 'postgres://postgres@127.0.0.1:5/postgres' });
     expect(lockDataDir(dir)).toBeTypeOf('function');
+    // Tools pointed at another directory find it through this user's index of held directories.
+    expect(heldDataDirs().map((held) => held.dataDir)).toContain(dir);
     release();
     expect(existsSync(lockFile(dir))).toBe(false);
+    expect(heldDataDirs().map((held) => held.dataDir)).not.toContain(dir);
   });
 
   it('is refused while a live process holds it, naming that process', async () => {

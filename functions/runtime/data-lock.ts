@@ -3,7 +3,8 @@
 // when no platform runs) holds `platform.lock` there, a JSON record of who it is and where its
 // database is served, so that a tool started beside it goes through that process instead. A lock
 // whose process is gone (kill -9, a crash) is taken over.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
 export interface DataDirRecord {
@@ -78,13 +79,59 @@ const write = (dataDir: string, record: DataDirRecord): void => {
 };
 
 /**
+ * Every data directory held on this machine by this user, one file per holding process, so that a
+ * tool pointed at another directory can say which one a running platform uses. Kept only in a
+ * directory the user owns.
+ */
+const index = (): string | undefined => {
+  const dir = join(tmpdir(), `gotuto-data-dirs-${process.getuid?.() ?? 'user'}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return process.getuid === undefined || statSync(dir).uid === process.getuid() ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const indexed = (dataDir: string, held: boolean): void => {
+  const dir = index();
+  if (!dir) return;
+  try {
+    if (held) writeFileSync(join(dir, String(process.pid)), dataDir, { mode: 0o600 });
+    else rmSync(join(dir, String(process.pid)), { force: true });
+  } catch {
+    // Only a hint for other tools is lost.
+  }
+};
+
+/** The live holders of every data directory of this user's processes, forgetting dead ones. */
+export const heldDataDirs = (): DataDirRecord[] => {
+  const dir = index();
+  if (!dir) return [];
+  return readdirSync(dir).flatMap((pid) => {
+    const path = join(dir, pid);
+    let holder: DataDirRecord | undefined;
+    try {
+      holder = dataDirHolder(readFileSync(path, 'utf8'));
+    } catch {
+      holder = undefined;
+    }
+    if (holder?.pid === Number(pid)) return [holder];
+    if (!alive(Number(pid))) rmSync(path, { force: true });
+    return [];
+  });
+};
+
+/**
  * Takes `dataDir` for this process, or throws DataDirInUse naming the live process that holds it.
  * Taking it again in the same process is a no-op. Returns the release.
  */
 export const lockDataDir = (dataDir: string): (() => void) => {
   mkdirSync(dataDir, { recursive: true });
   const release = () => {
-    if (read(dataDir)?.pid === process.pid) rmSync(lockFile(dataDir), { force: true });
+    if (read(dataDir)?.pid !== process.pid) return;
+    rmSync(lockFile(dataDir), { force: true });
+    indexed(dataDir, false);
   };
   for (let attempt = 0; attempt < 5; attempt++) {
     const record: DataDirRecord = { pid: process.pid, command: thisCommand(), dataDir, startedAt: new Date().toISOString() };
@@ -92,6 +139,7 @@ export const lockDataDir = (dataDir: string): (() => void) => {
       const fd = openSync(lockFile(dataDir), 'wx', 0o600);
       writeSync(fd, JSON.stringify(record, null, 2));
       closeSync(fd);
+      indexed(dataDir, true);
       return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
