@@ -46,6 +46,7 @@ describe('route precedence, whatever the order of registration', () => {
       expect(t.resolve('GET', '/z/b/c')?.entry.name).toBe('GET /{any}/b/c');
       expect(t.resolve('post', '/a/b/c')?.entry.name).toBe('POST /a/b/c');
       expect(t.resolve('GET', '/a/b')).toBeUndefined();
+      expect(t.routes.map((r) => r.entry.name)).toEqual(['POST /a/b/c', 'GET /a/b/{y}', 'GET /a/{x}/c', 'GET /{any}/b/c']);
     }
   });
 

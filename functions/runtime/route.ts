@@ -72,6 +72,8 @@ const byPrecedence = (a: number[], b: number[]): number => {
 const shape = (route: Route): string => `${route.method} ${route.pattern.split('/').map((s) => (PARAM.test(s) ? '{}' : s)).join('/')}`;
 
 export interface RouteTable<T> {
+  /** Every route in precedence order: what a generator of routing rules evaluated in order emits. */
+  routes: ReadonlyArray<{ entry: T; route: Route }>;
   /** The entry whose route serves `method path`, with the path's parameters; undefined for none. */
   resolve(method: string, path: string): { entry: T; route: Route; params: Record<string, string> } | undefined;
 }
@@ -97,8 +99,12 @@ export const routeTable = <T extends { name: string }>(entries: readonly T[], ro
     seen.set(shape(route), { name: entry.name, route });
     routes.push({ entry, route, rank: rank(route.pattern) });
   }
-  routes.sort((a, b) => byPrecedence(a.rank, b.rank));
+  // Routes that never match the same request keep a fixed order too, so generated rules do not churn.
+  routes.sort(
+    (a, b) => byPrecedence(a.rank, b.rank) || a.route.pattern.localeCompare(b.route.pattern) || a.route.method.localeCompare(b.route.method),
+  );
   return {
+    routes: routes.map(({ entry, route }) => ({ entry, route })),
     resolve: (method, path) => {
       const wanted = method.toUpperCase();
       for (const { entry, route } of routes) {
