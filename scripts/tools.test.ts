@@ -1,8 +1,8 @@
 // The local tools beside a running `npm start` on the same data directory, as a user runs them:
 // migrate, seed and token go through the platform or refuse saying what to do, a second
 // `npm start` refuses, and the platform's data is intact afterwards.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -145,4 +145,37 @@ describe('once the platform stops', () => {
     platform = await spawnPlatform(env);
     expect(await productSkus()).toEqual(before.skus);
   }, 240_000);
+});
+
+describe('beside a platform that the tools cannot go through', () => {
+  // A live process holding a data directory as an `npm start` would, at the moments that matter.
+  const holding = async (record: object, check: (dir: string) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gotuto-tools-held-'));
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)']);
+    try {
+      writeFileSync(join(dir, 'platform.lock'), JSON.stringify({ pid: holder.pid, command: 'npm start', dataDir: dir, startedAt: new Date().toISOString(), ...record }));
+      await check(dir);
+    } finally {
+      holder.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('migrate refuses while the platform is still starting, and opens nothing', async () => {
+    await holding({}, async (dir) => {
+      const run = await npm(['run', '-s', 'migrate', '--', 'up'], { GOTUTO_DATA_DIR: dir });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('is still starting: run this again once it is up');
+      expect(existsSync(join(dir, 'pg'))).toBe(false);
+    });
+  }, 60_000);
+
+  it('migrate without DATABASE_URL refuses beside a platform on PostgreSQL, saying to set it', async () => {
+    await holding({ url: 'http://127.0.0.1:1', port: 1, externalDatabase: true }, async (dir) => {
+      const run = await npm(['run', '-s', 'migrate', '--', 'up'], { GOTUTO_DATA_DIR: dir });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('runs on PostgreSQL at its DATABASE_URL: run this with the same DATABASE_URL');
+      expect(existsSync(join(dir, 'pg'))).toBe(false);
+    });
+  }, 60_000);
 });
