@@ -16,7 +16,13 @@ try {
 }
 
 // BROKER_DELIVER=off accepts and stores events without delivering them, to inspect or hold them.
-const platform = await startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off' });
+const platform = await startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off' }).catch((error: unknown) => {
+  unlock();
+  // A port in use, a database that refuses: the message says which; LOG_LEVEL=debug adds where.
+  console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) console.error(error.stack);
+  process.exit(1);
+});
 // Tools started beside it (migrate, seed, token) read where it is and how it signs tokens.
 recordInDataDir(platform.dataDir, {
   url: platform.url,
