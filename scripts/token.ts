@@ -1,27 +1,55 @@
-// npm run token -- --role admin|customer [--sub <uuid>] [--expires 1h]
+// npm run token -- --role admin|customer [--sub <uuid>] [--expires 12h]
 // Prints a JWT that the runtime accepts: signed with JWT_SECRET, or with the local secret kept in
-// the data directory (created on first use) when JWT_SECRET is unset.
+// the data directory (created on first use) when JWT_SECRET is unset. Beside a running `npm start`
+// on the same data directory, it refuses when its settings would sign a token that platform rejects.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { signToken } from '../functions/runtime/auth.js';
+import { differences, refuse, targetPlatform } from './running-platform.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const USAGE = `usage: npm run token -- --role admin|customer [--sub <uuid>] [--expires <duration>]
+  --role      the caller's role (required)
+  --sub       the caller's id, a UUID (default: a new one)
+  --expires   lifetime: 30m, 12h, 7d, ... (default 12h)
+Signs with JWT_SECRET, else with the secret file in GOTUTO_DATA_DIR (default .data), as npm start does.`;
 
-const { values } = parseArgs({
-  options: {
-    role: { type: 'string' },
-    sub: { type: 'string' },
-    expires: { type: 'string', default: '12h' },
-  },
-});
+const parse = (args: string[]) => {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        role: { type: 'string' },
+        sub: { type: 'string' },
+        expires: { type: 'string', default: '12h' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    return refuse('token', [`${(error as Error).message}\n${USAGE}`]);
+  }
+};
 
+const values = parse(process.argv.slice(2));
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 if (values.role !== 'admin' && values.role !== 'customer') {
-  console.error('usage: npm run token -- --role admin|customer [--sub <uuid>] [--expires 12h]');
+  console.error(USAGE);
   process.exit(2);
 }
-if (values.sub !== undefined && !UUID.test(values.sub)) {
-  console.error(`--sub must be a UUID, got "${values.sub}"`);
-  process.exit(2);
+if (values.sub !== undefined && !UUID.test(values.sub)) refuse('token', [`--sub must be a UUID, got "${values.sub}"`]);
+
+const platform = targetPlatform();
+if (platform) {
+  const differ = differences(platform);
+  if (differ.length > 0) refuse('token', differ);
 }
 
-console.log(await signToken({ id: values.sub ?? randomUUID(), role: values.role }, values.expires));
+try {
+  console.log(await signToken({ id: values.sub ?? randomUUID(), role: values.role }, values.expires));
+} catch (error) {
+  // jose refuses a lifetime it cannot read ("12 hours" is fine, "soon" is not).
+  refuse('token', [`--expires "${values.expires}" is not a duration such as 30m, 12h or 7d (${(error as Error).message})`]);
+}

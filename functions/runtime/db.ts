@@ -4,10 +4,11 @@
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config } from './config.js';
+import { lockDataDir, recordInDataDir } from './data-lock.js';
 import { rootLogger } from './log.js';
 import { PgliteBackend, PgliteStream, servePglite } from './pglite-server.js';
 
@@ -36,16 +37,24 @@ export interface EmbeddedDatabase {
 
 /**
  * Starts PGlite (PostgreSQL in WASM): this process's pools reach it in memory, other processes on
- * a loopback socket (the URL). `dataDir` undefined keeps it in memory. PGlite runs one statement at
+ * a loopback socket (the URL). `dataDir` undefined keeps it in memory; a data directory is locked
+ * for this process while it runs (functions/runtime/data-lock.ts). PGlite runs one statement at
  * a time, and one transaction at a time (functions/runtime/pglite-server.ts).
  */
 export const startEmbeddedDatabase = async (dataDir: string | undefined): Promise<EmbeddedDatabase> => {
   // Loaded on demand: a deployed function always has DATABASE_URL and never pays for PGlite.
   const [{ PGlite }, extensions] = await Promise.all([import('@electric-sql/pglite'), loadExtensions()]);
   let db: PGlite;
+  let unlock = () => {};
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
-    db = await PGlite.create(join(dataDir, 'pg'), { extensions });
+    // One process opens a data directory: a second writer is how PGlite's data gets lost.
+    unlock = lockDataDir(dataDir);
+    try {
+      db = await PGlite.create(join(dataDir, 'pg'), { extensions });
+    } catch (error) {
+      unlock();
+      throw error;
+    }
   } else {
     db = await inMemoryFromTemplate((options) => PGlite.create(undefined, { extensions, ...options }));
   }
@@ -53,6 +62,8 @@ export const startEmbeddedDatabase = async (dataDir: string | undefined): Promis
   const served = await servePglite(backend);
   const url = `postgres://postgres@127.0.0.1:${served.port}/postgres?sslmode=disable`;
   embeddedBackends.set(url, backend);
+  // Tools started beside this process find the database here and go through it.
+  if (dataDir) recordInDataDir(dataDir, { databaseUrl: url });
   return {
     url,
     dataDir,
@@ -60,6 +71,7 @@ export const startEmbeddedDatabase = async (dataDir: string | undefined): Promis
       embeddedBackends.delete(url);
       await served.stop();
       await db.close();
+      unlock();
     },
   };
 };

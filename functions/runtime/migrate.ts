@@ -106,11 +106,17 @@ export const migrateUp = async (contexts = migratedContexts()): Promise<string[]
   return done;
 };
 
-/** Reverts the latest applied migration of each context, or all of them with `all`. */
+/**
+ * Reverts the latest applied migration of each context, or all of them with `all`, contexts in the
+ * reverse of the order `up` applies them. The `platform` schema also holds the migrations record of
+ * every context of its database, so it is dropped last, once nothing in that database is migrated.
+ */
 export const migrateDown = async (contexts = migratedContexts(), all = false): Promise<string[]> => {
   const done: string[] = [];
-  for (const context of contexts) {
+  const pools = new Set<pg.Pool>();
+  for (const context of [...contexts].reverse()) {
     const db = await poolFor(context);
+    pools.add(db);
     await ensurePlatform(db);
     const versions = await applied(db, context);
     const migrations = loadMigrations(context).filter((m) => versions.has(m.version)).reverse();
@@ -119,10 +125,22 @@ export const migrateDown = async (contexts = migratedContexts(), all = false): P
         await tx.query(LOCK, ['gotuto-migrations']);
         await tx.query(migration.down);
         await tx.query('DELETE FROM platform.migrations WHERE context = $1 AND version = $2', [context, migration.version]);
-        if (migration.version === 0) await tx.query(`DROP SCHEMA IF EXISTS ${schemaName(context)}`);
+        if (migration.version === 0 && context !== PLATFORM) await tx.query(`DROP SCHEMA IF EXISTS ${schemaName(context)}`);
       });
       done.push(`${context}/${String(migration.version).padStart(3, '0')}_${migration.name}`);
     }
   }
+  if (all) for (const db of pools) await dropPlatformWhenUnused(db);
   return done;
 };
+
+const PLATFORM = 'platform';
+
+/** Drops the platform's own tables and schema from a database where no migration remains applied. */
+const dropPlatformWhenUnused = (db: pg.Pool) =>
+  inTransaction(db, async (tx) => {
+    await tx.query(LOCK, ['gotuto-migrations']);
+    const { rowCount } = await tx.query('SELECT 1 FROM platform.migrations LIMIT 1');
+    if (rowCount) return;
+    await tx.query('DROP TABLE platform.idempotency_keys; DROP TABLE platform.migrations; DROP SCHEMA platform');
+  });

@@ -12,7 +12,7 @@ import { closeDatabases, createDatabase, poolFor, startEmbeddedDatabase, type Em
 import { PING_EVENT_TYPE, type RegisteredFunction, type Role } from './definition.js';
 import { migrateUp } from './migrate.js';
 import { table } from './outbox.js';
-import { parseRoute } from './route.js';
+import { functionRoutes } from './registry.js';
 import { createFunctionServer } from './serve.js';
 
 process.env.JWT_SECRET ??= 'test-secret-of-at-least-thirty-two-bytes!';
@@ -153,11 +153,8 @@ export const startFunctions = (paths: Array<string | RegisteredFunction>): TestA
   return {
     request: (method, path, options = {}) => {
       const pathname = path.split('?')[0] as string;
-      const target = started.find(({ fn }) => {
-        if (fn.definition.kind === 'handler') return false;
-        const route = parseRoute(fn.definition.route);
-        return route.method === method.toUpperCase() && route.match(pathname);
-      });
+      const found = functionRoutes(started.map((s) => s.fn)).resolve(method, pathname);
+      const target = found && started.find((s) => s.fn === found.entry);
       if (!target) throw new Error(`no started function serves ${method} ${path}`);
       return send(target.url + path, method.toUpperCase(), options);
     },

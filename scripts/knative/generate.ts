@@ -11,6 +11,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import type { HandlerDefinition, RegisteredFunction } from '../../functions/runtime/definition.js';
+import { functionRoutes } from '../../functions/runtime/registry.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BASE_DIR = join(root, 'knative', 'base');
@@ -427,6 +428,8 @@ const toYaml = (value: unknown): string => stringify(value, { lineWidth: 0, inde
 
 /** The content of every file of knative/base, by relative path, sorted, kustomization.yaml included. */
 export const manifestFiles = (registry: readonly RegisteredFunction[], options: ManifestOptions = {}): Map<string, string> => {
+  // Routes that could shadow each other are refused here too, whoever composed the registry.
+  functionRoutes(registry);
   const byFile = new Map<string, Manifest[]>();
   for (const manifest of buildManifests(registry, options)) {
     const file = fileOf(manifest);
