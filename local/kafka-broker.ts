@@ -7,9 +7,9 @@
 // crash may cut the last moments of the trace short, never an event: a record whose acceptance
 // another run of the broker traced (or failed to) is traced again as its delivery starts.
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { recordHeader, type ReceivedEvent } from '../events/index.js';
-import { idempotentProducer, kafkaClient } from '../functions/runtime/kafka.js';
+import { idempotentProducer, kafkaClient, transactionalProducer } from '../functions/runtime/kafka.js';
 import { listEvents, type Broker, type BrokerOptions } from './broker.js';
 import { createEngine, sleep, type Outgoing } from './engine.js';
 import { commitPointOf, consumerGroupOf, createIngress, ensureTopics, recordOutgoing, startTriggerConsumer, type Lane, type Produced, type RecordOf, type TriggerConsumer } from './kafka-log.js';
@@ -80,8 +80,21 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
   const producer = idempotentProducer(kafka);
   await producer.connect();
   const trace = createTrace(pool, topic, log);
-  const ingress = createIngress(producer, topic, ingressTimeoutMs);
   const runId = randomUUID();
+  // Made on the first batch: a platform that never takes one never opens a transaction.
+  let batchProducer: Promise<Producer> | undefined;
+  const transactional = () => {
+    batchProducer ??= (async () => {
+      const made = transactionalProducer(kafka, `${topic}.ingress.${runId}`);
+      await made.connect();
+      return made;
+    })().catch((error: unknown) => {
+      batchProducer = undefined;
+      throw error;
+    });
+    return batchProducer;
+  };
+  const ingress = createIngress(producer, transactional, topic, ingressTimeoutMs);
 
   /** Writes events to the topic, all or none, each for `targets(event)`; traced once Kafka has them. */
   const produce = async (events: ReceivedEvent<unknown>[], targets: (e: ReceivedEvent<unknown>) => TriggerSpec[], onlyTrigger?: string) => {
@@ -196,6 +209,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       while (ingress.busy()) await new Promise((r) => setTimeout(r, 10));
       await trace.flush();
       await producer.disconnect().catch(() => undefined);
+      if (batchProducer) await (await batchProducer.catch(() => undefined))?.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
     },
     idle: async (timeoutMs = 20_000) => {

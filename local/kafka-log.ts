@@ -3,8 +3,8 @@
 // engine's. Built the way Knative's Kafka broker works:
 // - the ingress writes events as CloudEvents records in binary mode (`ce_` headers, the data as
 //   the value, `partitionkey` as the key) through an idempotent producer with acks from every
-//   in-sync replica; events that wait while a send is in flight go in the next one, and a batch
-//   of the ingress always goes in one send, taken or refused whole;
+//   in-sync replica; events that wait while a send is in flight go in the next one; a batch of
+//   the ingress goes in one Kafka transaction, kept or refused whole;
 // - a Trigger's consumer commits an offset only once the deliveries before it have ended, at most
 //   once per `commitIntervalMs` (and on stop): a crash delivers again what ended since the last
 //   commit, which the subscribers' inboxes absorb, and never skips;
@@ -37,55 +37,87 @@ export interface Produced {
   headers: Record<string, string>;
 }
 
-/** Writes batches of events to the topic; each batch in one send, taken or refused (503) whole. */
-export const createIngress = (producer: Producer, topic: string, timeoutMs: number) => {
-  type Waiting = { records: ReturnType<typeof toKafkaRecord>[]; done: (error?: Error) => void };
+type KafkaRecord = ReturnType<typeof toKafkaRecord>;
+type Waiting = { records: KafkaRecord[]; done: (error?: Error) => void };
+
+/** Races `work` against `timeoutMs`: the Unavailable error that answers 503, or undefined once Kafka has it. */
+const withinTime = async (work: Promise<unknown>, timeoutMs: number): Promise<Unavailable | undefined> => {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      work,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Unavailable(`Kafka did not take the event within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return undefined;
+  } catch (error) {
+    // Work that still lands after the 503 delivers the events once more; consumers drop a repeated id.
+    work.catch(() => undefined);
+    return error instanceof Unavailable ? error : new Unavailable(`Kafka did not take the event: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/** A queue whose waiting entries go out together, whole entries only, about a thousand records at once. */
+const createLane = (write: (records: KafkaRecord[]) => Promise<Error | undefined>) => {
   let queue: Waiting[] = [];
   let sending = false;
-
-  const sendOnce = async (batch: Waiting[]): Promise<Error | undefined> => {
-    const send = producer.send({ topic, acks: -1, messages: batch.flatMap((w) => w.records) });
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        send,
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Unavailable(`Kafka did not take the event within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-      return undefined;
-    } catch (error) {
-      // A send that still lands after the 503 delivers the events once more; consumers drop a repeated id.
-      send.catch(() => undefined);
-      return error instanceof Unavailable ? error : new Unavailable(`Kafka did not take the event: ${(error as Error).message}`);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
-  const sendQueued = async () => {
+  const drain = async () => {
     sending = true;
     while (queue.length > 0) {
-      // Whole batches only, about a thousand records a send.
       let count = 0;
       let taken = 0;
       while (taken < queue.length && (taken === 0 || count + (queue[taken]?.records.length ?? 0) <= 1000)) count += queue[taken++]?.records.length ?? 0;
       const batch = queue.slice(0, taken);
       queue = queue.slice(taken);
-      const failure = await sendOnce(batch);
+      const failure = await write(batch.flatMap((w) => w.records));
       for (const w of batch) w.done(failure);
     }
     sending = false;
   };
-
   return {
-    /** Resolves once Kafka has every one of `entries`; rejects (Unavailable) when it took none of them. */
-    produce: (entries: Produced[]): Promise<void> =>
+    push: (records: KafkaRecord[]) =>
       new Promise<void>((resolve, reject) => {
-        queue.push({ records: entries.map((e) => toKafkaRecord(e.event, e.headers)), done: (error) => (error ? reject(error) : resolve()) });
-        if (!sending) void sendQueued();
+        queue.push({ records, done: (error) => (error ? reject(error) : resolve()) });
+        if (!sending) void drain();
       }),
     busy: () => sending || queue.length > 0,
+  };
+};
+
+/**
+ * Writes events to the topic. A single event goes through the idempotent producer (one record is
+ * taken or refused whole); a batch of the ingress spans partitions, which one send does not make
+ * atomic, so it goes in a Kafka transaction (`transactional`, made on first use): consumers read
+ * committed records only, so a batch is delivered whole or not at all.
+ */
+export const createIngress = (producer: Producer, transactional: () => Promise<Producer>, topic: string, timeoutMs: number) => {
+  const single = createLane((messages) => withinTime(producer.send({ topic, acks: -1, messages }), timeoutMs));
+  let settled: Promise<unknown> = Promise.resolve();
+  const batches = createLane(async (messages) => {
+    // One transaction at a time: the next waits for this one to end, even past a 503.
+    const work = settled.then(async () => {
+      const tx = await (await transactional()).transaction();
+      try {
+        await tx.send({ topic, acks: -1, messages });
+        await tx.commit();
+      } catch (error) {
+        await tx.abort().catch(() => undefined);
+        throw error;
+      }
+    });
+    settled = work.catch(() => undefined);
+    return withinTime(work, timeoutMs);
+  });
+  return {
+    /** Resolves once Kafka has every one of `entries`; rejects (Unavailable) when it took none of them. */
+    produce: (entries: Produced[]): Promise<void> => {
+      const records = entries.map((e) => toKafkaRecord(e.event, e.headers));
+      return records.length > 1 ? batches.push(records) : single.push(records);
+    },
+    busy: () => single.busy() || batches.busy(),
   };
 };
 
@@ -252,7 +284,16 @@ export const startTriggerConsumer = async (o: ConsumerOptions): Promise<TriggerC
         })
         .then(ended(lane, offset));
     }
+    // Past the batch's end: the marker a committed or aborted transaction leaves is never a message.
+    lane.next = Math.max(lane.next, Number(batch.lastOffset()) + 1);
   };
+  // A fetch of transaction markers or aborted records only never reaches eachBatch: moved past too.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize !== 0 || payload.topic !== topic) return;
+    const lane = laneOf(payload.partition, Number(payload.firstOffset ?? payload.lastOffset));
+    lane.next = Math.max(lane.next, Number(payload.lastOffset) + 1);
+    committer.schedule();
+  });
 
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
