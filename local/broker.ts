@@ -91,30 +91,74 @@ export const listEvents = async (pool: pg.Pool, q: EventQuery, log: EventLog): P
   return rows.map((r) => ({ seq: Number(r.seq), event: r.event, acceptedAt: new Date(r.accepted_at).toISOString(), deliveries: r.deliveries ?? [] }));
 };
 
-export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
-  const { pool, log, triggers } = options;
-  const byName = new Map(triggers.map((t) => [t.name, t]));
-  const pollMs = options.pollMs ?? 200;
-  const concurrency = options.concurrency ?? 8;
-  const leaseMs = options.leaseMs ?? 120_000;
+/**
+ * Claims work while running, at most `concurrency` items in flight. When a claim brings fewer than
+ * asked, nothing else is due until a nudge (an event stored, a delivery ended) or the poll (a
+ * backoff run out): claiming again at once would only hold the database.
+ */
+const createClaimLoop = <T>(o: { concurrency: number; pollMs: number; claim(free: number): Promise<T[]>; work(item: T): Promise<void> }) => {
   let running = false;
-  let stopping = new AbortController();
-  let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
-  let renewal: NodeJS.Timeout | undefined;
-  const inFlight = new Map<Promise<void>, Claimed>();
-
+  let wake: (() => void) | undefined;
+  const inFlight = new Map<Promise<void>, T>();
   // Set by every nudge: one that comes while a claim is running is not lost to the wait after it.
   let nudged = false;
   const nudge = () => {
     nudged = true;
     wake?.();
   };
+  const rest = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, o.pollMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => (wake = undefined));
+  const run = async () => {
+    while (running) {
+      const free = o.concurrency - inFlight.size;
+      nudged = false;
+      const claimed = free > 0 ? await o.claim(free) : [];
+      for (const item of claimed) {
+        const p: Promise<void> = o.work(item).finally(() => {
+          inFlight.delete(p);
+          nudge();
+        });
+        inFlight.set(p, item);
+      }
+      if ((claimed.length < free || free === 0) && running && !nudged) await rest();
+    }
+  };
+  return {
+    inFlight,
+    nudge,
+    running: () => running,
+    /** Starts claiming once `ready` resolves. */
+    start: (ready: Promise<void>) => {
+      running = true;
+      loop = ready.then(run);
+    },
+    stop: async () => {
+      running = false;
+      nudge();
+      await loop;
+      await Promise.allSettled([...inFlight.keys()]);
+    },
+  };
+};
+
+export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
+  const { pool, log, triggers } = options;
+  const byName = new Map(triggers.map((t) => [t.name, t]));
+  const leaseMs = options.leaseMs ?? 120_000;
+  let stopping = new AbortController();
+  let renewal: NodeJS.Timeout | undefined;
 
   const accept = async (events: ReceivedEvent<unknown>[]) => {
     await store(pool, events.map((event) => ({ event, targets: triggers.filter((t) => matchesTrigger(t, event)) })));
     log.debug('events accepted', { ids: events.map((e) => e.id) });
-    nudge();
+    loop.nudge();
   };
   const engine = createEngine({ resolve: options.resolve, accept, log, headersFor: options.headersFor });
 
@@ -131,73 +175,43 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
     else await commit(pool, c, attempt.state === 'delivered' ? attempt : { state: 'dead', status: attempt.status, error: attempt.error });
   };
 
-  const claimSome = (free: number): Promise<Claimed[]> =>
-    free > 0
-      ? claim(pool, free, leaseMs).catch((e: unknown) => {
-          log.error('broker claim failed', { error: String(e) });
-          return [];
-        })
-      : Promise.resolve([]);
-
-  const run = async () => {
-    while (running) {
-      const free = concurrency - inFlight.size;
-      nudged = false;
-      const claimed = await claimSome(free);
-      for (const c of claimed) {
-        const p: Promise<void> = deliver(c)
-          .catch((e: unknown) => log.error('delivery failed', { trigger: c.trigger, error: String(e) }))
-          .finally(() => {
-            inFlight.delete(p);
-            nudge();
-          });
-        inFlight.set(p, c);
-      }
-      // Fewer than asked: nothing else is due until a nudge (an event stored, a delivery ended) or
-      // the poll (a backoff run out). Claiming again at once would only hold the database.
-      if (claimed.length < free || free === 0) {
-        if (!running || nudged) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-    }
-  };
+  const loop = createClaimLoop<Claimed>({
+    concurrency: options.concurrency ?? 8,
+    pollMs: options.pollMs ?? 200,
+    claim: (free) =>
+      claim(pool, free, leaseMs).catch((e: unknown) => {
+        log.error('broker claim failed', { error: String(e) });
+        return [];
+      }),
+    work: (c) => deliver(c).catch((e: unknown) => log.error('delivery failed', { trigger: c.trigger, error: String(e) })),
+  });
 
   return {
     triggers,
     accept: (...events) => accept(events),
     redeliver: async (event, trigger) => {
       await store(pool, [{ event, targets: [trigger] }]);
-      nudge();
+      loop.nudge();
     },
     events: (q) => listEvents(pool, q, EMBEDDED_LOG),
     start: () => {
-      if (running) return;
-      running = true;
+      if (loop.running()) return;
       stopping = new AbortController();
-      loop = voidClaims(pool).then(run);
+      // Claims of a process that stopped are void: this process is the broker now.
+      loop.start(voidClaims(pool));
       renewal = setInterval(() => {
-        renew(pool, [...inFlight.values()], leaseMs).catch((e: unknown) => log.warn('broker claims not renewed', { error: String(e) }));
+        renew(pool, [...loop.inFlight.values()], leaseMs).catch((e: unknown) => log.warn('broker claims not renewed', { error: String(e) }));
       }, leaseMs / 3);
     },
     stop: async () => {
-      running = false;
       stopping.abort();
       clearInterval(renewal);
-      nudge();
-      await loop;
-      await Promise.allSettled([...inFlight.keys()]);
+      await loop.stop();
     },
     idle: async (timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        if ((await dueSoon(pool)) === 0 && inFlight.size === 0) return;
+        if ((await dueSoon(pool)) === 0 && loop.inFlight.size === 0) return;
         await new Promise((r) => setTimeout(r, 50));
       }
       throw new Error('the broker did not settle in time');

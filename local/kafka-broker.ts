@@ -10,10 +10,14 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { recordHeader, type ReceivedEvent } from '../events/index.js';
 import { idempotentProducer, kafkaClient, transactionalProducer } from '../functions/runtime/kafka.js';
+import type { Logger } from '../functions/runtime/log.js';
 import { listEvents, type Broker, type BrokerOptions } from './broker.js';
-import { createEngine, sleep, type Outgoing } from './engine.js';
-import { commitPointOf, consumerGroupOf, createIngress, ensureTopics, recordOutgoing, startTriggerConsumer, type Lane, type Produced, type RecordOf, type TriggerConsumer } from './kafka-log.js';
-import { createTrace, TRACE, type TracedDelivery } from './kafka-trace.js';
+import { createEngine, sleep, type Engine, type Outgoing } from './engine.js';
+import {
+  commitPointOf, consumerGroupOf, ensureTopics, recordOutgoing, startTriggerConsumer, type Lane, type RecordOf, type TriggerConsumer,
+} from './kafka-log.js';
+import { createIngress, lazy, type Produced } from './kafka-ingress.js';
+import { createTrace, TRACE, type Trace, type TracedDelivery } from './kafka-trace.js';
 import { matchesTrigger, type TopicSpec, type TriggerSpec } from './routing.js';
 
 
@@ -63,114 +67,129 @@ const caughtUp = async (admin: Admin, topic: string, consumers: TriggerConsumer[
   return true;
 };
 
-export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Broker> => {
-  const { pool, log, topic, triggers } = options;
-  const unorderedInFlight = options.unorderedInFlight ?? 100;
-  const ingressTimeoutMs = options.ingressTimeoutMs ?? Number(process.env.BROKER_INGRESS_TIMEOUT_MS ?? 5000);
-  const commitIntervalMs = options.commitIntervalMs ?? Number(process.env.BROKER_COMMIT_INTERVAL_MS ?? 1000);
+/** The Kafka client, its admin with the broker topic made, and the connected idempotent producer. */
+const connect = async (topic: string, spec: TopicSpec, log: Logger) => {
   const kafka: Kafka = kafkaClient('gotuto-broker');
   const admin: Admin = kafka.admin();
   await admin.connect();
   try {
-    if ((await ensureTopics(admin, [topic], options.topicSpec)).length > 0) log.info('broker topic created', { topic, ...options.topicSpec });
+    if ((await ensureTopics(admin, [topic], spec)).length > 0) log.info('broker topic created', { topic, ...spec });
   } catch (error) {
     await admin.disconnect().catch(() => undefined);
     throw new Error(`Kafka at ${process.env.KAFKA_BROKERS} did not give the broker its topic ${topic}: ${(error as Error).message}`);
   }
-  const producer = idempotentProducer(kafka);
+  const producer: Producer = idempotentProducer(kafka);
   await producer.connect();
+  return { kafka, admin, producer };
+};
+
+/** What the deliveries of one run of the broker share. */
+interface Run {
+  engine: Engine;
+  trace: Trace;
+  runId: string;
+  topic: string;
+  log: Logger;
+  running(): boolean;
+  signal(): AbortSignal;
+}
+
+/** Delivers one record to one Trigger until the delivery ends (true) or the broker stops (false). */
+const deliver = async (run: Run, trigger: TriggerSpec, record: Outgoing, acceptId: string, lane: Lane, offset: number): Promise<boolean> => {
+  const traced = (state: TracedDelivery['state'], attempts: number, status: number | null, error: string | null) =>
+    run.trace.delivery({ acceptId, trigger: trigger.name, subscriber: subscriberOf(trigger), state, attempts, status, error });
+  for (let n = 1; run.running(); n++) {
+    const attempt = await run.engine.attempt(trigger, record, n, run.signal());
+    if (attempt.state === 'stopped') return false;
+    if (attempt.state === 'delivered') {
+      traced('delivered', n, attempt.status, null);
+      return true;
+    }
+    traced(attempt.state === 'retry' ? 'pending' : 'dead', n, attempt.status, attempt.error);
+    if (attempt.state === 'dead') return true;
+    if (attempt.delayMs > 1000) lane.resting.add(offset);
+    await sleep(attempt.delayMs, run.signal());
+    lane.resting.delete(offset);
+  }
+  return false;
+};
+
+/** What a Trigger does with a record of the topic: skips what its filter does not match, else delivers it. */
+const takeFor = (run: Run, trigger: TriggerSpec) => async (message: RecordOf, lane: Lane, offset: number): Promise<boolean> => {
+  let record: Outgoing;
+  try {
+    record = recordOutgoing(message);
+  } catch (error) {
+    run.log.error('a record of the broker topic is not a CloudEvent; skipped', { topic: run.topic, offset, error: String(error) });
+    return true;
+  }
+  const only = recordHeader(message.headers, TRIGGER_HEADER);
+  if (only ? only !== trigger.name : !matchesTrigger(trigger, record.attributes)) return true;
+  const acceptId = recordHeader(message.headers, ACCEPT_HEADER) ?? randomUUID();
+  // An event another run accepted may be missing from the trace (a crash before its batch was
+  // written): traced before it is delivered (the trace ignores a repeat), so it shows as pending.
+  if (recordHeader(message.headers, RUN_HEADER) !== run.runId) {
+    try {
+      run.trace.accepted([{ acceptId, event: record.whole(), deliveries: [{ trigger: trigger.name, subscriber: subscriberOf(trigger) }] }]);
+    } catch {
+      // Not a whole CloudEvent: delivered as it came, untraced.
+    }
+  }
+  return deliver(run, trigger, record, acceptId, lane, offset);
+};
+
+/** Stops the consumers: what ended is committed, the rest is delivered next time. */
+const stopConsumers = async (consumers: TriggerConsumer[]) => {
+  for (const c of consumers) for (const lane of c.lanes.values()) lane.freed?.();
+  await new Promise((r) => setTimeout(r, 50));
+  await Promise.all(consumers.map((c) => c.commit()));
+  await Promise.all(consumers.map((c) => c.consumer.disconnect().catch(() => undefined)));
+  consumers.length = 0;
+};
+
+export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Broker> => {
+  const { pool, log, topic, triggers } = options;
+  const ingressTimeoutMs = options.ingressTimeoutMs ?? Number(process.env.BROKER_INGRESS_TIMEOUT_MS ?? 5000);
+  const commitIntervalMs = options.commitIntervalMs ?? Number(process.env.BROKER_COMMIT_INTERVAL_MS ?? 1000);
+  const { kafka, admin, producer } = await connect(topic, options.topicSpec, log);
   const trace = createTrace(pool, topic, log);
   const runId = randomUUID();
   // Made on the first batch: a platform that never takes one never opens a transaction.
-  let batchProducer: Promise<Producer> | undefined;
-  const transactional = () => {
-    batchProducer ??= (async () => {
-      const made = transactionalProducer(kafka, `${topic}.ingress.${runId}`);
-      await made.connect();
-      return made;
-    })().catch((error: unknown) => {
-      batchProducer = undefined;
-      throw error;
-    });
-    return batchProducer;
-  };
-  const ingress = createIngress(producer, transactional, topic, ingressTimeoutMs);
+  const batchProducer = lazy(async () => {
+    const made = transactionalProducer(kafka, `${topic}.ingress.${runId}`);
+    await made.connect();
+    return made;
+  }, (made) => made.disconnect());
+  const ingress = createIngress(producer, batchProducer, topic, ingressTimeoutMs);
 
   /** Writes events to the topic, all or none, each for `targets(event)`; traced once Kafka has them. */
   const produce = async (events: ReceivedEvent<unknown>[], targets: (e: ReceivedEvent<unknown>) => TriggerSpec[], onlyTrigger?: string) => {
-    const entries = events.map((event) => {
-      const headers: Record<string, string> = { [ACCEPT_HEADER]: randomUUID(), [RUN_HEADER]: runId };
-      if (onlyTrigger) headers[TRIGGER_HEADER] = onlyTrigger;
-      return { event, headers } satisfies Produced;
-    });
+    const entries = events.map((event): Produced => ({ event, headers: { [ACCEPT_HEADER]: randomUUID(), [RUN_HEADER]: runId, ...(onlyTrigger ? { [TRIGGER_HEADER]: onlyTrigger } : {}) } }));
     await ingress.produce(entries);
     trace.accepted(entries.map(({ event, headers }) => ({ acceptId: headers[ACCEPT_HEADER] as string, event, deliveries: targets(event).map((t) => ({ trigger: t.name, subscriber: subscriberOf(t) })) })));
   };
-  const routes = (event: ReceivedEvent<unknown>) => triggers.filter((t) => matchesTrigger(t, event));
-  const accept = (events: ReceivedEvent<unknown>[]) => produce(events, routes);
-  const engine = createEngine({ resolve: options.resolve, accept, log, headersFor: options.headersFor });
+  const accept = (events: ReceivedEvent<unknown>[]) => produce(events, (event) => triggers.filter((t) => matchesTrigger(t, event)));
 
   let running = false;
   let stopping = new AbortController();
   const consumers: TriggerConsumer[] = [];
   let started: Promise<void> | undefined;
-
-  /** Delivers one record to one Trigger until the delivery ends (true) or the broker stops (false). */
-  const deliver = async (trigger: TriggerSpec, record: Outgoing, acceptId: string, lane: Lane, offset: number): Promise<boolean> => {
-    const traced = (state: TracedDelivery['state'], attempts: number, status: number | null, error: string | null) =>
-      trace.delivery({ acceptId, trigger: trigger.name, subscriber: subscriberOf(trigger), state, attempts, status, error });
-    for (let n = 1; running; n++) {
-      const attempt = await engine.attempt(trigger, record, n, stopping.signal);
-      if (attempt.state === 'stopped') return false;
-      if (attempt.state === 'delivered') {
-        traced('delivered', n, attempt.status, null);
-        return true;
-      }
-      traced(attempt.state === 'retry' ? 'pending' : 'dead', n, attempt.status, attempt.error);
-      if (attempt.state === 'dead') return true;
-      if (attempt.delayMs > 1000) lane.resting.add(offset);
-      await sleep(attempt.delayMs, stopping.signal);
-      lane.resting.delete(offset);
-    }
-    return false;
+  const run: Run = {
+    engine: createEngine({ resolve: options.resolve, accept, log, headersFor: options.headersFor }),
+    trace, runId, topic, log, running: () => running, signal: () => stopping.signal,
   };
-
-  /** What a Trigger does with a record of the topic: skips what its filter does not match, else delivers it. */
-  const take = (trigger: TriggerSpec) => async (message: RecordOf, lane: Lane, offset: number): Promise<boolean> => {
-    let record: Outgoing;
-    try {
-      record = recordOutgoing(message);
-    } catch (error) {
-      log.error('a record of the broker topic is not a CloudEvent; skipped', { topic, offset, error: String(error) });
-      return true;
-    }
-    const only = recordHeader(message.headers, TRIGGER_HEADER);
-    if (only ? only !== trigger.name : !matchesTrigger(trigger, record.attributes)) return true;
-    const acceptId = recordHeader(message.headers, ACCEPT_HEADER) ?? randomUUID();
-    // An event another run accepted may be missing from the trace (a crash before its batch was
-    // written): traced before it is delivered (the trace ignores a repeat), so it shows as pending.
-    if (recordHeader(message.headers, RUN_HEADER) !== runId) {
-      try {
-        trace.accepted([{ acceptId, event: record.whole(), deliveries: [{ trigger: trigger.name, subscriber: subscriberOf(trigger) }] }]);
-      } catch {
-        // Not a whole CloudEvent: delivered as it came, untraced.
-      }
-    }
-    return deliver(trigger, record, acceptId, lane, offset);
-  };
-
   const startConsumer = (trigger: TriggerSpec) =>
     startTriggerConsumer({
-      kafka,
-      topic,
+      kafka, topic, log, commitIntervalMs,
       groupId: consumerGroupOf(topic, trigger.name),
       partitions: options.topicSpec.partitions,
-      limit: trigger.ordered ? 1 : unorderedInFlight,
-      commitIntervalMs,
-      log,
+      limit: trigger.ordered ? 1 : (options.unorderedInFlight ?? 100),
       running: () => running,
-      take: take(trigger),
-    });
+      take: takeFor(run, trigger),
+    }).then(
+      (c) => void consumers.push(c),
+      (error: unknown) => log.error('trigger consumer did not start', { trigger: trigger.name, error: String(error) }),
+    );
 
   return {
     triggers,
@@ -184,32 +203,18 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       if (running) return;
       running = true;
       stopping = new AbortController();
-      started = Promise.all(
-        triggers.map((t) =>
-          startConsumer(t).then(
-            (c) => void consumers.push(c),
-            (error: unknown) => log.error('trigger consumer did not start', { trigger: t.name, error: String(error) }),
-          ),
-        ),
-      ).then(() => undefined);
+      started = Promise.all(triggers.map(startConsumer)).then(() => undefined);
     },
     stop: async () => {
       const wasRunning = running;
       running = false;
+      // Deliveries see the stop at once.
       stopping.abort();
-      if (wasRunning) {
-        await started;
-        // Deliveries see the stop at once; what ended is committed, the rest is delivered next time.
-        for (const c of consumers) for (const lane of c.lanes.values()) lane.freed?.();
-        await new Promise((r) => setTimeout(r, 50));
-        await Promise.all(consumers.map((c) => c.commit()));
-        await Promise.all(consumers.map((c) => c.consumer.disconnect().catch(() => undefined)));
-        consumers.length = 0;
-      }
+      if (wasRunning) await started?.then(() => stopConsumers(consumers));
       while (ingress.busy()) await new Promise((r) => setTimeout(r, 10));
       await trace.flush();
       await producer.disconnect().catch(() => undefined);
-      if (batchProducer) await (await batchProducer.catch(() => undefined))?.disconnect().catch(() => undefined);
+      await batchProducer.close();
       await admin.disconnect().catch(() => undefined);
     },
     idle: async (timeoutMs = 20_000) => {

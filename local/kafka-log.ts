@@ -1,17 +1,12 @@
-// The Kafka-backed broker's log: the broker topic (written by the ingress) and, per Trigger, a
-// consumer group reading it. Reading, claiming and committing only; what a delivery does is the
-// engine's. Built the way Knative's Kafka broker works:
-// - the ingress writes events as CloudEvents records in binary mode (`ce_` headers, the data as
-//   the value, `partitionkey` as the key) through an idempotent producer with acks from every
-//   in-sync replica; events that wait while a send is in flight go in the next one; a batch of
-//   the ingress goes in one Kafka transaction, kept or refused whole;
+// The Kafka-backed broker's log as its Triggers read it: per Trigger, a consumer group on the broker
+// topic (which kafka-ingress.ts writes). Reading, claiming and committing only; what a delivery
+// does is the engine's. Built the way Knative's Kafka broker works:
 // - a Trigger's consumer commits an offset only once the deliveries before it have ended, at most
 //   once per `commitIntervalMs` (and on stop): a crash delivers again what ended since the last
 //   commit, which the subscribers' inboxes absorb, and never skips;
 // - an ordered Trigger takes one record at a time per partition, an unordered one up to `limit`.
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import { fromKafkaRecord, recordAttributes, recordHttpHeaders, toKafkaRecord, type ReceivedEvent } from '../events/index.js';
-import { Unavailable } from '../functions/runtime/errors.js';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { fromKafkaRecord, recordAttributes, recordHttpHeaders, type ReceivedEvent } from '../events/index.js';
 import type { Logger } from '../functions/runtime/log.js';
 import { outgoingOf, type Outgoing } from './engine.js';
 import type { TopicSpec } from './routing.js';
@@ -28,98 +23,6 @@ export const ensureTopics = async (admin: Admin, topics: string[], spec: TopicSp
 
 /** The consumer group of a Trigger on a topic. */
 export const consumerGroupOf = (topic: string, trigger: string): string => `${topic}.${trigger}`;
-
-// --- the ingress ----------------------------------------------------------------------------------
-
-/** An event to write, with the record headers that are not CloudEvents attributes. */
-export interface Produced {
-  event: ReceivedEvent<unknown>;
-  headers: Record<string, string>;
-}
-
-type KafkaRecord = ReturnType<typeof toKafkaRecord>;
-type Waiting = { records: KafkaRecord[]; done: (error?: Error) => void };
-
-/** Races `work` against `timeoutMs`: the Unavailable error that answers 503, or undefined once Kafka has it. */
-const withinTime = async (work: Promise<unknown>, timeoutMs: number): Promise<Unavailable | undefined> => {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      work,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Unavailable(`Kafka did not take the event within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return undefined;
-  } catch (error) {
-    // Work that still lands after the 503 delivers the events once more; consumers drop a repeated id.
-    work.catch(() => undefined);
-    return error instanceof Unavailable ? error : new Unavailable(`Kafka did not take the event: ${(error as Error).message}`);
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
-/** A queue whose waiting entries go out together, whole entries only, about a thousand records at once. */
-const createLane = (write: (records: KafkaRecord[]) => Promise<Error | undefined>) => {
-  let queue: Waiting[] = [];
-  let sending = false;
-  const drain = async () => {
-    sending = true;
-    while (queue.length > 0) {
-      let count = 0;
-      let taken = 0;
-      while (taken < queue.length && (taken === 0 || count + (queue[taken]?.records.length ?? 0) <= 1000)) count += queue[taken++]?.records.length ?? 0;
-      const batch = queue.slice(0, taken);
-      queue = queue.slice(taken);
-      const failure = await write(batch.flatMap((w) => w.records));
-      for (const w of batch) w.done(failure);
-    }
-    sending = false;
-  };
-  return {
-    push: (records: KafkaRecord[]) =>
-      new Promise<void>((resolve, reject) => {
-        queue.push({ records, done: (error) => (error ? reject(error) : resolve()) });
-        if (!sending) void drain();
-      }),
-    busy: () => sending || queue.length > 0,
-  };
-};
-
-/**
- * Writes events to the topic. A single event goes through the idempotent producer (one record is
- * taken or refused whole); a batch of the ingress spans partitions, which one send does not make
- * atomic, so it goes in a Kafka transaction (`transactional`, made on first use): consumers read
- * committed records only, so a batch is delivered whole or not at all.
- */
-export const createIngress = (producer: Producer, transactional: () => Promise<Producer>, topic: string, timeoutMs: number) => {
-  const single = createLane((messages) => withinTime(producer.send({ topic, acks: -1, messages }), timeoutMs));
-  let settled: Promise<unknown> = Promise.resolve();
-  const batches = createLane(async (messages) => {
-    // One transaction at a time: the next waits for this one to end, even past a 503.
-    const work = settled.then(async () => {
-      const tx = await (await transactional()).transaction();
-      try {
-        await tx.send({ topic, acks: -1, messages });
-        await tx.commit();
-      } catch (error) {
-        await tx.abort().catch(() => undefined);
-        throw error;
-      }
-    });
-    settled = work.catch(() => undefined);
-    return withinTime(work, timeoutMs);
-  });
-  return {
-    /** Resolves once Kafka has every one of `entries`; rejects (Unavailable) when it took none of them. */
-    produce: (entries: Produced[]): Promise<void> => {
-      const records = entries.map((e) => toKafkaRecord(e.event, e.headers));
-      return records.length > 1 ? batches.push(records) : single.push(records);
-    },
-    busy: () => single.busy() || batches.busy(),
-  };
-};
 
 // --- a Trigger's consumer -------------------------------------------------------------------------
 
