@@ -6,7 +6,6 @@ import type { Producer } from 'kafkajs';
 import { toKafkaRecord, type ReceivedEvent } from '../events/index.js';
 import { Unavailable } from '../functions/runtime/errors.js';
 
-
 /** An event to write, with the record headers that are not CloudEvents attributes. */
 export interface Produced {
   event: ReceivedEvent<unknown>;
@@ -16,24 +15,29 @@ export interface Produced {
 type KafkaRecord = ReturnType<typeof toKafkaRecord>;
 type Waiting = { records: KafkaRecord[]; done: (error?: Error) => void };
 
-/** A value made on first use (made again after a failure), and closed only if it was made. */
+/** A value made on first use (made again after a failure or a reset), and closed only if it was made. */
 export interface Lazy<T> {
   get(): Promise<T>;
+  /** Closes the value; the next `get` makes a new one. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
 export const lazy = <T>(make: () => Promise<T>, close: (value: T) => Promise<void>): Lazy<T> => {
   let made: Promise<T> | undefined;
+  const closeMade = async () => {
+    const value = await made?.catch(() => undefined);
+    made = undefined;
+    if (value !== undefined) await close(value).catch(() => undefined);
+  };
   return {
     get: () =>
       (made ??= make().catch((error: unknown) => {
         made = undefined;
         throw error;
       })),
-    close: async () => {
-      const value = await made?.catch(() => undefined);
-      if (value !== undefined) await close(value).catch(() => undefined);
-    },
+    reset: closeMade,
+    close: closeMade,
   };
 };
 
@@ -102,6 +106,9 @@ export const createIngress = (producer: Producer, transactional: Lazy<Producer>,
         await tx.commit();
       } catch (error) {
         await tx.abort().catch(() => undefined);
+        // A producer whose transaction failed starts afresh: a new one under the same id aborts
+        // whatever the old one left open, so no reader waits for it.
+        await transactional.reset();
         throw error;
       }
     });
