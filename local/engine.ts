@@ -109,23 +109,26 @@ export const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/**
+ * Tries until it works or `signal` aborts; false when it aborted first. What must not be lost once
+ * a subscriber answered (its reply, a dead letter) waits for the broker or the sink to come back.
+ */
+const persist = async (log: Logger, what: string, signal: AbortSignal, work: () => Promise<void>): Promise<boolean> => {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      await work();
+      return true;
+    } catch (error) {
+      log.warn(`${what} failed; trying again`, { attempt, error: String(error) });
+      await sleep(Math.min(200 * 2 ** attempt, 10_000), signal);
+    }
+  }
+  return false;
+};
+
 export const createEngine = (options: EngineOptions): Engine => {
   const { log } = options;
   const namespace = options.namespace ?? 'default';
-
-  /** Tries until it works or `signal` aborts; false when it aborted first. */
-  const persist = async (what: string, signal: AbortSignal, work: () => Promise<void>): Promise<boolean> => {
-    for (let attempt = 1; !signal.aborted; attempt++) {
-      try {
-        await work();
-        return true;
-      } catch (error) {
-        log.warn(`${what} failed; trying again`, { attempt, error: String(error) });
-        await sleep(Math.min(200 * 2 ** attempt, 10_000), signal);
-      }
-    }
-    return false;
-  };
 
   const request: Engine['request'] = async (destination, outgoing) => {
     const url = options.resolve(destination);
@@ -147,7 +150,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       return true;
     }
     const letter = outgoingOf(deadLetterEvent(outgoing.whole(), options.resolve(trigger.subscriber), failure));
-    const sent = await persist(`dead-lettering ${event.id} of ${trigger.name}`, signal, async () => {
+    const sent = await persist(log, `dead-lettering ${event.id} of ${trigger.name}`, signal, async () => {
       const answer = await post(sink, letter, trigger.delivery.timeoutMs, signal);
       if (answer.status >= 300) throw new Error(`dead-letter sink answered ${answer.status}: ${answer.text.slice(0, 200)}`);
     });
@@ -163,7 +166,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       const answer = await post(trigger.subscriber, outgoing, trigger.delivery.timeoutMs, signal);
       if (answer.status >= 200 && answer.status < 300) {
         const reply = replyOf(answer);
-        if (reply && !(await persist('storing a reply event', signal, () => options.accept([reply])))) return { state: 'stopped' };
+        if (reply && !(await persist(log, 'storing a reply event', signal, () => options.accept([reply])))) return { state: 'stopped' };
         log.info('delivery', { trigger: trigger.name, eventId: event.id, type: event.type, status: answer.status, attempt: n, durationMs: Math.round(performance.now() - started) });
         return { state: 'delivered', status: answer.status };
       }
