@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBinaryHttp, toKafkaRecord, type ReceivedEvent } from '../events/index.js';
 import { registry } from '../functions/index.js';
 import { signToken } from '../functions/runtime/auth.js';
-import { consumerGroupOf } from './kafka-broker.js';
+import { consumerGroupOf } from './kafka-log.js';
 import type { Platform } from './platform.js';
 import type { TriggerSpec } from './routing.js';
 import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';

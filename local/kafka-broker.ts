@@ -1,43 +1,25 @@
-// The local broker backed by Kafka (KAFKA_BROKERS), built the way Knative's Kafka broker works:
-// - the ingress writes each event to the broker's topic as a CloudEvents record in binary mode
-//   (`ce_` headers, the data as the value, `partitionkey` as the key) through an idempotent
-//   producer with acks from every in-sync replica, and answers 202 only once Kafka has it (503 when
-//   Kafka does not take it in time: the publisher keeps the event in its outbox);
-// - every Trigger reads the topic through its own consumer group and commits an offset only once
-//   the deliveries before it have ended (delivered, or given to the dead-letter sink), so a crash
-//   delivers again and never skips;
-// - an `ordered` Trigger (`kafka.eventing.knative.dev/delivery.order: ordered`) delivers one event
-//   at a time per partition; an unordered one delivers up to `unorderedInFlight` events of a
-//   partition at once and commits up to the lowest delivery not yet ended;
-// - offsets are committed at most once per `commitIntervalMs` per Trigger (and on stop), not once
-//   per record: a crash delivers again what ended since the last commit, which the subscribers'
-//   inboxes absorb, and Kafka is not asked for an offset commit by every Trigger for every event;
-// - retries, timeouts, `Prefer: reply` and dead letters as in the embedded broker.
-// Kafka holds the events and the offsets. PostgreSQL keeps a trace of what was accepted and how each
-// delivery ended, for GET /broker/events, written behind Kafka in batches: the 202 waits for Kafka
-// only. A crash may cut the last moments of the trace short, never an event: a record whose
-// acceptance another run of the broker traced (or failed to) is traced again as its delivery starts.
+// The local broker backed by Kafka (KAFKA_BROKERS), built the way Knative's Kafka broker works: the
+// ingress answers 202 only once Kafka has the event (503 when Kafka does not take it in time: the
+// publisher keeps the event in its outbox); every Trigger reads the topic through its own consumer
+// group (kafka-log.ts) and the delivery engine (engine.ts) delivers what its filter matches, waiting
+// out a retry's backoff in the process; the offset moves on only once the delivery ended.
+// PostgreSQL keeps a trace of what was accepted and how each delivery ended (kafka-trace.ts). A
+// crash may cut the last moments of the trace short, never an event: a record whose acceptance
+// another run of the broker traced (or failed to) is traced again as its delivery starts.
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import type pg from 'pg';
-import { fromKafkaRecord, recordAttributes, recordHeader, recordHttpHeaders, toBinaryHttp, toKafkaRecord, type ReceivedEvent } from '../events/index.js';
-import { inTransaction } from '../functions/runtime/db.js';
-import { Unavailable } from '../functions/runtime/errors.js';
-import { idempotentProducer, kafkaClient } from '../functions/runtime/kafka.js';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { recordHeader, type ReceivedEvent } from '../events/index.js';
+import { idempotentProducer, kafkaClient, transactionalProducer } from '../functions/runtime/kafka.js';
 import type { Logger } from '../functions/runtime/log.js';
-import { postEvent, postHttp } from '../functions/runtime/post.js';
+import { listEvents, type Broker, type BrokerOptions } from './broker.js';
+import { createEngine, sleep, type Engine, type Outgoing } from './engine.js';
 import {
-  backoffMs,
-  deadLetterEvent,
-  failureText,
-  listEvents,
-  replyOf,
-  retried,
-  type Broker,
-  type BrokerOptions,
-  type EventLog,
-} from './broker.js';
+  commitPointOf, consumerGroupOf, ensureTopics, recordOutgoing, startTriggerConsumer, type Lane, type RecordOf, type TriggerConsumer,
+} from './kafka-log.js';
+import { createIngress, lazy, type Produced } from './kafka-ingress.js';
+import { createTrace, TRACE, type Trace, type TracedDelivery } from './kafka-trace.js';
 import { matchesTrigger, type TopicSpec, type TriggerSpec } from './routing.js';
+
 
 export interface KafkaBrokerOptions extends Omit<BrokerOptions, 'pollMs' | 'concurrency' | 'leaseMs'> {
   topic: string;
@@ -56,476 +38,163 @@ const TRIGGER_HEADER = 'gotuto-trigger';
 const ACCEPT_HEADER = 'gotuto-accept-id';
 /** Not a CloudEvents attribute: the run of the broker that accepted the record (and traces it). */
 const RUN_HEADER = 'gotuto-broker-run';
-const TRACE: EventLog = { events: 'platform.kafka_broker_events', deliveries: 'platform.kafka_broker_deliveries', join: 'd.accept_id = e.accept_id' };
 
-/** Creates those of `topics` that do not exist yet, with the broker config's settings; returns them. */
-export const ensureTopics = async (admin: Admin, topics: string[], spec: TopicSpec): Promise<string[]> => {
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((t) => !existing.has(t));
-  if (missing.length > 0) {
-    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: spec.partitions, replicationFactor: spec.replicationFactor })) });
-  }
-  return missing;
-};
+const subscriberOf = (t: TriggerSpec) => t.subscriber.service ?? t.subscriber.uri ?? '';
 
-/** The consumer group of a Trigger on a topic. */
-export const consumerGroupOf = (topic: string, trigger: string): string => `${topic}.${trigger}`;
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
-// --- the trace --------------------------------------------------------------------------------
-
-interface TracedEvent {
-  acceptId: string;
-  event: ReceivedEvent<unknown>;
-  deliveries: { trigger: string; subscriber: string }[];
-}
-
-interface TracedDelivery {
-  acceptId: string;
-  trigger: string;
-  subscriber: string;
-  state: 'pending' | 'delivered' | 'dead';
-  attempts: number;
-  status: number | null;
-  error: string | null;
-}
-
-const TRACE_LIMIT = 100_000;
-
-/**
- * Writes the trace: accepted events and delivery outcomes, in batches (one transaction per flush;
- * a delivery cut short by a crash is delivered, and traced, again). A trace that cannot be written
- * is logged, never in the way of an event.
- */
-const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
-  let accepted: TracedEvent[] = [];
-  let ends = new Map<string, TracedDelivery>();
-  let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> = Promise.resolve();
-
-  const write = (batchEvents: TracedEvent[], batchEnds: TracedDelivery[]) =>
-    inTransaction(pool, async (client) => {
-      // Kafka holds the events: the trace need not wait for its commit to reach the disk (a crash of
-      // PostgreSQL itself may lose its last moments of trace, never an event).
-      await client.query('SET LOCAL synchronous_commit TO off');
-      if (batchEvents.length > 0) {
-        await client.query(
-          `INSERT INTO platform.kafka_broker_events (accept_id, topic, id, source, type, subject, correlation_id, event)
-           SELECT r.accept_id::uuid, $2, r.event->>'id', r.event->>'source', r.event->>'type', NULLIF(r.event->>'subject', ''),
-                  r.event->>'correlationid', r.event
-           FROM jsonb_to_recordset($1::jsonb) AS r(accept_id text, event jsonb)
-           ON CONFLICT (accept_id) DO NOTHING`,
-          [JSON.stringify(batchEvents.map((e) => ({ accept_id: e.acceptId, event: e.event }))), topic],
-        );
-        const pending = batchEvents.flatMap((e) => e.deliveries.map((d) => ({ accept_id: e.acceptId, trigger: d.trigger, subscriber: d.subscriber })));
-        if (pending.length > 0) {
-          await client.query(
-            `INSERT INTO platform.kafka_broker_deliveries (accept_id, trigger, subscriber)
-             SELECT r.accept_id::uuid, r.trigger, r.subscriber FROM jsonb_to_recordset($1::jsonb) AS r(accept_id text, trigger text, subscriber text)
-             ON CONFLICT (accept_id, trigger) DO NOTHING`,
-            [JSON.stringify(pending)],
-          );
+/** Whether every consumer has ended and committed what the topic holds (a long backoff does not count). */
+const caughtUp = async (admin: Admin, topic: string, consumers: TriggerConsumer[]): Promise<boolean> => {
+  const high = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+  for (const c of consumers) {
+    let committed: Map<number, number> | undefined;
+    for (const [partition, end] of high) {
+      const lane = c.lanes.get(partition);
+      if (lane) {
+        const busy = [...lane.open].some((o) => !lane.resting.has(o));
+        if (busy || (lane.next < end && lane.resting.size === 0)) return false;
+        if (lane.committed < commitPointOf(lane)) {
+          // Caught up but not yet committed: commit now rather than at the next interval.
+          await c.commit();
+          if (lane.committed < commitPointOf(lane)) return false;
         }
-      }
-      if (batchEnds.length > 0) {
-        await client.query(
-          `INSERT INTO platform.kafka_broker_deliveries (accept_id, trigger, subscriber, state, attempts, last_status, last_error, updated_at)
-           SELECT r.accept_id::uuid, r.trigger, r.subscriber, r.state, r.attempts, r.status, r.error, now()
-           FROM jsonb_to_recordset($1::jsonb) AS r(accept_id text, trigger text, subscriber text, state text, attempts int, status int, error text)
-           ON CONFLICT (accept_id, trigger) DO UPDATE SET state = EXCLUDED.state, attempts = EXCLUDED.attempts,
-             last_status = EXCLUDED.last_status, last_error = EXCLUDED.last_error, updated_at = now()`,
-          [JSON.stringify(batchEnds.map((d) => ({ accept_id: d.acceptId, trigger: d.trigger, subscriber: d.subscriber, state: d.state, attempts: d.attempts, status: d.status, error: d.error })))],
+      } else if (end > 0) {
+        committed ??= new Map(
+          (await admin.fetchOffsets({ groupId: c.groupId, topics: [topic] })).flatMap((t) => t.partitions.map((p) => [p.partition, Number(p.offset)] as const)),
         );
+        if ((committed.get(partition) ?? -1) < end) return false;
       }
-    });
-
-  const flush = (): Promise<void> => {
-    timer = undefined;
-    flushing = flushing.then(async () => {
-      const batchEnds = [...ends.values()];
-      const batchEvents = accepted;
-      ends = new Map();
-      accepted = [];
-      if (batchEnds.length === 0 && batchEvents.length === 0) return;
-      try {
-        await write(batchEvents, batchEnds);
-      } catch (error) {
-        log.warn('broker trace not written; Kafka still holds the events', { events: batchEvents.length, deliveries: batchEnds.length, error: String(error) });
-      }
-    });
-    return flushing;
-  };
-
-  const schedule = () => {
-    if (!timer) timer = setTimeout(() => void flush(), 25);
-  };
-
-  return {
-    /** Events Kafka has taken. */
-    accepted(entries: TracedEvent[]) {
-      if (accepted.length < TRACE_LIMIT) accepted.push(...entries);
-      schedule();
-    },
-    delivery(entry: TracedDelivery) {
-      if (ends.size < TRACE_LIMIT) ends.set(`${entry.acceptId} ${entry.trigger}`, entry);
-      schedule();
-    },
-    pending: () => ends.size > 0 || accepted.length > 0 || timer !== undefined,
-    flush: async () => {
-      if (timer) clearTimeout(timer);
-      await flush();
-    },
-  };
-};
-
-// --- one Trigger's consumer ---------------------------------------------------------------------
-
-/** What this process has taken from one partition and not yet committed. */
-interface Lane {
-  /** The next offset to take; anything below was taken by this process. */
-  next: number;
-  /** Offsets taken whose delivery has not ended. */
-  open: Set<number>;
-  /** Offsets of `open` waiting out a backoff of more than a second (ignored by `idle`). */
-  resting: Set<number>;
-  committed: number;
-  freed?: () => void;
-}
-
-const commitPointOf = (lane: Lane): number => {
-  let lowest = lane.next;
-  for (const offset of lane.open) if (offset < lowest) lowest = offset;
-  return lowest;
-};
-
-/** A record as it is delivered: its attributes (for filters and logs), then HTTP headers and body. */
-interface Outgoing {
-  attributes: ReceivedEvent<unknown>;
-  /** The HTTP request of the delivery, built when a Trigger's filter matched. */
-  request(): { headers: Record<string, string>; body: string };
-  /** The whole event, parsed and validated (a dead letter needs it). */
-  whole(): ReceivedEvent<unknown>;
-}
-
-type RecordOf = EachBatchPayload['batch']['messages'][number];
-
-/**
- * What a Trigger delivers of a record. A binary-mode record (what the ingress writes) is matched on
- * its headers and goes out as it is, headers to headers, with no parsing of its data (the ingress
- * validated it); every Trigger reads every record, so only those that match build the request. Any
- * other record is read whole first.
- */
-const outgoingOf = (message: RecordOf): Outgoing => {
-  if (message.headers?.ce_id !== undefined && message.headers.ce_specversion !== undefined) {
-    let whole: ReceivedEvent<unknown> | undefined;
-    return {
-      attributes: recordAttributes(message.headers, message.key),
-      request: () => {
-        const headers = recordHttpHeaders(message.headers);
-        if (!headers['ce-partitionkey'] && message.key) headers['ce-partitionkey'] = message.key.toString();
-        return { headers, body: message.value === null ? '' : message.value.toString() };
-      },
-      whole: () => (whole ??= fromKafkaRecord(message.headers, message.value, message.key)),
-    };
+    }
   }
-  const event = fromKafkaRecord(message.headers, message.value, message.key);
-  return { attributes: event, request: () => toBinaryHttp(event), whole: () => event };
+  return true;
 };
 
-interface TriggerConsumer {
-  trigger: TriggerSpec;
-  groupId: string;
-  consumer: Consumer;
-  lanes: Map<number, Lane>;
-  commit(): Promise<void>;
-}
-
-export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Broker> => {
-  const { pool, log, topic, triggers } = options;
-  const unorderedInFlight = options.unorderedInFlight ?? 100;
-  const ingressTimeoutMs = options.ingressTimeoutMs ?? Number(process.env.BROKER_INGRESS_TIMEOUT_MS ?? 5000);
-  const commitIntervalMs = options.commitIntervalMs ?? Number(process.env.BROKER_COMMIT_INTERVAL_MS ?? 1000);
+/** The Kafka client, its admin with the broker topic made, and the connected idempotent producer. */
+const connect = async (topic: string, spec: TopicSpec, log: Logger) => {
   const kafka: Kafka = kafkaClient('gotuto-broker');
   const admin: Admin = kafka.admin();
   await admin.connect();
   try {
-    if ((await ensureTopics(admin, [topic], options.topicSpec)).length > 0) log.info('broker topic created', { topic, ...options.topicSpec });
+    if ((await ensureTopics(admin, [topic], spec)).length > 0) log.info('broker topic created', { topic, ...spec });
   } catch (error) {
     await admin.disconnect().catch(() => undefined);
     throw new Error(`Kafka at ${process.env.KAFKA_BROKERS} did not give the broker its topic ${topic}: ${(error as Error).message}`);
   }
   const producer: Producer = idempotentProducer(kafka);
   await producer.connect();
-  const trace = createTrace(pool, topic, log);
+  return { kafka, admin, producer };
+};
 
-  // --- ingress: events wait while a produce request is in flight, then go in the next one -------
-  type Waiting = { record: ReturnType<typeof toKafkaRecord>; traced: TracedEvent; done: (error?: Error) => void };
-  let queue: Waiting[] = [];
-  let sending = false;
-  const runId = randomUUID();
+/** What the deliveries of one run of the broker share. */
+interface Run {
+  engine: Engine;
+  trace: Trace;
+  runId: string;
+  topic: string;
+  log: Logger;
+  running(): boolean;
+  signal(): AbortSignal;
+}
 
-  const sendQueued = async () => {
-    sending = true;
-    while (queue.length > 0) {
-      const batch = queue.slice(0, 1000);
-      queue = queue.slice(batch.length);
-      let failure: Error | undefined;
-      const send = producer.send({ topic, acks: -1, messages: batch.map((w) => w.record) });
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          send,
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Unavailable(`Kafka did not take the event within ${ingressTimeoutMs} ms`)), ingressTimeoutMs);
-          }),
-        ]);
-      } catch (error) {
-        failure = error instanceof Unavailable ? error : new Unavailable(`Kafka did not take the event: ${(error as Error).message}`);
-        // A send that still lands after the 503 delivers the event once more; consumers drop a repeated id.
-        send.catch(() => undefined);
-      } finally {
-        clearTimeout(timer);
-      }
-      if (failure) {
-        for (const w of batch) w.done(failure);
-        continue;
-      }
-      trace.accepted(batch.map((w) => w.traced));
-      for (const w of batch) w.done();
+/** Delivers one record to one Trigger until the delivery ends (true) or the broker stops (false). */
+const deliver = async (run: Run, trigger: TriggerSpec, record: Outgoing, acceptId: string, lane: Lane, offset: number): Promise<boolean> => {
+  const traced = (state: TracedDelivery['state'], attempts: number, status: number | null, error: string | null) =>
+    run.trace.delivery({ acceptId, trigger: trigger.name, subscriber: subscriberOf(trigger), state, attempts, status, error });
+  for (let n = 1; run.running(); n++) {
+    const attempt = await run.engine.attempt(trigger, record, n, run.signal());
+    if (attempt.state === 'stopped') return false;
+    if (attempt.state === 'delivered') {
+      traced('delivered', n, attempt.status, null);
+      return true;
     }
-    sending = false;
-  };
+    traced(attempt.state === 'retry' ? 'pending' : 'dead', n, attempt.status, attempt.error);
+    if (attempt.state === 'dead') return true;
+    if (attempt.delayMs > 1000) lane.resting.add(offset);
+    await sleep(attempt.delayMs, run.signal());
+    lane.resting.delete(offset);
+  }
+  return false;
+};
 
-  const produce = (event: ReceivedEvent<unknown>, targets: TriggerSpec[], onlyTrigger?: string): Promise<void> => {
-    const acceptId = randomUUID();
-    const extra: Record<string, string> = { [ACCEPT_HEADER]: acceptId, [RUN_HEADER]: runId };
-    if (onlyTrigger) extra[TRIGGER_HEADER] = onlyTrigger;
-    const traced = { acceptId, event, deliveries: targets.map((t) => ({ trigger: t.name, subscriber: t.subscriber.service ?? t.subscriber.uri ?? '' })) };
-    return new Promise<void>((resolve, reject) => {
-      queue.push({ record: toKafkaRecord(event, extra), traced, done: (error) => (error ? reject(error) : resolve()) });
-      if (!sending) void sendQueued();
-    });
-  };
+/** What a Trigger does with a record of the topic: skips what its filter does not match, else delivers it. */
+const takeFor = (run: Run, trigger: TriggerSpec) => async (message: RecordOf, lane: Lane, offset: number): Promise<boolean> => {
+  let record: Outgoing;
+  try {
+    record = recordOutgoing(message);
+  } catch (error) {
+    run.log.error('a record of the broker topic is not a CloudEvent; skipped', { topic: run.topic, offset, error: String(error) });
+    return true;
+  }
+  const only = recordHeader(message.headers, TRIGGER_HEADER);
+  if (only ? only !== trigger.name : !matchesTrigger(trigger, record.attributes)) return true;
+  const acceptId = recordHeader(message.headers, ACCEPT_HEADER) ?? randomUUID();
+  // An event another run accepted may be missing from the trace (a crash before its batch was
+  // written): traced before it is delivered (the trace ignores a repeat), so it shows as pending.
+  if (recordHeader(message.headers, RUN_HEADER) !== run.runId) {
+    try {
+      run.trace.accepted([{ acceptId, event: record.whole(), deliveries: [{ trigger: trigger.name, subscriber: subscriberOf(trigger) }] }]);
+    } catch {
+      // Not a whole CloudEvent: delivered as it came, untraced.
+    }
+  }
+  return deliver(run, trigger, record, acceptId, lane, offset);
+};
 
-  // --- deliveries ---------------------------------------------------------------------------------
+/** Stops the consumers: what ended is committed, the rest is delivered next time. */
+const stopConsumers = async (consumers: TriggerConsumer[]) => {
+  for (const c of consumers) for (const lane of c.lanes.values()) lane.freed?.();
+  await new Promise((r) => setTimeout(r, 50));
+  await Promise.all(consumers.map((c) => c.commit()));
+  await Promise.all(consumers.map((c) => c.consumer.disconnect().catch(() => undefined)));
+  consumers.length = 0;
+};
+
+export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Broker> => {
+  const { pool, log, topic, triggers } = options;
+  const ingressTimeoutMs = options.ingressTimeoutMs ?? Number(process.env.BROKER_INGRESS_TIMEOUT_MS ?? 5000);
+  const commitIntervalMs = options.commitIntervalMs ?? Number(process.env.BROKER_COMMIT_INTERVAL_MS ?? 1000);
+  const { kafka, admin, producer } = await connect(topic, options.topicSpec, log);
+  const trace = createTrace(pool, topic, log);
+  const runId = randomUUID();
+  // Made on the first batch: a platform that never takes one never opens a transaction.
+  const batchProducer = lazy(async () => {
+    const made = transactionalProducer(kafka, `${topic}.ingress.${runId}`);
+    await made.connect();
+    return made;
+  }, (made) => made.disconnect());
+  const ingress = createIngress(producer, batchProducer, topic, ingressTimeoutMs);
+
+  /** Writes events to the topic, all or none, each for `targets(event)`; traced once Kafka has them. */
+  const produce = async (events: ReceivedEvent<unknown>[], targets: (e: ReceivedEvent<unknown>) => TriggerSpec[], onlyTrigger?: string) => {
+    const entries = events.map((event): Produced => ({ event, headers: { [ACCEPT_HEADER]: randomUUID(), [RUN_HEADER]: runId, ...(onlyTrigger ? { [TRIGGER_HEADER]: onlyTrigger } : {}) } }));
+    await ingress.produce(entries);
+    trace.accepted(entries.map(({ event, headers }) => ({ acceptId: headers[ACCEPT_HEADER] as string, event, deliveries: targets(event).map((t) => ({ trigger: t.name, subscriber: subscriberOf(t) })) })));
+  };
+  const accept = (events: ReceivedEvent<unknown>[]) => produce(events, (event) => triggers.filter((t) => matchesTrigger(t, event)));
+
   let running = false;
   let stopping = new AbortController();
   const consumers: TriggerConsumer[] = [];
   let started: Promise<void> | undefined;
-
-  /** Tries until it works or the broker stops; false when it stopped first. */
-  const persist = async (what: string, work: () => Promise<void>): Promise<boolean> => {
-    for (let attempt = 1; running; attempt++) {
-      try {
-        await work();
-        return true;
-      } catch (error) {
-        log.warn(`${what} failed; trying again`, { attempt, error: String(error) });
-        await sleep(Math.min(200 * 2 ** attempt, 10_000), stopping.signal);
-      }
-    }
-    return false;
+  const run: Run = {
+    engine: createEngine({ resolve: options.resolve, accept, log, headersFor: options.headersFor }),
+    trace, runId, topic, log, running: () => running, signal: () => stopping.signal,
   };
-
-  /**
-   * Delivers one event to one Trigger, with retries, then to the dead-letter sink. Resolves true when
-   * the delivery ended, false when the broker stopped first (the offset stays uncommitted).
-   */
-  const deliver = async (c: TriggerConsumer, record: Outgoing, acceptId: string, tracedHere: boolean, lane: Lane, offset: number): Promise<boolean> => {
-    const event = record.attributes;
-    const { trigger } = c;
-    const subscriber = options.resolve(trigger.subscriber);
-    const request = record.request();
-    const subscriberName = trigger.subscriber.service ?? trigger.subscriber.uri ?? '';
-    // An event another run accepted may be missing from the trace (a crash before its batch was
-    // written): traced before it is delivered (the trace ignores a repeat), so it shows as pending.
-    if (!tracedHere) {
-      let whole: ReceivedEvent<unknown> | undefined;
-      try {
-        whole = record.whole();
-      } catch {
-        whole = undefined;
-      }
-      if (whole) trace.accepted([{ acceptId, event: whole, deliveries: [{ trigger: trigger.name, subscriber: subscriberName }] }]);
-    }
-    const traced = (state: TracedDelivery['state'], attempts: number, status: number | null, error: string | null) =>
-      trace.delivery({ acceptId, trigger: trigger.name, subscriber: subscriberName, state, attempts, status, error });
-    for (let attempt = 1; ; attempt++) {
-      if (!running) return false;
-      const started = performance.now();
-      let status: number | null = null;
-      let error = '';
-      try {
-        const signal = AbortSignal.any([AbortSignal.timeout(trigger.delivery.timeoutMs), stopping.signal]);
-        const answer = await postHttp(subscriber, { ...request.headers, prefer: 'reply' }, request.body, signal);
-        status = answer.status;
-        if (status >= 200 && status < 300) {
-          const reply = replyOf(answer);
-          if (reply && !(await persist('storing a reply event', () => produce(reply, triggers.filter((t) => matchesTrigger(t, reply)))))) return false;
-          traced('delivered', attempt, status, null);
-          log.info('delivery', { trigger: trigger.name, eventId: event.id, type: event.type, status, attempt, durationMs: Math.round(performance.now() - started) });
-          return true;
-        }
-        error = answer.text.slice(0, 2000) || `HTTP ${status}`;
-      } catch (failure) {
-        if (!running) return false;
-        error = failureText(failure, trigger.delivery.timeoutMs);
-      }
-      log.info('delivery', { trigger: trigger.name, eventId: event.id, type: event.type, status, attempt, error: error.slice(0, 200) });
-      if (retried(status) && attempt <= trigger.delivery.retry) {
-        traced('pending', attempt, status, error);
-        const delay = backoffMs(trigger.delivery, attempt);
-        if (delay > 1000) lane.resting.add(offset);
-        await sleep(delay, stopping.signal);
-        lane.resting.delete(offset);
-        continue;
-      }
-      // Given up: the dead-letter sink has it before the offset moves on.
-      const sink = trigger.delivery.deadLetterSink;
-      if (sink) {
-        const letter = deadLetterEvent(record.whole(), subscriber, status, error);
-        const sent = await persist(`dead-lettering ${event.id} of ${trigger.name}`, async () => {
-          const answer = await postEvent(options.resolve(sink), letter, AbortSignal.any([AbortSignal.timeout(trigger.delivery.timeoutMs), stopping.signal]));
-          if (answer.status >= 300) throw new Error(`dead-letter sink answered ${answer.status}: ${answer.text.slice(0, 200)}`);
-        });
-        if (!sent) return false;
-        log.warn('delivery given up, sent to the dead-letter sink', { trigger: trigger.name, eventId: event.id, status });
-      } else {
-        log.warn('delivery given up, no dead-letter sink', { trigger: trigger.name, eventId: event.id, status, error });
-      }
-      traced('dead', attempt, status, error);
-      return true;
-    }
-  };
-
-  const startConsumer = async (trigger: TriggerSpec): Promise<TriggerConsumer> => {
-    const groupId = consumerGroupOf(topic, trigger.name);
-    const consumer = kafka.consumer({
-      groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
-      // A fetch returns as soon as a record arrives; the wait only bounds an idle poll (and a stop).
-      maxWaitTimeInMs: 1000,
-      retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8, restartOnFailure: async () => true },
-    });
-    const lanes = new Map<number, Lane>();
-    let committing: Promise<void> = Promise.resolve();
-    let commitTimer: NodeJS.Timeout | undefined;
-
-    const commitNow = () => {
-      commitTimer = undefined;
-      committing = committing.then(async () => {
-        const offsets = [...lanes.entries()]
-          .map(([partition, lane]) => ({ partition, lane, point: commitPointOf(lane) }))
-          .filter((o) => o.point > o.lane.committed);
-        if (offsets.length === 0) return;
-        try {
-          await consumer.commitOffsets(offsets.map((o) => ({ topic, partition: o.partition, offset: String(o.point) })));
-          for (const o of offsets) o.lane.committed = Math.max(o.lane.committed, o.point);
-        } catch (error) {
-          // Not committed: a restart delivers these again, which the subscribers' inboxes absorb.
-          log.warn('offset commit failed; trying again', { group: groupId, error: String(error) });
-          if (running) commitTimer ??= setTimeout(commitNow, 1000);
-        }
-      });
-      return committing;
-    };
-    const scheduleCommit = () => {
-      commitTimer ??= setTimeout(commitNow, commitIntervalMs);
-    };
-
-    const laneOf = (partition: number, firstOffset: number): Lane => {
-      let lane = lanes.get(partition);
-      if (!lane) {
-        lane = { next: firstOffset, open: new Set(), resting: new Set(), committed: firstOffset };
-        lanes.set(partition, lane);
-      }
-      return lane;
-    };
-    const limit = trigger.ordered ? 1 : unorderedInFlight;
-    const c: TriggerConsumer = { trigger, groupId, consumer, lanes, commit: async () => { if (commitTimer) clearTimeout(commitTimer); await commitNow(); } };
-
-    const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-      const lane = laneOf(batch.partition, Number(batch.firstOffset() ?? 0));
-      for (const message of batch.messages) {
-        if (!running || !isRunning() || isStale()) return;
-        const offset = Number(message.offset);
-        if (offset < lane.next) {
-          // Taken by this process already (a fetch from an older commit after a restart of the consumer).
-          resolveOffset(message.offset);
-          continue;
-        }
-        while (lane.open.size >= limit && running) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, 1000);
-            lane.freed = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          lane.freed = undefined;
-          await heartbeat().catch(() => undefined);
-        }
-        if (!running) return;
-        lane.next = offset + 1;
-        resolveOffset(message.offset);
-        let record: Outgoing;
-        try {
-          record = outgoingOf(message);
-        } catch (error) {
-          log.error('a record of the broker topic is not a CloudEvent; skipped', { topic, partition: batch.partition, offset, error: String(error) });
-          scheduleCommit();
-          continue;
-        }
-        const only = recordHeader(message.headers, TRIGGER_HEADER);
-        if ((only && only !== trigger.name) || (!only && !matchesTrigger(trigger, record.attributes))) {
-          scheduleCommit();
-          continue;
-        }
-        const acceptId = recordHeader(message.headers, ACCEPT_HEADER) ?? randomUUID();
-        lane.open.add(offset);
-        const tracedHere = recordHeader(message.headers, RUN_HEADER) === runId;
-        void deliver(c, record, acceptId, tracedHere, lane, offset)
-          .catch((error: unknown) => {
-            log.error('delivery failed', { trigger: trigger.name, eventId: record.attributes.id, error: String(error) });
-            return false;
-          })
-          .then((ended) => {
-            // An ended delivery frees its offset; one cut short by a stop keeps it uncommitted.
-            if (!ended) return;
-            lane.open.delete(offset);
-            lane.freed?.();
-            scheduleCommit();
-          });
-      }
-    };
-
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: options.topicSpec.partitions, eachBatch });
-    return c;
-  };
-
-  const highWatermarks = async (): Promise<Map<number, number>> => {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
-  };
+  const startConsumer = (trigger: TriggerSpec) =>
+    startTriggerConsumer({
+      kafka, topic, log, commitIntervalMs,
+      groupId: consumerGroupOf(topic, trigger.name),
+      partitions: options.topicSpec.partitions,
+      limit: trigger.ordered ? 1 : (options.unorderedInFlight ?? 100),
+      running: () => running,
+      take: takeFor(run, trigger),
+    }).then(
+      (c) => void consumers.push(c),
+      (error: unknown) => log.error('trigger consumer did not start', { trigger: trigger.name, error: String(error) }),
+    );
 
   return {
     triggers,
-    accept: (event) => produce(event, triggers.filter((t) => matchesTrigger(t, event))),
-    redeliver: (event, trigger) => produce(event, [trigger], trigger.name),
+    accept: (...events) => accept(events),
+    redeliver: (event, trigger) => produce([event], () => [trigger], trigger.name),
     events: async (q) => {
       await trace.flush();
       return listEvents(pool, q, TRACE);
@@ -534,68 +203,25 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
       if (running) return;
       running = true;
       stopping = new AbortController();
-      started = Promise.all(
-        triggers.map((t) =>
-          startConsumer(t).then(
-            (c) => {
-              consumers.push(c);
-            },
-            (error: unknown) => log.error('trigger consumer did not start', { trigger: t.name, error: String(error) }),
-          ),
-        ),
-      ).then(() => undefined);
+      started = Promise.all(triggers.map(startConsumer)).then(() => undefined);
     },
     stop: async () => {
       const wasRunning = running;
       running = false;
+      // Deliveries see the stop at once.
       stopping.abort();
-      if (wasRunning) {
-        await started;
-        // Deliveries see the stop at once; what ended is committed, the rest is delivered next time.
-        for (const c of consumers) for (const lane of c.lanes.values()) lane.freed?.();
-        await new Promise((r) => setTimeout(r, 50));
-        await Promise.all(consumers.map((c) => c.commit()));
-        await Promise.all(consumers.map((c) => c.consumer.disconnect().catch(() => undefined)));
-        consumers.length = 0;
-      }
-      while (sending) await new Promise((r) => setTimeout(r, 10));
+      if (wasRunning) await started?.then(() => stopConsumers(consumers));
+      while (ingress.busy()) await new Promise((r) => setTimeout(r, 10));
       await trace.flush();
       await producer.disconnect().catch(() => undefined);
+      await batchProducer.close();
       await admin.disconnect().catch(() => undefined);
     },
     idle: async (timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs;
       await started;
       while (Date.now() < deadline) {
-        const settled = !sending && queue.length === 0;
-        let caughtUp = settled;
-        if (settled && running) {
-          const high = await highWatermarks();
-          for (const c of consumers) {
-            let committed: Map<number, number> | undefined;
-            for (const [partition, end] of high) {
-              const lane = c.lanes.get(partition);
-              if (lane) {
-                // Deliveries waiting out a backoff of more than a second do not count, as in the embedded broker.
-                const busy = [...lane.open].some((o) => !lane.resting.has(o));
-                if (busy || (lane.next < end && lane.resting.size === 0)) caughtUp = false;
-                else if (lane.committed < commitPointOf(lane)) {
-                  // Caught up but not yet committed: commit now rather than at the next interval.
-                  await c.commit();
-                  if (lane.committed < commitPointOf(lane)) caughtUp = false;
-                }
-              } else if (end > 0) {
-                committed ??= new Map(
-                  (await admin.fetchOffsets({ groupId: c.groupId, topics: [topic] })).flatMap((t) => t.partitions.map((p) => [p.partition, Number(p.offset)] as const)),
-                );
-                if ((committed.get(partition) ?? -1) < end) caughtUp = false;
-              }
-              if (!caughtUp) break;
-            }
-            if (!caughtUp) break;
-          }
-        }
-        if (caughtUp) {
+        if (!ingress.busy() && (!running || (await caughtUp(admin, topic, consumers)))) {
           await trace.flush();
           if (!trace.pending()) return;
         }

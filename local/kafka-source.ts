@@ -6,7 +6,7 @@ import { fromKafkaRecord } from '../events/index.js';
 import { kafkaClient } from '../functions/runtime/kafka.js';
 import type { Logger } from '../functions/runtime/log.js';
 import type { Broker } from './broker.js';
-import { ensureTopics } from './kafka-broker.js';
+import { ensureTopics } from './kafka-log.js';
 import type { TopicSpec } from './routing.js';
 
 export interface KafkaSource {

@@ -9,11 +9,9 @@ import { BadRequest, ValidationError, problemFor } from './errors.js';
 import { problemResponse, type HttpRequest, type HttpResponse } from './http.js';
 import { rootLogger, type Logger } from './log.js';
 import { config } from './config.js';
+import { isRetried } from './post.js';
 import { publishStored, pruneMessaging, relayOutbox, storeEvents, table, type StoredEvent } from './outbox.js';
 
-/** Statuses a Knative broker retries; any other 4xx is final. */
-const RETRIED = new Set([404, 408, 409, 429]);
-export const isRetried = (status: number): boolean => status >= 500 || RETRIED.has(status);
 
 interface Delivery {
   req: HttpRequest;

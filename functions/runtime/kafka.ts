@@ -61,6 +61,21 @@ export const idempotentProducer = (kafka: Kafka): Producer =>
     retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
   });
 
+/**
+ * A transactional producer: what it sends in one transaction is read by consumers (read committed,
+ * kafkajs' default) all or none. A transaction left open by a killed process holds its partitions'
+ * readers back until `transactionTimeout`, so it is short.
+ */
+export const transactionalProducer = (kafka: Kafka, transactionalId: string): Producer =>
+  kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 10_000,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
+  });
+
 let shared: { producer: Producer; connected: Promise<void> } | undefined;
 
 const sharedProducer = async (): Promise<Producer> => {

@@ -12,6 +12,14 @@ export interface Answer {
   text: string;
 }
 
+/**
+ * Whether a Knative broker retries a delivery that ended with `status` (null: no answer at all,
+ * a refused connection or a timeout): 404, 408, 409, 429 and 5xx are, any other 4xx is final.
+ * The one copy of the rule, shared by the handlers that answer and the local brokers that deliver.
+ */
+export const isRetried = (status: number | null): boolean =>
+  status === null || status >= 500 || status === 404 || status === 408 || status === 409 || status === 429;
+
 const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
 
 /** POSTs a body and reads the whole answer. */
