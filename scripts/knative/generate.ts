@@ -360,7 +360,7 @@ export const buildManifests = (registry: readonly RegisteredFunction[], options:
     const trigger = triggerOf(fn);
     const def = fn.definition;
     const labels = sorted(commonLabels(fn));
-    if (def.kind !== 'handler') return [service(fn, trigger, image, false, SCALE.http.timeoutSeconds)];
+    if (def.kind !== 'handler') return [service(fn, trigger, image, def.clusterLocal === true, SCALE.http.timeoutSeconds)];
 
     if (def.schedule) {
       assertCron(def.schedule.cron);

@@ -44,6 +44,8 @@ export default anyEventHandler({
       event: original as unknown as Record<string, unknown>,
       destination,
       subscriber: subscriberOf(destination),
+      // Each Trigger is named after the function it delivers to (knative/base, the local routing).
+      trigger: subscriberOf(destination),
       status: Number.isFinite(code) && code > 0 ? code : undefined,
       error: decode(event.extensions?.knativeerrordata),
     });
