@@ -1,2 +1,2 @@
-DROP TABLE platform.broker_deliveries;
-DROP TABLE platform.broker_events;
+DROP TABLE IF EXISTS platform.broker_deliveries;
+DROP TABLE IF EXISTS platform.broker_events;
