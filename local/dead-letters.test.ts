@@ -56,7 +56,8 @@ const triggerFor = (fn: RegisteredFunction, type: string): TriggerSpec => ({
   name: `${fn.name}-trigger`,
   filters: [{ exact: { type } }],
   subscriber: { service: fn.name },
-  delivery: { retry: 0, backoffPolicy: 'linear', backoffDelayMs: 20, timeoutMs: 5000, deadLetterSink: { service: 'platform-dead-letters' } },
+  // As generated into knative/base: the sink's URL names the Trigger.
+  delivery: { retry: 0, backoffPolicy: 'linear', backoffDelayMs: 20, timeoutMs: 5000, deadLetterSink: { service: 'platform-dead-letters', uri: `/?trigger=${fn.name}-trigger` } },
   ordered: false,
 });
 
@@ -125,7 +126,7 @@ describe.each(brokers)('dead letters over the %s broker', (kind) => {
       state: 'dead',
       status: 503,
       subscriber: moody.name,
-      trigger: moody.name,
+      trigger: `${moody.name}-trigger`,
       failures: 1,
       destination: `${platform.url}/functions/${moody.name}`,
     });

@@ -61,6 +61,17 @@ const STOP_DRAIN_MS = 10_000;
 
 let catalogUrlSetHere: string | undefined;
 
+/**
+ * The URL of a destination: a Service is its function's URL at the gateway (one that is not served
+ * answers 404 there, as a missing Knative Service would), with a relative `uri` under it.
+ */
+export const destinationUrl = (baseUrl: string, d: Destination): string => {
+  if (!d.service) return d.uri ?? '';
+  const service = `${baseUrl}/functions/${d.service}`;
+  if (!d.uri) return service;
+  return `${service}${d.uri.startsWith('/') ? '' : '/'}${d.uri}`;
+};
+
 /** Functions publish to the broker ingress, as a SinkBinding makes them do in a cluster; Order calls Catalog through the gateway. */
 const pointAt = (baseUrl: string) => {
   process.env.K_SINK = `${baseUrl}/broker`;
@@ -97,8 +108,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   const pings = [...routing.pings, ...(options.extraPings ?? [])];
 
   let baseUrl = '';
-  // A Service that is not served answers 404 at its URL, as a missing Knative Service would.
-  const resolveDestination = (d: Destination): string => d.uri ?? `${baseUrl}/functions/${d.service}`;
+  const resolveDestination = (d: Destination): string => destinationUrl(baseUrl, d);
   const broker = await startBroker(routing, triggers, resolveDestination, options, log);
   let ready = false;
   const server = createGateway({

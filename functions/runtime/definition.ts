@@ -51,6 +51,8 @@ export interface HttpContext extends BaseContext {
 export interface HandlerContext extends BaseContext {
   /** The transaction the handler runs in: its inbox entry, its effects and its events commit together. */
   tx: Tx;
+  /** The query string of the URL the event was delivered to (a dead-letter sink's names its Trigger). */
+  query: Readonly<Record<string, string>>;
 }
 
 /** A full HTTP answer, for the rare handle that needs other than the definition's status. */

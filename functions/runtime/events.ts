@@ -29,6 +29,16 @@ const keepRejected = async (db: Queryable, fn: RegisteredFunction, event: Receiv
   );
 };
 
+/** The delivery URL's query parameters that have a text value (a repeated one keeps its first). */
+const deliveryQuery = (query: Record<string, unknown>): Record<string, string> => {
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const first = Array.isArray(value) ? (value[0] as unknown) : value;
+    if (typeof first === 'string') flat[key] = first;
+  }
+  return flat;
+};
+
 export interface EventFunction {
   invoke(req: HttpRequest): Promise<HttpResponse>;
 }
@@ -40,7 +50,8 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
   const now = options.now ?? (() => new Date());
   const log = (options.logger ?? rootLogger).child({ function: fn.name });
 
-  const base = async ({ event }: Delivery): Promise<HttpResponse> => {
+  const base = async (delivery: Delivery): Promise<HttpResponse> => {
+    const { event } = delivery;
     const received = event as ReceivedEvent<unknown>;
     const pool = existingPool(fn.context) ?? (await poolFor(fn.context));
     if (def.relay) {
@@ -72,6 +83,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
       let child: Logger | undefined;
       await def.handle(received, {
         tx,
+        query: deliveryQuery(delivery.req.query),
         now,
         correlationId,
         // Made when the handler logs, which most deliveries never do.

@@ -195,7 +195,8 @@ const deliveryOf = (fn: RegisteredFunction, deadLetterSink: string) => {
     backoffPolicy: DEFAULT_DELIVERY.backoffPolicy,
     backoffDelay: own?.backoffDelay ?? DEFAULT_DELIVERY.backoffDelay,
     timeout: own?.timeout ?? DEFAULT_DELIVERY.timeout,
-    deadLetterSink: serviceRef(deadLetterSink),
+    // The sink learns which Trigger gave up from its URL: Knative sends the subscriber, not the Trigger.
+    deadLetterSink: { ...serviceRef(deadLetterSink), uri: `/?trigger=${fn.name}` },
   };
   if (!Number.isInteger(delivery.retry) || delivery.retry < 0) throw new Error(`${fn.name}: delivery.retry must be a non-negative integer`);
   for (const key of ['backoffDelay', 'timeout'] as const) {

@@ -453,7 +453,11 @@ describe('buildManifests', () => {
   });
 
   it('applies the delivery defaults, a handler\'s own settings, and ordering', () => {
-    expect(trigger('billing-on-customer-registered').spec?.delivery).toMatchObject({ ...DEFAULT_DELIVERY, deadLetterSink: { ref: { name: DEAD_LETTER_SINK } } });
+    expect(trigger('billing-on-customer-registered').spec?.delivery).toMatchObject({
+      ...DEFAULT_DELIVERY,
+      // Knative sends the sink the subscriber, not the Trigger: the URI under the sink's Service names it.
+      deadLetterSink: { ref: { name: DEAD_LETTER_SINK }, uri: '/?trigger=billing-on-customer-registered' },
+    });
     expect(trigger('billing-on-customer-registered').metadata.annotations).toEqual({ 'kafka.eventing.knative.dev/delivery.order': 'unordered' });
     expect(trigger('inventory-on-order-placed').metadata.annotations).toEqual({ 'kafka.eventing.knative.dev/delivery.order': 'ordered' });
     const own = trigger('shipping-on-order-paid');
