@@ -2,6 +2,7 @@
 // embedded (or configured) PostgreSQL, the broker and PingSource schedules. `npm start` runs it;
 // tests start it from code with functions of their own. It knows no context: what a context needs
 // at start and before stop it declares through the runtime's lifecycle.
+import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { deadLettersWaiting, localOnlyFunctions, registry } from '../functions/index.js';
 import { signingKey } from '../functions/runtime/auth.js';
@@ -14,14 +15,14 @@ import { createLogger, type Logger } from '../functions/runtime/log.js';
 import { migratedContexts } from '../functions/runtime/migrate.js';
 import { relayOutbox } from '../functions/runtime/outbox.js';
 import { createEmbeddedBroker, type Broker } from './broker.js';
-import { migrateLocal, openDatabase } from './database.js';
+import { migrateLocal, openDatabase, type Database } from './database.js';
 import { closeGateway, createGateway, listen } from './gateway.js';
 import { createKafkaBroker } from './kafka-broker.js';
 import { startKafkaSource, type KafkaSource } from './kafka-source.js';
 import { mount } from './mounts.js';
 import { functionTableRoute, healthRoute, ingressRoute } from './platform-routes.js';
 import { loadRouting, type Destination, type PingSpec, type Routing, type TriggerSpec } from './routing.js';
-import { startSchedules } from './schedules.js';
+import { startSchedules, type Schedules } from './schedules.js';
 
 export interface PlatformOptions {
   port?: number;
@@ -93,6 +94,37 @@ const startOutboxSource = async (functions: RegisteredFunction[], routing: Routi
   return startKafkaSource({ topics, topicSpec: routing.topic, broker, groupId: `${config.brokerTopic()}.outbox-source`, log });
 };
 
+/** Whatever a previous run left in the outboxes goes out now. */
+const relayLeftovers = async (functions: RegisteredFunction[]): Promise<void> => {
+  for (const context of new Set(functions.map((fn) => fn.context))) {
+    if (migratedContexts().includes(context)) await relayOutbox(await poolFor(context), context);
+  }
+};
+
+interface Running {
+  schedules: Schedules;
+  source: KafkaSource | undefined;
+  broker: Broker;
+  server: Server;
+  database: Database;
+  log: Logger;
+}
+
+/** Stops what feeds the broker, the broker, then background work, the gateway and the databases. */
+const stopInOrder = async ({ schedules, source, broker, server, database, log }: Running): Promise<void> => {
+  schedules.stop();
+  await source?.stop();
+  await broker.stop();
+  await closeKafka();
+  if (!(await drainAll(STOP_DRAIN_MS))) log.warn('stopping with background work still running', { waitedMs: STOP_DRAIN_MS });
+  await closeGateway(server);
+  await closeDatabases();
+  if (database.embedded) {
+    await database.embedded.stop();
+    delete process.env.DATABASE_URL;
+  }
+};
+
 export const startPlatform = async (options: PlatformOptions = {}): Promise<Platform> => {
   const log = options.logger ?? createLogger({ component: 'platform' });
   const dataDir = resolve(options.dataDir ?? config.dataDir());
@@ -122,10 +154,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   if (options.deliver !== false) broker.start();
   const source = await startOutboxSource(functions, routing, broker, log);
   await startAll(log);
-  // Whatever a previous run left in the outboxes goes out now.
-  for (const context of new Set(functions.map((fn) => fn.context))) {
-    if (migratedContexts().includes(context)) await relayOutbox(await poolFor(context), context);
-  }
+  await relayLeftovers(functions);
   const schedules = startSchedules(pings, mounts.byName, resolveDestination, log);
 
   ready = true;
@@ -141,17 +170,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     pings,
     stop: async () => {
       ready = false;
-      schedules.stop();
-      await source?.stop();
-      await broker.stop();
-      await closeKafka();
-      if (!(await drainAll(STOP_DRAIN_MS))) log.warn('stopping with background work still running', { waitedMs: STOP_DRAIN_MS });
-      await closeGateway(server);
-      await closeDatabases();
-      if (database.embedded) {
-        await database.embedded.stop();
-        delete process.env.DATABASE_URL;
-      }
+      await stopInOrder({ schedules, source, broker, server, database, log });
     },
   };
 };
