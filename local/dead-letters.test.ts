@@ -227,6 +227,13 @@ describe.each(brokers)('dead letters over the %s broker', (kind) => {
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
     expect(called(letter.eventId)).toBe(before + 1);
+
+    // The query string is part of the request a key names: another selection is another request.
+    const batchKey = { 'idempotency-key': randomUUID() };
+    const byType = await call('POST', `/broker/dead-letters/replay?type=${encodeURIComponent(poked.type)}`, admin, undefined, batchKey);
+    expect(byType.status).toBe(200);
+    expect((await call('POST', `/broker/dead-letters/replay?type=${encodeURIComponent(poked.type)}`, admin, undefined, batchKey)).body).toEqual(byType.body);
+    expectProblem(await call('POST', `/broker/dead-letters/replay?subscriber=${stubborn.name}`, admin, undefined, batchKey), 422);
   });
 
   it('replays every dead letter of a type, and of a subscriber', async () => {
