@@ -6,7 +6,7 @@ import { InvalidEventData, assertValidData, fromHttp, stamp, type ReceivedEvent 
 import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
 import { PING_EVENT_TYPE, type HandlerDefinition, type RegisteredFunction, type Tx } from './definition.js';
 import { BadRequest, ValidationError, problemFor } from './errors.js';
-import { problemResponse, type HttpRequest, type HttpResponse } from './http.js';
+import { flattenQuery, problemResponse, type HttpRequest, type HttpResponse } from './http.js';
 import { rootLogger, type Logger } from './log.js';
 import { config } from './config.js';
 import { publishStored, pruneMessaging, relayOutbox, storeEvents, table, type StoredEvent } from './outbox.js';
@@ -27,16 +27,6 @@ const keepRejected = async (db: Queryable, fn: RegisteredFunction, event: Receiv
      ON CONFLICT (handler, event_id) DO UPDATE SET reason = EXCLUDED.reason, rejected_at = now()`,
     [fn.name, event.id, event.type, JSON.stringify(event), reason],
   );
-};
-
-/** The delivery URL's query parameters that have a text value (a repeated one keeps its first). */
-const deliveryQuery = (query: Record<string, unknown>): Record<string, string> => {
-  const flat: Record<string, string> = {};
-  for (const [key, value] of Object.entries(query)) {
-    const first = Array.isArray(value) ? (value[0] as unknown) : value;
-    if (typeof first === 'string') flat[key] = first;
-  }
-  return flat;
 };
 
 export interface EventFunction {
@@ -83,7 +73,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
       let child: Logger | undefined;
       await def.handle(received, {
         tx,
-        query: deliveryQuery(delivery.req.query),
+        query: flattenQuery(delivery.req.query),
         now,
         correlationId,
         // Made when the handler logs, which most deliveries never do.

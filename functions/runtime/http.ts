@@ -356,8 +356,8 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
 };
 
 /** Query strings arrive as strings or arrays; a repeated parameter keeps its first value. */
-const flattenQuery = (query: Record<string, unknown>): Record<string, unknown> => {
-  const flat: Record<string, unknown> = {};
+export const flattenQuery = (query: Record<string, unknown>): Record<string, string> => {
+  const flat: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
     const first = Array.isArray(value) ? value[0] : value;
     if (typeof first === 'string') flat[key] = first;
