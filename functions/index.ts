@@ -1,5 +1,8 @@
 // The registry: every function of the platform, keyed by its source path under functions/.
-// The build, the manifests and the local platform all read this one list.
+// The build, the manifests and the local platform all read this one list; the local platform also
+// serves the functions that exist only there.
+import { poolFor } from './runtime/db.js';
+import { isLocalOnly } from './runtime/definition.js';
 import { register } from './runtime/registry.js';
 import billingCancelInvoice from './billing/commands/cancel-invoice.js';
 import billingCreateClient from './billing/commands/create-client.js';
@@ -19,7 +22,14 @@ import billingGetClient from './billing/queries/get-client.js';
 import billingGetInvoice from './billing/queries/get-invoice.js';
 import billingListClients from './billing/queries/list-clients.js';
 import billingListInvoices from './billing/queries/list-invoices.js';
+import platformDiscardDeadLetter from './platform/commands/discard-dead-letter.js';
+import platformReplayDeadLetter from './platform/commands/replay-dead-letter.js';
+import platformReplayDeadLetters from './platform/commands/replay-dead-letters.js';
 import platformDeadLetters from './platform/handlers/dead-letters.js';
+import platformGetDeadLetter from './platform/queries/get-dead-letter.js';
+import platformListBrokerEvents from './platform/queries/list-broker-events.js';
+import platformListDeadLetters from './platform/queries/list-dead-letters.js';
+import { countBySubscriber } from './platform/store.js';
 import { catalogFunctions } from './catalog/index.js';
 import { customerFunctions } from './customer/index.js';
 import { inventoryFunctions } from './inventory/index.js';
@@ -27,7 +37,7 @@ import { orderFunctions } from './order/index.js';
 import { shippingFunctions } from './shipping/index.js';
 import { notificationFunctions } from './notification/index.js';
 
-export const registry = register({
+const all = register({
   'billing/commands/create-client': billingCreateClient,
   'billing/commands/update-client': billingUpdateClient,
   'billing/commands/delete-client': billingDeleteClient,
@@ -47,6 +57,12 @@ export const registry = register({
   'billing/handlers/on-invoice-requested': billingOnInvoiceRequested,
   'billing/handlers/on-order-cancelled': billingOnOrderCancelled,
   'platform/handlers/dead-letters': platformDeadLetters,
+  'platform/queries/list-dead-letters': platformListDeadLetters,
+  'platform/queries/get-dead-letter': platformGetDeadLetter,
+  'platform/commands/replay-dead-letter': platformReplayDeadLetter,
+  'platform/commands/replay-dead-letters': platformReplayDeadLetters,
+  'platform/commands/discard-dead-letter': platformDiscardDeadLetter,
+  'platform/queries/list-broker-events': platformListBrokerEvents,
   ...catalogFunctions,
   ...customerFunctions,
   ...inventoryFunctions,
@@ -54,3 +70,12 @@ export const registry = register({
   ...shippingFunctions,
   ...notificationFunctions,
 });
+
+/** Every function deployed as a Knative Service (knative/base is generated from this list). */
+export const registry = all.filter((fn) => !isLocalOnly(fn));
+
+/** Functions only the local platform serves: views of its own broker. */
+export const localOnlyFunctions = all.filter(isLocalOnly);
+
+/** Dead letters still waiting, by subscriber function: the function table shows them. */
+export const deadLettersWaiting = async (): Promise<Record<string, number>> => countBySubscriber(await poolFor('platform'));

@@ -215,15 +215,18 @@ describe('broker', () => {
     expect(letter.error).toMatch(/downstream is down/);
     // First delivery and two retries, then nothing more.
     expect(flakyCalls.filter((id) => id === event.id)).toHaveLength(3);
-    const state = await get(`/broker/events?subject=${event.subject}`);
+    // Over Kafka the trace is written a moment behind the delivery.
+    const flakyState = (r: { body: { items: Array<{ deliveries: Array<{ trigger: string; state: string }> }> } }) =>
+      r.body.items[0]?.deliveries.find((d) => d.trigger === 'platform-test-flaky-trigger')?.state;
+    const state = await waitFor(() => get(`/broker/events?subject=${event.subject}`), (r) => flakyState(r) === 'dead');
     expect(state.body.items[0].deliveries.find((d: { trigger: string }) => d.trigger === 'platform-test-flaky-trigger')).toMatchObject({ state: 'dead', attempts: 3, lastStatus: 503 });
     const listed = await get('/functions', '');
     expect(listed.body.items.find((f: { name: string }) => f.name === 'platform-test-flaky').deadLetters).toBeGreaterThanOrEqual(1);
 
     flakyFailing = false;
     const replay = await fetch(`${platform.url}/broker/dead-letters/${letter.id}/replay`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
-    expect(replay.status).toBe(202);
-    await waitFor(async () => flakyCalls.filter((id) => id === event.id).length, (n) => n === 4);
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toMatchObject({ id: letter.id, outcome: 'delivered' });
     expect(flakyCalls.filter((id) => id === event.id)).toHaveLength(4);
     const after = await get(`/broker/dead-letters?subscriber=platform-test-flaky`);
     expect(after.body.items.find((d: { id: string }) => d.id === letter.id).state).toBe('replayed');
@@ -255,11 +258,11 @@ describe('broker', () => {
     flakyFailing = false;
     const before = flakyCalls.length;
     const all = await post(`/broker/dead-letters/replay?type=${encodeURIComponent(probe.type)}`);
-    expect(all.status).toBe(202);
+    expect(all.status).toBe(200);
     const replayed = await all.json();
     expect(replayed.items.map((r: { id: string }) => r.id)).toContain(letterB.id);
     expect(replayed.items.map((r: { id: string }) => r.id)).not.toContain(letterA.id);
-    await waitFor(async () => flakyCalls.filter((id) => id === b.id).length, (n) => n === 4);
+    expect(flakyCalls.filter((id) => id === b.id)).toHaveLength(4);
     expect(flakyCalls.filter((id) => id === a.id)).toHaveLength(3);
     expect(flakyCalls.length).toBeGreaterThan(before);
   });

@@ -73,7 +73,8 @@ describe('routing from knative/base', () => {
     for (const fn of handlers) {
       const t = routing.triggers.find((x) => x.subscriber.service === fn.name);
       expect(t, fn.name).toBeDefined();
-      expect(t?.delivery.deadLetterSink).toEqual({ service: 'platform-dead-letters' });
+      // The sink learns the Trigger from the relative URI under its Service.
+      expect(t?.delivery.deadLetterSink).toEqual({ service: 'platform-dead-letters', uri: `/?trigger=${t?.name}` });
       expect(t?.delivery.retry).toBeGreaterThan(0);
     }
   });

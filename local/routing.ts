@@ -18,7 +18,7 @@ export interface Filter {
 export interface Destination {
   /** A Knative Service of the platform, by name. */
   service?: string;
-  /** Any URL (tests). */
+  /** Any URL (tests); with `service`, a path and query relative to the Service's URL (`/?trigger=t`). */
   uri?: string;
 }
 
@@ -93,7 +93,7 @@ type Manifest = {
 const destinationOf = (value: unknown): Destination | undefined => {
   const d = value as { ref?: { kind?: string; name?: string }; uri?: string } | undefined;
   if (!d) return undefined;
-  if (d.ref?.name) return { service: d.ref.name };
+  if (d.ref?.name) return d.uri ? { service: d.ref.name, uri: d.uri } : { service: d.ref.name };
   if (d.uri) return { uri: d.uri };
   return undefined;
 };

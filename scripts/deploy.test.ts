@@ -85,7 +85,7 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
       expect(values(c, '--scale-min'), c[3]).toEqual([env === 'prod' ? minScaleOf(env, c[3] as string) : '0']);
       expect(values(c, '--label'), c[3]).toContain('app.kubernetes.io/part-of=gotuto');
       const fn = registry.find((f) => f.name === c[3]) as RegisteredFunction;
-      expect(c.includes('--cluster-local'), c[3]).toBe(fn.definition.kind === 'handler');
+      expect(c.includes('--cluster-local'), c[3]).toBe(fn.definition.kind === 'handler' || fn.definition.clusterLocal === true);
     }
   });
 
@@ -331,7 +331,7 @@ describe('deployCommands --kn', () => {
     expect(patch.slice(0, 8)).toEqual(['kubectl', 'patch', 'triggers.eventing.knative.dev', 'inventory-on-order-placed', '-n', 'gotuto-test', '--type', 'merge']);
     expect(JSON.parse(values(patch, '-p')[0] as string)).toEqual({
       metadata: { annotations: { 'kafka.eventing.knative.dev/delivery.order': 'ordered' } },
-      spec: { delivery: expect.objectContaining({ retry: 5, timeout: 'PT30S', deadLetterSink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: DEAD_LETTER_SINK } } }) },
+      spec: { delivery: expect.objectContaining({ retry: 5, timeout: 'PT30S', deadLetterSink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: DEAD_LETTER_SINK }, uri: '/?trigger=inventory-on-order-placed' } }) },
     });
     const own = commands.find((c) => starts(c, 'kubectl', 'patch', 'triggers.eventing.knative.dev', 'shipping-on-payment-received')) as Command;
     expect(JSON.parse(values(own, '-p')[0] as string).spec.delivery).toMatchObject({ retry: 8, timeout: 'PT2M' });

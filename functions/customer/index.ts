@@ -6,6 +6,16 @@ import updateMe from './commands/update-me.js';
 import relayOutbox from './handlers/relay-outbox.js';
 import getMe from './queries/get-me.js';
 import listCustomers from './queries/list-customers.js';
+import { poolFor } from '../runtime/db.js';
+import { onStart } from '../runtime/lifecycle.js';
+import { ensureAdminFromEnv } from './admin.js';
+
+// The first admin (ADMIN_EMAIL, ADMIN_PASSWORD) exists before the first request; in a cluster the
+// customer migration Job makes it.
+onStart('customer-first-admin', async (log) => {
+  const admin = await ensureAdminFromEnv(await poolFor('customer'));
+  if (admin?.created) log.info('admin account created', { email: admin.customer.email });
+});
 
 export const customerFunctions = {
   'customer/commands/register': register,

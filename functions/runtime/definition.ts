@@ -51,6 +51,8 @@ export interface HttpContext extends BaseContext {
 export interface HandlerContext extends BaseContext {
   /** The transaction the handler runs in: its inbox entry, its effects and its events commit together. */
   tx: Tx;
+  /** The query string of the URL the event was delivered to (a dead-letter sink's names its Trigger). */
+  query: Readonly<Record<string, string>>;
 }
 
 /** A full HTTP answer, for the rare handle that needs other than the definition's status. */
@@ -80,6 +82,10 @@ interface HttpDefinition<Body, Params, Query, Result> {
   /** The `Location` header of a created resource. */
   location?: (result: Result) => string;
   handle(input: HttpInput<Body, Params, Query>, ctx: HttpContext): Promise<Result | Reply>;
+  /** Reached only from inside the cluster (an operator's function): its Knative Service is cluster-local. */
+  clusterLocal?: true;
+  /** Served by the local platform only (a view of its own broker): never deployed, no Knative Service. */
+  localOnly?: true;
 }
 
 export interface CommandDefinition<Body = unknown, Params = Record<string, string>, Query = Record<string, string>, Result = unknown>
@@ -154,6 +160,9 @@ export const outboxRelay = (schedule: Schedule = { cron: '* * * * *', env: 'OUTB
 export const anyEventHandler = (
   def: { noInbox?: true; handle(event: ReceivedEvent<unknown>, ctx: HandlerContext): Promise<void> },
 ): HandlerDefinition<unknown> => ({ kind: 'handler', anyType: true, ...def });
+
+/** Whether only the local platform serves `fn` (it reads what exists only there). */
+export const isLocalOnly = (fn: RegisteredFunction): boolean => fn.definition.kind !== 'handler' && fn.definition.localOnly === true;
 
 /** A function as the registry knows it: its definition, its name and its bounded context. */
 export interface RegisteredFunction {

@@ -6,7 +6,7 @@ import { InvalidEventData, assertValidData, fromHttp, stamp, type ReceivedEvent 
 import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
 import { PING_EVENT_TYPE, type HandlerDefinition, type RegisteredFunction, type Tx } from './definition.js';
 import { BadRequest, ValidationError, problemFor } from './errors.js';
-import { problemResponse, type HttpRequest, type HttpResponse } from './http.js';
+import { flattenQuery, problemResponse, type HttpRequest, type HttpResponse } from './http.js';
 import { rootLogger, type Logger } from './log.js';
 import { config } from './config.js';
 import { isRetried } from './post.js';
@@ -38,7 +38,8 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
   const now = options.now ?? (() => new Date());
   const log = (options.logger ?? rootLogger).child({ function: fn.name });
 
-  const base = async ({ event }: Delivery): Promise<HttpResponse> => {
+  const base = async (delivery: Delivery): Promise<HttpResponse> => {
+    const { event } = delivery;
     const received = event as ReceivedEvent<unknown>;
     const pool = existingPool(fn.context) ?? (await poolFor(fn.context));
     if (def.relay) {
@@ -70,6 +71,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
       let child: Logger | undefined;
       await def.handle(received, {
         tx,
+        query: flattenQuery(delivery.req.query),
         now,
         correlationId,
         // Made when the handler logs, which most deliveries never do.

@@ -231,7 +231,11 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
   /** A POST with an Idempotency-Key: the recorded answer when there is one, else handled and recorded. */
   const handleIdempotent = async (inv: Invocation, key: string): Promise<HttpResponse> => {
     if (key.length === 0 || key.length > 200) throw new BadRequest('Idempotency-Key must be 1 to 200 characters');
-    const fingerprint = createHash('sha256').update(inv.req.path).update('\0').update(inv.req.rawBody ?? '').digest('hex');
+    const hash = createHash('sha256').update(inv.req.path).update('\0').update(inv.req.rawBody ?? '');
+    // The query string names what a command acts on too (replay every dead letter of ?type=).
+    const query = Object.entries(inv.req.query).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (query.length > 0) hash.update('\0').update(JSON.stringify(query));
+    const fingerprint = hash.digest('hex');
     const previous = await findIdempotent(await poolFor(fn.context), fn, inv.caller, key);
     if (previous) {
       if (previous.fingerprint !== fingerprint) {
@@ -352,8 +356,8 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
 };
 
 /** Query strings arrive as strings or arrays; a repeated parameter keeps its first value. */
-const flattenQuery = (query: Record<string, unknown>): Record<string, unknown> => {
-  const flat: Record<string, unknown> = {};
+export const flattenQuery = (query: Record<string, unknown>): Record<string, string> => {
+  const flat: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
     const first = Array.isArray(value) ? value[0] : value;
     if (typeof first === 'string') flat[key] = first;

@@ -26,25 +26,24 @@ export const migratedContexts = (root = functionsDir()): string[] =>
     .map((entry) => entry.name)
     .sort();
 
-export const loadMigrations = (context: string, root = functionsDir()): Migration[] => {
-  const dir = join(root, context, 'migrations');
-  const messaging = messagingSchemaSql(context);
-  const migrations: Migration[] = [{ version: 0, name: 'messaging', ...messaging }];
-  if (!existsSync(dir)) return migrations;
-  for (const file of readdirSync(dir).sort()) {
-    const match = FILE.exec(file);
-    if (!match) continue;
-    const downFile = join(dir, file.replace('.up.sql', '.down.sql'));
-    if (!existsSync(downFile)) throw new Error(`${context}/${file} has no .down.sql`);
-    migrations.push({
-      version: Number(match[1]),
-      name: match[2] as string,
-      up: readFileSync(join(dir, file), 'utf8'),
-      down: readFileSync(downFile, 'utf8'),
+/** The NNN_name.up.sql / .down.sql pairs of one folder, in order. */
+export const readMigrations = (dir: string): Migration[] => {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .flatMap((file) => {
+      const match = FILE.exec(file);
+      if (!match) return [];
+      const downFile = join(dir, file.replace('.up.sql', '.down.sql'));
+      if (!existsSync(downFile)) throw new Error(`${join(dir, file)} has no .down.sql`);
+      return [{ version: Number(match[1]), name: match[2] as string, up: readFileSync(join(dir, file), 'utf8'), down: readFileSync(downFile, 'utf8') }];
     });
-  }
-  return migrations;
 };
+
+export const loadMigrations = (context: string, root = functionsDir()): Migration[] => [
+  { version: 0, name: 'messaging', ...messagingSchemaSql(context) },
+  ...readMigrations(join(root, context, 'migrations')),
+];
 
 /** The platform's own tables that every database of the platform has. */
 const PLATFORM_SQL = `
@@ -82,29 +81,45 @@ const ensurePlatform = (db: pg.Pool) =>
     await tx.query(PLATFORM_SQL);
   });
 
-/** Applies every pending migration of the contexts; returns what was applied. */
-export const migrateUp = async (contexts = migratedContexts()): Promise<string[]> => {
+/** Applies what `db` has not recorded for `set` yet, each migration in its own transaction. */
+const applyPending = async (db: pg.Pool, set: string, migrations: Migration[]): Promise<string[]> => {
   const done: string[] = [];
-  for (const context of contexts) {
-    const db = await poolFor(context);
-    await ensurePlatform(db);
-    for (const migration of loadMigrations(context)) {
-      const ran = await inTransaction(db, async (tx) => {
-        await tx.query(LOCK, ['gotuto-migrations']);
-        const { rowCount } = await tx.query('SELECT 1 FROM platform.migrations WHERE context = $1 AND version = $2', [context, migration.version]);
-        if (rowCount) return false;
-        await tx.query(migration.up);
-        await tx.query('INSERT INTO platform.migrations (context, version, name) VALUES ($1, $2, $3)', [context, migration.version, migration.name]);
-        return true;
-      });
-      if (ran) {
-        done.push(`${context}/${String(migration.version).padStart(3, '0')}_${migration.name}`);
-        rootLogger.debug('migration applied', { context, version: migration.version, name: migration.name });
-      }
+  await ensurePlatform(db);
+  for (const migration of migrations) {
+    const ran = await inTransaction(db, async (tx) => {
+      await tx.query(LOCK, ['gotuto-migrations']);
+      const { rowCount } = await tx.query('SELECT 1 FROM platform.migrations WHERE context = $1 AND version = $2', [set, migration.version]);
+      if (rowCount) return false;
+      await tx.query(migration.up);
+      await tx.query('INSERT INTO platform.migrations (context, version, name) VALUES ($1, $2, $3)', [set, migration.version, migration.name]);
+      return true;
+    });
+    if (ran) {
+      done.push(`${set}/${String(migration.version).padStart(3, '0')}_${migration.name}`);
+      rootLogger.debug('migration applied', { context: set, version: migration.version, name: migration.name });
     }
   }
   return done;
 };
+
+/** Applies every pending migration of the contexts; returns what was applied. */
+export const migrateUp = async (contexts = migratedContexts()): Promise<string[]> => {
+  const done: string[] = [];
+  for (const context of contexts) done.push(...(await applyPending(await poolFor(context), context, loadMigrations(context))));
+  return done;
+};
+
+/** A set of migrations outside the contexts (the local platform's own), kept in `database`'s database under `name`. */
+export interface MigrationSet {
+  name: string;
+  dir: string;
+  /** The context whose database holds the tables. */
+  database: string;
+}
+
+/** Applies the pending migrations of one set; returns what was applied. */
+export const migrateSet = async (set: MigrationSet): Promise<string[]> =>
+  applyPending(await poolFor(set.database), set.name, readMigrations(set.dir));
 
 /**
  * Reverts the latest applied migration of each context, or all of them with `all`, contexts in the

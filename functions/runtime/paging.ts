@@ -63,4 +63,22 @@ export const pageOf = <R extends { cursor_at: string; id: string }, T>(rows: R[]
   };
 };
 
-export const limitOf = (page: PageRequest): number => Math.min(Math.max(page.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+export const limitOf = (page: PageRequest, max = MAX_LIMIT): number => Math.min(Math.max(page.limit ?? DEFAULT_LIMIT, 1), max);
+
+// ---- sequence cursors --------------------------------------------------------------------------
+
+// An append-only log (the local broker's) pages on its sequence number, as opaque as the keyset cursor.
+export const encodeSeqCursor = (seq: number): string => Buffer.from(JSON.stringify(['seq', seq]), 'utf8').toString('base64url');
+
+export const decodeSeqCursor = (cursor: string): number => {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw badCursor();
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 2 || decoded[0] !== 'seq') throw badCursor();
+  const seq = decoded[1] as unknown;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw badCursor();
+  return seq;
+};

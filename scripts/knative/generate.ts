@@ -196,7 +196,8 @@ const deliveryOf = (fn: RegisteredFunction, deadLetterSink: string) => {
     backoffPolicy: DEFAULT_DELIVERY.backoffPolicy,
     backoffDelay: own?.backoffDelay ?? DEFAULT_DELIVERY.backoffDelay,
     timeout: own?.timeout ?? DEFAULT_DELIVERY.timeout,
-    deadLetterSink: serviceRef(deadLetterSink),
+    // The sink learns which Trigger gave up from its URL: Knative sends the subscriber, not the Trigger.
+    deadLetterSink: { ...serviceRef(deadLetterSink), uri: `/?trigger=${fn.name}` },
   };
   if (!Number.isInteger(delivery.retry) || delivery.retry < 0) throw new Error(`${fn.name}: delivery.retry must be a non-negative integer`);
   for (const key of ['backoffDelay', 'timeout'] as const) {
@@ -361,7 +362,7 @@ export const buildManifests = (registry: readonly RegisteredFunction[], options:
     const trigger = triggerOf(fn);
     const def = fn.definition;
     const labels = sorted(commonLabels(fn));
-    if (def.kind !== 'handler') return [service(fn, trigger, image, false, SCALE.http.timeoutSeconds)];
+    if (def.kind !== 'handler') return [service(fn, trigger, image, def.clusterLocal === true, SCALE.http.timeoutSeconds)];
 
     if (def.schedule) {
       assertCron(def.schedule.cron);

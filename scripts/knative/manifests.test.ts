@@ -372,12 +372,12 @@ describe.each(['base', ...OVERLAYS])('kubectl kustomize %s', (target) => {
     expect(jobProblems(docs)).toEqual([]);
   });
 
-  it('has one Service per function; handlers are cluster-local, commands and queries public', () => {
+  it('has one Service per function; handlers and operator functions are cluster-local, other commands and queries public', () => {
     const services = ofKind(docsOf(target), 'Service');
     expect(services.map((s) => s.metadata.name).sort()).toEqual(registry.map((fn) => fn.name).sort());
     for (const fn of registry) {
       const svc = services.find((s) => s.metadata.name === fn.name) as Doc;
-      expect(isClusterLocal(svc), fn.name).toBe(fn.definition.kind === 'handler');
+      expect(isClusterLocal(svc), fn.name).toBe(fn.definition.kind === 'handler' || fn.definition.clusterLocal === true);
       expect(svc.metadata.labels?.['gotuto.dev/kind']).toBe(fn.definition.kind);
       expect(svc.metadata.labels?.['gotuto.dev/context']).toBe(fn.context);
     }
@@ -453,7 +453,11 @@ describe('buildManifests', () => {
   });
 
   it('applies the delivery defaults, a handler\'s own settings, and ordering', () => {
-    expect(trigger('billing-on-customer-registered').spec?.delivery).toMatchObject({ ...DEFAULT_DELIVERY, deadLetterSink: { ref: { name: DEAD_LETTER_SINK } } });
+    expect(trigger('billing-on-customer-registered').spec?.delivery).toMatchObject({
+      ...DEFAULT_DELIVERY,
+      // Knative sends the sink the subscriber, not the Trigger: the URI under the sink's Service names it.
+      deadLetterSink: { ref: { name: DEAD_LETTER_SINK }, uri: '/?trigger=billing-on-customer-registered' },
+    });
     expect(trigger('billing-on-customer-registered').metadata.annotations).toEqual({ 'kafka.eventing.knative.dev/delivery.order': 'unordered' });
     expect(trigger('inventory-on-order-placed').metadata.annotations).toEqual({ 'kafka.eventing.knative.dev/delivery.order': 'ordered' });
     const own = trigger('shipping-on-order-paid');

@@ -44,6 +44,10 @@ export default anyEventHandler({
       event: original as unknown as Record<string, unknown>,
       destination,
       subscriber: subscriberOf(destination),
+      // Knative does not send the Trigger: its deadLetterSink names it (`/?trigger=<name>`, generated
+      // into knative/base); a sink without it (the Broker's own) takes the subscriber's, after which
+      // the generated Triggers are named.
+      trigger: ctx.query.trigger || subscriberOf(destination),
       status: Number.isFinite(code) && code > 0 ? code : undefined,
       error: decode(event.extensions?.knativeerrordata),
     });

@@ -1,6 +1,10 @@
 -- The local platform's broker, durable in the embedded database: every accepted event, and one
 -- delivery per matching Trigger with its state, so a restart neither loses nor repeats work.
-CREATE TABLE platform.broker_events (
+-- These tables are the local platform's alone (never migrated into production). Data directories
+-- made while they were platform migrations 2 and 3 already have them, hence IF NOT EXISTS, and give
+-- those version numbers back to the platform context.
+DELETE FROM platform.migrations WHERE context = 'platform' AND version IN (2, 3) AND name IN ('broker', 'kafka_broker');
+CREATE TABLE IF NOT EXISTS platform.broker_events (
   seq bigserial PRIMARY KEY,
   id text NOT NULL,
   source text NOT NULL,
@@ -10,9 +14,9 @@ CREATE TABLE platform.broker_events (
   event jsonb NOT NULL,
   accepted_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX broker_events_type ON platform.broker_events (type, seq);
-CREATE INDEX broker_events_correlation ON platform.broker_events (correlation_id, seq);
-CREATE TABLE platform.broker_deliveries (
+CREATE INDEX IF NOT EXISTS broker_events_type ON platform.broker_events (type, seq);
+CREATE INDEX IF NOT EXISTS broker_events_correlation ON platform.broker_events (correlation_id, seq);
+CREATE TABLE IF NOT EXISTS platform.broker_deliveries (
   event_seq bigint NOT NULL REFERENCES platform.broker_events (seq) ON DELETE CASCADE,
   trigger text NOT NULL,
   subscriber text NOT NULL,
@@ -27,4 +31,4 @@ CREATE TABLE platform.broker_deliveries (
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (event_seq, trigger)
 );
-CREATE INDEX broker_deliveries_due ON platform.broker_deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS broker_deliveries_due ON platform.broker_deliveries (next_attempt_at) WHERE state = 'pending';

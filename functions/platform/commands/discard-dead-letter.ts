@@ -1,0 +1,19 @@
+import schema from '../../../schemas/platform/discard-dead-letter.json' with { type: 'json' };
+import { command, type Schema } from '../../runtime/definition.js';
+import { Conflict, NotFound } from '../../runtime/errors.js';
+import { getDeadLetter, markDiscarded, type DeadLetter } from '../store.js';
+
+export default command<{ reason: string }, { id: string }, Record<string, string>, DeadLetter>({
+  route: 'POST /broker/dead-letters/{id}/discard',
+  access: ['admin'],
+  clusterLocal: true,
+  body: schema as Schema,
+  handle: ({ params, body }, ctx) =>
+    ctx.inTransaction(async (tx) => {
+      const discarded = await markDiscarded(tx, params.id, body.reason.trim());
+      if (discarded) return discarded;
+      const letter = await getDeadLetter(tx, params.id);
+      if (!letter) throw new NotFound(`dead letter ${params.id} does not exist`);
+      throw new Conflict(`dead letter ${params.id} is ${letter.state}: only a dead letter that is still dead can be discarded`);
+    }),
+});

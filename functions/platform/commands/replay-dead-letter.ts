@@ -1,0 +1,16 @@
+import { command } from '../../runtime/definition.js';
+import { redeliver } from '../delivery.js';
+import { replayable, settle, type Replayed } from '../replay.js';
+
+export default command<unknown, { id: string }, Record<string, string>, Replayed>({
+  route: 'POST /broker/dead-letters/{id}/replay',
+  access: ['admin'],
+  clusterLocal: true,
+  handle: async ({ params }, ctx) => {
+    const letter = await replayable(ctx.db, params.id);
+    // Delivered before the transaction, which records the outcome (and the answer to an
+    // Idempotency-Key): none is held open while the subscriber answers.
+    const outcome = await redeliver(letter);
+    return ctx.inTransaction((tx) => settle(tx, letter, outcome));
+  },
+});

@@ -1,0 +1,26 @@
+// The one place a kept event goes back to its subscriber: the request the broker would have made
+// (CloudEvents binary mode, POST to the subscriber's URL), so a replay reaches a function in a
+// cluster and locally alike. The delivery credentials a subscriber expects belong here.
+import type { ReceivedEvent } from '../../events/index.js';
+import { postEvent } from '../runtime/post.js';
+import type { DeadLetter, ReplayOutcome } from './store.js';
+
+/** How long a replay waits for the subscriber (DEAD_LETTER_REPLAY_TIMEOUT_MS, default 30 s). */
+const timeoutMs = (): number => Number(process.env.DEAD_LETTER_REPLAY_TIMEOUT_MS ?? 30_000) || 30_000;
+
+const whyNoAnswer = (failure: unknown, ms: number): string => {
+  const error = failure as Error & { cause?: Error };
+  return error.name === 'TimeoutError' || error.cause?.name === 'TimeoutError' ? `timed out after ${ms} ms` : error.message;
+};
+
+/** Delivers the letter's event to the subscriber it failed at; a refusal is an outcome, not an error. */
+export const redeliver = async (letter: DeadLetter): Promise<ReplayOutcome> => {
+  const ms = timeoutMs();
+  try {
+    const answer = await postEvent(letter.destination, letter.event as unknown as ReceivedEvent<unknown>, AbortSignal.timeout(ms));
+    if (answer.status >= 200 && answer.status < 300) return { delivered: true, status: answer.status };
+    return { delivered: false, status: answer.status, error: answer.text.slice(0, 4000) || `HTTP ${answer.status}` };
+  } catch (failure) {
+    return { delivered: false, status: null, error: whyNoAnswer(failure, ms) };
+  }
+};

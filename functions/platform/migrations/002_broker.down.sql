@@ -1,2 +1,0 @@
-DROP TABLE platform.broker_deliveries;
-DROP TABLE platform.broker_events;

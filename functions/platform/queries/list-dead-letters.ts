@@ -1,0 +1,12 @@
+import schema from '../../../schemas/platform/list-dead-letters.json' with { type: 'json' };
+import { query, type Schema } from '../../runtime/definition.js';
+import type { Page, PageRequest } from '../../runtime/paging.js';
+import { listDeadLetters, type DeadLetter, type DeadLetterFilter } from '../store.js';
+
+export default query<DeadLetterFilter & PageRequest, Record<string, string>, Page<DeadLetter>>({
+  route: 'GET /broker/dead-letters',
+  access: ['admin'],
+  clusterLocal: true,
+  query: schema as Schema,
+  handle: ({ query: { limit, cursor, ...filter } }, ctx) => listDeadLetters(ctx.db, filter, { limit, cursor }),
+});

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS platform.broker_deliveries;
+DROP TABLE IF EXISTS platform.broker_events;

@@ -1,0 +1,64 @@
+// The routes of the local platform itself: its health, the broker's ingress, and the table of the
+// functions it serves. Everything else at the gateway is a function.
+import { fromHttp, type ReceivedEvent } from '../events/index.js';
+import type { RegisteredFunction } from '../functions/runtime/definition.js';
+import { BadRequest } from '../functions/runtime/errors.js';
+import type { HttpResponse } from '../functions/runtime/http.js';
+import type { Broker } from './broker.js';
+import type { PlatformRoute } from './gateway.js';
+
+const json = (status: number, body: unknown): HttpResponse => ({
+  status,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: JSON.stringify(body),
+});
+
+/** GET /healthz: 200 once migrations ran and every function is mounted, 503 before. */
+export const healthRoute = (ready: () => boolean, functions: number): PlatformRoute => ({
+  method: 'GET',
+  path: '/healthz',
+  handle: () => Promise.resolve(ready() ? json(200, { status: 'ok', functions }) : json(503, { status: 'starting' })),
+});
+
+/** POST /broker: the broker ingress; 202 once the event is stored. */
+export const ingressRoute = (broker: Broker): PlatformRoute => ({
+  method: 'POST',
+  path: '/broker',
+  handle: async (req, body) => {
+    let event: ReceivedEvent<unknown>;
+    try {
+      event = fromHttp(req.headers, body);
+    } catch (error) {
+      throw new BadRequest(`not a CloudEvent: ${(error as Error).message}`);
+    }
+    await broker.accept(event);
+    return { status: 202, headers: {} };
+  },
+});
+
+export const describeFunction = (fn: RegisteredFunction, deadLetters: Record<string, number>) => {
+  const d = fn.definition;
+  const http = d.kind !== 'handler';
+  return {
+    name: fn.name,
+    context: fn.context,
+    kind: d.kind,
+    route: http ? d.route : undefined,
+    access: http ? d.access : undefined,
+    localOnly: http && d.localOnly ? true : undefined,
+    eventTypes: !http && d.event ? [d.event.type] : !http && d.anyType ? ['*'] : undefined,
+    schedule: !http ? d.schedule?.cron : undefined,
+    url: `/functions/${fn.name}`,
+    deadLetters: deadLetters[fn.name] ?? 0,
+  };
+};
+
+/** GET /functions: every function served, with the dead letters waiting for it. */
+export const functionTableRoute = (functions: RegisteredFunction[], deadLettersWaiting: () => Promise<Record<string, number>>): PlatformRoute => ({
+  method: 'GET',
+  path: '/functions',
+  handle: async () => {
+    const waiting = await deadLettersWaiting();
+    return json(200, { items: functions.map((fn) => describeFunction(fn, waiting)) });
+  },
+});
