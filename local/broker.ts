@@ -10,40 +10,14 @@ import { commit, claim, dueSoon, renew, store, voidClaims, type Claimed } from '
 import { createEngine, outgoingOf, type HeadersFor } from './engine.js';
 import { matchesTrigger, type Destination, type TriggerSpec } from './routing.js';
 
-export interface DeliveryState {
-  trigger: string;
-  subscriber: string;
-  state: 'pending' | 'delivered' | 'dead';
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  updatedAt: string;
-}
-
-export interface BrokerEvent {
-  seq: number;
-  event: ReceivedEvent<unknown>;
-  acceptedAt: string;
-  deliveries: DeliveryState[];
-}
-
-export interface EventQuery {
-  type?: string;
-  subject?: string;
-  correlationid?: string;
-  after?: number;
-  limit: number;
-}
-
 export interface Broker {
   /**
    * Stores events durably for every matching Trigger: all of them, or none when it throws
    * (a batch of the ingress is never kept in part). Resolves once they are stored.
    */
   accept(...events: ReceivedEvent<unknown>[]): Promise<void>;
-  /** Delivers `event` again to one Trigger only (a dead-letter replay). */
-  redeliver(event: ReceivedEvent<unknown>, trigger: TriggerSpec): Promise<void>;
-  events(query: EventQuery): Promise<BrokerEvent[]>;
+  /** Writes what the broker keeps beside its log (the Kafka broker's trace) so that reads of it see it. */
+  flush(): Promise<void>;
   triggers: TriggerSpec[];
   start(): void;
   stop(): Promise<void>;
@@ -64,32 +38,6 @@ export interface BrokerOptions {
   /** The headers a destination needs (delivery credentials). */
   headersFor?: HeadersFor;
 }
-
-/** Where a broker keeps the record of accepted events and their deliveries. */
-export interface EventLog {
-  events: string;
-  deliveries: string;
-  /** How a delivery row refers to its event row (`d`, `e`). */
-  join: string;
-}
-
-const EMBEDDED_LOG: EventLog = { events: 'platform.broker_events', deliveries: 'platform.broker_deliveries', join: 'd.event_seq = e.seq' };
-
-/** Accepted events with their deliveries, oldest first, for GET /broker/events. */
-export const listEvents = async (pool: pg.Pool, q: EventQuery, log: EventLog): Promise<BrokerEvent[]> => {
-  const { rows } = await pool.query<{ seq: number; event: ReceivedEvent<unknown>; accepted_at: Date; deliveries: DeliveryState[] | null }>(
-    `SELECT e.seq, e.event, e.accepted_at,
-       (SELECT json_agg(json_build_object('trigger', d.trigger, 'subscriber', d.subscriber, 'state', d.state,
-          'attempts', d.attempts, 'lastStatus', d.last_status, 'lastError', d.last_error, 'updatedAt', d.updated_at) ORDER BY d.trigger)
-        FROM ${log.deliveries} d WHERE ${log.join}) AS deliveries
-     FROM ${log.events} e
-     WHERE ($1::text IS NULL OR e.type = $1) AND ($2::text IS NULL OR e.subject = $2)
-       AND ($3::text IS NULL OR e.correlation_id = $3) AND e.seq > $4
-     ORDER BY e.seq LIMIT $5`,
-    [q.type ?? null, q.subject ?? null, q.correlationid ?? null, q.after ?? 0, q.limit],
-  );
-  return rows.map((r) => ({ seq: Number(r.seq), event: r.event, acceptedAt: new Date(r.accepted_at).toISOString(), deliveries: r.deliveries ?? [] }));
-};
 
 /**
  * Claims work while running, at most `concurrency` items in flight. When a claim brings fewer than
@@ -189,11 +137,8 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
   return {
     triggers,
     accept: (...events) => accept(events),
-    redeliver: async (event, trigger) => {
-      await store(pool, [{ event, targets: [trigger] }]);
-      loop.nudge();
-    },
-    events: (q) => listEvents(pool, q, EMBEDDED_LOG),
+    // The embedded log is its own trace: nothing is written beside it.
+    flush: async () => {},
     start: () => {
       if (loop.running()) return;
       stopping = new AbortController();

@@ -6,6 +6,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBinaryHttp, type ReceivedEvent } from '../events/index.js';
+import { listBrokerEvents } from '../functions/platform/broker-log.js';
+import { poolFor } from '../functions/runtime/db.js';
 import { rootLogger } from '../functions/runtime/log.js';
 import { createEngine, outgoingOf } from './engine.js';
 import type { Platform } from './platform.js';
@@ -204,8 +206,9 @@ describe.each(KAFKA ? ['embedded', 'kafka'] : ['embedded'])('the delivery engine
     await platform.broker.idle(30_000);
     const ids = new Set([...good, bad].map((e) => e.id));
     expect(sub.at('/ok').filter((r) => ids.has(String(r.headers['ce-id'])))).toEqual([]);
-    const traced = await platform.broker.events({ type: TYPE, limit: 1000 });
-    expect(traced.filter((e) => ids.has(e.event.id))).toEqual([]);
+    await platform.broker.flush();
+    const traced = await listBrokerEvents(await poolFor('platform'), { type: TYPE }, { limit: 1000 });
+    expect(traced.items.filter((e) => ids.has(String(e.event.id)))).toEqual([]);
   });
 });
 

@@ -11,13 +11,13 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { recordHeader, type ReceivedEvent } from '../events/index.js';
 import { idempotentProducer, kafkaClient, transactionalProducer } from '../functions/runtime/kafka.js';
 import type { Logger } from '../functions/runtime/log.js';
-import { listEvents, type Broker, type BrokerOptions } from './broker.js';
+import type { Broker, BrokerOptions } from './broker.js';
 import { createEngine, sleep, type Engine, type Outgoing } from './engine.js';
 import {
   commitPointOf, consumerGroupOf, ensureTopics, recordOutgoing, startTriggerConsumer, type Lane, type RecordOf, type TriggerConsumer,
 } from './kafka-log.js';
 import { createIngress, lazy, type Produced } from './kafka-ingress.js';
-import { createTrace, TRACE, type Trace, type TracedDelivery } from './kafka-trace.js';
+import { createTrace, type Trace, type TracedDelivery } from './kafka-trace.js';
 import { matchesTrigger, type TopicSpec, type TriggerSpec } from './routing.js';
 
 
@@ -33,7 +33,6 @@ export interface KafkaBrokerOptions extends Omit<BrokerOptions, 'pollMs' | 'conc
 }
 
 /** Not a CloudEvents attribute: a replayed dead letter carries the one Trigger it is for. */
-const TRIGGER_HEADER = 'gotuto-trigger';
 /** Not a CloudEvents attribute: the acceptance the trace rows of this record belong to. */
 const ACCEPT_HEADER = 'gotuto-accept-id';
 /** Not a CloudEvents attribute: the run of the broker that accepted the record (and traces it). */
@@ -123,8 +122,7 @@ const takeFor = (run: Run, trigger: TriggerSpec) => async (message: RecordOf, la
     run.log.error('a record of the broker topic is not a CloudEvent; skipped', { topic: run.topic, offset, error: String(error) });
     return true;
   }
-  const only = recordHeader(message.headers, TRIGGER_HEADER);
-  if (only ? only !== trigger.name : !matchesTrigger(trigger, record.attributes)) return true;
+  if (!matchesTrigger(trigger, record.attributes)) return true;
   const acceptId = recordHeader(message.headers, ACCEPT_HEADER) ?? randomUUID();
   // An event another run accepted may be missing from the trace (a crash before its batch was
   // written): traced before it is delivered (the trace ignores a repeat), so it shows as pending.
@@ -163,8 +161,8 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
   const ingress = createIngress(producer, batchProducer, topic, ingressTimeoutMs);
 
   /** Writes events to the topic, all or none, each for `targets(event)`; traced once Kafka has them. */
-  const produce = async (events: ReceivedEvent<unknown>[], targets: (e: ReceivedEvent<unknown>) => TriggerSpec[], onlyTrigger?: string) => {
-    const entries = events.map((event): Produced => ({ event, headers: { [ACCEPT_HEADER]: randomUUID(), [RUN_HEADER]: runId, ...(onlyTrigger ? { [TRIGGER_HEADER]: onlyTrigger } : {}) } }));
+  const produce = async (events: ReceivedEvent<unknown>[], targets: (e: ReceivedEvent<unknown>) => TriggerSpec[]) => {
+    const entries = events.map((event): Produced => ({ event, headers: { [ACCEPT_HEADER]: randomUUID(), [RUN_HEADER]: runId } }));
     await ingress.produce(entries);
     trace.accepted(entries.map(({ event, headers }) => ({ acceptId: headers[ACCEPT_HEADER] as string, event, deliveries: targets(event).map((t) => ({ trigger: t.name, subscriber: subscriberOf(t) })) })));
   };
@@ -194,11 +192,7 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
   return {
     triggers,
     accept: (...events) => accept(events),
-    redeliver: (event, trigger) => produce([event], () => [trigger], trigger.name),
-    events: async (q) => {
-      await trace.flush();
-      return listEvents(pool, q, TRACE);
-    },
+    flush: () => trace.flush(),
     start: () => {
       if (running) return;
       running = true;

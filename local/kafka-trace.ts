@@ -6,9 +6,6 @@ import type pg from 'pg';
 import type { ReceivedEvent } from '../events/index.js';
 import { inTransaction } from '../functions/runtime/db.js';
 import type { Logger } from '../functions/runtime/log.js';
-import type { EventLog } from './broker.js';
-
-export const TRACE: EventLog = { events: 'platform.kafka_broker_events', deliveries: 'platform.kafka_broker_deliveries', join: 'd.accept_id = e.accept_id' };
 
 export interface TracedEvent {
   acceptId: string;
