@@ -90,7 +90,7 @@ export const defineEvent = <Data>(context: string, name: string, version: number
     schema: jsonSchema,
     build: (subject, data) => ({ definition, subject, data }),
   };
-  registry.set(type, definition as EventDefinition<unknown>);
+  registry.set(type, definition);
   return definition;
 };
 
@@ -112,7 +112,7 @@ export interface StampOptions {
 
 /** Gives a built event its identity and extensions, validating the data first. */
 export const stamp = <Data>(event: NewEvent<Data>, options: StampOptions): ReceivedEvent<Data> => {
-  assertValidData(event.definition as EventDefinition<unknown>, event.data);
+  assertValidData(event.definition, event.data);
   const envelope: ReceivedEvent<Data> = {
     id: randomUUID(),
     type: event.definition.type,
@@ -133,7 +133,7 @@ const toCloudEvent = (event: ReceivedEvent<unknown>): CloudEvent<unknown> => {
   const { extensions, ...rest } = event;
   const attributes: Record<string, unknown> = { ...extensions, ...rest, datacontenttype: 'application/json', specversion: '1.0' };
   for (const key of Object.keys(attributes)) if (attributes[key] === undefined || (key === 'subject' && attributes[key] === '')) delete attributes[key];
-  return new CloudEvent(attributes as never, false);
+  return new CloudEvent(attributes, false);
 };
 
 /** Headers and body of an event in CloudEvents HTTP binary mode. */
@@ -207,7 +207,8 @@ export const fromHttp = (headers: Record<string, string | string[] | undefined>,
     if (typeof value === 'string') event[name] = value;
   }
   for (const [name, value] of Object.entries(ce as unknown as Record<string, unknown>)) {
-    if (!CORE.has(name) && value !== undefined && typeof value !== 'function') {
+    // An extension's value is a string, number or boolean (the SDK has checked it).
+    if (!CORE.has(name) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
       (event.extensions ??= {})[name] = String(value);
     }
   }

@@ -134,7 +134,7 @@ const transactionRunner = (
         let stamped: ReceivedEvent<unknown>[];
         try {
           stamped = events.map(
-            (event) => stamp(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }) as ReceivedEvent<unknown>,
+            (event) => stamp<unknown>(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }),
           );
         } catch (error) {
           return Promise.reject(error);
@@ -334,7 +334,7 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
     } catch (error) {
       return Promise.reject(error);
     }
-    return stack(inv, {} as never).then((response) => {
+    return stack(inv, {}).then((response) => {
       response.headers['x-correlation-id'] = inv.correlationId;
       log.info('invocation', {
         method: req.method,
