@@ -118,7 +118,8 @@ export default tseslint.config(
   },
   // Plain JavaScript (the benchmarks' CommonJS fixtures) is outside the TypeScript project.
   {
-    files: ['**/*.{js,cjs,mjs}'], ...tseslint.configs.disableTypeChecked,
+    files: ['**/*.{js,cjs,mjs}'],
+    ...tseslint.configs.disableTypeChecked,
     languageOptions: { parserOptions: { projectService: false } },
   },
   // Who may import which framework (functions/README.md, "Who may import what").
