@@ -1,6 +1,7 @@
 // The core of the events package: event definitions, stamping, and CloudEvents over HTTP.
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
+import common from '../schemas/common.json' with { type: 'json' };
 import { violations, type SchemaViolation } from './validation.js';
 
 export { violations, type SchemaViolation } from './validation.js';
@@ -12,6 +13,9 @@ export interface Money {
   amount: number;
   currency: string;
 }
+
+/** The largest amount Money may hold, read from its schema so the bound is written once. */
+export const MAX_AMOUNT: number = common.$defs.money.properties.amount.maximum;
 
 /** A postal address (`common.json#/$defs/address`). */
 export interface Address {

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { signToken } from '../functions/runtime/auth.js';
+import { isUuid } from '../functions/runtime/paging.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const { values } = parseArgs({
   options: {
@@ -19,7 +19,7 @@ if (values.role !== 'admin' && values.role !== 'customer') {
   console.error('usage: npm run token -- --role admin|customer [--sub <uuid>] [--expires 12h]');
   process.exit(2);
 }
-if (values.sub !== undefined && !UUID.test(values.sub)) {
+if (values.sub !== undefined && !isUuid(values.sub)) {
   console.error(`--sub must be a UUID, got "${values.sub}"`);
   process.exit(2);
 }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { NewEvent } from '../../events/index.js';
+import { MAX_AMOUNT, type NewEvent } from '../../events/index.js';
 import { Conflict, ValidationError } from '../runtime/errors.js';
 import { createClient } from './client.js';
 import {
-  MAX_AMOUNT,
   addDays,
   cancel,
   createInvoice,
