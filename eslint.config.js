@@ -25,22 +25,28 @@ const FRAMEWORKS = {
   cloudevents: 'CloudEvents are built and read by the events package (events/)',
 };
 
+const message = (name, where) => `${where}, ${name} is not imported: ${FRAMEWORKS[name]}.`;
+
+// esquery's regex literal ends at a slash, so a scoped name's slash is matched by any character.
+const dynamicImportOf = (name) => `ImportExpression[source.value=/^${name.replaceAll('.', '\\.').replace('/', '.')}($|[^\\w-])/]`;
+
 /**
- * `no-restricted-imports` forbidding `names` (with their subpaths, e.g. ajv/dist/2020.js).
- * A later config object replaces the options of an earlier one, so each folder gets its full list.
+ * The rules forbidding `names` (with their subpaths, e.g. ajv/dist/2020.js), imported statically
+ * (`no-restricted-imports`) or dynamically (`import('pg')`, `no-restricted-syntax`). A later config
+ * object replaces the options of an earlier one, so each folder gets its full list.
  */
-const forbid = (names, where) => [
-  'error',
-  {
-    patterns: [
-      { group: ['**/runtime/internal/**'], message: 'use the runtime public modules' },
-      ...names.map((name) => ({
-        group: [name, `${name}/*`],
-        message: `${where}, ${name} is not imported: ${FRAMEWORKS[name]}.`,
-      })),
-    ],
-  },
-];
+const forbid = (names, where) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        { group: ['**/runtime/internal/**'], message: 'use the runtime public modules' },
+        ...names.map((name) => ({ group: [name, `${name}/*`], message: message(name, where) })),
+      ],
+    },
+  ],
+  'no-restricted-syntax': ['error', ...names.map((name) => ({ selector: dynamicImportOf(name), message: message(name, where) }))],
+});
 
 const ALL = Object.keys(FRAMEWORKS);
 const except = (...allowed) => ALL.filter((name) => !allowed.includes(name));
@@ -85,7 +91,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/require-await': 'off',
-      'no-restricted-imports': forbid([], 'Here'),
+      ...forbid([], 'Here'),
       'import-x/no-restricted-paths': [
         'error',
         {
@@ -123,13 +129,13 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: false } },
   },
   // Who may import which framework (functions/README.md, "Who may import what").
-  { files: ['functions/**/*.ts'], ignores: ['functions/runtime/**'], rules: { 'no-restricted-imports': forbid(ALL, 'In a context') } },
-  { files: ['events/**/*.ts'], rules: { 'no-restricted-imports': forbid(except('cloudevents'), 'In the events package') } },
+  { files: ['functions/**/*.ts'], ignores: ['functions/runtime/**'], rules: forbid(ALL, 'In a context') },
+  { files: ['events/**/*.ts'], rules: forbid(except('cloudevents'), 'In the events package') },
   // The one JSON Schema engine of the project: event data and request bodies.
-  { files: ['events/validation.ts'], rules: { 'no-restricted-imports': forbid(except('cloudevents', 'ajv', 'ajv-formats'), 'In the events package') } },
+  { files: ['events/validation.ts'], rules: forbid(except('cloudevents', 'ajv', 'ajv-formats'), 'In the events package') },
   {
     files: ['local/**/*.ts', 'scripts/**/*.ts'],
-    rules: { 'no-restricted-imports': forbid(except('pg', 'kafkajs'), 'In local/ and scripts/') },
+    rules: forbid(except('pg', 'kafkajs'), 'In local/ and scripts/'),
   },
-  { files: TESTS, ignores: ['functions/runtime/**'], rules: { 'no-restricted-imports': forbid(except(...OBSERVERS), 'In a test') } },
+  { files: TESTS, ignores: ['functions/runtime/**'], rules: forbid(except(...OBSERVERS), 'In a test') },
 );

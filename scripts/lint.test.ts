@@ -68,6 +68,21 @@ describe('a context', () => {
     await expectBites('functions/billing/lint-probe.ts', importing(name), PACKAGES, `In a context, ${name} is not imported`);
   });
 
+  it.each(['pg', '@google-cloud/functions-framework'])('never imports %s at run time either (import())', async (name) => {
+    const code = `export const later = () => import('${name}');\n`;
+    await expectBites('functions/billing/lint-probe.ts', code, 'no-restricted-syntax', `In a context, ${name} is not imported`);
+    await expectClean('functions/runtime/lint-probe.ts', code);
+  });
+
+  it('never imports another context at run time either (import())', async () => {
+    await expectBites(
+      'functions/order/lint-probe.ts',
+      "export const later = () => import('../billing/store.js');\n",
+      PATHS,
+      'A context never imports another context',
+    );
+  });
+
   it('never imports a framework through a subpath either', async () => {
     await expectBites('functions/billing/lint-probe.ts', importing('ajv/dist/2020.js'), PACKAGES, 'In a context, ajv is not imported');
   });
