@@ -1,6 +1,7 @@
 // The core of the events package: event definitions, stamping, and CloudEvents over HTTP.
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
+import common from '../schemas/common.json' with { type: 'json' };
 import { violations, type SchemaViolation } from './validation.js';
 
 export { violations, type SchemaViolation } from './validation.js';
@@ -12,6 +13,9 @@ export interface Money {
   amount: number;
   currency: string;
 }
+
+/** The largest amount Money may hold, read from its schema so the bound is written once. */
+export const MAX_AMOUNT: number = common.$defs.money.properties.amount.maximum;
 
 /** A postal address (`common.json#/$defs/address`). */
 export interface Address {
@@ -90,7 +94,7 @@ export const defineEvent = <Data>(context: string, name: string, version: number
     schema: jsonSchema,
     build: (subject, data) => ({ definition, subject, data }),
   };
-  registry.set(type, definition as EventDefinition<unknown>);
+  registry.set(type, definition);
   return definition;
 };
 
@@ -112,7 +116,7 @@ export interface StampOptions {
 
 /** Gives a built event its identity and extensions, validating the data first. */
 export const stamp = <Data>(event: NewEvent<Data>, options: StampOptions): ReceivedEvent<Data> => {
-  assertValidData(event.definition as EventDefinition<unknown>, event.data);
+  assertValidData(event.definition, event.data);
   const envelope: ReceivedEvent<Data> = {
     id: randomUUID(),
     type: event.definition.type,
@@ -133,7 +137,7 @@ const toCloudEvent = (event: ReceivedEvent<unknown>): CloudEvent<unknown> => {
   const { extensions, ...rest } = event;
   const attributes: Record<string, unknown> = { ...extensions, ...rest, datacontenttype: 'application/json', specversion: '1.0' };
   for (const key of Object.keys(attributes)) if (attributes[key] === undefined || (key === 'subject' && attributes[key] === '')) delete attributes[key];
-  return new CloudEvent(attributes as never, false);
+  return new CloudEvent(attributes, false);
 };
 
 /** Headers and body of an event in CloudEvents HTTP binary mode. */
@@ -207,7 +211,8 @@ export const fromHttp = (headers: Record<string, string | string[] | undefined>,
     if (typeof value === 'string') event[name] = value;
   }
   for (const [name, value] of Object.entries(ce as unknown as Record<string, unknown>)) {
-    if (!CORE.has(name) && value !== undefined && typeof value !== 'function') {
+    // An extension's value is a string, number or boolean (the SDK has checked it).
+    if (!CORE.has(name) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
       (event.extensions ??= {})[name] = String(value);
     }
   }

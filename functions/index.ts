@@ -1,35 +1,10 @@
 // The registry: every function of the platform, keyed by its source path under functions/.
 // The build, the manifests and the local platform all read this one list; the local platform also
 // serves the functions that exist only there.
-import { poolFor } from './runtime/db.js';
 import { isLocalOnly } from './runtime/definition.js';
 import { register } from './runtime/registry.js';
-import billingCancelInvoice from './billing/commands/cancel-invoice.js';
-import billingCreateClient from './billing/commands/create-client.js';
-import billingCreateInvoice from './billing/commands/create-invoice.js';
-import billingDeleteClient from './billing/commands/delete-client.js';
-import billingDeleteInvoice from './billing/commands/delete-invoice.js';
-import billingRecordPayment from './billing/commands/record-payment.js';
-import billingSendInvoice from './billing/commands/send-invoice.js';
-import billingUpdateClient from './billing/commands/update-client.js';
-import billingDetectOverdue from './billing/handlers/detect-overdue.js';
-import billingOnCustomerRegistered from './billing/handlers/on-customer-registered.js';
-import billingOnCustomerUpdated from './billing/handlers/on-customer-updated.js';
-import billingOnInvoiceRequested from './billing/handlers/on-invoice-requested.js';
-import billingOnOrderCancelled from './billing/handlers/on-order-cancelled.js';
-import billingRelayOutbox from './billing/handlers/relay-outbox.js';
-import billingGetClient from './billing/queries/get-client.js';
-import billingGetInvoice from './billing/queries/get-invoice.js';
-import billingListClients from './billing/queries/list-clients.js';
-import billingListInvoices from './billing/queries/list-invoices.js';
-import platformDiscardDeadLetter from './platform/commands/discard-dead-letter.js';
-import platformReplayDeadLetter from './platform/commands/replay-dead-letter.js';
-import platformReplayDeadLetters from './platform/commands/replay-dead-letters.js';
-import platformDeadLetters from './platform/handlers/dead-letters.js';
-import platformGetDeadLetter from './platform/queries/get-dead-letter.js';
-import platformListBrokerEvents from './platform/queries/list-broker-events.js';
-import platformListDeadLetters from './platform/queries/list-dead-letters.js';
-import { countBySubscriber } from './platform/store.js';
+import { billingFunctions } from './billing/index.js';
+import { deadLettersWaiting, platformFunctions } from './platform/index.js';
 import { catalogFunctions } from './catalog/index.js';
 import { customerFunctions } from './customer/index.js';
 import { inventoryFunctions } from './inventory/index.js';
@@ -38,31 +13,8 @@ import { shippingFunctions } from './shipping/index.js';
 import { notificationFunctions } from './notification/index.js';
 
 const all = register({
-  'billing/commands/create-client': billingCreateClient,
-  'billing/commands/update-client': billingUpdateClient,
-  'billing/commands/delete-client': billingDeleteClient,
-  'billing/queries/list-clients': billingListClients,
-  'billing/queries/get-client': billingGetClient,
-  'billing/commands/create-invoice': billingCreateInvoice,
-  'billing/commands/send-invoice': billingSendInvoice,
-  'billing/commands/record-payment': billingRecordPayment,
-  'billing/commands/cancel-invoice': billingCancelInvoice,
-  'billing/commands/delete-invoice': billingDeleteInvoice,
-  'billing/queries/list-invoices': billingListInvoices,
-  'billing/queries/get-invoice': billingGetInvoice,
-  'billing/handlers/detect-overdue': billingDetectOverdue,
-  'billing/handlers/relay-outbox': billingRelayOutbox,
-  'billing/handlers/on-customer-registered': billingOnCustomerRegistered,
-  'billing/handlers/on-customer-updated': billingOnCustomerUpdated,
-  'billing/handlers/on-invoice-requested': billingOnInvoiceRequested,
-  'billing/handlers/on-order-cancelled': billingOnOrderCancelled,
-  'platform/handlers/dead-letters': platformDeadLetters,
-  'platform/queries/list-dead-letters': platformListDeadLetters,
-  'platform/queries/get-dead-letter': platformGetDeadLetter,
-  'platform/commands/replay-dead-letter': platformReplayDeadLetter,
-  'platform/commands/replay-dead-letters': platformReplayDeadLetters,
-  'platform/commands/discard-dead-letter': platformDiscardDeadLetter,
-  'platform/queries/list-broker-events': platformListBrokerEvents,
+  ...billingFunctions,
+  ...platformFunctions,
   ...catalogFunctions,
   ...customerFunctions,
   ...inventoryFunctions,
@@ -77,5 +29,4 @@ export const registry = all.filter((fn) => !isLocalOnly(fn));
 /** Functions only the local platform serves: views of its own broker. */
 export const localOnlyFunctions = all.filter(isLocalOnly);
 
-/** Dead letters still waiting, by subscriber function: the function table shows them. */
-export const deadLettersWaiting = async (): Promise<Record<string, number>> => countBySubscriber(await poolFor('platform'));
+export { deadLettersWaiting };

@@ -182,7 +182,8 @@ describe.skipIf(!SHARED_KAFKA)('a platform killed in the middle of a delivery (n
     proxy = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
+      req.on('end', () => void forward());
+      const forward = async () => {
         const id = String(req.headers['ce-id']);
         forwarded.push(id);
         const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('ce-') || k === 'content-type')) as Record<string, string>;
@@ -194,7 +195,7 @@ describe.skipIf(!SHARED_KAFKA)('a platform killed in the middle of a delivery (n
           return;
         }
         res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' }).end(text);
-      });
+      };
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;

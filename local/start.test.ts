@@ -136,7 +136,7 @@ describe('npm start', () => {
         id: randomUUID(), type: 'com.gotuto.customer.customer-registered.v1', source: '/gotuto/customer',
         subject: customerId, time: new Date().toISOString(), partitionkey: customerId,
         data: { customerId, email: `c-${customerId}@example.com`, name: 'Crash Test', role: 'customer' },
-      } as ReceivedEvent<unknown>;
+      };
     });
     for (const event of registrations) {
       const { headers, body } = toBinaryHttp(event);

@@ -57,7 +57,7 @@ export type Rendered = Manifest & { metadata: Manifest['metadata'] & { namespace
 
 export interface DeployArgs {
   /** An environment of ENVS, or the directory of an overlay (relative to the repository, or absolute). */
-  env: Env | string;
+  env: string;
   kn: boolean;
   dryRun: boolean;
 }
@@ -82,7 +82,7 @@ const isEnv = (env: string): env is Env => (ENVS as readonly string[]).includes(
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 /** The overlay of `env`, relative to the repository root (the scripts run from there), or as given when absolute. */
-export const overlayDir = (env: Env | string): string => (isEnv(env) ? `knative/overlays/${env}` : isAbsolute(env) ? env : env.replace(/\/+$/, '') || '.');
+export const overlayDir = (env: string): string => (isEnv(env) ? `knative/overlays/${env}` : isAbsolute(env) ? env : env.replace(/\/+$/, '') || '.');
 
 // --- rendering the overlay ------------------------------------------------------------------
 
@@ -114,7 +114,7 @@ const requireTools = (tools: readonly string[], why: string): void => {
 };
 
 /** knative/overlays/<env> as `kubectl kustomize` renders it (locally: no cluster is contacted). */
-export const renderOverlay = (env: Env | string, cwd = root): Rendered[] => {
+export const renderOverlay = (env: string, cwd = root): Rendered[] => {
   const run = spawnSync('kubectl', ['kustomize', overlayDir(env)], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.error) throw new Error(`kubectl kustomize ${overlayDir(env)} could not run: ${run.error.message}`);
   if (run.status !== 0) throw new Error(`kubectl kustomize ${overlayDir(env)} failed:\n${run.stderr}`);
@@ -164,7 +164,7 @@ const label = (doc: Rendered, key: string): string | undefined => doc.metadata.l
 const ofKind = (docs: readonly Rendered[], kind: string): Rendered[] => docs.filter((d) => d.kind === kind);
 
 /** The commands that run before the functions in both modes: Secret check, ConfigMaps, migrations. */
-const preparation = (env: Env | string, docs: readonly Rendered[], namespace: string): Command[] => {
+const preparation = (env: string, docs: readonly Rendered[], namespace: string): Command[] => {
   const jobs = ofKind(docs, 'Job');
   for (const doc of [...ofKind(docs, 'ConfigMap'), ...jobs]) {
     const expected = doc.kind === 'Job' ? MIGRATION_COMPONENT : CONFIG_COMPONENT;
@@ -394,7 +394,7 @@ export interface PlanOptions {
  * Every command that deploys `env`, in order, from the overlay as rendered (`docs`). Pure: it runs
  * nothing. Throws when `--kn` cannot express a resource of the overlay.
  */
-export const deployCommands = (env: Env | string, docs: readonly Rendered[], options: PlanOptions = {}): Command[] => {
+export const deployCommands = (env: string, docs: readonly Rendered[], options: PlanOptions = {}): Command[] => {
   const namespace = namespaceOf(docs);
   const first = preparation(env, docs, namespace);
   if (!options.kn) return [...first, ['kubectl', 'apply', '-k', overlayDir(env)]];

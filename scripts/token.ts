@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { signToken } from '../functions/runtime/auth.js';
+import { isUuid } from '../functions/runtime/paging.js';
 import { differences, refuse, targetPlatform } from './running-platform.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USAGE = `usage: npm run token -- --role admin|customer [--sub <uuid>] [--expires <duration>]
   --role      the caller's role (required)
   --sub       the caller's id, a UUID (default: a new one)
@@ -39,7 +39,7 @@ if (values.role !== 'admin' && values.role !== 'customer') {
   console.error(USAGE);
   process.exit(2);
 }
-if (values.sub !== undefined && !UUID.test(values.sub)) refuse('token', [`--sub must be a UUID, got "${values.sub}"`]);
+if (values.sub !== undefined && !isUuid(values.sub)) refuse('token', [`--sub must be a UUID, got "${values.sub}"`]);
 
 const platform = targetPlatform();
 if (platform) {

@@ -1,6 +1,6 @@
 // An invoice: draft -> sent -> paid | overdue; overdue -> paid; draft | sent | overdue -> cancelled;
 // paid -> refunded. Amounts are integer minor units of the invoice's one currency.
-import type { NewEvent } from '../../events/index.js';
+import { MAX_AMOUNT, type NewEvent } from '../../events/index.js';
 import type { InvoiceRequested } from '../../events/order.js';
 import {
   invoiceCreated,
@@ -11,13 +11,11 @@ import {
   type InvoiceStatus,
   type Money,
 } from '../../events/billing.js';
-import { Conflict, ValidationError } from '../runtime/errors.js';
+import { Conflict, ValidationError, unreachable } from '../runtime/errors.js';
 import type { Client } from './client.js';
 
 export type { InvoiceStatus, Money };
 
-/** The largest amount Money may hold (`common.json#/$defs/money`), so the largest invoice total. */
-export const MAX_AMOUNT = 1_000_000_000_000;
 
 export interface Line {
   description: string;
@@ -111,9 +109,6 @@ export interface NewPayment {
   reference?: string;
 }
 
-const unreachable = (value: never): never => {
-  throw new Error(`unexpected invoice status in ${JSON.stringify(value)}`);
-};
 
 const money = (amount: number, currency: string): Money => ({ amount, currency });
 

@@ -1,7 +1,7 @@
 // Billing's SQL: every statement that reads or writes the billing schema, parameterised.
 import type { Address } from '../../events/billing.js';
 import type { Queryable } from '../runtime/db.js';
-import { Conflict, ValidationError } from '../runtime/errors.js';
+import { Conflict, ValidationError, writing } from '../runtime/errors.js';
 import type { Client } from './client.js';
 import { numberingYear, type Invoice, type InvoiceStatus, type Line, type Money, type Payment } from './invoice.js';
 
@@ -9,32 +9,6 @@ import { isUuid, cursorAt, decodeCursor, pageOf, limitOf, type PageRequest, type
 export { DEFAULT_LIMIT, MAX_LIMIT, isUuid, encodeCursor, decodeCursor, type PageRequest, type Page } from '../runtime/paging.js';
 
 // ---- errors ------------------------------------------------------------------------------------
-
-const field = (error: unknown, name: 'code' | 'constraint'): string | undefined =>
-  typeof error === 'object' && error !== null && typeof (error as Record<string, unknown>)[name] === 'string'
-    ? ((error as Record<string, unknown>)[name] as string)
-    : undefined;
-
-/**
- * Runs a write, turning what PostgreSQL refuses about the input into the API's errors: text it
- * cannot store (NUL) is invalid input, not a server failure.
- */
-const writing = async <T>(
-  work: () => Promise<T>,
-  on: { unique?: (constraint: string | undefined) => Error; foreignKey?: () => Error } = {},
-): Promise<T> => {
-  try {
-    return await work();
-  } catch (error) {
-    const code = field(error, 'code');
-    if (code === '23505' && on.unique) throw on.unique(field(error, 'constraint'));
-    if (code === '23503' && on.foreignKey) throw on.foreignKey();
-    if (code === '22021' || code === '22P05') {
-      throw new ValidationError('the request holds text that cannot be stored (a NUL character)');
-    }
-    throw error;
-  }
-};
 
 const staleVersion = (kind: string, id: string) => new Conflict(`${kind} ${id} was changed by another request; read it again`);
 

@@ -1,10 +1,17 @@
-// Shared steps of Billing's function tests: requests and events that set up clients and invoices
-// through the functions themselves, and the outbox read by event name.
+// Shared steps of Billing's function tests: the functions started by path, requests and events
+// that set up clients and invoices through the functions themselves, and the outbox read by event name.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { customerRegistered } from '../../events/customer.js';
 import type { ReceivedEvent } from '../../events/index.js';
-import { outboxEvents, type TestApi, type TestDatabase } from '../runtime/testing.js';
+import { register } from '../runtime/registry.js';
+import { functionsAt, outboxEvents, startFunctions, type TestApi, type TestDatabase } from '../runtime/testing.js';
+import { billingFunctions } from './index.js';
+
+const registered = register(billingFunctions);
+
+/** Starts Billing functions by path (`billing/commands/create-client`) for this test file. */
+export const startBilling = (paths: Array<keyof typeof billingFunctions>): TestApi => startFunctions(functionsAt(registered, paths));
 
 export const eur = (amount: number) => ({ amount, currency: 'EUR' });
 

@@ -1,6 +1,6 @@
 // A product of the catalog: filed in one existing category, sold at a strictly positive price in
 // integer minor units, known by a SKU that no other live product shares in any case.
-import type { NewEvent } from '../../events/index.js';
+import { MAX_AMOUNT, type NewEvent } from '../../events/index.js';
 import {
   priceChanged,
   productCreated,
@@ -13,8 +13,6 @@ import { ValidationError } from '../runtime/errors.js';
 
 export type { Money };
 
-/** The largest amount Money may hold (`common.json#/$defs/money`). */
-export const MAX_AMOUNT = 1_000_000_000_000;
 
 export interface Product {
   id: string;

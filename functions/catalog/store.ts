@@ -1,6 +1,6 @@
 // Catalog's SQL: every statement that reads or writes the catalog schema, parameterised.
 import type { Queryable } from '../runtime/db.js';
-import { Conflict, ValidationError } from '../runtime/errors.js';
+import { Conflict, ValidationError, writing } from '../runtime/errors.js';
 import type { Category, ParentMap } from './category.js';
 import type { DeletedProduct, Money, Product, ProductStanding } from './product.js';
 
@@ -8,33 +8,6 @@ import { isUuid, cursorAt, decodeCursor, pageOf, limitOf, type PageRequest, type
 export { DEFAULT_LIMIT, MAX_LIMIT, isUuid, encodeCursor, decodeCursor, type PageRequest, type Page } from '../runtime/paging.js';
 
 // ---- errors ------------------------------------------------------------------------------------
-
-const codeOf = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
-    ? (error as { code: string }).code
-    : undefined;
-
-type Refusals = { unique?: () => Error; foreignKey?: () => Error; check?: () => Error };
-
-/**
- * Runs a write, turning what PostgreSQL refuses into the API's errors: a unique or foreign key
- * violation that a concurrent request caused after our checks, and text it cannot store (NUL),
- * which is invalid input, not a server failure.
- */
-const writing = async <T>(work: () => Promise<T>, on: Refusals = {}): Promise<T> => {
-  try {
-    return await work();
-  } catch (error) {
-    const code = codeOf(error);
-    if (code === '23505' && on.unique) throw on.unique();
-    if (code === '23503' && on.foreignKey) throw on.foreignKey();
-    if (code === '23514' && on.check) throw on.check();
-    if (code === '22021' || code === '22P05') {
-      throw new ValidationError('the request holds text that cannot be stored (a NUL character)');
-    }
-    throw error;
-  }
-};
 
 const staleVersion = (kind: string, id: string) => new Conflict(`${kind} ${id} was changed by another request; read it again`);
 

@@ -4,20 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { ReceivedEvent } from '../../events/index.js';
 import { register } from '../runtime/registry.js';
-import { outboxEvents, startFunctions, type TestApi } from '../runtime/testing.js';
+import { functionsAt, outboxEvents, startFunctions, type TestApi } from '../runtime/testing.js';
 import { catalogFunctions } from './index.js';
 
 const registered = register(catalogFunctions);
 
 /** Starts Catalog functions by path (`catalog/commands/create-product`) for this test file. */
-export const startCatalog = (paths: Array<keyof typeof catalogFunctions>): TestApi =>
-  startFunctions(
-    paths.map((path) => {
-      const fn = registered.find((f) => f.path === path);
-      if (!fn) throw new Error(`no Catalog function at ${path}`);
-      return fn;
-    }),
-  );
+export const startCatalog = (paths: Array<keyof typeof catalogFunctions>): TestApi => startFunctions(functionsAt(registered, paths));
 
 export const eur = (amount: number) => ({ amount, currency: 'EUR' });
 

@@ -3,7 +3,7 @@
 // email, in any case, is left exactly as it is.
 import { randomUUID } from 'node:crypto';
 import schema from '../../schemas/customer/register.json' with { type: 'json' };
-import { stamp, violations, type ReceivedEvent } from '../../events/index.js';
+import { stamp, violations } from '../../events/index.js';
 import { inTransaction, type poolFor } from '../runtime/db.js';
 import { Conflict } from '../runtime/errors.js';
 import { publishStored, storeEvents, type StoredEvent } from '../runtime/outbox.js';
@@ -48,7 +48,7 @@ export const ensureAdmin = async (db: Pool, { email, password, now, name = 'Admi
       const [admin, events] = registerCustomer({ email, name }, id, 'admin', now);
       await customers.insert(tx, admin, passwordHash);
       const stamped = events.map((event) => stamp(event, { correlationId: id, causationId: id, time: now }));
-      stored.push(...(await storeEvents(tx, 'customer', stamped as ReceivedEvent<unknown>[])));
+      stored.push(...(await storeEvents(tx, 'customer', stamped)));
       return admin;
     });
     await publishStored(db, 'customer', stored);

@@ -2,35 +2,13 @@
 // Emails are compared as lower(email), the expression of the unique index.
 import type { Address } from '../../events/index.js';
 import type { Queryable } from '../runtime/db.js';
-import { Conflict, ValidationError } from '../runtime/errors.js';
+import { Conflict, writing } from '../runtime/errors.js';
 import type { Customer, Role } from './customer.js';
 
 import { isUuid, cursorAt, encodeCursor, decodeCursor, limitOf, type PageRequest, type Page } from '../runtime/paging.js';
 export { DEFAULT_LIMIT, MAX_LIMIT, isUuid, encodeCursor, decodeCursor, type PageRequest, type Page } from '../runtime/paging.js';
 
 // ---- errors ------------------------------------------------------------------------------------
-
-const codeOf = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
-    ? (error as { code: string }).code
-    : undefined;
-
-/**
- * Runs a write, turning what PostgreSQL refuses about the input into the API's errors: text it
- * cannot store (NUL) is invalid input, not a server failure.
- */
-const writing = async <T>(work: () => Promise<T>, on: { unique?: () => Error } = {}): Promise<T> => {
-  try {
-    return await work();
-  } catch (error) {
-    const code = codeOf(error);
-    if (code === '23505' && on.unique) throw on.unique();
-    if (code === '22021' || code === '22P05') {
-      throw new ValidationError('the request holds text that cannot be stored (a NUL character)');
-    }
-    throw error;
-  }
-};
 
 /** The error of a second account for one mailbox. */
 export const emailTaken = (email: string) => new Conflict(`an account with the email ${email} already exists`);

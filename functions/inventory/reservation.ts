@@ -3,6 +3,7 @@
 // in (read and locked by the caller), the changed ones and the events go out.
 import type { NewEvent } from '../../events/index.js';
 import { stockReleased, stockReservationFailed, stockReserved, type StockLine } from '../../events/inventory.js';
+import { unreachable } from '../runtime/errors.js';
 import { adjusted, available, withStock, type Item } from './item.js';
 
 interface ReservationFields {
@@ -40,9 +41,6 @@ export interface Settlement {
   events: NewEvent[];
 }
 
-const unreachable = (value: never): never => {
-  throw new Error(`unexpected reservation status in ${JSON.stringify(value)}`);
-};
 
 /** What an order asks of each product: the quantities of its lines summed per product, in the order of the lines. */
 export const requestedPerProduct = (lines: readonly StockLine[]): StockLine[] => {

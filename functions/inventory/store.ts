@@ -24,13 +24,11 @@
 //    (order_id, product_id) of reservations refuses a second reservation of a product by an order.
 import type { Queryable } from '../runtime/db.js';
 import { Conflict } from '../runtime/errors.js';
+import { isUuid } from '../runtime/paging.js';
 import type { Item } from './item.js';
 import type { HeldReservation, Reservation, SettledReservation, Stock } from './reservation.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Path parameters are not schema-checked; anything that is not a UUID names nothing. */
-export const isUuid = (value: string): boolean => UUID.test(value);
+export { isUuid } from '../runtime/paging.js';
 
 const staleVersion = (productId: string) => new Conflict(`the stock of product ${productId} was changed by another request; read it again`);
 

@@ -3,7 +3,7 @@
 // A cart expires after a time to live of inactivity (every change starts it again).
 import type { Money, NewEvent } from '../../events/index.js';
 import { cartCreated, cartExpired, type OrderLine } from '../../events/order.js';
-import { Conflict, ValidationError } from '../runtime/errors.js';
+import { Conflict, ValidationError, unreachable } from '../runtime/errors.js';
 
 export type CartStatus = 'open' | 'checked-out' | 'expired';
 
@@ -39,9 +39,6 @@ export interface ProductCheck {
   reason?: string;
 }
 
-const unreachable = (value: never): never => {
-  throw new Error(`unexpected cart status in ${JSON.stringify(value)}`);
-};
 
 const expiry = (now: Date, ttlSeconds: number): Date => new Date(now.getTime() + ttlSeconds * 1000);
 

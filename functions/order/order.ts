@@ -6,7 +6,7 @@
 // The saga moves an order through them on other contexts' events; `saga.step` is what it waits
 // for next. The automatic steps (reserving stock, invoicing) have a deadline; the steps people
 // take (paying, dispatching, delivering) do not.
-import type { Address, Money, NewEvent } from '../../events/index.js';
+import { MAX_AMOUNT, type Address, type Money, type NewEvent } from '../../events/index.js';
 import {
   invoiceRequested,
   orderCancelled,
@@ -18,7 +18,7 @@ import {
   type OrderLine,
   type SagaStep as CompletedStep,
 } from '../../events/order.js';
-import { Conflict, NotFound } from '../runtime/errors.js';
+import { Conflict, NotFound, unreachable } from '../runtime/errors.js';
 
 export type { CompletedStep, OrderLine };
 
@@ -36,8 +36,6 @@ export type SagaStepName =
 
 export type Canceller = 'customer' | 'admin' | 'saga';
 
-/** The largest amount Money may hold (`common.json#/$defs/money`). */
-export const MAX_AMOUNT = 1_000_000_000_000;
 
 // ---- events: the stream ------------------------------------------------------------------------
 
@@ -157,9 +155,6 @@ export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> 
 
 export const canMove = (from: OrderStatus, to: OrderStatus): boolean => TRANSITIONS[from].includes(to);
 
-const unreachable = (value: never): never => {
-  throw new Error(`unexpected value ${JSON.stringify(value)}`);
-};
 
 /** A stream that breaks the workflow was not written by `decide`: a bug or a hand edit, never input. */
 const corrupt = (state: Order | undefined, event: OrderEvent): Error =>

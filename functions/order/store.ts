@@ -1,60 +1,22 @@
 // Order's SQL: every statement that reads or writes the "order" schema, parameterised. The
 // schema's name is a reserved word, so it is always quoted.
 import type { Queryable } from '../runtime/db.js';
-import { Conflict, ValidationError } from '../runtime/errors.js';
+import { Conflict, writing } from '../runtime/errors.js';
+import {
+  cursorAt,
+  decodeCursor,
+  decodeSequenceCursor,
+  encodeSequenceCursor,
+  isUuid,
+  limitOf,
+  pageOf,
+  type Page,
+  type PageRequest,
+} from '../runtime/paging.js';
 import type { Cart, CartItem } from './cart.js';
 import { formatOrderNumber, orderView, type Order, type OrderEvent, type OrderStatus, type OrderView } from './order.js';
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 200;
-
-export interface PageRequest {
-  limit?: number;
-  cursor?: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Path parameters are not schema-checked; anything that is not a UUID names nothing. */
-export const isUuid = (value: string): boolean => UUID.test(value);
-
-const limitOf = (page: PageRequest): number => Math.min(Math.max(page.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
-
-const badCursor = () => new ValidationError('the cursor is invalid', [{ pointer: '/query/cursor', message: 'is not a cursor of this list' }]);
-
-const encode = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-
-const decode = (cursor: string): unknown => {
-  try {
-    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw badCursor();
-  }
-};
-
-// ---- errors ------------------------------------------------------------------------------------
-
-const codeOf = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
-    ? (error as { code: string }).code
-    : undefined;
-
-/** Text PostgreSQL cannot store (NUL) is invalid input, not a server failure. */
-const writing = async <T>(work: () => Promise<T>, onUnique?: () => Error): Promise<T> => {
-  try {
-    return await work();
-  } catch (error) {
-    const code = codeOf(error);
-    if (code === '23505' && onUnique) throw onUnique();
-    if (code === '22021' || code === '22P05') throw new ValidationError('the request holds text that cannot be stored (a NUL character)');
-    throw error;
-  }
-};
+export type { Page, PageRequest } from '../runtime/paging.js';
 
 // ---- carts -------------------------------------------------------------------------------------
 
@@ -152,7 +114,7 @@ const updateCart = (tx: Queryable, cart: Cart, expectedVersion: number): Promise
       );
       if (rowCount === 0) throw new Conflict(`cart ${cart.id} was changed by another request; read it again`);
     },
-    () => new Conflict(`order ${cart.orderId} already belongs to a cart`),
+    { unique: () => new Conflict(`order ${cart.orderId} already belongs to a cart`) },
   );
 
 /**
@@ -214,12 +176,7 @@ const loadStream = async (db: Queryable, orderId: string): Promise<OrderEvent[]>
 /** A page of an order's stream as recorded, with versions and metadata (after version `cursor`). */
 const readStream = async (db: Queryable, orderId: string, page: PageRequest): Promise<Page<RecordedEvent>> => {
   const limit = limitOf(page);
-  let after = 0;
-  if (page.cursor !== undefined) {
-    const decoded = decode(page.cursor);
-    if (!Number.isSafeInteger(decoded) || (decoded as number) < 0) throw badCursor();
-    after = decoded as number;
-  }
+  const after = page.cursor === undefined ? 0 : decodeSequenceCursor(page.cursor);
   const { rows } = await db.query<EventRow>(
     `SELECT stream_id, version, type, data, metadata, occurred_at FROM "order".order_events
      WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3`,
@@ -233,7 +190,7 @@ const readStream = async (db: Queryable, orderId: string, page: PageRequest): Pr
     occurredAt: row.occurred_at,
   }));
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encode(last.version) : null };
+  return { items, nextCursor: rows.length > limit && last ? encodeSequenceCursor(last.version) : null };
 };
 
 /**
@@ -258,7 +215,7 @@ const appendToStream = (
         [orderId, expectedVersion, JSON.stringify(events), JSON.stringify(metadata), now],
       );
     },
-    () => new Conflict(`order ${orderId} changed while this change was decided (it is past version ${expectedVersion}); retry`),
+    { unique: () => new Conflict(`order ${orderId} changed while this change was decided (it is past version ${expectedVersion}); retry`) },
   );
 
 /**
@@ -368,24 +325,10 @@ export interface OrderFilter {
   status?: OrderStatus;
 }
 
-// created_at as PostgreSQL holds it (microseconds), so the cursor is exact.
-const CURSOR_AT = `to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-const decodePosition = (cursor: string): { at: string; id: string } => {
-  const decoded = decode(cursor);
-  if (!Array.isArray(decoded) || decoded.length !== 2) throw badCursor();
-  const [at, id] = decoded as unknown[];
-  if (typeof at !== 'string' || typeof id !== 'string' || !CURSOR_PATTERN.test(at) || !isUuid(id)) throw badCursor();
-  const parsed = new Date(`${at.slice(0, 23)}Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== at.slice(0, 19)) throw badCursor();
-  return { at, id };
-};
-
 /** Orders oldest first, filtered, a page at a time. */
 const listViews = async (db: Queryable, filter: OrderFilter, page: PageRequest): Promise<Page<OrderView>> => {
   const limit = limitOf(page);
-  const after = page.cursor === undefined ? undefined : decodePosition(page.cursor);
+  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
   const params: unknown[] = [];
   const where: string[] = [];
   const param = (value: unknown): string => {
@@ -396,17 +339,12 @@ const listViews = async (db: Queryable, filter: OrderFilter, page: PageRequest):
   if (filter.status !== undefined) where.push(`v.status = ${param(filter.status)}`);
   if (after) where.push(`(v.created_at, v.id) > (${param(after.at)}::timestamptz, ${param(after.id)}::uuid)`);
   const { rows } = await db.query<ViewRow>(
-    `SELECT v.id, v.document, ${CURSOR_AT} AS cursor_at FROM "order".orders_view v
+    `SELECT v.id, v.document, ${cursorAt('v.created_at')} AS cursor_at FROM "order".orders_view v
      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY v.created_at, v.id LIMIT ${param(limit + 1)}`,
     params,
   );
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return {
-    items: items.map((row) => row.document),
-    nextCursor: rows.length > limit && last ? encode([last.cursor_at, last.id]) : null,
-  };
+  return pageOf(rows, limit, (row) => row.document);
 };
 
 /** Orders whose current saga step is past its deadline at `now`, the most overdue first. */

@@ -48,6 +48,20 @@ describe('authentication', () => {
     expect(await authenticate(undefined, 'public')).toBeUndefined();
   });
 
+  it('signs for a platform of another secret when given it (a benchmark\'s children), and only that platform accepts it', async () => {
+    const sub = randomUUID();
+    const childSecret = 'the-secret-of-a-child-platform-of-32-bytes';
+    const token = await signToken({ id: sub, role: 'admin' }, '2h', childSecret);
+    await expect(authenticate(`Bearer ${token}`, ['admin'])).rejects.toThrow(/invalid/);
+    const own = process.env.JWT_SECRET;
+    process.env.JWT_SECRET = childSecret;
+    try {
+      expect(await authenticate(`Bearer ${token}`, ['admin'])).toEqual({ id: sub, role: 'admin' });
+    } finally {
+      process.env.JWT_SECRET = own;
+    }
+  });
+
   it('accepts an OIDC issuer\'s RS256 tokens through its JWKS, with Keycloak realm roles', async () => {
     const token = await oidcToken({ realm_access: { roles: ['offline_access', 'admin'] } });
     expect((await authenticate(`Bearer ${token}`, ['admin']))?.role).toBe('admin');

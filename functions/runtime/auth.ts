@@ -41,8 +41,11 @@ export const signingKey = (create = false): Uint8Array => {
   return cachedKey.key;
 };
 
-/** Signs a platform token for a caller (login, `npm run token`, tests). */
-export const signToken = async (caller: Caller, expiresIn: string | number = '1h'): Promise<string> =>
+/**
+ * Signs a platform token for a caller (login, `npm run token`, tests); with `secret`, for a
+ * platform whose JWT_SECRET is that one instead of this process's (a benchmark's children).
+ */
+export const signToken = async (caller: Caller, expiresIn: string | number = '1h', secret?: string): Promise<string> =>
   new SignJWT({ role: caller.role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(caller.id)
@@ -50,7 +53,7 @@ export const signToken = async (caller: Caller, expiresIn: string | number = '1h
     .setAudience(config.jwtAudience())
     .setIssuedAt()
     .setExpirationTime(expiresIn)
-    .sign(signingKey(true));
+    .sign(secret === undefined ? signingKey(true) : new TextEncoder().encode(secret));
 
 const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Conflict, NotFound, TooManyRequests, Unavailable, ValidationError, problemFor, problemHeaders } from './errors.js';
+import { Conflict, NotFound, TooManyRequests, Unavailable, ValidationError, problemFor, problemHeaders, unreachable, writing } from './errors.js';
 
 describe('the status table', () => {
   it('maps typed errors to their status and a stable problem type', () => {
@@ -20,5 +20,29 @@ describe('the status table', () => {
     const unknown = problemFor(pg('XX000'));
     expect(unknown.status).toBe(500);
     expect(unknown.detail).not.toMatch(/constraint/);
+  });
+});
+
+describe('writing', () => {
+  const refused = (code: string, constraint?: string) => Object.assign(new Error('refused'), { code, constraint, severity: 'ERROR' });
+
+  it("turns the refusals a store names into that store's errors, with the constraint", async () => {
+    const taken = (constraint: string | undefined) => new Conflict(`taken (${constraint})`);
+    await expect(writing(() => Promise.reject(refused('23505', 'clients_email_key')), { unique: taken })).rejects.toThrow('taken (clients_email_key)');
+    await expect(writing(() => Promise.reject(refused('23503')), { foreignKey: () => new ValidationError('no parent') })).rejects.toThrow('no parent');
+    await expect(writing(() => Promise.resolve(7), { unique: taken })).resolves.toBe(7);
+  });
+
+  it('lets every other database error go on to the one table unchanged', async () => {
+    const nul = refused('22021');
+    await expect(writing(() => Promise.reject(nul), { unique: () => new Conflict('taken') })).rejects.toBe(nul);
+    await expect(writing(() => Promise.reject(refused('23505')))).rejects.toMatchObject({ code: '23505' });
+    expect(problemFor(nul).status).toBe(422);
+  });
+});
+
+describe('unreachable', () => {
+  it('throws, naming the value the types ruled out', () => {
+    expect(() => unreachable({ status: 'lost' } as never)).toThrow('unexpected value {"status":"lost"}');
   });
 });

@@ -88,12 +88,47 @@ const databaseErrors: Record<string, () => DomainError> = {
 };
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 
+const fieldOf = (error: unknown, name: 'code' | 'constraint'): string | undefined => {
+  const value = typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** What a store says, in its own words, when PostgreSQL refuses a write; gets the constraint's name. */
+export interface Refusals {
+  unique?: (constraint: string | undefined) => Error;
+  foreignKey?: (constraint: string | undefined) => Error;
+  check?: (constraint: string | undefined) => Error;
+}
+
+const REFUSAL_CODES: Record<string, keyof Refusals> = { '23505': 'unique', '23503': 'foreignKey', '23514': 'check' };
+
+/**
+ * Runs a write, turning a violation that a store can name (a unique value taken by a concurrent
+ * request after its checks, a missing parent) into that store's error. Every other database error
+ * goes on unchanged, to the one table above (text with a NUL is a 422 there, not a 500).
+ */
+export const writing = async <T>(work: () => Promise<T>, on: Refusals = {}): Promise<T> => {
+  try {
+    return await work();
+  } catch (error) {
+    const kind = REFUSAL_CODES[fieldOf(error, 'code') ?? ''];
+    const refusal = kind && on[kind];
+    if (refusal) throw refusal(fieldOf(error, 'constraint'));
+    throw error;
+  }
+};
+
 const fromDatabase = (error: unknown): unknown => {
   if (!error || typeof error !== 'object' || error instanceof DomainError) return error;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return error;
+  const code = fieldOf(error, 'code');
+  if (code === undefined) return error;
   if (NETWORK.has(code)) return new Unavailable('the database cannot be reached');
   return databaseErrors[code]?.() ?? error;
+};
+
+/** The `never` check that ends every switch over a union: reached only by a value the types rule out. */
+export const unreachable = (value: never): never => {
+  throw new Error(`unexpected value ${JSON.stringify(value)}`);
 };
 
 /** Maps any thrown value to an RFC 9457 problem; unknown errors become an opaque 500. */

@@ -65,7 +65,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
         query: (sql, params) => client.query(sql, params),
         emit: async (...events) => {
           const stamped = events.map((e) => stamp(e, { correlationId, causationId: received.id, time: now() }));
-          stored.push(...(await storeEvents(client, fn.context, stamped as ReceivedEvent<unknown>[])));
+          stored.push(...(await storeEvents(client, fn.context, stamped)));
         },
       };
       let child: Logger | undefined;
@@ -103,7 +103,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
         }
         if (def.event) {
           try {
-            assertValidData(def.event as never, event.data);
+            assertValidData(def.event, event.data);
           } catch (error) {
             if (error instanceof InvalidEventData) {
               throw new ValidationError(error.message, error.violations);
@@ -138,7 +138,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
   const invoke = async (req: HttpRequest): Promise<HttpResponse> => {
     const started = performance.now();
     const delivery: Delivery = { req, event: undefined };
-    const response = await stack(delivery, {} as never);
+    const response = await stack(delivery, {});
     log.info('invocation', {
       eventId: delivery.event?.id,
       type: delivery.event?.type,

@@ -25,6 +25,7 @@ import {
 } from './errors.js';
 import { rootLogger, type Logger } from './log.js';
 import { publishStored, storeEvents, type StoredEvent } from './outbox.js';
+import { isUuid } from './paging.js';
 import { parseRoute, type Route } from './route.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
@@ -64,7 +65,6 @@ export const header = (headers: Headers, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value;
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
 
 const parseIfMatch = (value: string | undefined): number | undefined => {
@@ -134,7 +134,7 @@ const transactionRunner = (
         let stamped: ReceivedEvent<unknown>[];
         try {
           stamped = events.map(
-            (event) => stamp(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }) as ReceivedEvent<unknown>,
+            (event) => stamp<unknown>(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }),
           );
         } catch (error) {
           return Promise.reject(error);
@@ -262,7 +262,7 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
         // Resource ids are UUIDs: anything else names nothing, and never reaches SQL.
         for (const name in params) {
           const value = params[name] as string;
-          if ((name === 'id' || name.endsWith('Id')) && !UUID.test(value)) throw new NotFound(`no resource ${value}`);
+          if ((name === 'id' || name.endsWith('Id')) && !isUuid(value)) throw new NotFound(`no resource ${value}`);
         }
         inv.params = params;
         const raw = inv.req.rawBody;
@@ -338,7 +338,7 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
     } catch (error) {
       return Promise.reject(error);
     }
-    return stack(inv, {} as never).then((response) => {
+    return stack(inv, {}).then((response) => {
       response.headers['x-correlation-id'] = inv.correlationId;
       log.info('invocation', {
         method: req.method,

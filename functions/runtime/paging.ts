@@ -1,5 +1,6 @@
 // Keyset paging shared by every list: `limit` and an opaque `cursor` (the last row's created_at,
-// to the microsecond, and id), answered as `{ items, nextCursor }`.
+// to the microsecond, and id; or, in a numbered sequence such as an event stream, the last number),
+// answered as `{ items, nextCursor }`.
 import { ValidationError } from './errors.js';
 
 export const DEFAULT_LIMIT = 50;
@@ -33,18 +34,22 @@ const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 // created_at as PostgreSQL holds it (microseconds), so the cursor is exact whatever wrote the row.
 export const cursorAt = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-export const encodeCursor = (position: Position): string =>
-  Buffer.from(JSON.stringify([position.at, position.id]), 'utf8').toString('base64url');
+const encode = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 export const badCursor = () => new ValidationError('the cursor is invalid', [{ pointer: '/query/cursor', message: 'is not a cursor of this list' }]);
 
-export const decodeCursor = (cursor: string): Position => {
-  let decoded: unknown;
+const decode = (cursor: string): unknown => {
   try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw badCursor();
   }
+};
+
+export const encodeCursor = (position: Position): string => encode([position.at, position.id]);
+
+export const decodeCursor = (cursor: string): Position => {
+  const decoded = decode(cursor);
   if (!Array.isArray(decoded) || decoded.length !== 2) throw badCursor();
   const [at, id] = decoded as unknown[];
   if (typeof at !== 'string' || typeof id !== 'string' || !CURSOR_AT.test(at) || !isUuid(id)) throw badCursor();
@@ -52,6 +57,15 @@ export const decodeCursor = (cursor: string): Position => {
   const parsed = new Date(`${at.slice(0, 23)}Z`);
   if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== at.slice(0, 19)) throw badCursor();
   return { at, id };
+};
+
+/** A cursor in a numbered sequence (an event stream's versions): the last number read. */
+export const encodeSequenceCursor = (last: number): string => encode(last);
+
+export const decodeSequenceCursor = (cursor: string): number => {
+  const decoded = decode(cursor);
+  if (typeof decoded !== 'number' || !Number.isSafeInteger(decoded) || decoded < 0) throw badCursor();
+  return decoded;
 };
 
 export const pageOf = <R extends { cursor_at: string; id: string }, T>(rows: R[], limit: number, toItem: (row: R) => T): Page<T> => {

@@ -73,9 +73,4 @@ describe('ambiguous routes', () => {
     const deleteProduct = answering('DELETE /catalog/products/{sku}', 'd');
     expect(register({ 'catalog/queries/get-product': byId, 'catalog/queries/delete-product': deleteProduct })).toHaveLength(2);
   });
-
-  it('the platform registry has none', async () => {
-    const { registry } = await import('../index.js');
-    expect(() => functionRoutes(registry)).not.toThrow();
-  });
 });

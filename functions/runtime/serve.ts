@@ -69,7 +69,7 @@ export const createFunctionServer = (fn: RegisteredFunction): Server => {
       const request: HttpRequest = {
         method: req.method,
         path: req.path,
-        query: req.query as Record<string, unknown>,
+        query: req.query,
         headers: req.headers,
         rawBody,
         parsedBody: json ? req.body : undefined,

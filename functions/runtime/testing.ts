@@ -1,12 +1,13 @@
 // Helpers for tests that run functions through the real runtime against a real database:
 // a fresh database per test file (PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise),
 // the functions' own HTTP servers, tokens, and a CloudEvents sink standing in for the broker.
+// The runtime knows no context: a test passes the functions it starts (a context's own, or ones
+// it defines itself).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
-import { registry } from '../index.js';
 import { signToken } from './auth.js';
 import { closeDatabases, createDatabase, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
 import { PING_EVENT_TYPE, type RegisteredFunction, type Role } from './definition.js';
@@ -86,11 +87,13 @@ const close = (server: Server) =>
     server.close(() => resolve());
   });
 
-export const findFunction = (path: string): RegisteredFunction => {
-  const fn = registry.find((f) => f.path === path);
-  if (!fn) throw new Error(`no function at ${path} in the registry`);
-  return fn;
-};
+/** The functions at `paths` (e.g. `billing/commands/create-client`) among `functions`, in that order. */
+export const functionsAt = (functions: readonly RegisteredFunction[], paths: readonly string[]): RegisteredFunction[] =>
+  paths.map((path) => {
+    const fn = functions.find((f) => f.path === path);
+    if (!fn) throw new Error(`no function at ${path} among the ${functions.length} given`);
+    return fn;
+  });
 
 const send = async (url: string, method: string, options: RequestOptions): Promise<TestResponse> => {
   const headers: Record<string, string> = { ...options.headers };
@@ -117,15 +120,11 @@ export interface TestApi {
   urlOf(path: string): string;
 }
 
-/**
- * Starts the real HTTP servers of the functions at `paths` (registry paths, or functions that
- * only a test defines) for this test file.
- */
-export const startFunctions = (paths: Array<string | RegisteredFunction>): TestApi => {
+/** Starts the real HTTP servers of `functions` for this test file. */
+export const startFunctions = (functions: readonly RegisteredFunction[]): TestApi => {
   const started: Array<{ fn: RegisteredFunction; url: string; server: Server }> = [];
   beforeAll(async () => {
-    for (const path of paths) {
-      const fn = typeof path === 'string' ? findFunction(path) : path;
+    for (const fn of functions) {
       const server = createFunctionServer(fn);
       started.push({ fn, server, url: await listen(server) });
     }

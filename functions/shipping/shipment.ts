@@ -3,7 +3,7 @@
 import type { Address, NewEvent } from '../../events/index.js';
 import type { OrderPaid } from '../../events/order.js';
 import { shipmentCancelled, shipmentCreated, shipmentDelivered, shipmentDispatched } from '../../events/shipping.js';
-import { Conflict, ValidationError } from '../runtime/errors.js';
+import { Conflict, ValidationError, unreachable } from '../runtime/errors.js';
 
 export type ShipmentStatus = 'preparing' | 'dispatched' | 'delivered' | 'cancelled';
 
@@ -89,9 +89,6 @@ export interface Handover {
   trackingNumber: string;
 }
 
-const unreachable = (value: never): never => {
-  throw new Error(`unexpected shipment status in ${JSON.stringify(value)}`);
-};
 
 const invalid = (pointer: string, message: string): ValidationError => new ValidationError(message, [{ pointer, message }]);
 

@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFunctions, tokenFor, useTestDatabase } from '../../functions/runtime/testing.js';
+import { registry } from '../../functions/index.js';
+import { functionsAt, startFunctions, tokenFor, useTestDatabase } from '../../functions/runtime/testing.js';
 
 interface Fixture {
   createPool(): pg.Pool;
@@ -13,7 +14,7 @@ interface Fixture {
 const fixture = createRequire(import.meta.url)('./fixtures/invoice-sql.cjs') as Fixture;
 
 const db = useTestDatabase(['billing']);
-const api = startFunctions(['billing/commands/create-client', 'billing/commands/create-invoice']);
+const api = startFunctions(functionsAt(registry, ['billing/commands/create-client', 'billing/commands/create-invoice']));
 
 // Every statement any pg client sends, in order.
 const sent: string[] = [];

@@ -40,8 +40,8 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SignJWT } from 'jose';
 import pg from 'pg';
+import { signToken } from '../../functions/runtime/auth.js';
 import { dropDatabase } from '../../functions/runtime/db.js';
 import { brokerScenario, type DeliveryFigures } from './broker.js';
 import { cpuMeter, postgresPids } from './cpu.js';
@@ -275,15 +275,6 @@ const migrate = async (databaseUrl: string) => {
   await run(['--import', 'tsx', 'scripts/migrate.ts', 'up'], { ...process.env, DATABASE_URL: databaseUrl });
 };
 
-const adminToken = (secret: string) =>
-  new SignJWT({ role: 'admin' })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(randomUUID())
-    .setIssuer('gotuto')
-    .setAudience('gotuto')
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(secret));
 
 /** The client the invoices are for, created through the platform's own POST /billing/clients. */
 const createClient = async (env: Environment): Promise<string> => {
@@ -615,7 +606,7 @@ const main = async () => {
       log(`PostgreSQL ${database.version}, database ${new URL(database.url).pathname.slice(1)}; migrating`);
       await migrate(database.url);
       const secret = randomBytes(32).toString('base64url');
-      const env: Environment = { databaseUrl: database.url, secret, token: await adminToken(secret) };
+      const env: Environment = { databaseUrl: database.url, secret, token: await signToken({ id: randomUUID(), role: 'admin' }, '2h', secret) };
       if (scenarios.includes('warm') || scenarios.includes('memory')) env.clientId = await createClient(env);
       if (scenarios.includes('cold')) results.cold = await coldStart(env);
       if (scenarios.includes('warm')) results.warm = await warm(env);

@@ -19,7 +19,7 @@
 // On embedded PostgreSQL, and on a database of a PostgreSQL server when the caller passes one.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
+import { signToken } from '../../functions/runtime/auth.js';
 import { receiverEnv, startReceiver } from './broker.js';
 import type { BenchKafka } from './kafka.js';
 import { temporaryDir } from './processes.js';
@@ -94,15 +94,6 @@ class Client {
   }
 }
 
-const adminToken = (secret: string) =>
-  new SignJWT({ role: 'admin' })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(randomUUID())
-    .setIssuer('gotuto')
-    .setAudience('gotuto')
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(secret));
 
 const createProduct = async (c: Client, stock: number): Promise<string> => {
   const category = await c.expect(201, 'POST', '/catalog/categories', c.admin, { name: `Bench ${randomUUID().slice(0, 8)}` });
@@ -316,7 +307,7 @@ const platformRun = async (label: string, name: string, ctx: Context, databaseUr
   );
   try {
     ctx.log(`${label}: ready in ${round(receiver.readyMs / 1000, 1)} s at ${receiver.url}`);
-    const client = new Client(receiver.url.replace(/\/+$/, ''), await adminToken(secret));
+    const client = new Client(receiver.url.replace(/\/+$/, ''), await signToken({ id: randomUUID(), role: 'admin' }, '2h', secret));
     return await measure(label, client, ctx, receiver.readyMs);
   } finally {
     await receiver.stop();

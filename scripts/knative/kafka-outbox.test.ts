@@ -196,8 +196,9 @@ describe.each(OVERLAYS)('overlays/%s with knative/components/kafka-outbox on top
     addFormats(ajv);
     const validate = ajv.compile(schema);
     const copy = { ...structuredClone(sourceOf(withOutbox(env))), apiVersion: 'sources.knative.dev/v1beta1' };
-    validate(copy);
+    const valid = validate(copy);
     expect((validate.errors ?? []).map((e) => `${e.instancePath}: ${e.message ?? ''}`)).toEqual([]);
+    expect(valid).toBe(true);
     // What v1's webhook refuses and the schema (plain strings, optional fields) lets through.
     const spec = specOf(withOutbox(env));
     expect(spec.topics?.length).toBeGreaterThan(0);

@@ -112,7 +112,7 @@ const operatorProblems = (doc: Rendered): string[] => {
   }
   if (doc.kind === 'KnativeEventing') {
     const mode = spec.sinkBindingSelectionMode;
-    if (mode !== undefined && mode !== 'inclusion' && mode !== 'exclusion') problems.push(`${where} sinkBindingSelectionMode "${String(mode)}"`);
+    if (mode !== undefined && mode !== 'inclusion' && mode !== 'exclusion') problems.push(`${where} sinkBindingSelectionMode ${JSON.stringify(mode)}`);
   }
   if (doc.kind === 'KnativeKafka') {
     for (const component of ['broker', 'source', 'sink', 'channel']) {

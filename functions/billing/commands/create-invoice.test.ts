@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing.js';
-import { SQL_LOOKING, UNICODE, eur, eventsNamed, givenClient, invoiceBody } from '../test-support.js';
+import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
+import { SQL_LOOKING, UNICODE, eur, eventsNamed, givenClient, invoiceBody, startBilling } from '../test-support.js';
 
 const db = useTestDatabase(['billing']);
-const api = startFunctions([
+const api = startBilling([
   'billing/commands/create-client',
   'billing/commands/create-invoice',
   'billing/commands/cancel-invoice',

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/billing/create-invoice.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { createInvoice, invoiceView, type InvoiceView, type NewInvoice } from '../invoice.js';
 import { clients, invoices } from '../store.js';
 
 export default command<NewInvoice, Record<string, string>, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   status: 201,
   location: (invoice) => `/billing/invoices/${invoice.id}`,
   handle: ({ body }, ctx) =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/billing/record-payment.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { invoiceView, recordPayment, type InvoiceView, type Money } from '../invoice.js';
@@ -15,7 +15,7 @@ interface Body {
 export default command<Body, { id: string }, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices/{id}/payments',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   status: 201,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

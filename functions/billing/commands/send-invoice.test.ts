@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing.js';
-import { eur, eventsNamed, givenClient, givenDraft } from '../test-support.js';
+import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
+import { eur, eventsNamed, givenClient, givenDraft, startBilling } from '../test-support.js';
 
 const db = useTestDatabase(['billing']);
-const api = startFunctions([
+const api = startBilling([
   'billing/commands/create-client',
   'billing/commands/create-invoice',
   'billing/commands/send-invoice',

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing.js';
-import { SQL_LOOKING, UNICODE, eventsNamed, givenClient } from '../test-support.js';
+import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
+import { SQL_LOOKING, UNICODE, eventsNamed, givenClient, startBilling } from '../test-support.js';
 
 const db = useTestDatabase(['billing']);
-const api = startFunctions(['billing/commands/create-client', 'billing/commands/update-client']);
+const api = startBilling(['billing/commands/create-client', 'billing/commands/update-client']);
 let admin: string;
 beforeAll(async () => {
   admin = await tokenFor('admin');

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/billing/update-client.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { updateClient, type Client, type ClientChanges } from '../client.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
@@ -8,7 +8,7 @@ import { clients } from '../store.js';
 export default command<ClientChanges, { id: string }, Record<string, string>, Client>({
   route: 'PATCH /billing/clients/{id}',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const client = await clients.find(tx, params.id);

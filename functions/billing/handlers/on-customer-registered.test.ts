@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { customerRegistered } from '../../../events/customer.js';
-import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing.js';
-import { eventsNamed, givenClient, givenRegistered, givenSent, registration, rejectedBy } from '../test-support.js';
+import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
+import { eventsNamed, givenClient, givenRegistered, givenSent, registration, rejectedBy, startBilling } from '../test-support.js';
 
 const db = useTestDatabase(['billing']);
-const api = startFunctions([
+const api = startBilling([
   'billing/commands/create-client',
   'billing/commands/create-invoice',
   'billing/commands/send-invoice',

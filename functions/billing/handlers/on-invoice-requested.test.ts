@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { invoiceRequested, orderCancelled } from '../../../events/order.js';
-import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing.js';
+import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
 import {
   eur,
   eventNamesAbout,
@@ -12,10 +12,11 @@ import {
   orderCancellation,
   registration,
   rejectedBy,
+  startBilling,
 } from '../test-support.js';
 
 const db = useTestDatabase(['billing']);
-const api = startFunctions([
+const api = startBilling([
   'billing/commands/create-client',
   'billing/queries/list-invoices',
   'billing/handlers/on-customer-registered',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { invoiceRequested, orderCancelled } from '../../../events/order.js';
-import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing.js';
+import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
 import {
   eur,
   eventNamesAbout,
@@ -13,10 +13,11 @@ import {
   orderCancellation,
   registration,
   rejectedBy,
+  startBilling,
 } from '../test-support.js';
 
 const db = useTestDatabase(['billing']);
-const api = startFunctions([
+const api = startBilling([
   'billing/commands/create-client',
   'billing/commands/create-invoice',
   'billing/commands/cancel-invoice',

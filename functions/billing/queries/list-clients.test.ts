@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing.js';
-import { givenClient } from '../test-support.js';
+import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
+import { givenClient, startBilling } from '../test-support.js';
 
 useTestDatabase(['billing']);
-const api = startFunctions(['billing/commands/create-client', 'billing/queries/list-clients']);
+const api = startBilling(['billing/commands/create-client', 'billing/queries/list-clients']);
 let admin: string;
 const created: Array<{ id: string }> = [];
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import schema from '../../../schemas/billing/list-clients.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import type { Client } from '../client.js';
 import { clients, type Page, type PageRequest } from '../store.js';
 
 export default query<PageRequest, Record<string, string>, Page<Client>>({
   route: 'GET /billing/clients',
   access: ['admin'],
-  query: schema as Schema,
+  query: schema,
   handle: ({ query: page }, ctx) => clients.list(ctx.db, page),
 });

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/billing/list-invoices.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { Forbidden } from '../../runtime/errors.js';
 import { namesOwnClient, ownClient } from '../access.js';
 import { invoiceView, type InvoiceView } from '../invoice.js';
@@ -8,7 +8,7 @@ import { invoices, type InvoiceFilter, type Page, type PageRequest } from '../st
 export default query<InvoiceFilter & PageRequest, Record<string, string>, Page<InvoiceView>>({
   route: 'GET /billing/invoices',
   access: ['admin', 'customer'],
-  query: schema as Schema,
+  query: schema,
   handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
     const own = await ownClient(ctx.db, ctx.caller);
     if (own !== undefined && filter.clientId !== undefined && !namesOwnClient(own, filter.clientId)) {

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/catalog/change-price.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { changePrice, type Money, type Product } from '../product.js';
@@ -9,7 +9,7 @@ import { products } from '../store.js';
 export default command<{ price: Money }, { id: string }, Record<string, string>, Product>({
   route: 'PUT /catalog/products/{id}/price',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const product = await products.find(tx, params.id);

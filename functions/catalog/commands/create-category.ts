@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/catalog/create-category.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { createCategory, type Category, type NewCategory } from '../category.js';
 import { categories } from '../store.js';
 
 export default command<NewCategory, Record<string, string>, Record<string, string>, Category>({
   route: 'POST /catalog/categories',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   status: 201,
   location: (category) => `/catalog/categories/${category.id}`,
   handle: ({ body }, ctx) =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/catalog/create-product.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { createProduct, type NewProduct, type Product } from '../product.js';
 import { categories, products } from '../store.js';
 
@@ -8,7 +8,7 @@ import { categories, products } from '../store.js';
 export default command<NewProduct, Record<string, string>, Record<string, string>, Product>({
   route: 'POST /catalog/products',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   status: 201,
   location: (product) => `/catalog/products/${product.id}`,
   handle: ({ body }, ctx) =>

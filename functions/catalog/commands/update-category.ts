@@ -1,5 +1,5 @@
 import schema from '../../../schemas/catalog/update-category.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { updateCategory, type Category, type CategoryChanges } from '../category.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
@@ -9,7 +9,7 @@ import { categories } from '../store.js';
 export default command<CategoryChanges, { id: string }, Record<string, string>, Category>({
   route: 'PATCH /catalog/categories/{id}',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const moving = typeof body.parentId === 'string';

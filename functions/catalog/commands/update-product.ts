@@ -1,5 +1,5 @@
 import schema from '../../../schemas/catalog/update-product.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { updateProduct, type Product, type ProductChanges } from '../product.js';
@@ -8,7 +8,7 @@ import { categories, products } from '../store.js';
 export default command<ProductChanges, { id: string }, Record<string, string>, Product>({
   route: 'PATCH /catalog/products/{id}',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const product = await products.find(tx, params.id);

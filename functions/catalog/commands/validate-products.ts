@@ -1,5 +1,5 @@
 import schema from '../../../schemas/catalog/validate-products.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { checkCart, type CartCheck, type CartItem } from '../product.js';
 import { products } from '../store.js';
 
@@ -10,7 +10,7 @@ import { products } from '../store.js';
 export default command<{ items: CartItem[] }, Record<string, string>, Record<string, string>, CartCheck>({
   route: 'POST /catalog/products/validate',
   access: 'public',
-  body: schema as Schema,
+  body: schema,
   handle: async ({ body }, ctx) => {
     const found = await products.standings(
       ctx.db,

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/catalog/category-tree.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { buildTree, type CategoryNode } from '../category.js';
 import { categories } from '../store.js';
 
@@ -10,6 +10,6 @@ import { categories } from '../store.js';
 export default query<Record<string, never>, Record<string, string>, { items: CategoryNode[]; nextCursor: null }>({
   route: 'GET /catalog/categories',
   access: 'public',
-  query: schema as Schema,
+  query: schema,
   handle: async (_input, ctx) => ({ items: buildTree(await categories.all(ctx.db)), nextCursor: null }),
 });

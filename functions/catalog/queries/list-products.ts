@@ -1,5 +1,5 @@
 import schema from '../../../schemas/catalog/list-products.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import type { Product } from '../product.js';
 import { products, type Page, type PageRequest, type ProductFilter } from '../store.js';
 
@@ -7,6 +7,6 @@ import { products, type Page, type PageRequest, type ProductFilter } from '../st
 export default query<ProductFilter & PageRequest, Record<string, string>, Page<Product>>({
   route: 'GET /catalog/products',
   access: 'public',
-  query: schema as Schema,
+  query: schema,
   handle: ({ query: { limit, cursor, ...filter } }, ctx) => products.list(ctx.db, filter, { limit, cursor }),
 });

@@ -1,7 +1,7 @@
 import schema from '../../../schemas/customer/login.json' with { type: 'json' };
 import { signToken } from '../../runtime/auth.js';
 import { inTransaction, poolFor } from '../../runtime/db.js';
-import { command, reply, type Schema } from '../../runtime/definition.js';
+import { command, reply } from '../../runtime/definition.js';
 import { TooManyRequests, Unauthorized } from '../../runtime/errors.js';
 import { loginGate, windowStart } from '../lockout.js';
 import { DUMMY_HASH, hashPassword, needsRehash, verifyPassword } from '../password-hash.js';
@@ -25,7 +25,7 @@ export interface AccessToken {
 export default command<Login, Record<string, string>, Record<string, string>, AccessToken>({
   route: 'POST /customers/login',
   access: 'public',
-  body: schema as Schema,
+  body: schema,
   handle: async ({ body }, ctx) => {
     const policy = settings.lockout();
     const now = ctx.now();

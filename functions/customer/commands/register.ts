@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/customer/register.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { registerCustomer, type Customer, type Registration } from '../customer.js';
 import { hashPassword } from '../password-hash.js';
 import { assertStrongPassword } from '../password.js';
@@ -9,7 +9,7 @@ import { customers } from '../store.js';
 export default command<Registration & { password: string }, Record<string, string>, Record<string, string>, Customer>({
   route: 'POST /customers/register',
   access: 'public',
-  body: schema as Schema,
+  body: schema,
   status: 201,
   handle: async ({ body }, ctx) => {
     assertStrongPassword(body.password, body.email);

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/customer/update-me.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { ownRecord, selfId } from '../access.js';
 import { updateCustomer, type Customer, type CustomerChanges } from '../customer.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
@@ -8,7 +8,7 @@ import { customers } from '../store.js';
 export default command<CustomerChanges, Record<string, string>, Record<string, string>, Customer>({
   route: 'PATCH /customers/me',
   access: ['customer'],
-  body: schema as Schema,
+  body: schema,
   handle: ({ body, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const id = selfId(ctx.caller);

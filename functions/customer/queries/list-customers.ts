@@ -1,11 +1,11 @@
 import schema from '../../../schemas/customer/list-customers.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import type { Customer } from '../customer.js';
 import { customers, type CustomerFilter, type Page, type PageRequest } from '../store.js';
 
 export default query<CustomerFilter & PageRequest, Record<string, string>, Page<Customer>>({
   route: 'GET /customers',
   access: ['admin'],
-  query: schema as Schema,
+  query: schema,
   handle: ({ query: { limit, cursor, ...filter } }, ctx) => customers.list(ctx.db, filter, { limit, cursor }),
 });

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/inventory/receive-stock.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { itemView, receive, type ItemView } from '../item.js';
@@ -13,7 +13,7 @@ interface Body {
 export default command<Body, { productId: string }, Record<string, string>, ItemView>({
   route: 'POST /inventory/items/{productId}/receipts',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       // Locked: a reservation running at the same moment is waited for, not overwritten.

@@ -58,11 +58,13 @@ describe('order-shipped', () => {
     expect((await api.request('GET', `/inventory/items/${beans}`)).body).toMatchObject({ onHand: 7, reserved: 1, available: 6 });
     expect((await reservationsOf(db, order.orderId)).map((r) => r.status)).toEqual(['shipped', 'shipped']);
     const shipped = (await eventsNamed('stock-adjusted')).filter((e) => e.data.orderId === order.orderId && e.data.reason === 'shipped');
-    expect(shipped.map((e) => [e.subject, e.data]).sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual(
-      [
-        [beans, { productId: beans, onHand: 7, reserved: 1, available: 6, change: -3, reason: 'shipped', orderId: order.orderId }],
-        [mugs, { productId: mugs, onHand: 0, reserved: 0, available: 0, change: -5, reason: 'shipped', orderId: order.orderId }],
-      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    expect(shipped.map((e): [string, unknown] => [e.subject, e.data]).sort(([a], [b]) => a.localeCompare(b))).toEqual(
+      (
+        [
+          [beans, { productId: beans, onHand: 7, reserved: 1, available: 6, change: -3, reason: 'shipped', orderId: order.orderId }],
+          [mugs, { productId: mugs, onHand: 0, reserved: 0, available: 0, change: -5, reason: 'shipped', orderId: order.orderId }],
+        ] as [string, unknown][]
+      ).sort(([a], [b]) => a.localeCompare(b)),
     );
     expect(await eventNamesAbout(order.orderId)).toEqual(['stock-reserved']);
   });

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/order/cancel-order.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { actorOf, callerOf, checkIfMatch, maySee } from '../access.js';
 import { execute } from '../execute.js';
@@ -12,7 +12,7 @@ import { orderView, type OrderView } from '../order.js';
 export default command<{ reason?: string }, { id: string }, Record<string, string>, OrderView>({
   route: 'POST /orders/{id}/cancel',
   access: ['admin', 'customer'],
-  body: schema as Schema,
+  body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const caller = callerOf(ctx.caller);

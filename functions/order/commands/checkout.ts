@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Address } from '../../../events/index.js';
 import schema from '../../../schemas/order/checkout.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { Conflict, NotFound } from '../../runtime/errors.js';
 import { actorOf, checkIfMatch, ownCart } from '../access.js';
 import { checkOut, orderLines, readyForCheckout } from '../cart.js';
@@ -25,7 +25,7 @@ export interface Placed {
 export default command<{ shippingAddress: Address }, { id: string }, Record<string, string>, Placed>({
   route: 'POST /orders/carts/{id}/checkout',
   access: ['customer'],
-  body: schema as Schema,
+  body: schema,
   status: 202,
   location: (placed) => `/orders/${placed.orderId}`,
   handle: async ({ body, params, ifMatch }, ctx) => {

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/order/set-cart-item.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch, ownCart } from '../access.js';
 import { cartView, setItem, usable, type CartView, type ProductCheck } from '../cart.js';
@@ -15,7 +15,7 @@ import { carts } from '../store.js';
 export default command<{ quantity: number }, { id: string; productId: string }, Record<string, string>, CartView>({
   route: 'PUT /orders/carts/{id}/items/{productId}',
   access: ['customer'],
-  body: schema as Schema,
+  body: schema,
   handle: async ({ body, params, ifMatch }, ctx) => {
     const before = ownCart(await carts.find(ctx.db, params.id), params.id, ctx.caller);
     checkIfMatch(before, ifMatch);

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/order/list-orders.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { callerOf } from '../access.js';
 import type { OrderView } from '../order.js';
 import { ordersView, type OrderFilter, type Page, type PageRequest } from '../store.js';
@@ -8,7 +8,7 @@ import { ordersView, type OrderFilter, type Page, type PageRequest } from '../st
 export default query<OrderFilter & PageRequest, Record<string, string>, Page<OrderView>>({
   route: 'GET /orders',
   access: ['admin', 'customer'],
-  query: schema as Schema,
+  query: schema,
   handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
     const caller = callerOf(ctx.caller);
     // A customer naming another customer sees nothing of theirs: the filter is always their own id.

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/platform/discard-dead-letter.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { Conflict, NotFound } from '../../runtime/errors.js';
 import { getDeadLetter, markDiscarded, type DeadLetter } from '../store.js';
 
@@ -7,7 +7,7 @@ export default command<{ reason: string }, { id: string }, Record<string, string
   route: 'POST /broker/dead-letters/{id}/discard',
   access: ['admin'],
   clusterLocal: true,
-  body: schema as Schema,
+  body: schema,
   handle: ({ params, body }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const discarded = await markDiscarded(tx, params.id, body.reason.trim());

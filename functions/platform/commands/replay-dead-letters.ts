@@ -1,5 +1,5 @@
 import schema from '../../../schemas/platform/replay-dead-letters.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { Conflict } from '../../runtime/errors.js';
 import { redeliver } from '../delivery.js';
 import { settle, type Replayed } from '../replay.js';
@@ -20,7 +20,7 @@ export default command<unknown, Record<string, string>, Selection, ReplayReport>
   route: 'POST /broker/dead-letters/replay',
   access: ['admin'],
   clusterLocal: true,
-  query: schema as Schema,
+  query: schema,
   handle: async ({ query: selection }, ctx) => {
     const items: ReplayReport['items'] = [];
     let cursor: string | undefined;

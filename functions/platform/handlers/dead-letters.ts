@@ -41,7 +41,7 @@ export default anyEventHandler({
       source: event.source,
       subject: event.subject || undefined,
       correlationId: event.correlationid,
-      event: original as unknown as Record<string, unknown>,
+      event: original,
       destination,
       subscriber: subscriberOf(destination),
       // Knative does not send the Trigger: its deadLetterSink names it (`/?trigger=<name>`, generated

@@ -1,12 +1,12 @@
 import schema from '../../../schemas/platform/list-broker-events.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import type { Page, PageRequest } from '../../runtime/paging.js';
 import { listBrokerEvents, type BrokerEvent, type EventFilter } from '../broker-log.js';
 
 export default query<EventFilter & PageRequest, Record<string, string>, Page<BrokerEvent>>({
   route: 'GET /broker/events',
   access: ['admin'],
-  query: schema as Schema,
+  query: schema,
   // It reads the local broker's own tables: a cluster's Broker keeps no such trace.
   localOnly: true,
   handle: ({ query: { limit, cursor, ...filter } }, ctx) => listBrokerEvents(ctx.db, filter, { limit, cursor }),

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/platform/list-dead-letters.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import type { Page, PageRequest } from '../../runtime/paging.js';
 import { listDeadLetters, type DeadLetter, type DeadLetterFilter } from '../store.js';
 
@@ -7,6 +7,6 @@ export default query<DeadLetterFilter & PageRequest, Record<string, string>, Pag
   route: 'GET /broker/dead-letters',
   access: ['admin'],
   clusterLocal: true,
-  query: schema as Schema,
+  query: schema,
   handle: ({ query: { limit, cursor, ...filter } }, ctx) => listDeadLetters(ctx.db, filter, { limit, cursor }),
 });

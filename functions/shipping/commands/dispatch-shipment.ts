@@ -1,5 +1,5 @@
 import schema from '../../../schemas/shipping/dispatch-shipment.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { dispatch, shipmentView, type Handover, type ShipmentView } from '../shipment.js';
@@ -9,7 +9,7 @@ import { shipments } from '../store.js';
 export default command<Handover, { id: string }, Record<string, string>, ShipmentView>({
   route: 'POST /shipping/shipments/{id}/dispatch',
   access: ['admin'],
-  body: schema as Schema,
+  body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       // Locked: the order's cancellation, arriving at the same moment, waits and then finds it dispatched.
