@@ -37,6 +37,7 @@ import {
   SECURITY_CONTEXT,
   type Manifest,
 } from './knative/generate.js';
+import { GATEWAY_COMPONENT, NETWORK_COMPONENT } from './knative/gateway.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -126,7 +127,17 @@ export const renderOverlay = (env: Env | string, cwd = root): Rendered[] => {
 // --- the commands ---------------------------------------------------------------------------
 
 const MIGRATIONS = `${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`;
-const APPLIED_FIRST = `${COMPONENT_LABEL} in (${CONFIG_COMPONENT},${MIGRATION_COMPONENT})`;
+// The NetworkPolicies come first too: the namespace is closed before anything in it runs.
+const APPLIED_FIRST = `${COMPONENT_LABEL} in (${CONFIG_COMPONENT},${MIGRATION_COMPONENT},${NETWORK_COMPONENT})`;
+const GATEWAY = `${COMPONENT_LABEL}=${GATEWAY_COMPONENT}`;
+/** The component label each kind applied outside kn must carry, or the step that applies it would miss it. */
+const COMPONENT_OF: Record<string, string> = {
+  ConfigMap: CONFIG_COMPONENT,
+  Job: MIGRATION_COMPONENT,
+  NetworkPolicy: NETWORK_COMPONENT,
+  Gateway: GATEWAY_COMPONENT,
+  HTTPRoute: GATEWAY_COMPONENT,
+};
 
 // Fully qualified: OpenShift Pipelines also has a `triggers` resource.
 const RESOURCE = {
@@ -166,9 +177,9 @@ const ofKind = (docs: readonly Rendered[], kind: string): Rendered[] => docs.fil
 /** The commands that run before the functions in both modes: Secret check, ConfigMaps, migrations. */
 const preparation = (env: Env | string, docs: readonly Rendered[], namespace: string): Command[] => {
   const jobs = ofKind(docs, 'Job');
-  for (const doc of [...ofKind(docs, 'ConfigMap'), ...jobs]) {
-    const expected = doc.kind === 'Job' ? MIGRATION_COMPONENT : CONFIG_COMPONENT;
-    if (label(doc, COMPONENT_LABEL) !== expected) throw new Error(`${doc.kind} ${doc.metadata.name} is not labelled ${COMPONENT_LABEL}=${expected}: it would not be applied first`);
+  for (const doc of docs) {
+    const expected = COMPONENT_OF[doc.kind];
+    if (expected && label(doc, COMPONENT_LABEL) !== expected) throw new Error(`${doc.kind} ${doc.metadata.name} is not labelled ${COMPONENT_LABEL}=${expected}: it would not be applied in its step`);
   }
   // A Job that ends past its deadline has failed; the wait gives up a minute after the longest one.
   const deadline = Math.max(0, ...jobs.map((j) => Number((j.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds ?? MIGRATION_JOB.activeDeadlineSeconds)));
@@ -401,7 +412,7 @@ export const deployCommands = (env: Env | string, docs: readonly Rendered[], opt
 
   const existing = options.existing ?? new Set<string>();
   const exists = (kind: KnKind, name: string) => existing.has(`${kind}/${name}`);
-  const handled = new Set(['ConfigMap', 'Job', ...Object.keys(RESOURCE)]);
+  const handled = new Set([...Object.keys(COMPONENT_OF), ...Object.keys(RESOURCE)]);
   const other = docs.filter((d) => !handled.has(d.kind));
   if (other.length > 0) throw new Error(`the kn commands cannot deploy ${other.map((d) => `${d.kind} ${d.metadata.name}`).join(', ')}: deploy with kubectl (no --kn)`);
   const byName = (a: Rendered, b: Rendered) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
@@ -420,6 +431,8 @@ export const deployCommands = (env: Env | string, docs: readonly Rendered[], opt
     ...brokers.flatMap((b) => b.deadLetters),
     ...each('Trigger').flatMap((d) => triggerCommands(d, namespace, exists('Trigger', d.metadata.name))),
     ...each('PingSource').flatMap((d) => pingCommands(d, namespace, exists('PingSource', d.metadata.name))),
+    // kn has no command for the Gateway API: the door opens last, onto Services that exist.
+    ...(docs.some((d) => COMPONENT_OF[d.kind] === GATEWAY_COMPONENT) ? [['kubectl', 'apply', '-k', overlayDir(env), '-l', GATEWAY]] : []),
   ];
 };
 

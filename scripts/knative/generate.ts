@@ -11,6 +11,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import type { HandlerDefinition, RegisteredFunction } from '../../functions/runtime/definition.js';
+import { clusterLocalHost, gatewayManifests, networkPolicies } from './gateway.js';
+import { withSyncWave } from './waves.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BASE_DIR = join(root, 'knative', 'base');
@@ -69,8 +71,9 @@ export const DEFAULT_DELIVERY = { retry: 5, backoffPolicy: 'exponential', backof
  */
 export const CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
   BODY_LIMIT_BYTES: '1048576',
-  // Order's synchronous call: the Service of catalog-validate-products, in the same namespace.
-  CATALOG_URL: 'http://catalog-validate-products',
+  // Order's synchronous call: the cluster-local host of catalog-validate-products, which Knative's
+  // cluster-local ingress routes on (each overlay puts its namespace in place of the placeholder).
+  CATALOG_URL: `http://${clusterLocalHost('catalog-validate-products')}`,
   INVOICE_TERMS_DAYS: '14',
   JWT_AUDIENCE: 'gotuto',
   JWT_ISSUER: 'gotuto',
@@ -208,7 +211,8 @@ const deliveryOf = (fn: RegisteredFunction, deadLetterSink: string) => {
   return delivery;
 };
 
-const service = (fn: RegisteredFunction, trigger: Trigger, image: string, clusterLocal: boolean, timeoutSeconds: number): Manifest => {
+// Every function is cluster-local: the Gateway (gateway.ts) is the only public door.
+const service = (fn: RegisteredFunction, trigger: Trigger, image: string, timeoutSeconds: number): Manifest => {
   const scale = SCALE[trigger];
   const labels = commonLabels(fn);
   return {
@@ -216,7 +220,7 @@ const service = (fn: RegisteredFunction, trigger: Trigger, image: string, cluste
     kind: 'Service',
     metadata: {
       name: fn.name,
-      labels: sorted(clusterLocal ? { ...labels, 'networking.knative.dev/visibility': 'cluster-local' } : labels),
+      labels: sorted({ ...labels, 'networking.knative.dev/visibility': 'cluster-local' }),
     },
     spec: {
       template: {
@@ -360,12 +364,12 @@ export const buildManifests = (registry: readonly RegisteredFunction[], options:
     const trigger = triggerOf(fn);
     const def = fn.definition;
     const labels = sorted(commonLabels(fn));
-    if (def.kind !== 'handler') return [service(fn, trigger, image, false, SCALE.http.timeoutSeconds)];
+    if (def.kind !== 'handler') return [service(fn, trigger, image, SCALE.http.timeoutSeconds)];
 
     if (def.schedule) {
       assertCron(def.schedule.cron);
       return [
-        service(fn, trigger, image, true, SCALE.schedule.timeoutSeconds),
+        service(fn, trigger, image, SCALE.schedule.timeoutSeconds),
         {
           apiVersion: 'sources.knative.dev/v1',
           kind: 'PingSource',
@@ -376,13 +380,13 @@ export const buildManifests = (registry: readonly RegisteredFunction[], options:
     }
 
     const event = consumedType(fn, deadLetterSink);
-    if (!event) return [service(fn, trigger, image, true, SCALE.event.timeoutSeconds)];
+    if (!event) return [service(fn, trigger, image, SCALE.event.timeoutSeconds)];
     const delivery = deliveryOf(fn, deadLetterSink);
     // The Service must not cut a delivery short that the Trigger still waits for.
     const timeoutSeconds = Math.max(SCALE.event.timeoutSeconds, Math.ceil(durationSeconds(delivery.timeout)));
     const ordered = def.delivery?.ordered === true || event.context === 'order';
     return [
-      service(fn, trigger, image, true, timeoutSeconds),
+      service(fn, trigger, image, timeoutSeconds),
       {
         apiVersion: 'eventing.knative.dev/v1',
         kind: 'Trigger',
@@ -404,7 +408,8 @@ export const buildManifests = (registry: readonly RegisteredFunction[], options:
   const contexts = [...new Set(options.migrations ?? [])].sort();
   const jobs = contexts.map((context) => migrationJob(context, image));
 
-  return [...platform, ...perFunction, ...jobs];
+  const door = [...networkPolicies(PART_OF), ...gatewayManifests(functions, (fn) => sorted(commonLabels(fn)), PART_OF, BROKER)];
+  return [...platform, ...door, ...perFunction, ...jobs].map(withSyncWave);
 };
 
 /** The file of knative/base (relative, `/`-separated) a manifest belongs in. */
@@ -416,6 +421,11 @@ export const fileOf = (manifest: Manifest): string => {
       return 'broker.yaml';
     case 'SinkBinding':
       return 'sink-binding.yaml';
+    case 'Gateway':
+    case 'HTTPRoute':
+      return 'gateway.yaml';
+    case 'NetworkPolicy':
+      return 'network-policies.yaml';
     case 'ConfigMap':
       return manifest.metadata.name === KAFKA_CONFIG_MAP ? 'broker.yaml' : 'config.yaml';
     default:
