@@ -38,6 +38,7 @@ import {
   type Manifest,
 } from './knative/generate.js';
 import { GATEWAY_COMPONENT, NETWORK_COMPONENT } from './knative/gateway.js';
+import { canaryTarget, currentRevisionCommand, parseTraffic, trafficCommand, type TrafficAction } from './knative/traffic.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -45,10 +46,15 @@ export const ENVS = ['dev', 'staging', 'prod'] as const;
 export type Env = (typeof ENVS)[number];
 
 export const USAGE = `usage: npm run deploy -- <${ENVS.join('|')}|overlay directory> [--kn] [--dry-run]
+       npm run deploy -- <env> --canary=<function>:<percent> | --promote=<function> | --rollback=<function> [--dry-run]
   <env>       the overlay knative/overlays/<env> to deploy, or a directory with a kustomization.yaml
               (relative to the repository) that builds on one
   --kn        deploy with kn commands instead of \`kubectl apply -k\`
-  --dry-run   print the commands, one per line, without running them`;
+  --dry-run   print the commands, one per line, without running them
+  --canary    only that function: the overlay's image as a new revision for <percent> of its traffic
+              (tag candidate), the revision serving now keeps the rest (tag stable)
+  --promote   only that function: the candidate takes all its traffic
+  --rollback  only that function: the stable revision takes all its traffic again`;
 
 /** A command line, as argv: run without a shell, printed shell-quoted. */
 export type Command = readonly string[];
@@ -61,6 +67,8 @@ export interface DeployArgs {
   env: Env | string;
   kn: boolean;
   dryRun: boolean;
+  /** `--canary=<function>:<percent>`, `--promote=<function>` or `--rollback=<function>`: one function's traffic only. */
+  traffic?: TrafficAction;
 }
 
 export class UsageError extends Error {}
@@ -68,14 +76,23 @@ export class UsageError extends Error {}
 export const parseArgs = (args: readonly string[]): DeployArgs => {
   const flags = args.filter((a) => a.startsWith('-'));
   const positional = args.filter((a) => !a.startsWith('-'));
-  const unknown = flags.filter((f) => f !== '--kn' && f !== '--dry-run');
+  const traffic = flags.flatMap((f) => {
+    try {
+      const t = parseTraffic(f);
+      return t ? [t] : [];
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  });
+  const unknown = flags.filter((f) => f !== '--kn' && f !== '--dry-run' && !parseTraffic(f));
   if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(' ')}`);
+  if (traffic.length > 1) throw new UsageError('one of --canary, --promote, --rollback at a time');
   if (positional.length !== 1) throw new UsageError(positional.length === 0 ? 'no environment given' : `one environment, not ${positional.join(' ')}`);
   const env = positional[0] as string;
   if (!isEnv(env) && !KUSTOMIZATION_FILES.some((file) => existsSync(join(resolve(root, env), file)))) {
     throw new UsageError(`unknown environment "${env}" (one of ${ENVS.join(', ')}, or a directory with a kustomization.yaml)`);
   }
-  return { env, kn: flags.includes('--kn'), dryRun: flags.includes('--dry-run') };
+  return { env, kn: flags.includes('--kn'), dryRun: flags.includes('--dry-run'), ...(traffic[0] ? { traffic: traffic[0] } : {}) };
 };
 
 const isEnv = (env: string): env is Env => (ENVS as readonly string[]).includes(env);
@@ -488,6 +505,29 @@ const inventory = (namespace: string): Inventory => {
   return parseInventory(run.stdout);
 };
 
+/** `--canary`, `--promote` or `--rollback` of one function: reads the revision serving now (canary), then one kn command. */
+const shiftTraffic = (traffic: TrafficAction, docs: readonly Rendered[], namespace: string, dryRun: boolean): number => {
+  const svc = canaryTarget(docs, traffic);
+  const image = ((svc.spec as ServiceSpec).template.spec.containers[0]?.image ?? '') as string;
+  if (!onPath('kn') && !dryRun) throw new ToolMissing('kn is not on PATH; --canary, --promote and --rollback run kn service update');
+  let stable: string | undefined = '<the revision serving now>';
+  if (traffic.action === 'canary') {
+    const read = currentRevisionCommand(traffic.fn, namespace);
+    if (dryRun) console.log(formatCommand(read));
+    else {
+      const run = spawnSync(read[0] as string, read.slice(1), { cwd: root, encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`${formatCommand(read)} failed:\n${run.stderr ?? run.error?.message}`);
+      stable = run.stdout.trim() || undefined;
+    }
+  }
+  const command = trafficCommand(traffic, namespace, image, stable);
+  if (dryRun) {
+    console.log(formatCommand(command));
+    return 0;
+  }
+  return runCommands([command], spawnExec, (l) => console.error(l), namespace);
+};
+
 const main = (argv: readonly string[]): number => {
   let args: DeployArgs;
   try {
@@ -502,6 +542,7 @@ const main = (argv: readonly string[]): number => {
   requireTools(args.dryRun || !args.kn ? ['kubectl'] : ['kubectl', 'kn'], args.dryRun ? 'rendering the overlay' : args.kn ? 'deploy --kn' : 'deploy');
   const docs = renderOverlay(args.env);
   const namespace = namespaceOf(docs);
+  if (args.traffic) return shiftTraffic(args.traffic, docs, namespace, args.dryRun);
   if (args.dryRun) {
     if (args.kn) console.error(`deploy: dry run, nothing exists yet in ${namespace} as far as it knows: a real run updates what exists instead of creating it`);
     for (const command of deployCommands(args.env, docs, { kn: args.kn })) console.log(formatCommand(command));
