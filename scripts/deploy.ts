@@ -505,8 +505,12 @@ const inventory = (namespace: string): Inventory => {
   return parseInventory(run.stdout);
 };
 
-/** `--canary`, `--promote` or `--rollback` of one function: reads the revision serving now (canary), then one kn command. */
-const shiftTraffic = (traffic: TrafficAction, docs: readonly Rendered[], namespace: string, dryRun: boolean): number => {
+/**
+ * `--canary`, `--promote` or `--rollback` of one function: one kn command. A canary first reads the
+ * revision serving now, and runs the overlay's migrations as a deploy does: the candidate's schema
+ * is in place before it takes a request (and must be one the stable revision still reads).
+ */
+const shiftTraffic = (traffic: TrafficAction, docs: readonly Rendered[], namespace: string, dryRun: boolean, env: Env | string): number => {
   const svc = canaryTarget(docs, traffic);
   const image = ((svc.spec as ServiceSpec).template.spec.containers[0]?.image ?? '') as string;
   if (!onPath('kn') && !dryRun) throw new ToolMissing('kn is not on PATH; --canary, --promote and --rollback run kn service update');
@@ -520,12 +524,12 @@ const shiftTraffic = (traffic: TrafficAction, docs: readonly Rendered[], namespa
       stable = run.stdout.trim() || undefined;
     }
   }
-  const command = trafficCommand(traffic, namespace, image, stable);
+  const commands = [...(traffic.action === 'canary' ? preparation(env, docs, namespace) : []), trafficCommand(traffic, namespace, image, stable)];
   if (dryRun) {
-    console.log(formatCommand(command));
+    for (const command of commands) console.log(formatCommand(command));
     return 0;
   }
-  return runCommands([command], spawnExec, (l) => console.error(l), namespace);
+  return runCommands(commands, spawnExec, (l) => console.error(l), namespace);
 };
 
 const main = (argv: readonly string[]): number => {
@@ -542,7 +546,7 @@ const main = (argv: readonly string[]): number => {
   requireTools(args.dryRun || !args.kn ? ['kubectl'] : ['kubectl', 'kn'], args.dryRun ? 'rendering the overlay' : args.kn ? 'deploy --kn' : 'deploy');
   const docs = renderOverlay(args.env);
   const namespace = namespaceOf(docs);
-  if (args.traffic) return shiftTraffic(args.traffic, docs, namespace, args.dryRun);
+  if (args.traffic) return shiftTraffic(args.traffic, docs, namespace, args.dryRun, args.env);
   if (args.dryRun) {
     if (args.kn) console.error(`deploy: dry run, nothing exists yet in ${namespace} as far as it knows: a real run updates what exists instead of creating it`);
     for (const command of deployCommands(args.env, docs, { kn: args.kn })) console.log(formatCommand(command));

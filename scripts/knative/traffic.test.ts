@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../functions/index.js';
-import { renderOverlay } from '../deploy.js';
+import { deployCommands, formatCommand, renderOverlay } from '../deploy.js';
 import { canaryTarget, parseTraffic, trafficCommand, trafficSpec, type TrafficAction, type TrafficTarget } from './traffic.js';
 import { schemaErrors } from './validate.js';
 
@@ -72,7 +72,9 @@ describe('traffic', () => {
     expect(canary.status, canary.stderr).toBe(0);
     const lines = canary.stdout.trim().split('\n');
     expect(lines[0]).toBe("kubectl get services.serving.knative.dev customer-login -n gotuto-prod -o 'jsonpath={.status.latestReadyRevisionName}'");
-    expect(lines[1]).toMatch(/^kn service update customer-login -n gotuto-prod --image quay\.io\/gotuto\/gotuto-functions:\S+ --tag '.*=stable' --tag @latest=candidate --traffic '.*=90' --traffic @latest=10$/);
+    // The migrations first, as a deploy runs them.
+    expect(lines.slice(1, -1)).toEqual(deployCommands('prod', prod).slice(0, -1).map(formatCommand));
+    expect(lines.at(-1)).toMatch(/^kn service update customer-login -n gotuto-prod --image quay\.io\/gotuto\/gotuto-functions:\S+ --tag '.*=stable' --tag @latest=candidate --traffic '.*=90' --traffic @latest=10$/);
     const scheduled = registry.find((fn) => fn.definition.kind === 'handler' && fn.definition.schedule);
     const refused = deploy('prod', `--promote=${scheduled?.name ?? ''}`, '--dry-run');
     expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/a schedule: it runs one revision at a time/)]);
