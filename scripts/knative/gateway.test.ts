@@ -11,9 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { registry } from '../../functions/index.js';
 import { parseRoute } from '../../functions/runtime/route.js';
 import { ENVS, renderOverlay, type Env, type Rendered } from '../deploy.js';
-import { BROKER, CONFIG_DEFAULTS } from './generate.js';
+import type { RegisteredFunction } from '../../functions/runtime/definition.js';
+import { BROKER, CONFIG_DEFAULTS, buildManifests } from './generate.js';
 import { BROKER_INGRESS, BROKER_ROUTE, CLUSTER_LOCAL_INGRESS, GATEWAY, GATEWAY_CLASS, GATEWAY_LISTENER, GATEWAY_TLS_SECRET } from './gateway.js';
-import { candidates, routeRequest } from './gateway-match.js';
+import { candidates, routeRequest, type HttpRouteDoc } from './gateway-match.js';
 import { segmentExcept } from './paths.js';
 import { schemaErrors } from './validate.js';
 
@@ -159,6 +160,29 @@ describe('knative/openshift/gateway', () => {
         expect(spec?.to, `${env} -> ${backend.namespace}/${backend.name}`).toContainEqual(expect.objectContaining({ kind: 'Service', name: backend.name }));
       }
     }
+  });
+});
+
+describe('the routes generated for another registry', () => {
+  const query = (name: string, route: string): RegisteredFunction => ({
+    name,
+    context: name.split('-')[0] as string,
+    path: `${name.split('-')[0]}/queries/${name.split('-').slice(1).join('-')}`,
+    definition: { kind: 'query', route, access: 'public', handle: async () => undefined } as unknown as RegisteredFunction['definition'],
+  });
+
+  it('keeps literal segments winning over parameters wherever the new routes compete', () => {
+    const extra = [query('customer-get-customer', 'GET /customers/{id}'), query('customer-get-address', 'GET /customers/{id}/addresses/{addressId}'), query('customer-get-my-address', 'GET /customers/me/addresses/{addressId}')];
+    const routes = buildManifests([...registry, ...extra]).filter((m) => m.kind === 'HTTPRoute');
+    const to = (path: string) => routeRequest(routes as HttpRouteDoc[], GATEWAY, 'GET', path)?.host?.split('.')[0];
+    expect([to('/customers/me'), to('/customers/me/'), to('/customers/m'), to('/customers/mex'), to('/customers/7d1c')]).toEqual(['customer-get-me', 'customer-get-me', 'customer-get-customer', 'customer-get-customer', 'customer-get-customer']);
+    expect([to('/customers/me/addresses/1'), to('/customers/you/addresses/1')]).toEqual(['customer-get-my-address', 'customer-get-address']);
+    for (const path of ['/customers/me', '/customers/x', '/customers/me/addresses/1', '/customers/x/addresses/1']) expect(candidates(routes as HttpRouteDoc[], GATEWAY, 'GET', path), path).toHaveLength(1);
+  });
+
+  it('refuses two routes that take the same paths, and a function on the Broker\'s public path', () => {
+    expect(() => buildManifests([...registry, query('customer-get-customer', 'GET /customers/{id}'), query('customer-find', 'GET /customers/{name}')])).toThrow(/take the same paths/);
+    expect(() => buildManifests([...registry, query('platform-publish', 'POST /broker')])).toThrow(/Broker's public path/);
   });
 });
 

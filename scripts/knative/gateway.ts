@@ -46,6 +46,8 @@ export const gatewayManifests = (functions: readonly RegisteredFunction[], label
     return route ? [{ fn, route }] : [];
   });
   const all = routed.map((r) => r.route);
+  const taken = routed.find(({ route }) => route.method === 'POST' && route.pattern.replace(/\/+$/, '') === BROKER_PUBLIC_PATH);
+  if (taken) throw new Error(`${taken.fn.name} takes POST ${BROKER_PUBLIC_PATH}, the Broker's public path at the Gateway`);
   const labels = { 'app.kubernetes.io/component': GATEWAY_COMPONENT, 'app.kubernetes.io/part-of': partOf };
   const gateway: Manifest = {
     apiVersion: 'gateway.networking.k8s.io/v1',

@@ -1,7 +1,8 @@
-// Generates knative/base from the function registry: a Knative Service per function, the Kafka-class
-// Broker, a Trigger per event handler, a SinkBinding that gives every function K_SINK, a PingSource
-// per schedule, the shared ConfigMap, and a migration Job per context that has migrations
-// (functions/<context>/migrations). The cluster's routing and the local platform's routing are both
+// Generates knative/base from the function registry: a Knative Service per function (every one
+// cluster-local), the Kafka-class Broker, a Trigger per event handler, a SinkBinding that gives every
+// function K_SINK, a PingSource per schedule, the shared ConfigMap, a migration Job per context that
+// has migrations (functions/<context>/migrations), and from gateway.ts the Gateway, an HTTPRoute per
+// command and query and the NetworkPolicies; waves.ts adds Argo CD's sync waves to all of them. The cluster's routing and the local platform's routing are both
 // read from these files, so they cannot drift from the code.
 //
 //   npm run knative              regenerate knative/base (writes changed files, deletes stale ones)
