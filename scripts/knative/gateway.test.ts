@@ -13,7 +13,7 @@ import { parseRoute } from '../../functions/runtime/route.js';
 import { ENVS, renderOverlay, type Env, type Rendered } from '../deploy.js';
 import type { RegisteredFunction } from '../../functions/runtime/definition.js';
 import { BROKER, CONFIG_DEFAULTS, buildManifests } from './generate.js';
-import { BROKER_INGRESS, BROKER_ROUTE, CLUSTER_LOCAL_INGRESS, GATEWAY, GATEWAY_CLASS, GATEWAY_LISTENER, GATEWAY_TLS_SECRET } from './gateway.js';
+import { BROKER_INGRESS, BROKER_ROUTE, CLUSTER_LOCAL_INGRESS, GATEWAY, GATEWAY_CLASS, GATEWAY_LISTENER, GATEWAY_POD_LABEL, GATEWAY_TLS_SECRET } from './gateway.js';
 import { candidates, routeRequest, type HttpRouteDoc } from './gateway-match.js';
 import { segmentExcept } from './paths.js';
 import { schemaErrors } from './validate.js';
@@ -123,11 +123,18 @@ describe('the NetworkPolicies of every environment', () => {
   type Policy = { podSelector: object; policyTypes: string[]; ingress?: { from?: Peer[] }[]; egress?: { to?: Peer[]; ports?: { protocol: string; port: number }[] }[] };
   const namespacesOf = (peers: Peer[] = []) => peers.flatMap((p) => p.namespaceSelector?.matchExpressions?.flatMap((e) => e.values) ?? []);
 
-  it.each(ENVS)('%s: admits only Knative\'s namespaces and its own pods, and sends only to DNS, PostgreSQL, Kafka, SMTP, the Broker and the ingress', (env) => {
-    const policies = ofKind(docsOf(env), 'NetworkPolicy').map((p) => p.spec as unknown as Policy);
+  it.each(ENVS)('%s: the functions admit only Knative\'s namespaces and the namespace\'s pods, and send only to DNS, PostgreSQL, Kafka, SMTP, the Broker and the ingress; the Gateway takes HTTPS', (env) => {
+    const all = ofKind(docsOf(env), 'NetworkPolicy').map((p) => p.spec as unknown as Policy);
+    const gateway = all.filter((p) => JSON.stringify(p.podSelector) === JSON.stringify({ matchLabels: { [GATEWAY_POD_LABEL]: GATEWAY } }));
+    // The Gateway's pods: HTTPS from anywhere, nothing else.
+    expect(gateway).toEqual([{ podSelector: expect.anything(), policyTypes: ['Ingress'], ingress: [{ ports: [{ protocol: 'TCP', port: 443 }] }] }]);
+    const policies = all.filter((p) => !gateway.includes(p));
     const ingress = policies.filter((p) => p.policyTypes.includes('Ingress'));
     const egress = policies.filter((p) => p.policyTypes.includes('Egress'));
-    for (const p of [...ingress, ...egress]) expect(p.podSelector).toEqual({});
+    // Every pod of the functions and the migration Jobs.
+    for (const p of [...ingress, ...egress]) expect(p.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/part-of': 'gotuto' } });
+    const pods = ofKind(docsOf(env), 'Service').concat(ofKind(docsOf(env), 'Job')).map((d) => (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels);
+    for (const labels of pods) expect(labels['app.kubernetes.io/part-of']).toBe('gotuto');
     const from = ingress.flatMap((p) => p.ingress ?? []).flatMap((rule) => rule.from ?? []);
     expect(namespacesOf(from).sort()).toEqual(['knative-eventing', 'knative-serving', 'knative-serving-ingress']);
     expect(from.filter((peer) => peer.podSelector && !peer.namespaceSelector)).toEqual([{ podSelector: {} }]);

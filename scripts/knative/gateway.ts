@@ -25,6 +25,8 @@ export const BROKER_ROUTE = 'gotuto-broker';
 /** The Broker's paths at the door: where a publisher outside the namespace posts CloudEvents. */
 export const BROKER_PUBLIC_PATH = '/broker';
 export const GATEWAY_COMPONENT = 'gateway';
+/** The label Gateway API implementations put on the pods they run for a Gateway. */
+export const GATEWAY_POD_LABEL = 'gateway.networking.k8s.io/gateway-name';
 export const NETWORK_COMPONENT = 'network';
 
 /** The cluster-local host of a Knative Service, the namespace still a placeholder. */
@@ -117,13 +119,27 @@ const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: 'TCP', port
  */
 export const networkPolicies = (partOf: string): Manifest[] => {
   const labels = { 'app.kubernetes.io/component': NETWORK_COMPONENT, 'app.kubernetes.io/part-of': partOf };
+  // The functions' pods and the migration Jobs' (both carry the label); not the Gateway's own pods,
+  // which take traffic from outside and talk to their controller.
+  const ours = { matchLabels: { 'app.kubernetes.io/part-of': partOf } };
   return [
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'gotuto-gateway', labels },
+      spec: {
+        // The pods the gateway controller runs for the Gateway: HTTPS from anywhere, nothing else.
+        podSelector: { matchLabels: { [GATEWAY_POD_LABEL]: GATEWAY } },
+        policyTypes: ['Ingress'],
+        ingress: [{ ports: tcp(443) }],
+      },
+    },
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: { name: 'gotuto-ingress', labels },
       spec: {
-        podSelector: {},
+        podSelector: ours,
         policyTypes: ['Ingress'],
         ingress: [{ from: [namespaces('knative-serving', 'knative-serving-ingress', 'knative-eventing'), { podSelector: {} }] }],
       },
@@ -133,7 +149,7 @@ export const networkPolicies = (partOf: string): Manifest[] => {
       kind: 'NetworkPolicy',
       metadata: { name: 'gotuto-egress', labels },
       spec: {
-        podSelector: {},
+        podSelector: ours,
         policyTypes: ['Egress'],
         egress: [
           // DNS: OpenShift's resolvers listen on 5353 behind the dns-default Service's 53.
