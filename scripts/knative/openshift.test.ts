@@ -15,6 +15,7 @@ import { parseRoute } from '../../functions/runtime/route.js';
 import { deployCommands, formatCommand, parseArgs, renderOverlay, type Rendered } from '../deploy.js';
 import { listFiles } from './generate.js';
 import { routeRequest } from './gateway-match.js';
+import { coreSchemaErrors } from './validate.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -590,6 +591,15 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
     for (const svc of services) expect(minScale(svc), svc.metadata.name).toBe(warm.get(svc.metadata.name) ?? '0');
     // Warm means a shopper's request: no handler or schedule among them.
     for (const name of warm.keys()) expect(registry.find((f) => f.name === name)?.definition.kind, name).not.toBe('handler');
+  });
+});
+
+describe('the core kinds of knative/openshift and knative/gitops', () => {
+  it('satisfy the Kubernetes schemas (kubernetes-models)', async () => {
+    const dirs = ['knative/openshift', 'knative/openshift/gateway', 'knative/openshift/kafka', 'knative/openshift/operators', 'knative/gitops'];
+    const core = dirs.flatMap(docsOf).filter((d) => !d.apiVersion.includes('.'));
+    expect(core.map((d) => d.kind)).toContain('Namespace');
+    expect(await coreSchemaErrors(core)).toEqual([]);
   });
 });
 
