@@ -7,6 +7,7 @@
 // The namespace is not known here (the overlay sets it): hosts and the Broker's path name it
 // NAMESPACE_PLACEHOLDER, which each overlay's `replacements` swap for the Broker's namespace.
 import type { RegisteredFunction } from '../../functions/runtime/definition.js';
+import { parseRoute } from '../../functions/runtime/route.js';
 import { pathMatches, type RoutePath } from './paths.js';
 import type { Manifest } from './generate.js';
 
@@ -35,10 +36,9 @@ export const clusterLocalHost = (service: string): string => `${service}.${NAMES
 const parentRefs = () => [{ name: GATEWAY, sectionName: GATEWAY_LISTENER }];
 
 const routeOf = (fn: RegisteredFunction): RoutePath | undefined => {
-  const def = fn.definition;
-  if (def.kind === 'handler') return undefined;
-  const [method, pattern] = def.route.trim().split(/\s+/) as [string, string];
-  return { method: method.toUpperCase(), pattern };
+  if (fn.definition.kind === 'handler') return undefined;
+  const { method, pattern } = parseRoute(fn.definition.route);
+  return { method, pattern };
 };
 
 /** The Gateway, the Broker's route and an HTTPRoute per command and query of `functions`. */
