@@ -84,8 +84,7 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
       // Only prod keeps functions warm (README.md, "Deploy to OpenShift Serverless").
       expect(values(c, '--scale-min'), c[3]).toEqual([env === 'prod' ? minScaleOf(env, c[3] as string) : '0']);
       expect(values(c, '--label'), c[3]).toContain('app.kubernetes.io/part-of=gotuto');
-      const fn = registry.find((f) => f.name === c[3]) as RegisteredFunction;
-      expect(c.includes('--cluster-local'), c[3]).toBe(fn.definition.kind === 'handler' || fn.definition.clusterLocal === true);
+      expect(c.includes('--cluster-local'), c[3]).toBe(true);
     }
   });
 
@@ -130,7 +129,7 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
     const order = [
       at((c) => starts(c, 'kubectl', 'get', 'secret', 'gotuto-secrets')),
       at((c) => starts(c, 'kubectl', 'delete', 'job')),
-      at((c) => starts(c, 'kubectl', 'apply', '-k') && values(c, '-l')[0] === 'app.kubernetes.io/component in (config,migration)'),
+      at((c) => starts(c, 'kubectl', 'apply', '-k') && values(c, '-l')[0] === 'app.kubernetes.io/component in (config,migration,network)'),
       at((c) => starts(c, 'kubectl', 'wait', 'job')),
       at((c) => starts(c, 'kn', 'broker', 'create')),
       at((c) => starts(c, 'kn', 'source', 'binding')),
@@ -217,7 +216,7 @@ describe.each(ENVS)('deploy %s --dry-run (kubectl)', (env) => {
     expect(run.stdout.trimEnd().split('\n')).toEqual([
       `kubectl get secret gotuto-secrets -n ${namespace} -o name`,
       `kubectl delete job -n ${namespace} -l app.kubernetes.io/component=migration --ignore-not-found`,
-      `kubectl apply -k knative/overlays/${env} -l 'app.kubernetes.io/component in (config,migration)'`,
+      `kubectl apply -k knative/overlays/${env} -l 'app.kubernetes.io/component in (config,migration,network)'`,
       `kubectl wait job -n ${namespace} -l app.kubernetes.io/component=migration --for=condition=complete --timeout=660s`,
       `kubectl apply -k knative/overlays/${env}`,
     ]);
@@ -330,7 +329,7 @@ describe('deployCommands --kn', () => {
     const patch = commands[create + 1] as Command;
     expect(patch.slice(0, 8)).toEqual(['kubectl', 'patch', 'triggers.eventing.knative.dev', 'inventory-on-order-placed', '-n', 'gotuto-test', '--type', 'merge']);
     expect(JSON.parse(values(patch, '-p')[0] as string)).toEqual({
-      metadata: { annotations: { 'kafka.eventing.knative.dev/delivery.order': 'ordered' } },
+      metadata: { annotations: { 'argocd.argoproj.io/sync-wave': '2', 'kafka.eventing.knative.dev/delivery.order': 'ordered' } },
       spec: { delivery: expect.objectContaining({ retry: 5, timeout: 'PT30S', deadLetterSink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: DEAD_LETTER_SINK }, uri: '/?trigger=inventory-on-order-placed' } }) },
     });
     const own = commands.find((c) => starts(c, 'kubectl', 'patch', 'triggers.eventing.knative.dev', 'shipping-on-payment-received')) as Command;
@@ -366,8 +365,10 @@ describe('deployCommands --kn', () => {
       ['kn', 'broker', 'update', 'gotuto', '-n', 'gotuto-test', '--retry', '5', '--backoff-policy', 'exponential', '--backoff-delay', 'PT0.5S'],
       ['kn', 'broker', 'update', 'gotuto', '-n', 'gotuto-test', '--dl-sink', `ksvc:${DEAD_LETTER_SINK}`],
     ]);
-    // A public function stays public on update, whatever it was before.
-    expect(commands.find((c) => starts(c, 'kn', 'service', 'update'))).toContain('--no-cluster-local');
+    // A function that was public becomes cluster-local on update: the Gateway is the door.
+    expect(commands.find((c) => starts(c, 'kn', 'service', 'update'))).toContain('--cluster-local');
+    // The Gateway and its routes last, with kubectl (kn has no command for them).
+    expect(commands.at(-1)).toEqual(['kubectl', 'apply', '-k', 'knative/overlays/dev', '-l', 'app.kubernetes.io/component=gateway']);
   });
 
   it('refuses what the kn commands cannot express, rather than deploying less', () => {

@@ -34,9 +34,11 @@ import {
   MIGRATION_COMPONENT,
   MIGRATION_JOB,
   SECRET,
-  SECURITY_CONTEXT,
   type Manifest,
 } from './knative/generate.js';
+import { RESOURCE, bindingCommand, brokerCommands, pingCommands, serviceCommand, triggerCommands, type KnKind, type ServiceSpec } from './knative/kn.js';
+import { GATEWAY_COMPONENT, NETWORK_COMPONENT } from './knative/gateway.js';
+import { canaryTarget, currentRevisionCommand, parseTraffic, trafficCommand, type TrafficAction } from './knative/traffic.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,10 +46,15 @@ export const ENVS = ['dev', 'staging', 'prod'] as const;
 export type Env = (typeof ENVS)[number];
 
 export const USAGE = `usage: npm run deploy -- <${ENVS.join('|')}|overlay directory> [--kn] [--dry-run]
+       npm run deploy -- <env> --canary=<function>:<percent> | --promote=<function> | --rollback=<function> [--dry-run]
   <env>       the overlay knative/overlays/<env> to deploy, or a directory with a kustomization.yaml
               (relative to the repository) that builds on one
   --kn        deploy with kn commands instead of \`kubectl apply -k\`
-  --dry-run   print the commands, one per line, without running them`;
+  --dry-run   print the commands, one per line, without running them
+  --canary    only that function: the overlay's image as a new revision for <percent> of its traffic
+              (tag candidate), the revision serving now keeps the rest (tag stable)
+  --promote   only that function: the candidate takes all its traffic
+  --rollback  only that function: the stable revision takes all its traffic again`;
 
 /** A command line, as argv: run without a shell, printed shell-quoted. */
 export type Command = readonly string[];
@@ -60,6 +67,8 @@ export interface DeployArgs {
   env: string;
   kn: boolean;
   dryRun: boolean;
+  /** `--canary=<function>:<percent>`, `--promote=<function>` or `--rollback=<function>`: one function's traffic only. */
+  traffic?: TrafficAction;
 }
 
 export class UsageError extends Error {}
@@ -67,14 +76,23 @@ export class UsageError extends Error {}
 export const parseArgs = (args: readonly string[]): DeployArgs => {
   const flags = args.filter((a) => a.startsWith('-'));
   const positional = args.filter((a) => !a.startsWith('-'));
-  const unknown = flags.filter((f) => f !== '--kn' && f !== '--dry-run');
+  const traffic = flags.flatMap((f) => {
+    try {
+      const t = parseTraffic(f);
+      return t ? [t] : [];
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  });
+  const unknown = flags.filter((f) => f !== '--kn' && f !== '--dry-run' && !parseTraffic(f));
   if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(' ')}`);
+  if (traffic.length > 1) throw new UsageError('one of --canary, --promote, --rollback at a time');
   if (positional.length !== 1) throw new UsageError(positional.length === 0 ? 'no environment given' : `one environment, not ${positional.join(' ')}`);
   const env = positional[0] as string;
   if (!isEnv(env) && !KUSTOMIZATION_FILES.some((file) => existsSync(join(resolve(root, env), file)))) {
     throw new UsageError(`unknown environment "${env}" (one of ${ENVS.join(', ')}, or a directory with a kustomization.yaml)`);
   }
-  return { env, kn: flags.includes('--kn'), dryRun: flags.includes('--dry-run') };
+  return { env, kn: flags.includes('--kn'), dryRun: flags.includes('--dry-run'), ...(traffic[0] ? { traffic: traffic[0] } : {}) };
 };
 
 const isEnv = (env: string): env is Env => (ENVS as readonly string[]).includes(env);
@@ -126,17 +144,18 @@ export const renderOverlay = (env: string, cwd = root): Rendered[] => {
 // --- the commands ---------------------------------------------------------------------------
 
 const MIGRATIONS = `${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`;
-const APPLIED_FIRST = `${COMPONENT_LABEL} in (${CONFIG_COMPONENT},${MIGRATION_COMPONENT})`;
+// The NetworkPolicies come first too: the namespace is closed before anything in it runs.
+const APPLIED_FIRST = `${COMPONENT_LABEL} in (${CONFIG_COMPONENT},${MIGRATION_COMPONENT},${NETWORK_COMPONENT})`;
+const GATEWAY = `${COMPONENT_LABEL}=${GATEWAY_COMPONENT}`;
+/** The component label each kind applied outside kn must carry, or the step that applies it would miss it. */
+const COMPONENT_OF: Record<string, string> = {
+  ConfigMap: CONFIG_COMPONENT,
+  Job: MIGRATION_COMPONENT,
+  NetworkPolicy: NETWORK_COMPONENT,
+  Gateway: GATEWAY_COMPONENT,
+  HTTPRoute: GATEWAY_COMPONENT,
+};
 
-// Fully qualified: OpenShift Pipelines also has a `triggers` resource.
-const RESOURCE = {
-  Service: 'services.serving.knative.dev',
-  Broker: 'brokers.eventing.knative.dev',
-  Trigger: 'triggers.eventing.knative.dev',
-  PingSource: 'pingsources.sources.knative.dev',
-  SinkBinding: 'sinkbindings.sources.knative.dev',
-} as const;
-type KnKind = keyof typeof RESOURCE;
 
 /** What already exists in the namespace, as `<Kind>/<name>` (`Service/billing-get-invoice`); decides create or update. */
 export type Inventory = ReadonlySet<string>;
@@ -166,9 +185,9 @@ const ofKind = (docs: readonly Rendered[], kind: string): Rendered[] => docs.fil
 /** The commands that run before the functions in both modes: Secret check, ConfigMaps, migrations. */
 const preparation = (env: string, docs: readonly Rendered[], namespace: string): Command[] => {
   const jobs = ofKind(docs, 'Job');
-  for (const doc of [...ofKind(docs, 'ConfigMap'), ...jobs]) {
-    const expected = doc.kind === 'Job' ? MIGRATION_COMPONENT : CONFIG_COMPONENT;
-    if (label(doc, COMPONENT_LABEL) !== expected) throw new Error(`${doc.kind} ${doc.metadata.name} is not labelled ${COMPONENT_LABEL}=${expected}: it would not be applied first`);
+  for (const doc of docs) {
+    const expected = COMPONENT_OF[doc.kind];
+    if (expected && label(doc, COMPONENT_LABEL) !== expected) throw new Error(`${doc.kind} ${doc.metadata.name} is not labelled ${COMPONENT_LABEL}=${expected}: it would not be applied in its step`);
   }
   // A Job that ends past its deadline has failed; the wait gives up a minute after the longest one.
   const deadline = Math.max(0, ...jobs.map((j) => Number((j.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds ?? MIGRATION_JOB.activeDeadlineSeconds)));
@@ -177,209 +196,6 @@ const preparation = (env: string, docs: readonly Rendered[], namespace: string):
     ...(jobs.length > 0 ? [['kubectl', 'delete', 'job', '-n', namespace, '-l', MIGRATIONS, '--ignore-not-found']] : []),
     ['kubectl', 'apply', '-k', overlayDir(env), '-l', APPLIED_FIRST],
     ...(jobs.length > 0 ? [['kubectl', 'wait', 'job', '-n', namespace, '-l', MIGRATIONS, '--for=condition=complete', `--timeout=${deadline + 60}s`]] : []),
-  ];
-};
-
-type Ref = { ref?: { apiVersion?: string; kind?: string; name?: string; namespace?: string }; uri?: string };
-
-/** A kn `--sink` / `--dl-sink` for a destination. */
-const sinkOf = (where: string, dest: Ref | undefined): string => {
-  if (dest?.uri && !dest.ref) return dest.uri;
-  const ref = dest?.ref;
-  const prefix = ref?.kind === 'Service' && ref.apiVersion === 'serving.knative.dev/v1' ? 'ksvc' : ref?.kind === 'Broker' ? 'broker' : undefined;
-  if (!ref?.name || !prefix) throw new Error(`${where}: kn cannot express the destination ${JSON.stringify(dest)}`);
-  return `${prefix}:${ref.name}${ref.namespace ? `:${ref.namespace}` : ''}`;
-};
-
-const keyValues = (record: Record<string, string> | undefined): string[] =>
-  Object.entries(record ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`);
-
-const only = (where: string, value: object, allowed: readonly string[]): void => {
-  const extra = Object.keys(value).filter((k) => !allowed.includes(k));
-  if (extra.length > 0) throw new Error(`${where} has ${extra.join(', ')}, which the kn commands do not set: deploy it with kubectl (no --kn)`);
-};
-
-type Delivery = { retry?: number; backoffPolicy?: string; backoffDelay?: string; timeout?: string; deadLetterSink?: Ref };
-
-/**
- * `kn broker create|update`, and the `kn broker update --dl-sink` that follows once the Services
- * exist: kn resolves a `ksvc:` sink by reading the Service, so the Broker's dead-letter sink (a
- * function) can only be set after the functions are created.
- */
-const brokerCommands = (doc: Rendered, namespace: string, exists: boolean): { first: Command; deadLetters: Command[] } => {
-  const name = doc.metadata.name;
-  const spec = (doc.spec ?? {}) as { config?: { kind?: string; name?: string; namespace?: string }; delivery?: Delivery };
-  only(`Broker ${name} spec`, spec, ['config', 'delivery']);
-  const delivery = spec.delivery ?? {};
-  only(`Broker ${name} delivery`, delivery, ['retry', 'backoffPolicy', 'backoffDelay', 'timeout', 'deadLetterSink']);
-  const dls = delivery.deadLetterSink && sinkOf(`Broker ${name} deadLetterSink`, delivery.deadLetterSink);
-  const deferred = dls !== undefined && !delivery.deadLetterSink?.uri;
-  const deliveryFlags = [
-    ...(delivery.retry !== undefined ? ['--retry', String(delivery.retry)] : []),
-    ...(delivery.backoffPolicy ? ['--backoff-policy', delivery.backoffPolicy] : []),
-    ...(delivery.backoffDelay ? ['--backoff-delay', delivery.backoffDelay] : []),
-    ...(delivery.timeout ? ['--timeout', delivery.timeout] : []),
-    ...(dls && !deferred ? ['--dl-sink', dls] : []),
-  ];
-  const deadLetters: Command[] = deferred ? [['kn', 'broker', 'update', name, '-n', namespace, '--dl-sink', dls]] : [];
-  // The class and the config of a Broker are immutable: `kn broker update` sets delivery only.
-  if (exists) return { first: ['kn', 'broker', 'update', name, '-n', namespace, ...deliveryFlags], deadLetters };
-  const brokerClass = doc.metadata.annotations?.['eventing.knative.dev/broker.class'];
-  const config = spec.config;
-  if (config && config.kind !== 'ConfigMap') throw new Error(`Broker ${name}: kn cannot express the config ${JSON.stringify(config)}`);
-  const first: Command = [
-    'kn', 'broker', 'create', name, '-n', namespace,
-    ...(brokerClass ? ['--class', brokerClass] : []),
-    ...(config?.name ? ['--broker-config', `cm:${config.name}${config.namespace ? `:${config.namespace}` : ''}`] : []),
-    ...deliveryFlags,
-  ];
-  return { first, deadLetters };
-};
-
-const bindingCommand = (doc: Rendered, namespace: string, exists: boolean): Command => {
-  const name = doc.metadata.name;
-  const spec = doc.spec as { subject?: { apiVersion?: string; kind?: string; name?: string; selector?: { matchLabels?: Record<string, string> } }; sink?: Ref };
-  only(`SinkBinding ${name} spec`, spec, ['subject', 'sink']);
-  const subject = spec.subject;
-  const target = subject?.name ?? keyValues(subject?.selector?.matchLabels).join(',');
-  if (!subject?.kind || !subject.apiVersion || !target) throw new Error(`SinkBinding ${name}: kn cannot express the subject ${JSON.stringify(subject)}`);
-  return [
-    'kn', 'source', 'binding', exists ? 'update' : 'create', name, '-n', namespace,
-    '--subject', `${subject.kind}:${subject.apiVersion}:${target}`,
-    '--sink', sinkOf(`SinkBinding ${name} sink`, spec.sink),
-  ];
-};
-
-type Container = {
-  name?: string;
-  image?: string;
-  ports?: { name?: string; containerPort: number }[];
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
-  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
-  readinessProbe?: { httpGet?: { path?: string; port?: unknown; host?: string; scheme?: string } } & Record<string, unknown>;
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: Record<string, unknown>;
-};
-type ServiceSpec = {
-  template: {
-    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-    spec: { containers: Container[]; containerConcurrency?: number; timeoutSeconds?: number };
-  };
-};
-
-const VISIBILITY = 'networking.knative.dev/visibility';
-const SCALE_FLAGS: Record<string, string> = {
-  'autoscaling.knative.dev/min-scale': '--scale-min',
-  'autoscaling.knative.dev/max-scale': '--scale-max',
-  'autoscaling.knative.dev/target': '--scale-target',
-};
-
-const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-
-/** `kn service create|update` with every field of the rendered Service, or an error naming what kn cannot set. */
-const serviceCommand = (doc: Rendered, namespace: string, exists: boolean): Command => {
-  const name = doc.metadata.name;
-  const where = `Service ${name}`;
-  const spec = doc.spec as ServiceSpec;
-  only(`${where} spec`, spec, ['template']);
-  only(`${where} template`, spec.template, ['metadata', 'spec']);
-  only(`${where} template metadata`, spec.template.metadata ?? {}, ['labels', 'annotations']);
-  only(`${where} pod spec`, spec.template.spec, ['containers', 'containerConcurrency', 'timeoutSeconds']);
-  const [container, ...others] = spec.template.spec.containers;
-  if (!container || others.length > 0) throw new Error(`${where} has ${spec.template.spec.containers.length} containers; the kn commands deploy one`);
-  only(`${where} container`, container, ['name', 'image', 'ports', 'env', 'envFrom', 'readinessProbe', 'resources', 'securityContext']);
-  if (!container.image) throw new Error(`${where} has no image`);
-
-  const args: string[] = ['kn', 'service', exists ? 'update' : 'create', name, '-n', namespace, '--image', container.image];
-  for (const port of container.ports ?? []) args.push('--port', `${port.name ? `${port.name}:` : ''}${port.containerPort}`);
-  for (const e of container.env ?? []) {
-    if (e.valueFrom !== undefined || e.value === undefined) throw new Error(`${where} env ${e.name} has no plain value`);
-    args.push('--env', `${e.name}=${e.value}`);
-  }
-  for (const from of container.envFrom ?? []) {
-    if (from.configMapRef) args.push('--env-from', `cm:${from.configMapRef.name}`);
-    else if (from.secretRef) args.push('--env-from', `secret:${from.secretRef.name}`);
-    else throw new Error(`${where} envFrom ${JSON.stringify(from)}`);
-  }
-
-  // Labels of both the Service and its revisions with --label; the rest on the one that has them.
-  const serviceLabels = Object.fromEntries(Object.entries(doc.metadata.labels ?? {}).filter(([k]) => k !== VISIBILITY));
-  const revisionLabels = spec.template.metadata?.labels ?? {};
-  const both = Object.fromEntries(Object.entries(serviceLabels).filter(([k, v]) => revisionLabels[k] === v));
-  for (const kv of keyValues(both)) args.push('--label', kv);
-  for (const kv of keyValues(Object.fromEntries(Object.entries(serviceLabels).filter(([k]) => !(k in both))))) args.push('--label-service', kv);
-  for (const kv of keyValues(Object.fromEntries(Object.entries(revisionLabels).filter(([k]) => !(k in both))))) args.push('--label-revision', kv);
-  for (const kv of keyValues(doc.metadata.annotations)) args.push('--annotation-service', kv);
-
-  const annotations = spec.template.metadata?.annotations ?? {};
-  for (const [key, flag] of Object.entries(SCALE_FLAGS)) if (annotations[key] !== undefined) args.push(flag, annotations[key]);
-  for (const kv of keyValues(Object.fromEntries(Object.entries(annotations).filter(([k]) => !(k in SCALE_FLAGS))))) args.push('--annotation-revision', kv);
-  if (spec.template.spec.containerConcurrency !== undefined) args.push('--concurrency-limit', String(spec.template.spec.containerConcurrency));
-  if (spec.template.spec.timeoutSeconds !== undefined) args.push('--timeout', String(spec.template.spec.timeoutSeconds));
-
-  const { requests, limits, ...otherResources } = container.resources ?? {};
-  only(`${where} resources`, otherResources, []);
-  if (requests) args.push('--request', keyValues(requests).join(','));
-  if (limits) args.push('--limit', keyValues(limits).join(','));
-  if (container.readinessProbe) {
-    const { httpGet, ...rest } = container.readinessProbe;
-    if (!httpGet?.path || Object.keys(rest).length > 0 || httpGet.port !== undefined || httpGet.host !== undefined || httpGet.scheme !== undefined) {
-      throw new Error(`${where} readinessProbe ${JSON.stringify(container.readinessProbe)}: the kn commands set an HTTP path only`);
-    }
-    args.push('--probe-readiness', `http:::${httpGet.path}`);
-  }
-  // kn's `strict` is exactly the restricted securityContext of the manifests.
-  if (sameJson(container.securityContext, SECURITY_CONTEXT)) args.push('--security-context', 'strict');
-  else if (container.securityContext === undefined) args.push('--security-context', 'none');
-  else throw new Error(`${where} securityContext ${JSON.stringify(container.securityContext)} is not kn's strict one`);
-
-  const visibility = doc.metadata.labels?.[VISIBILITY];
-  if (visibility === 'cluster-local') args.push('--cluster-local');
-  else if (visibility !== undefined) throw new Error(`${where} ${VISIBILITY}: ${visibility}`);
-  else if (exists) args.push('--no-cluster-local');
-  return args;
-};
-
-/** `kubectl patch` of what kn cannot set on a resource it created: a merge patch, or nothing. */
-const patchCommand = (kind: KnKind, name: string, namespace: string, patch: { metadata?: object; spec?: object }): Command[] => {
-  const body = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && Object.keys(v).length > 0));
-  if (Object.keys(body).length === 0) return [];
-  return [['kubectl', 'patch', RESOURCE[kind], name, '-n', namespace, '--type', 'merge', '-p', JSON.stringify(body)]];
-};
-
-const triggerCommands = (doc: Rendered, namespace: string, exists: boolean): Command[] => {
-  const name = doc.metadata.name;
-  const spec = doc.spec as { broker?: string; filter?: { attributes?: Record<string, string> }; subscriber?: Ref; delivery?: Delivery };
-  only(`Trigger ${name} spec`, spec, ['broker', 'filter', 'subscriber', 'delivery']);
-  if (!spec.broker) throw new Error(`Trigger ${name} has no broker`);
-  const filters = keyValues(spec.filter?.attributes).flatMap((kv) => ['--filter', kv]);
-  const sink = ['--sink', sinkOf(`Trigger ${name} subscriber`, spec.subscriber)];
-  // kn trigger has no delivery flags: with kn alone, retry, backoff and the dead-letter sink would be
-  // the Broker's delivery defaults. The patch sets the Trigger's own (its timeout, a handler's
-  // retries) and its Kafka delivery order, as the manifest has them.
-  return [
-    exists
-      ? ['kn', 'trigger', 'update', name, '-n', namespace, ...filters, ...sink]
-      : ['kn', 'trigger', 'create', name, '-n', namespace, '--broker', spec.broker, ...filters, ...sink],
-    ...patchCommand('Trigger', name, namespace, { metadata: doc.metadata.annotations && { annotations: doc.metadata.annotations }, spec: spec.delivery && { delivery: spec.delivery } }),
-  ];
-};
-
-const pingCommands = (doc: Rendered, namespace: string, exists: boolean): Command[] => {
-  const name = doc.metadata.name;
-  const spec = doc.spec as { schedule?: string; data?: string; contentType?: string; sink?: Ref };
-  only(`PingSource ${name} spec`, spec, ['schedule', 'data', 'contentType', 'sink']);
-  return [
-    [
-      'kn', 'source', 'ping', exists ? 'update' : 'create', name, '-n', namespace,
-      ...(spec.schedule ? ['--schedule', spec.schedule] : []),
-      ...(spec.data !== undefined ? ['--data', spec.data] : []),
-      '--sink', sinkOf(`PingSource ${name} sink`, spec.sink),
-    ],
-    // kn sets no content type; the functions read the PingSource's `{}` as JSON.
-    ...patchCommand('PingSource', name, namespace, { spec: spec.contentType ? { contentType: spec.contentType } : undefined }),
   ];
 };
 
@@ -401,7 +217,7 @@ export const deployCommands = (env: string, docs: readonly Rendered[], options: 
 
   const existing = options.existing ?? new Set<string>();
   const exists = (kind: KnKind, name: string) => existing.has(`${kind}/${name}`);
-  const handled = new Set(['ConfigMap', 'Job', ...Object.keys(RESOURCE)]);
+  const handled = new Set([...Object.keys(COMPONENT_OF), ...Object.keys(RESOURCE)]);
   const other = docs.filter((d) => !handled.has(d.kind));
   if (other.length > 0) throw new Error(`the kn commands cannot deploy ${other.map((d) => `${d.kind} ${d.metadata.name}`).join(', ')}: deploy with kubectl (no --kn)`);
   const byName = (a: Rendered, b: Rendered) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
@@ -420,6 +236,8 @@ export const deployCommands = (env: string, docs: readonly Rendered[], options: 
     ...brokers.flatMap((b) => b.deadLetters),
     ...each('Trigger').flatMap((d) => triggerCommands(d, namespace, exists('Trigger', d.metadata.name))),
     ...each('PingSource').flatMap((d) => pingCommands(d, namespace, exists('PingSource', d.metadata.name))),
+    // kn has no command for the Gateway API: the door opens last, onto Services that exist.
+    ...(docs.some((d) => COMPONENT_OF[d.kind] === GATEWAY_COMPONENT) ? [['kubectl', 'apply', '-k', overlayDir(env), '-l', GATEWAY]] : []),
   ];
 };
 
@@ -475,6 +293,33 @@ const inventory = (namespace: string): Inventory => {
   return parseInventory(run.stdout);
 };
 
+/**
+ * `--canary`, `--promote` or `--rollback` of one function: one kn command. A canary first reads the
+ * revision serving now, and runs the overlay's migrations as a deploy does: the candidate's schema
+ * is in place before it takes a request (and must be one the stable revision still reads).
+ */
+const shiftTraffic = (traffic: TrafficAction, docs: readonly Rendered[], namespace: string, dryRun: boolean, env: Env | string): number => {
+  const svc = canaryTarget(docs, traffic);
+  const image = ((svc.spec as ServiceSpec).template.spec.containers[0]?.image ?? '') as string;
+  if (!onPath('kn') && !dryRun) throw new ToolMissing('kn is not on PATH; --canary, --promote and --rollback run kn service update');
+  let stable: string | undefined = '<the revision serving now>';
+  if (traffic.action === 'canary') {
+    const read = currentRevisionCommand(traffic.fn, namespace);
+    if (dryRun) console.log(formatCommand(read));
+    else {
+      const run = spawnSync(read[0] as string, read.slice(1), { cwd: root, encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`${formatCommand(read)} failed:\n${run.stderr ?? run.error?.message}`);
+      stable = run.stdout.trim() || undefined;
+    }
+  }
+  const commands = [...(traffic.action === 'canary' ? preparation(env, docs, namespace) : []), trafficCommand(traffic, namespace, image, stable)];
+  if (dryRun) {
+    for (const command of commands) console.log(formatCommand(command));
+    return 0;
+  }
+  return runCommands(commands, spawnExec, (l) => console.error(l), namespace);
+};
+
 const main = (argv: readonly string[]): number => {
   let args: DeployArgs;
   try {
@@ -489,6 +334,7 @@ const main = (argv: readonly string[]): number => {
   requireTools(args.dryRun || !args.kn ? ['kubectl'] : ['kubectl', 'kn'], args.dryRun ? 'rendering the overlay' : args.kn ? 'deploy --kn' : 'deploy');
   const docs = renderOverlay(args.env);
   const namespace = namespaceOf(docs);
+  if (args.traffic) return shiftTraffic(args.traffic, docs, namespace, args.dryRun, args.env);
   if (args.dryRun) {
     if (args.kn) console.error(`deploy: dry run, nothing exists yet in ${namespace} as far as it knows: a real run updates what exists instead of creating it`);
     for (const command of deployCommands(args.env, docs, { kn: args.kn })) console.log(formatCommand(command));

@@ -82,8 +82,6 @@ interface HttpDefinition<Body, Params, Query, Result> {
   /** The `Location` header of a created resource. */
   location?: (result: Result) => string;
   handle(input: HttpInput<Body, Params, Query>, ctx: HttpContext): Promise<Result | Reply>;
-  /** Reached only from inside the cluster (an operator's function): its Knative Service is cluster-local. */
-  clusterLocal?: true;
   /** Served by the local platform only (a view of its own broker): never deployed, no Knative Service. */
   localOnly?: true;
 }

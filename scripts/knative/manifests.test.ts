@@ -2,13 +2,9 @@
 // overlay, as `kubectl kustomize` renders them, satisfy the Knative CRD schemas; and what those
 // schemas cannot check (references, legal values, visibility, secrets, migration Jobs) holds too.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { definitionOf, type EventDefinition } from '../../events/index.js';
@@ -35,13 +31,13 @@ import {
   manifestFiles,
   type Manifest,
 } from './generate.js';
+import { coreSchemaErrors, schemaErrors } from './validate.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const knativeDir = join(root, 'knative');
 /** Contexts with functions/<context>/migrations: each has a migration Job. */
 const contexts = migratedContexts(join(root, 'functions'));
 const generated = () => manifestFiles(registry, { migrations: contexts });
-const schemaDir = join(knativeDir, 'schemas');
 const OVERLAYS = ['dev', 'staging', 'prod'] as const;
 const NAMESPACES: Record<(typeof OVERLAYS)[number], string> = { dev: 'gotuto-dev', staging: 'gotuto-staging', prod: 'gotuto-prod' };
 
@@ -68,7 +64,6 @@ type JobSpec = {
   template: { metadata?: { labels?: Record<string, string> }; spec: { restartPolicy?: string; containers: Container[] } };
 };
 
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
 // --- rendering ------------------------------------------------------------------------------
 
@@ -99,54 +94,6 @@ const docsOf = (target: string): Doc[] => {
   return docs;
 };
 const ofKind = (docs: Doc[], kind: string): Doc[] => docs.filter((d) => d.kind === kind);
-
-// --- CRD schemas ----------------------------------------------------------------------------
-
-// The draft a schema declares picks the Ajv class; the Knative files declare none (draft-07 rules).
-const ajvs = new Map<string, Ajv>();
-const ajvFor = (schema: { $schema?: unknown }): Ajv => {
-  const declared = typeof schema.$schema === 'string' ? schema.$schema : '';
-  const draft = declared.includes('2020-12') ? '2020-12' : declared.includes('2019-09') ? '2019-09' : declared.includes('draft-04') ? 'draft-04' : 'draft-07';
-  if (draft === 'draft-04') throw new Error(`draft-04 schemas need ajv-draft-04 (${declared})`);
-  let ajv = ajvs.get(draft);
-  if (!ajv) {
-    const options = { strict: false, allErrors: true };
-    ajv = draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
-    addFormats(ajv);
-    ajvs.set(draft, ajv);
-  }
-  return ajv;
-};
-
-const validators = new Map<string, ValidateFunction | null>();
-/** The validator of `<group>/<kind>_<version>.json`, or null when there is no schema for it. */
-const validatorFor = (doc: Doc): ValidateFunction | null => {
-  if (!existsSync(schemaDir)) throw new Error(`the CRD schemas are not at ${schemaDir}`);
-  const [group, version] = doc.apiVersion.includes('/') ? doc.apiVersion.split('/') : ['', doc.apiVersion];
-  const file = join(schemaDir, group ?? '', `${doc.kind.toLowerCase()}_${version}.json`);
-  if (!validators.has(file)) {
-    if (!group || !existsSync(file)) validators.set(file, null);
-    else {
-      const schema = JSON.parse(readFileSync(file, 'utf8')) as AnySchemaObject;
-      validators.set(file, ajvFor(schema).compile(schema));
-    }
-  }
-  return validators.get(file) ?? null;
-};
-
-/** Schema errors of every manifest that has a schema, and how many were checked. */
-const schemaErrors = (docs: Doc[]): { checked: string[]; errors: string[] } => {
-  const checked: string[] = [];
-  const errors: string[] = [];
-  for (const doc of docs) {
-    const validate = validatorFor(doc);
-    if (!validate) continue;
-    const id = `${doc.kind}/${doc.metadata.name}`;
-    checked.push(id);
-    if (!validate(doc)) for (const e of validate.errors ?? []) errors.push(`${id}${e.instancePath}: ${e.message ?? ''}`);
-  }
-  return { checked, errors };
-};
 
 // --- what the schemas cannot check ----------------------------------------------------------
 
@@ -355,8 +302,8 @@ describe.each(['base', ...OVERLAYS])('kubectl kustomize %s', (target) => {
     const docs = docsOf(target);
     const { checked, errors } = schemaErrors(docs);
     expect(errors).toEqual([]);
-    // Every Knative resource has a schema: none slipped through unchecked.
-    const knative = docs.filter((d) => d.apiVersion.includes('knative.dev')).map((d) => `${d.kind}/${d.metadata.name}`);
+    // Every Knative and Gateway API resource has a schema: none slipped through unchecked.
+    const knative = docs.filter((d) => /knative\.dev|gateway\.networking\.k8s\.io/.test(d.apiVersion)).map((d) => `${d.kind}/${d.metadata.name}`);
     expect(checked.sort()).toEqual(knative.sort());
     expect(checked.filter((c) => c.startsWith('Service/'))).toHaveLength(registry.length);
   });
@@ -372,12 +319,18 @@ describe.each(['base', ...OVERLAYS])('kubectl kustomize %s', (target) => {
     expect(jobProblems(docs)).toEqual([]);
   });
 
-  it('has one Service per function; handlers and operator functions are cluster-local, other commands and queries public', () => {
+  it('satisfies the Kubernetes schemas of its core kinds (ConfigMap, Job, NetworkPolicy)', async () => {
+    const core = docsOf(target).filter((d) => !d.apiVersion.includes('.') || d.apiVersion.startsWith('networking.k8s.io/'));
+    expect(new Set(core.map((d) => d.kind))).toEqual(new Set(['ConfigMap', 'Job', 'NetworkPolicy']));
+    expect(await coreSchemaErrors(core)).toEqual([]);
+  });
+
+  it('has one Service per function, every one cluster-local: the Gateway is the only public door', () => {
     const services = ofKind(docsOf(target), 'Service');
     expect(services.map((s) => s.metadata.name).sort()).toEqual(registry.map((fn) => fn.name).sort());
     for (const fn of registry) {
       const svc = services.find((s) => s.metadata.name === fn.name) as Doc;
-      expect(isClusterLocal(svc), fn.name).toBe(fn.definition.kind === 'handler' || fn.definition.clusterLocal === true);
+      expect(isClusterLocal(svc), fn.name).toBe(true);
       expect(svc.metadata.labels?.['gotuto.dev/kind']).toBe(fn.definition.kind);
       expect(svc.metadata.labels?.['gotuto.dev/context']).toBe(fn.context);
     }
@@ -458,8 +411,8 @@ describe('buildManifests', () => {
       // Knative sends the sink the subscriber, not the Trigger: the URI under the sink's Service names it.
       deadLetterSink: { ref: { name: DEAD_LETTER_SINK }, uri: '/?trigger=billing-on-customer-registered' },
     });
-    expect(trigger('billing-on-customer-registered').metadata.annotations).toEqual({ 'kafka.eventing.knative.dev/delivery.order': 'unordered' });
-    expect(trigger('inventory-on-order-placed').metadata.annotations).toEqual({ 'kafka.eventing.knative.dev/delivery.order': 'ordered' });
+    expect(trigger('billing-on-customer-registered').metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '2', 'kafka.eventing.knative.dev/delivery.order': 'unordered' });
+    expect(trigger('inventory-on-order-placed').metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '2', 'kafka.eventing.knative.dev/delivery.order': 'ordered' });
     const own = trigger('shipping-on-order-paid');
     expect(own.spec?.delivery).toMatchObject({ retry: 8, backoffDelay: 'PT1S', timeout: 'PT2M' });
     expect(own.metadata.annotations?.['kafka.eventing.knative.dev/delivery.order']).toBe('ordered');

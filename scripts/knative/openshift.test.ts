@@ -14,6 +14,8 @@ import { registry } from '../../functions/index.js';
 import { parseRoute } from '../../functions/runtime/route.js';
 import { deployCommands, formatCommand, parseArgs, renderOverlay, type Rendered } from '../deploy.js';
 import { listFiles } from './generate.js';
+import { routeRequest } from './gateway-match.js';
+import { coreSchemaErrors } from './validate.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -289,9 +291,9 @@ describe('the prod overlay', () => {
 
   it('points Order\'s Catalog call at the Catalog function inside the cluster', () => {
     const url = new URL(one(prod(), 'ConfigMap', 'gotuto-config').data?.CATALOG_URL ?? '');
-    // A name of the same namespace: the one URL is right in every environment.
-    const service = url.hostname;
-    expect([url.protocol, service.includes('.')]).toEqual(['http:', false]);
+    // The Service's cluster-local host, which Knative's cluster-local ingress routes on.
+    const [service = '', namespace, ...domain] = url.hostname.split('.');
+    expect([url.protocol, namespace, domain.join('.')]).toEqual(['http:', prodNamespace(), 'svc.cluster.local']);
     const fn = registry.find((f) => f.name === service);
     expect(fn?.definition.kind === 'handler' ? undefined : fn?.definition.route).toBe('POST /catalog/products/validate');
     expect(ofKind(prod(), 'Service').map((s) => s.metadata.name)).toContain(service);
@@ -418,7 +420,7 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
 
   it('applies kustomizations that exist and render: the operators, the Kafka, knative/openshift, the prod overlay', () => {
     const applied = [...new Set(commands.flatMap((c) => (c[0] === 'oc' && c[1] === 'apply' ? values(c, '-k') : [])))];
-    expect(applied.sort()).toEqual(['knative/openshift', 'knative/openshift/kafka', 'knative/openshift/operators', 'knative/overlays/prod']);
+    expect(applied.sort()).toEqual(['knative/openshift', 'knative/openshift/gateway', 'knative/openshift/kafka', 'knative/openshift/operators', 'knative/overlays/prod']);
     for (const dir of applied) expect(docsOf(dir).length, dir).toBeGreaterThan(0);
   });
 
@@ -555,19 +557,25 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
     const svc = one(prod(), 'Service', selected[1]);
     expect(values(logs ?? [], '-c')).toEqual([(at(svc.spec, 'template', 'spec', 'containers') as { name: string }[])[0]?.name]);
 
-    // Each `$(kn service describe <name> ... -o url)/<path>`: a public Service whose route takes that path.
-    const described = new Set(commands.flatMap((c) => c.flatMap((w) => [...w.matchAll(/\$\(kn service describe [a-z0-9-]+ -n \S+ -o url\)\/[^\s"']*/g)].map((m) => m[0]))));
-    const calls = [...described].map((text) => {
-      const [, name = '', namespace, path = ''] = /^\$\(kn service describe (\S+) -n (\S+) -o url\)(\S*)$/.exec(text) ?? [];
-      return { name, namespace, path };
+    // Each `curl --connect-to <host>:443:$GATEWAY:443 https://<host>/<path>`: through the Gateway,
+    // whose routes send it to the cluster-local function whose route takes that path.
+    const gatewayCalls = commands.filter((c) => c.includes('curl') && values(c, '--connect-to').length > 0);
+    const calls = gatewayCalls.map((c) => {
+      const url = new URL(c.find((w) => w.startsWith('https://')) ?? '');
+      const method = c.includes('-d') ? 'POST' : 'GET';
+      const routed = routeRequest(ofKind(prod(), 'HTTPRoute'), 'gotuto', method, url.pathname);
+      const [name = '', hostNamespace] = routed?.host?.split('.') ?? [];
+      expect(values(c, '--connect-to')).toEqual([`${url.hostname}:443:$GATEWAY:443`]);
+      expect(hostNamespace).toBe(namespace);
+      return { name, path: url.pathname, method };
     });
     expect(calls.map((c) => c.name).sort()).toEqual(['billing-get-client', 'customer-login']);
+    expect(section).toContain(`GATEWAY=$(oc get gateway gotuto -n ${namespace} -o jsonpath='{.status.addresses[0].value}')`);
     for (const call of calls) {
-      expect(call.namespace).toBe(namespace);
       const fn = registry.find((f) => f.name === call.name);
       const route = fn && fn.definition.kind !== 'handler' ? parseRoute(fn.definition.route) : undefined;
-      expect(route?.match(call.path), call.name).toBeDefined();
-      expect(one(prod(), 'Service', call.name).metadata.labels?.['networking.knative.dev/visibility'], call.name).toBeUndefined();
+      expect([route?.method, route?.match(call.path) !== undefined], call.name).toEqual([call.method, true]);
+      expect(one(prod(), 'Service', call.name).metadata.labels?.['networking.knative.dev/visibility'], call.name).toBe('cluster-local');
     }
     // The client Billing made has the registered customer's id.
     const get = calls.find((c) => c.name === 'billing-get-client');
@@ -586,11 +594,20 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
   });
 });
 
+describe('the core kinds of knative/openshift and knative/gitops', () => {
+  it('satisfy the Kubernetes schemas (kubernetes-models)', async () => {
+    const dirs = ['knative/openshift', 'knative/openshift/gateway', 'knative/openshift/kafka', 'knative/openshift/operators', 'knative/gitops'];
+    const core = dirs.flatMap(docsOf).filter((d) => !d.apiVersion.includes('.'));
+    expect(core.map((d) => d.kind)).toContain('Namespace');
+    expect(await coreSchemaErrors(core)).toEqual([]);
+  });
+});
+
 describe('knative/README.md', () => {
   it('describes every kustomization in knative/openshift', () => {
     const text = readFileSync(join(root, 'knative', 'README.md'), 'utf8');
     const dirs = ['openshift', ...readdirSync(join(root, 'knative', 'openshift'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `openshift/${e.name}`)];
-    expect(dirs.sort()).toEqual(['openshift', 'openshift/kafka', 'openshift/operators']);
+    expect(dirs.sort()).toEqual(['openshift', 'openshift/gateway', 'openshift/kafka', 'openshift/operators']);
     for (const dir of dirs) expect(text, dir).toContain(`| \`${dir}\` |`);
     for (const doc of docsOf('knative/openshift').filter((d) => d.kind !== 'Namespace')) {
       expect(text).toContain(`\`${doc.kind}\` (\`${doc.apiVersion}\`) in \`${doc.metadata.namespace}\``);

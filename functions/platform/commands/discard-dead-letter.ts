@@ -6,7 +6,6 @@ import { getDeadLetter, markDiscarded, type DeadLetter } from '../store.js';
 export default command<{ reason: string }, { id: string }, Record<string, string>, DeadLetter>({
   route: 'POST /broker/dead-letters/{id}/discard',
   access: ['admin'],
-  clusterLocal: true,
   body: schema,
   handle: ({ params, body }, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -5,7 +5,6 @@ import { replayable, settle, type Replayed } from '../replay.js';
 export default command<unknown, { id: string }, Record<string, string>, Replayed>({
   route: 'POST /broker/dead-letters/{id}/replay',
   access: ['admin'],
-  clusterLocal: true,
   handle: async ({ params }, ctx) => {
     const letter = await replayable(ctx.db, params.id);
     // Delivered before the transaction, which records the outcome (and the answer to an

@@ -19,7 +19,6 @@ interface ReplayReport extends Selection {
 export default command<unknown, Record<string, string>, Selection, ReplayReport>({
   route: 'POST /broker/dead-letters/replay',
   access: ['admin'],
-  clusterLocal: true,
   query: schema,
   handle: async ({ query: selection }, ctx) => {
     const items: ReplayReport['items'] = [];

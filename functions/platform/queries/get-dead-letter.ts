@@ -5,7 +5,6 @@ import { getDeadLetter, type DeadLetter } from '../store.js';
 export default query<Record<string, string>, { id: string }, DeadLetter>({
   route: 'GET /broker/dead-letters/{id}',
   access: ['admin'],
-  clusterLocal: true,
   handle: async ({ params }, ctx) => {
     const letter = await getDeadLetter(ctx.db, params.id);
     if (!letter) throw new NotFound(`dead letter ${params.id} does not exist`);

@@ -6,7 +6,6 @@ import { listDeadLetters, type DeadLetter, type DeadLetterFilter } from '../stor
 export default query<DeadLetterFilter & PageRequest, Record<string, string>, Page<DeadLetter>>({
   route: 'GET /broker/dead-letters',
   access: ['admin'],
-  clusterLocal: true,
   query: schema,
   handle: ({ query: { limit, cursor, ...filter } }, ctx) => listDeadLetters(ctx.db, filter, { limit, cursor }),
 });
