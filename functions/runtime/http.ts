@@ -8,7 +8,7 @@
 import middy from '@middy/core';
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { stamp, violations, type ReceivedEvent } from '../../events/index.js';
+import { InvalidJson, maxJsonDepth, parseBoundedJson, stamp, tooDeepAt, violations, type ReceivedEvent } from '../../events/index.js';
 import { authenticateNow } from './auth.js';
 import { config } from './config.js';
 import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
@@ -66,6 +66,23 @@ export const header = (headers: Headers, name: string): string | undefined => {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
+
+/**
+ * A command's JSON body (the adapter's parse when it made one), refused with 400 and a pointer
+ * when it is not JSON or nests deeper than JSON_MAX_DEPTH: too deep a value would overflow the
+ * stack of the schema check, a 500 for input that is simply bad.
+ */
+const jsonBody = (raw: Buffer, parsed: unknown): unknown => {
+  const text = raw.toString('utf8');
+  try {
+    if (parsed === undefined) return parseBoundedJson(text, maxJsonDepth(), '');
+    if (tooDeepAt(text, maxJsonDepth()) >= 0) throw new InvalidJson(`the body nests deeper than ${maxJsonDepth()} levels`, '/');
+    return parsed;
+  } catch (error) {
+    if (error instanceof InvalidJson) throw new BadRequest(error.message, [{ pointer: error.pointer, message: error.message }]);
+    throw error;
+  }
+};
 
 const parseIfMatch = (value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
@@ -273,11 +290,7 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
             if (!type || !JSON_TYPE.test(type)) {
               throw new UnsupportedMediaType(`the body must be application/json, not ${type ?? 'untyped'}`);
             }
-            try {
-              inv.body = inv.req.parsedBody !== undefined ? inv.req.parsedBody : JSON.parse(raw.toString('utf8'));
-            } catch (error) {
-              throw new BadRequest(`the body is not valid JSON: ${(error as Error).message}`);
-            }
+            inv.body = jsonBody(raw, inv.req.parsedBody);
           }
         }
       },
