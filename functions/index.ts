@@ -12,6 +12,7 @@ import billingUpdateClient from './billing/commands/update-client.js';
 import billingDetectOverdue from './billing/handlers/detect-overdue.js';
 import billingOnCustomerRegistered from './billing/handlers/on-customer-registered.js';
 import billingOnCustomerUpdated from './billing/handlers/on-customer-updated.js';
+import billingOnEmailVerified from './billing/handlers/on-email-verified.js';
 import billingOnInvoiceRequested from './billing/handlers/on-invoice-requested.js';
 import billingOnOrderCancelled from './billing/handlers/on-order-cancelled.js';
 import billingRelayOutbox from './billing/handlers/relay-outbox.js';
@@ -43,6 +44,7 @@ export const registry = register({
   'billing/handlers/detect-overdue': billingDetectOverdue,
   'billing/handlers/relay-outbox': billingRelayOutbox,
   'billing/handlers/on-customer-registered': billingOnCustomerRegistered,
+  'billing/handlers/on-email-verified': billingOnEmailVerified,
   'billing/handlers/on-customer-updated': billingOnCustomerUpdated,
   'billing/handlers/on-invoice-requested': billingOnInvoiceRequested,
   'billing/handlers/on-order-cancelled': billingOnOrderCancelled,

@@ -16,6 +16,8 @@ export const config = {
   databaseUrl: (context?: string): string | undefined =>
     (context && process.env[`${context.toUpperCase()}_DATABASE_URL`]) || process.env.DATABASE_URL || undefined,
   poolMax: () => int('PG_POOL_MAX', 4),
+  /** Proxies in front of the functions whose X-Forwarded-For entries are trusted; 0: none, the peer is the client. */
+  trustedProxyHops: () => int('TRUSTED_PROXY_HOPS', 0),
   /** Largest request body accepted, in bytes. */
   bodyLimit: () => int('BODY_LIMIT_BYTES', 1024 * 1024),
   /** Where events are published: the broker ingress (a SinkBinding sets it in a cluster). */

@@ -39,6 +39,26 @@ export interface HttpRequest {
   rawBody: Buffer | undefined;
   /** The JSON body, when an adapter has already parsed it from `rawBody`. */
   parsedBody?: unknown;
+  /** The address of the peer of the connection, as the adapter saw it. */
+  remoteAddress?: string;
+}
+
+/**
+ * The client's address: the connection's peer, or, behind TRUSTED_PROXY_HOPS proxies, the
+ * address the outermost of them saw (X-Forwarded-For is read from the right, so a client cannot
+ * choose its address by sending the header itself).
+ */
+export const clientAddress = (req: HttpRequest): string => {
+  const hops = config.trustedProxyHops();
+  if (hops > 0) {
+    const forwarded = (header(req.headers, 'x-forwarded-for') ?? '')
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
+    const seen = forwarded[forwarded.length - hops];
+    if (seen !== undefined) return seen;
+  }
+  return req.remoteAddress ?? 'unknown';
 }
 
 export interface HttpResponse {
@@ -229,6 +249,7 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
     let child: Logger | undefined;
     const ctx: HttpContext = {
       caller: inv.caller,
+      clientAddress: clientAddress(inv.req),
       now,
       correlationId: inv.correlationId,
       // Made when the function logs, which most requests never do.
