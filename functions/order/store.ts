@@ -2,6 +2,7 @@
 // schema's name is a reserved word, so it is always quoted.
 import type { Queryable } from '../runtime/db.js';
 import { Conflict, ValidationError } from '../runtime/errors.js';
+import { decodeCursor } from '../runtime/paging.js';
 import type { Cart, CartItem } from './cart.js';
 import { formatOrderNumber, orderView, type Order, type OrderEvent, type OrderStatus, type OrderView } from './order.js';
 
@@ -370,17 +371,8 @@ export interface OrderFilter {
 
 // created_at as PostgreSQL holds it (microseconds), so the cursor is exact.
 const CURSOR_AT = `to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-const decodePosition = (cursor: string): { at: string; id: string } => {
-  const decoded = decode(cursor);
-  if (!Array.isArray(decoded) || decoded.length !== 2) throw badCursor();
-  const [at, id] = decoded as unknown[];
-  if (typeof at !== 'string' || typeof id !== 'string' || !CURSOR_PATTERN.test(at) || !isUuid(id)) throw badCursor();
-  const parsed = new Date(`${at.slice(0, 23)}Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== at.slice(0, 19)) throw badCursor();
-  return { at, id };
-};
+// The list's cursor is the runtime's keyset cursor: one reading of it (dates PostgreSQL cannot hold included).
+const decodePosition = decodeCursor;
 
 /** Orders oldest first, filtered, a page at a time. */
 const listViews = async (db: Queryable, filter: OrderFilter, page: PageRequest): Promise<Page<OrderView>> => {
