@@ -4,7 +4,7 @@
 // leaves `data_base64` undecoded), so the attributes are checked here, each refusal naming the
 // offending attribute with a JSON pointer. Every event of a request is returned, or none.
 import type { ReceivedEvent } from './core.js';
-import { maxJsonDepth, parseBoundedJson, tooDeepAt } from './json.js';
+import { maxJsonDepth, parseBoundedJson, positiveSetting, tooDeepAt } from './json.js';
 
 /** A request that is not a valid CloudEvent (or batch of them); answered 400, nothing kept. */
 export class InvalidCloudEvent extends Error {
@@ -23,21 +23,13 @@ export interface CloudEventLimits {
   maxBatch: number;
 }
 
-const int = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
-  return value;
-};
-
 /** The limits from the environment, with their production defaults. */
 export const cloudEventLimits = (): CloudEventLimits => ({
-  maxIdLength: int('CLOUDEVENT_MAX_ID_LENGTH', 256),
-  maxSourceLength: int('CLOUDEVENT_MAX_SOURCE_LENGTH', 1024),
-  maxTypeLength: int('CLOUDEVENT_MAX_TYPE_LENGTH', 256),
+  maxIdLength: positiveSetting('CLOUDEVENT_MAX_ID_LENGTH', 256),
+  maxSourceLength: positiveSetting('CLOUDEVENT_MAX_SOURCE_LENGTH', 1024),
+  maxTypeLength: positiveSetting('CLOUDEVENT_MAX_TYPE_LENGTH', 256),
   maxDepth: maxJsonDepth(),
-  maxBatch: int('CLOUDEVENT_MAX_BATCH', 100),
+  maxBatch: positiveSetting('CLOUDEVENT_MAX_BATCH', 100),
 });
 
 type Headers = Record<string, string | string[] | undefined>;

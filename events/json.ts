@@ -10,7 +10,8 @@ export class InvalidJson extends Error {
   }
 }
 
-const int = (name: string, fallback: number): number => {
+/** A positive whole number from the environment variable `name`, else `fallback`; anything else is a startup error. */
+export const positiveSetting = (name: string, fallback: number): number => {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -19,7 +20,7 @@ const int = (name: string, fallback: number): number => {
 };
 
 /** The deepest nesting of arrays and objects a request body or an event's data may have: `JSON_MAX_DEPTH`, 64. */
-export const maxJsonDepth = (): number => int('JSON_MAX_DEPTH', 64);
+export const maxJsonDepth = (): number => positiveSetting('JSON_MAX_DEPTH', 64);
 
 /**
  * The index of the top-level array element at which `text` first nests deeper than `max`, or -1 when

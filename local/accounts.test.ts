@@ -2,9 +2,8 @@
 // login that used to work are refused, and the honest path still runs from sign-up, through the
 // verification mail, to the client an admin made being linked, and an order delivered.
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useSmtpServer } from '../functions/notification/test-support.js';
 import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
 import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
@@ -14,36 +13,21 @@ process.env.CATALOG_TIMEOUT_MS ??= '10000';
 const ADMIN = { email: `root-${randomUUID().slice(0, 8)}@example.com`, password: 'admin password of the shop' };
 const PASSWORD = 'correct horse battery';
 
-const mails: Array<{ to: string[]; raw: string }> = [];
-let smtp: SMTPServer;
+const smtp = useSmtpServer();
 let env: TestEnvironment;
 let platform: Platform;
 let admin: string;
-const saved = { ...process.env };
+const SETTINGS = {
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  LOGIN_DELAY_SECONDS: '1',
+  LOGIN_MAX_DELAY_SECONDS: '2',
+  LOGIN_ALERT_FAILURES: '5',
+};
+const saved = Object.fromEntries(Object.keys(SETTINGS).map((name) => [name, process.env[name]]));
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, done) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-  Object.assign(process.env, {
-    SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    LOGIN_DELAY_SECONDS: '1',
-    LOGIN_MAX_DELAY_SECONDS: '2',
-    LOGIN_ALERT_FAILURES: '5',
-  });
+  Object.assign(process.env, SETTINGS);
   env = await createTestEnvironment();
   platform = await env.start();
   admin = await signToken({ id: randomUUID(), role: 'admin' });
@@ -51,21 +35,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.dispose();
-  for (const name of ['SMTP_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'LOGIN_DELAY_SECONDS', 'LOGIN_MAX_DELAY_SECONDS', 'LOGIN_ALERT_FAILURES']) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
   }
-  await new Promise<void>((r) => smtp?.close(() => r()));
 }, 60_000);
 
 const call = httpClient(() => platform.url);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mailTo = (email: string, subject: RegExp) =>
-  waitFor(async () => mails.filter((m) => m.to.includes(email) && subject.test(m.raw)), (found) => found.length > 0, 30_000);
+  waitFor(async () => smtp.to(email).filter((m) => subject.test(m.subject)), (found) => found.length > 0, 30_000);
 /** The verification code of the latest verification mail to `email`, as its reader sees it. */
 const mailedCode = async (email: string): Promise<string> => {
   const found = await mailTo(email, /Confirm your email/);
-  const code = /Code:?\s*([A-Za-z0-9_-]{43})/.exec(found[found.length - 1]?.raw ?? '')?.[1];
+  const code = /Code:?\s*([A-Za-z0-9_-]{43})/.exec(found[found.length - 1]?.text ?? '')?.[1];
   if (!code) throw new Error(`no code in the mail to ${email}`);
   return code;
 };
