@@ -8,6 +8,7 @@
 import middy from '@middy/core';
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import proxyaddr from 'proxy-addr';
 import { InvalidJson, maxJsonDepth, parseBoundedJson, stamp, tooDeepAt, violations, type ReceivedEvent } from '../../events/index.js';
 import { authenticateNow } from './auth.js';
 import { config } from './config.js';
@@ -43,23 +44,27 @@ export interface HttpRequest {
   remoteAddress?: string;
 }
 
-/**
- * The client's address: the connection's peer, or, behind TRUSTED_PROXY_HOPS proxies, the
- * address the outermost of them saw (X-Forwarded-For is read from the right, so a client cannot
- * choose its address by sending the header itself).
- */
-export const clientAddress = (req: HttpRequest): string => {
-  const hops = config.trustedProxyHops();
-  if (hops > 0) {
-    const forwarded = (header(req.headers, 'x-forwarded-for') ?? '')
-      .split(',')
-      .map((part) => part.trim())
-      .filter(Boolean);
-    const seen = forwarded[forwarded.length - hops];
-    if (seen !== undefined) return seen;
+/** The TRUSTED_PROXIES setting compiled once per value: a hop count, or addresses and CIDRs as Express's "trust proxy". */
+let trust: { setting: string; fn: (address: string, hop: number) => boolean } | undefined;
+const trusted = (): ((address: string, hop: number) => boolean) => {
+  const setting = config.trustedProxies();
+  if (trust?.setting !== setting) {
+    const hops = /^\d+$/.test(setting) ? Number(setting) : undefined;
+    const fn =
+      setting === '' ? () => false : hops !== undefined ? (_: string, hop: number) => hop < hops : proxyaddr.compile(setting.split(',').map((part) => part.trim()));
+    trust = { setting, fn };
   }
-  return req.remoteAddress ?? 'unknown';
-}
+  return trust.fn;
+};
+
+/**
+ * The client's address, for per-source limits: the connection's peer, or, when the peer is a
+ * trusted proxy (TRUSTED_PROXIES), the first address of X-Forwarded-For, read from the right,
+ * that is not; a client cannot choose its address by sending the header itself. proxy-addr is
+ * the reading Express uses.
+ */
+export const clientAddress = (req: HttpRequest): string =>
+  proxyaddr({ headers: req.headers, socket: { remoteAddress: req.remoteAddress ?? '0.0.0.0' } } as never, trusted());
 
 export interface HttpResponse {
   status: number;

@@ -31,7 +31,7 @@ const expectThrottled = (response: TestResponse, maxSeconds: number) => {
 };
 
 const settings = (more: Record<string, string> = {}) => ({
-  TRUSTED_PROXY_HOPS: '1',
+  TRUSTED_PROXIES: '1',
   LOGIN_FREE_FAILURES: '3',
   LOGIN_DELAY_SECONDS: '1',
   LOGIN_MAX_DELAY_SECONDS: '2',
@@ -89,7 +89,7 @@ describe('login throttling', () => {
   });
 
   it('reads X-Forwarded-For only behind a trusted proxy: a client cannot pick its own address', async () => {
-    await withEnv(settings({ TRUSTED_PROXY_HOPS: '0', LOGIN_SOURCE_MAX_FAILURES: '2' }), async () => {
+    await withEnv(settings({ TRUSTED_PROXIES: '', LOGIN_SOURCE_MAX_FAILURES: '2' }), async () => {
       const { email } = await givenCustomer(api);
       await db.query('DELETE FROM customer.login_failures');
       for (let i = 0; i < 2; i++) expect((await loginOn(api, `v-${randomUUID()}@example.test`, WRONG, source())).status).toBe(401);
@@ -97,6 +97,20 @@ describe('login throttling', () => {
       // Every request came from 127.0.0.1, whatever its header said.
       expectThrottled(await loginOn(api, email, PASSWORD, source()), 900);
       await db.query('DELETE FROM customer.login_failures');
+    });
+  });
+
+  it('behind proxies named by address, takes the first untrusted address from the right; what the client prepends is ignored', async () => {
+    await withEnv(settings({ TRUSTED_PROXIES: 'loopback, 10.0.0.0/8', LOGIN_SOURCE_MAX_FAILURES: '2' }), async () => {
+      const { email } = await givenCustomer(api);
+      const client = source();
+      for (let i = 0; i < 2; i++) {
+        const forged = `203.0.113.${i + 1}, ${client}, 10.1.2.3`;
+        expect((await loginOn(api, `v-${randomUUID()}@example.test`, WRONG, forged)).status).toBe(401);
+      }
+
+      expectThrottled(await loginOn(api, email, PASSWORD, `198.18.0.1, ${client}`), 900);
+      expect((await loginOn(api, email, PASSWORD, '203.0.113.1')).status).toBe(200);
     });
   });
 
