@@ -55,7 +55,8 @@ const dir = (name) => `./functions/${name}`;
 // Tests observe the product from outside, with the tools an operator would use (a Kafka client
 // reading a topic, a token's claims, a manifest checked against its CRD schema): they may use
 // pg, kafkajs, jose, ajv and cloudevents. They still never serve a function by hand.
-const TESTS = ['**/*.test.ts'];
+// Tests, and the modules only tests import (named *-testing.ts), observe from outside.
+const TESTS = ['**/*.test.ts', '**/*-testing.ts'];
 const OBSERVERS = ['pg', 'kafkajs', 'jose', 'ajv', 'ajv-formats', 'cloudevents'];
 
 export default tseslint.config(

@@ -16,9 +16,17 @@ export interface SchemaViolation {
   message: string;
 }
 
+// PostgreSQL holds no year 0000 (it counts 1 BC instead): a date or time in it would pass the
+// schema and fail the query with a 500, so the schema refuses it.
+const NOT_YEAR_ZERO = /^(?!0000)/;
+
 const makeAjv = (coerceTypes: boolean): Ajv2020 => {
   const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes, useDefaults: false });
   addFormats(ajv, ['uuid', 'email', 'date', 'date-time', 'uri']);
+  for (const name of ['date', 'date-time'] as const) {
+    const standard = ajv.formats[name] as { validate: (value: string) => boolean; compare: (a: string, b: string) => number | undefined };
+    ajv.addFormat(name, { type: 'string', validate: (value: string) => NOT_YEAR_ZERO.test(value) && standard.validate(value), compare: standard.compare });
+  }
   ajv.addSchema(common);
   return ajv;
 };

@@ -1,6 +1,6 @@
 // The routes of the local platform itself: its health, the broker's ingress, and the table of the
 // functions it serves. Everything else at the gateway is a function.
-import { fromHttp, type ReceivedEvent } from '../events/index.js';
+import { eventsFromHttp, InvalidCloudEvent, type ReceivedEvent } from '../events/index.js';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
 import { BadRequest } from '../functions/runtime/errors.js';
 import type { HttpResponse } from '../functions/runtime/http.js';
@@ -20,18 +20,22 @@ export const healthRoute = (ready: () => boolean, functions: number): PlatformRo
   handle: () => Promise.resolve(ready() ? json(200, { status: 'ok', functions }) : json(503, { status: 'starting' })),
 });
 
-/** POST /broker: the broker ingress; 202 once the event is stored. */
+/**
+ * POST /broker: the broker ingress, in binary, structured or batch mode; 202 once every event of the
+ * request is stored, or a 4xx and none of them (a batch is never kept in part).
+ */
 export const ingressRoute = (broker: Broker): PlatformRoute => ({
   method: 'POST',
   path: '/broker',
   handle: async (req, body) => {
-    let event: ReceivedEvent<unknown>;
+    let events: ReceivedEvent<unknown>[];
     try {
-      event = fromHttp(req.headers, body);
+      events = eventsFromHttp(req.headers, body);
     } catch (error) {
-      throw new BadRequest(`not a CloudEvent: ${(error as Error).message}`);
+      if (!(error instanceof InvalidCloudEvent)) throw error;
+      throw new BadRequest(`not a valid CloudEvent: ${error.message}`, [{ pointer: error.pointer, message: error.message }]);
     }
-    await broker.accept(event);
+    if (events.length > 0) await broker.accept(...events);
     return { status: 202, headers: {} };
   },
 });

@@ -298,9 +298,9 @@ const inventory = (namespace: string): Inventory => {
  * revision serving now, and runs the overlay's migrations as a deploy does: the candidate's schema
  * is in place before it takes a request (and must be one the stable revision still reads).
  */
-const shiftTraffic = (traffic: TrafficAction, docs: readonly Rendered[], namespace: string, dryRun: boolean, env: Env | string): number => {
+const shiftTraffic = (traffic: TrafficAction, docs: readonly Rendered[], namespace: string, dryRun: boolean, env: string): number => {
   const svc = canaryTarget(docs, traffic);
-  const image = ((svc.spec as ServiceSpec).template.spec.containers[0]?.image ?? '') as string;
+  const image = ((svc.spec as ServiceSpec).template.spec.containers[0]?.image ?? '');
   if (!onPath('kn') && !dryRun) throw new ToolMissing('kn is not on PATH; --canary, --promote and --rollback run kn service update');
   let stable: string | undefined = '<the revision serving now>';
   if (traffic.action === 'canary') {

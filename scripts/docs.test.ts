@@ -28,9 +28,10 @@ const READS = [
   new RegExp(`process\\.env\\[['"](${NAME})['"]\\]`, 'g'),
   new RegExp(`env: '(${NAME})'`, 'g'),
 ];
-/** A settings helper, `const int = (name: string, ...) => ... process.env[name]`: each `int('X', ...)` of its file reads X. */
-const helperReads = (text: string): string[] =>
-  [...text.matchAll(/const (\w+) = \(name: string/g)].flatMap(([, helper]) => matches(text, new RegExp(`\\b${helper}\\('(${NAME})'`, 'g')));
+/** Settings helpers, `const int = (name: string, ...) => ... process.env[name]`, wherever they are defined. */
+const helpersIn = (text: string): string[] => [...text.matchAll(/const (\w+) = \(name: string/g)].map(([, helper]) => helper as string);
+/** Each `int('X', ...)` reads X, in the helper's own file or in one that imports it. */
+const helperReads = (text: string, helpers: string[]): string[] => helpers.flatMap((helper) => matches(text, new RegExp(`\\b${helper}\\('(${NAME})'`, 'g')));
 /** Shell: a variable with a default (`${X:-25}`) is one a user may set. */
 const SHELL_READS = new RegExp(`\\$\\{(${NAME}):-`, 'g');
 
@@ -41,13 +42,13 @@ export const variablesRead = (): Map<string, string> => {
   const add = (names: string[], path: string) => {
     for (const name of names) if (!read.has(name)) read.set(name, relative(root, path));
   };
-  for (const dir of ['functions', 'events', 'local', 'scripts']) {
-    for (const path of walk(join(root, dir)).filter((p) => p.endsWith('.ts') && !isTestCode(p))) {
-      const text = readFileSync(path, 'utf8');
-      for (const pattern of READS) add(matches(text, pattern), path);
-      add(helperReads(text), path);
-      if (text.includes('_DATABASE_URL`]')) add(['<CONTEXT>_DATABASE_URL'], path);
-    }
+  const sources = ['functions', 'events', 'local', 'scripts'].flatMap((dir) => walk(join(root, dir)).filter((p) => p.endsWith('.ts') && !isTestCode(p)));
+  const texts = sources.map((path) => ({ path, text: readFileSync(path, 'utf8') }));
+  const helpers = [...new Set(texts.flatMap(({ text }) => helpersIn(text)))];
+  for (const { path, text } of texts) {
+    for (const pattern of READS) add(matches(text, pattern), path);
+    add(helperReads(text, helpers), path);
+    if (text.includes('_DATABASE_URL`]')) add(['<CONTEXT>_DATABASE_URL'], path);
   }
   for (const path of ['.ci/run', 'scripts/entrypoint.sh'].map((p) => join(root, p))) {
     const text = readFileSync(path, 'utf8');

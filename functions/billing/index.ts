@@ -10,6 +10,7 @@ import billingUpdateClient from './commands/update-client.js';
 import billingDetectOverdue from './handlers/detect-overdue.js';
 import billingOnCustomerRegistered from './handlers/on-customer-registered.js';
 import billingOnCustomerUpdated from './handlers/on-customer-updated.js';
+import billingOnEmailVerified from './handlers/on-email-verified.js';
 import billingOnInvoiceRequested from './handlers/on-invoice-requested.js';
 import billingOnOrderCancelled from './handlers/on-order-cancelled.js';
 import billingRelayOutbox from './handlers/relay-outbox.js';
@@ -34,6 +35,7 @@ export const billingFunctions = {
   'billing/handlers/detect-overdue': billingDetectOverdue,
   'billing/handlers/relay-outbox': billingRelayOutbox,
   'billing/handlers/on-customer-registered': billingOnCustomerRegistered,
+  'billing/handlers/on-email-verified': billingOnEmailVerified,
   'billing/handlers/on-customer-updated': billingOnCustomerUpdated,
   'billing/handlers/on-invoice-requested': billingOnInvoiceRequested,
   'billing/handlers/on-order-cancelled': billingOnOrderCancelled,

@@ -26,7 +26,7 @@ describe('ensureAdmin', () => {
     expect(second).toEqual({ created: false, customer: first.customer });
     expect(await accountsWith('admin@example.test')).toEqual([{ id: first.customer.id, role: 'admin' }]);
     const events = (await eventsNamed('customer-registered')).filter((e) => e.subject === first.customer.id);
-    expect(events.map((e) => e.data)).toEqual([{ customerId: first.customer.id, email: 'Admin@Example.test', name: 'Administrator', role: 'admin' }]);
+    expect(events.map((e) => e.data)).toEqual([{ customerId: first.customer.id, email: 'Admin@Example.test', name: 'Administrator', role: 'admin', emailVerified: true }]);
   });
 
   it('makes an admin who can log in and gets a token with the role admin', async () => {

@@ -3,11 +3,11 @@
 // email, in any case, is left exactly as it is.
 import { randomUUID } from 'node:crypto';
 import schema from '../../schemas/customer/register.json' with { type: 'json' };
-import { stamp, violations } from '../../events/index.js';
-import { inTransaction, type poolFor } from '../runtime/db.js';
+import { violations } from '../../events/index.js';
+import type { poolFor } from '../runtime/db.js';
 import { Conflict } from '../runtime/errors.js';
-import { publishStored, storeEvents, type StoredEvent } from '../runtime/outbox.js';
 import { registerCustomer, type Customer } from './customer.js';
+import { inOwnTransaction } from './emit.js';
 import { hashPassword } from './password-hash.js';
 import { passwordWeaknesses } from './password.js';
 import { customers } from './store.js';
@@ -42,16 +42,13 @@ export const ensureAdmin = async (db: Pool, { email, password, now, name = 'Admi
   if (existing) return { customer: existing, created: false };
   const passwordHash = await hashPassword(password);
   const id = randomUUID();
-  const stored: StoredEvent[] = [];
   try {
-    const customer = await inTransaction(db, async (tx) => {
-      const [admin, events] = registerCustomer({ email, name }, id, 'admin', now);
+    const customer = await inOwnTransaction(db, { correlationId: id, now }, async (tx, emit) => {
+      const [admin, events] = registerCustomer({ email, name }, id, 'admin', now, true);
       await customers.insert(tx, admin, passwordHash);
-      const stamped = events.map((event) => stamp(event, { correlationId: id, causationId: id, time: now }));
-      stored.push(...(await storeEvents(tx, 'customer', stamped)));
+      await emit(...events);
       return admin;
     });
-    await publishStored(db, 'customer', stored);
     return { customer, created: true };
   } catch (error) {
     // Another instance made the account between the look-up and the insert.

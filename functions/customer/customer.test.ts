@@ -17,6 +17,7 @@ describe('registerCustomer', () => {
       email: 'Ada@Example.test',
       name: 'Ada',
       role: 'customer',
+      emailVerified: false,
       phone: null,
       address: null,
       version: 1,
@@ -24,7 +25,7 @@ describe('registerCustomer', () => {
       updatedAt: t0,
     });
     expect(events.map((e) => [e.definition.type, e.subject, e.data])).toEqual([
-      ['com.gotuto.customer.customer-registered.v1', id, { customerId: id, email: 'Ada@Example.test', name: 'Ada', role: 'customer' }],
+      ['com.gotuto.customer.customer-registered.v1', id, { customerId: id, email: 'Ada@Example.test', name: 'Ada', role: 'customer', emailVerified: false }],
     ]);
   });
 

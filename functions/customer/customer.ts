@@ -1,7 +1,14 @@
 // A customer: an account of the shop (a buyer, or an admin) and the contact data that Billing and
 // Notification keep a copy of. The password hash is not part of it: it never leaves the store.
 import type { Address, NewEvent } from '../../events/index.js';
-import { customerRegistered, customerUpdated, type CustomerRegistered, type CustomerUpdated } from '../../events/customer.js';
+import {
+  customerRegistered,
+  customerUpdated,
+  emailVerified,
+  type CustomerRegistered,
+  type CustomerUpdated,
+} from '../../events/customer.js';
+import { Conflict } from '../runtime/errors.js';
 
 export type Role = CustomerRegistered['role'];
 
@@ -10,6 +17,8 @@ export interface Customer {
   email: string;
   name: string;
   role: Role;
+  /** Whether the owner of the email has proved it; until then the account is linked to nothing it does not own. */
+  emailVerified: boolean;
   phone: string | null;
   address: Address | null;
   version: number;
@@ -32,19 +41,28 @@ export interface CustomerChanges {
 type Field = NonNullable<CustomerUpdated['changed']>[number];
 const FIELDS: readonly Field[] = ['name', 'phone', 'address'];
 
-export const registerCustomer = (input: Registration, id: string, role: Role, now: Date): [Customer, NewEvent[]] => {
+/** A new account; `emailVerified` only for an account whose email is known to be its owner's (the admin from the environment). */
+export const registerCustomer = (input: Registration, id: string, role: Role, now: Date, verified = false): [Customer, NewEvent[]] => {
   const customer: Customer = {
     id,
     email: input.email,
     name: input.name,
     role,
+    emailVerified: verified,
     phone: null,
     address: null,
     version: 1,
     createdAt: now,
     updatedAt: now,
   };
-  return [customer, [customerRegistered.build(id, { customerId: id, email: customer.email, name: customer.name, role })]];
+  return [customer, [customerRegistered.build(id, { customerId: id, email: customer.email, name: customer.name, role, emailVerified: verified })]];
+};
+
+/** The owner of the email has proved it, by the token mailed to it. */
+export const verifyEmail = (customer: Customer, now: Date): [Customer, NewEvent[]] => {
+  if (customer.emailVerified) throw new Conflict('the email of this account is verified already');
+  const verified: Customer = { ...customer, emailVerified: true, version: customer.version + 1, updatedAt: now };
+  return [verified, [emailVerified.build(customer.id, { customerId: customer.id, email: customer.email, name: customer.name })]];
 };
 
 // Key order inside an address is not a change.

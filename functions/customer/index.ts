@@ -2,6 +2,9 @@
 // registry (functions/index.ts) takes them in.
 import login from './commands/login.js';
 import register from './commands/register.js';
+import requestVerification from './commands/request-verification.js';
+import unlock from './commands/unlock.js';
+import verifyEmail from './commands/verify-email.js';
 import updateMe from './commands/update-me.js';
 import relayOutbox from './handlers/relay-outbox.js';
 import getMe from './queries/get-me.js';
@@ -19,7 +22,10 @@ onStart('customer-first-admin', async (log) => {
 
 export const customerFunctions = {
   'customer/commands/register': register,
+  'customer/commands/verify-email': verifyEmail,
+  'customer/commands/request-verification': requestVerification,
   'customer/commands/login': login,
+  'customer/commands/unlock': unlock,
   'customer/queries/get-me': getMe,
   'customer/commands/update-me': updateMe,
   'customer/queries/list-customers': listCustomers,

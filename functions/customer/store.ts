@@ -22,6 +22,7 @@ type CustomerRow = {
   email: string;
   name: string;
   role: Role;
+  email_verified_at: Date | null;
   phone: string | null;
   address: Address | null;
   version: number;
@@ -31,7 +32,7 @@ type CustomerRow = {
 };
 
 // Never the password hash: that is read by `credentials` alone.
-const CUSTOMER_COLUMNS = `c.id, c.email, c.name, c.role, c.phone, c.address, c.version, c.created_at, c.updated_at,
+const CUSTOMER_COLUMNS = `c.id, c.email, c.name, c.role, c.email_verified_at, c.phone, c.address, c.version, c.created_at, c.updated_at,
   ${cursorAt('c.created_at')} AS cursor_at`;
 
 // jsonb keeps keys in its own order; an address is returned in the order of its schema.
@@ -52,6 +53,7 @@ const toCustomer = (row: CustomerRow): Customer => ({
   email: row.email,
   name: row.name,
   role: row.role,
+  emailVerified: row.email_verified_at !== null,
   phone: row.phone,
   address: toAddress(row.address),
   version: row.version,
@@ -76,8 +78,8 @@ const insertCustomer = (tx: Queryable, customer: Customer, passwordHash: string)
   writing(
     async () => {
       await tx.query(
-        `INSERT INTO customer.customers (id, email, name, role, password_hash, phone, address, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)`,
+        `INSERT INTO customer.customers (id, email, name, role, password_hash, phone, address, version, created_at, updated_at, email_verified_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, CASE WHEN $11::boolean THEN $9::timestamptz END)`,
         [
           customer.id,
           customer.email,
@@ -89,20 +91,25 @@ const insertCustomer = (tx: Queryable, customer: Customer, passwordHash: string)
           customer.version,
           customer.createdAt,
           customer.updatedAt,
+          customer.emailVerified,
         ],
       );
     },
     { unique: () => emailTaken(customer.email) },
   );
 
-/** Saves the contact data of a changed customer; email, role and password are not changed here. */
+/**
+ * Saves the contact data of a changed customer, and the verification of the email (once set, never
+ * unset); email, role and password are not changed here.
+ */
 const updateCustomer = (tx: Queryable, customer: Customer, expectedVersion: number): Promise<void> =>
   writing(async () => {
     const { rowCount } = await tx.query(
       `UPDATE customer.customers
-       SET name = $3, phone = $4, address = $5::jsonb, version = $6, updated_at = $7
+       SET name = $3, phone = $4, address = $5::jsonb, version = $6, updated_at = $7::timestamptz,
+           email_verified_at = COALESCE(email_verified_at, CASE WHEN $8::boolean THEN $7::timestamptz END)
        WHERE id = $1 AND version = $2`,
-      [customer.id, expectedVersion, customer.name, customer.phone, json(customer.address), customer.version, customer.updatedAt],
+      [customer.id, expectedVersion, customer.name, customer.phone, json(customer.address), customer.version, customer.updatedAt, customer.emailVerified],
     );
     if (rowCount === 0) throw new Conflict(`customer ${customer.id} was changed by another request; read it again`);
   });
@@ -140,18 +147,19 @@ const listCustomers = async (db: Queryable, filter: CustomerFilter, page: PageRe
 
 export interface Credentials {
   id: string;
+  email: string;
   role: Role;
   passwordHash: string;
 }
 
 /** What a login checks a password against; the only read of the password hash. */
 const credentials = async (db: Queryable, email: string): Promise<Credentials | undefined> => {
-  const { rows } = await db.query<{ id: string; role: Role; password_hash: string }>(
-    'SELECT id, role, password_hash FROM customer.customers WHERE lower(email) = lower($1)',
+  const { rows } = await db.query<{ id: string; email: string; role: Role; password_hash: string }>(
+    'SELECT id, email, role, password_hash FROM customer.customers WHERE lower(email) = lower($1)',
     [email],
   );
   const row = rows[0];
-  return row && { id: row.id, role: row.role, passwordHash: row.password_hash };
+  return row && { id: row.id, email: row.email, role: row.role, passwordHash: row.password_hash };
 };
 
 /** Replaces a hash made with older parameters; not a change of the customer (no new version). */
@@ -189,20 +197,59 @@ const failuresSince = async (db: Queryable, email: string, since: Date): Promise
   return rows.map((row) => row.failed_at);
 };
 
-/** Counts an attempt as failed (until `clear` says otherwise) and prunes attempts of any email that have expired. */
-const recordFailure = async (tx: Queryable, email: string, at: Date, expiredAt: Date): Promise<void> => {
-  await tx.query('DELETE FROM customer.login_failures WHERE failed_at <= $1', [expiredAt]);
-  await tx.query('INSERT INTO customer.login_failures (email_key, failed_at) VALUES (lower($1), $2)', [email, at]);
+/** The times of the failed attempts from one source (a client address), on any email, after `since`. */
+const sourceFailuresSince = async (db: Queryable, source: string, since: Date): Promise<Date[]> => {
+  const { rows } = await db.query<{ failed_at: Date }>(
+    'SELECT failed_at FROM customer.login_failures WHERE source = $1 AND failed_at > $2 ORDER BY failed_at',
+    [source, since],
+  );
+  return rows.map((row) => row.failed_at);
 };
 
-/** A successful login forgets the email's failures. */
-const clearFailures = async (db: Queryable, email: string): Promise<void> => {
-  await db.query('DELETE FROM customer.login_failures WHERE email_key = lower($1)', [email]);
+/** Counts an attempt as failed (until `clear` says otherwise) and prunes attempts of any email that have expired. */
+const recordFailure = async (tx: Queryable, email: string, source: string, at: Date, expiredAt: Date): Promise<void> => {
+  await tx.query('DELETE FROM customer.login_failures WHERE failed_at <= $1', [expiredAt]);
+  await tx.query('INSERT INTO customer.login_failures (email_key, source, failed_at) VALUES (lower($1), $2, $3)', [email, source, at]);
+};
+
+/** A successful login (or an admin's unlock) forgets the email's failures; how many there were. */
+const clearFailures = async (db: Queryable, email: string): Promise<number> => {
+  const { rowCount } = await db.query('DELETE FROM customer.login_failures WHERE email_key = lower($1)', [email]);
+  return rowCount ?? 0;
 };
 
 export const logins = {
   lockEmail,
   failuresSince,
+  sourceFailuresSince,
   recordFailure,
   clearFailures,
+};
+
+// ---- email verification ------------------------------------------------------------------------
+
+/** Makes `tokenHash` the customer's one outstanding verification token, replacing any other. */
+const replaceVerification = async (tx: Queryable, customerId: string, tokenHash: string, expiresAt: Date, now: Date): Promise<void> => {
+  await tx.query('DELETE FROM customer.email_verifications WHERE customer_id = $1', [customerId]);
+  await tx.query('INSERT INTO customer.email_verifications (token_hash, customer_id, expires_at, created_at) VALUES ($1, $2, $3, $4)', [
+    tokenHash,
+    customerId,
+    expiresAt,
+    now,
+  ]);
+};
+
+/** Uses up a token: the customer it verifies when it is outstanding and not expired at `now`, else undefined. */
+const takeVerification = async (tx: Queryable, tokenHash: string, now: Date): Promise<string | undefined> => {
+  const { rows } = await tx.query<{ customer_id: string; expires_at: Date }>(
+    'DELETE FROM customer.email_verifications WHERE token_hash = $1 RETURNING customer_id, expires_at',
+    [tokenHash],
+  );
+  const row = rows[0];
+  return row && row.expires_at.getTime() > now.getTime() ? row.customer_id : undefined;
+};
+
+export const verifications = {
+  replace: replaceVerification,
+  take: takeVerification,
 };

@@ -10,7 +10,10 @@ export type EmailKind =
   | 'order-shipped'
   | 'order-delivered'
   | 'invoice-sent'
-  | 'invoice-overdue';
+  | 'invoice-overdue'
+  | 'email-verification'
+  | 'sign-up-attempted'
+  | 'login-throttled';
 
 export const EMAIL_KINDS: readonly EmailKind[] = [
   'welcome',
@@ -20,6 +23,9 @@ export const EMAIL_KINDS: readonly EmailKind[] = [
   'order-delivered',
   'invoice-sent',
   'invoice-overdue',
+  'email-verification',
+  'sign-up-attempted',
+  'login-throttled',
 ];
 
 /** What each kind of email says, besides the recipient's name. */
@@ -30,7 +36,10 @@ export type EmailDetails =
   | { kind: 'order-shipped'; orderNumber: string; carrier: string; trackingNumber: string }
   | { kind: 'order-delivered'; orderNumber: string }
   | { kind: 'invoice-sent'; invoiceNumber: string; total: Money; dueDate: string }
-  | { kind: 'invoice-overdue'; invoiceNumber: string; total: Money; outstanding: Money; dueDate: string };
+  | { kind: 'invoice-overdue'; invoiceNumber: string; total: Money; outstanding: Money; dueDate: string }
+  | { kind: 'email-verification'; email: string; token: string; expiresAt: string }
+  | { kind: 'sign-up-attempted'; email: string }
+  | { kind: 'login-throttled'; email: string; failures: number };
 
 export interface Email {
   subject: string;
@@ -130,6 +139,36 @@ const content = (name: string, details: EmailDetails): Content => {
           ['Outstanding', formatMoney(details.outstanding)],
           ['Due date', details.dueDate],
         ],
+      };
+    case 'email-verification':
+      return {
+        subject: 'Confirm your email address for GoTuto',
+        paragraphs: [
+          `Someone signed up at GoTuto with ${details.email}. If it was you, confirm that this address is yours with the code below (POST /customers/verify-email with {"token": "<code>"}, or paste it where the shop asks for it).`,
+          'The code works once. If it was not you, ignore this email: the account stays unconfirmed and is linked to nothing of yours.',
+        ],
+        facts: [
+          ['Code', details.token],
+          ['Valid until', details.expiresAt],
+        ],
+      };
+    case 'sign-up-attempted':
+      return {
+        subject: 'Someone tried to sign up with your email address',
+        paragraphs: [
+          `Someone tried to create a GoTuto account with ${details.email}, which already has an account: yours. No second account was made.`,
+          'If it was you, sign in with your password instead. If not, you need do nothing.',
+        ],
+        facts: [],
+      };
+    case 'login-throttled':
+      return {
+        subject: 'Failed sign-ins to your GoTuto account',
+        paragraphs: [
+          `There were ${details.failures} failed attempts to sign in to your account ${details.email}. Further attempts are slowed down; you can still sign in with your password.`,
+          'If these were not you, choose a strong password that you use nowhere else. An administrator can clear the delay.',
+        ],
+        facts: [],
       };
     default: {
       const unknown: never = details;

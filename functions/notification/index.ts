@@ -3,6 +3,9 @@ import notificationOnClientCreated from './handlers/on-client-created.js';
 import notificationOnClientUpdated from './handlers/on-client-updated.js';
 import notificationOnCustomerRegistered from './handlers/on-customer-registered.js';
 import notificationOnCustomerUpdated from './handlers/on-customer-updated.js';
+import notificationOnEmailVerificationRequested from './handlers/on-email-verification-requested.js';
+import notificationOnLoginThrottled from './handlers/on-login-throttled.js';
+import notificationOnSignUpAttempted from './handlers/on-sign-up-attempted.js';
 import notificationOnInvoiceStatusChanged from './handlers/on-invoice-status-changed.js';
 import notificationOnOrderCancelled from './handlers/on-order-cancelled.js';
 import notificationOnOrderConfirmed from './handlers/on-order-confirmed.js';
@@ -20,6 +23,9 @@ export const notificationFunctions = {
   'notification/queries/list-my-notifications': notificationListMyNotifications,
   'notification/handlers/on-customer-registered': notificationOnCustomerRegistered,
   'notification/handlers/on-customer-updated': notificationOnCustomerUpdated,
+  'notification/handlers/on-email-verification-requested': notificationOnEmailVerificationRequested,
+  'notification/handlers/on-sign-up-attempted': notificationOnSignUpAttempted,
+  'notification/handlers/on-login-throttled': notificationOnLoginThrottled,
   'notification/handlers/on-client-created': notificationOnClientCreated,
   'notification/handlers/on-client-updated': notificationOnClientUpdated,
   'notification/handlers/on-order-confirmed': notificationOnOrderConfirmed,

@@ -16,6 +16,11 @@ export const config = {
   databaseUrl: (context?: string): string | undefined =>
     (context && process.env[`${context.toUpperCase()}_DATABASE_URL`]) || process.env.DATABASE_URL || undefined,
   poolMax: () => int('PG_POOL_MAX', 4),
+  /**
+   * The proxies in front of the functions whose X-Forwarded-For is believed: a hop count, or
+   * addresses and CIDRs (`loopback`, `uniquelocal`, `10.0.0.0/8`, ...); unset: none, the peer is the client.
+   */
+  trustedProxies: () => (process.env.TRUSTED_PROXIES ?? '').trim(),
   /** Largest request body accepted, in bytes. */
   bodyLimit: () => int('BODY_LIMIT_BYTES', 1024 * 1024),
   /** Where events are published: the broker ingress (a SinkBinding sets it in a cluster). */

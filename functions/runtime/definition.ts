@@ -39,6 +39,8 @@ export interface BaseContext {
 export interface HttpContext extends BaseContext {
   /** The verified caller; undefined only on public routes called without a token. */
   caller: Caller | undefined;
+  /** The client's address (X-Forwarded-For only past the TRUSTED_PROXIES), for per-source limits. */
+  clientAddress: string;
   /** Reads outside a transaction. */
   db: Queryable;
   /**

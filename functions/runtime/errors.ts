@@ -13,8 +13,12 @@ export class DomainError extends Error {
   }
 }
 
-/** The request body is not well-formed (not JSON, not an object). */
-export class BadRequest extends DomainError {}
+/** The request body is not well-formed (not JSON, too deep, not a CloudEvent); `errors` point at the field. */
+export class BadRequest extends DomainError {
+  constructor(message: string, readonly errors: FieldError[] = []) {
+    super(message);
+  }
+}
 /** No token, or a token that cannot be verified. */
 export class Unauthorized extends DomainError {}
 /** A valid caller without the right to do this. */
@@ -82,6 +86,9 @@ const databaseErrors: Record<string, () => DomainError> = {
   '22021': () => new ValidationError('a text value holds a character that cannot be stored (NUL)'),
   '22P05': () => new ValidationError('a text value holds a character that cannot be stored (NUL)'),
   '22P02': () => new ValidationError('a value has the wrong format'),
+  // Dates PostgreSQL cannot hold (the year 0000): a last line of defence behind the schemas.
+  '22007': () => new ValidationError('a date or time has the wrong format'),
+  '22008': () => new ValidationError('a date or time is out of range'),
   '57P01': () => new Unavailable('the database is restarting'),
   '57P03': () => new Unavailable('the database is not accepting connections yet'),
   '53300': () => new Unavailable('the database has no free connection'),
@@ -137,7 +144,7 @@ export const problemFor = (thrown: unknown): Problem => {
   for (const [cls, status, type, title] of table) {
     if (error instanceof cls) {
       const problem: Problem = { type: PROBLEM_BASE + type, title, status, detail: error.message };
-      if (error instanceof ValidationError && error.errors.length > 0) problem.errors = error.errors;
+      if ((error instanceof ValidationError || error instanceof BadRequest) && error.errors.length > 0) problem.errors = error.errors;
       return problem;
     }
   }

@@ -2,7 +2,7 @@
 // structured mode) over HTTP and answers as the Knative delivery rules expect: 204 when done,
 // 404/409/5xx to be retried, 422 (kept with its reason) for an event that can never apply.
 import middy from '@middy/core';
-import { InvalidEventData, assertValidData, fromHttp, stamp, type ReceivedEvent } from '../../events/index.js';
+import { InvalidCloudEvent, InvalidEventData, assertValidData, fromHttp, stamp, type ReceivedEvent } from '../../events/index.js';
 import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
 import { PING_EVENT_TYPE, type HandlerDefinition, type RegisteredFunction, type Tx } from './definition.js';
 import { BadRequest, ValidationError, problemFor } from './errors.js';
@@ -91,7 +91,8 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
         try {
           delivery.event = fromHttp(delivery.req.headers, delivery.req.rawBody ?? '');
         } catch (error) {
-          throw new BadRequest(`not a CloudEvent: ${(error as Error).message}`);
+          if (!(error instanceof InvalidCloudEvent)) throw error;
+          throw new BadRequest(`not a valid CloudEvent: ${error.message}`, [{ pointer: error.pointer, message: error.message }]);
         }
       },
     })

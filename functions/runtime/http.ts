@@ -8,7 +8,8 @@
 import middy from '@middy/core';
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { stamp, violations, type ReceivedEvent } from '../../events/index.js';
+import proxyaddr from 'proxy-addr';
+import { InvalidJson, maxJsonDepth, parseBoundedJson, stamp, tooDeepAt, violations, type ReceivedEvent } from '../../events/index.js';
 import { authenticateNow } from './auth.js';
 import { config } from './config.js';
 import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
@@ -40,7 +41,31 @@ export interface HttpRequest {
   rawBody: Buffer | undefined;
   /** The JSON body, when an adapter has already parsed it from `rawBody`. */
   parsedBody?: unknown;
+  /** The address of the peer of the connection, as the adapter saw it. */
+  remoteAddress?: string;
 }
+
+/** The TRUSTED_PROXIES setting compiled once per value: a hop count, or addresses and CIDRs as Express's "trust proxy". */
+let trust: { setting: string; fn: (address: string, hop: number) => boolean } | undefined;
+const trusted = (): ((address: string, hop: number) => boolean) => {
+  const setting = config.trustedProxies();
+  if (trust?.setting !== setting) {
+    const hops = /^\d+$/.test(setting) ? Number(setting) : undefined;
+    const fn =
+      setting === '' ? () => false : hops !== undefined ? (_: string, hop: number) => hop < hops : proxyaddr.compile(setting.split(',').map((part) => part.trim()));
+    trust = { setting, fn };
+  }
+  return trust.fn;
+};
+
+/**
+ * The client's address, for per-source limits: the connection's peer, or, when the peer is a
+ * trusted proxy (TRUSTED_PROXIES), the first address of X-Forwarded-For, read from the right,
+ * that is not; a client cannot choose its address by sending the header itself. proxy-addr is
+ * the reading Express uses.
+ */
+export const clientAddress = (req: HttpRequest): string =>
+  proxyaddr({ headers: req.headers, socket: { remoteAddress: req.remoteAddress ?? '0.0.0.0' } } as never, trusted());
 
 export interface HttpResponse {
   status: number;
@@ -66,6 +91,23 @@ export const header = (headers: Headers, name: string): string | undefined => {
 };
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
+
+/**
+ * A command's JSON body (the adapter's parse when it made one), refused with 400 and a pointer
+ * when it is not JSON or nests deeper than JSON_MAX_DEPTH: too deep a value would overflow the
+ * stack of the schema check, a 500 for input that is simply bad.
+ */
+const jsonBody = (raw: Buffer, parsed: unknown): unknown => {
+  const text = raw.toString('utf8');
+  try {
+    if (parsed === undefined) return parseBoundedJson(text, maxJsonDepth(), '');
+    if (tooDeepAt(text, maxJsonDepth()) >= 0) throw new InvalidJson(`the body nests deeper than ${maxJsonDepth()} levels`, '/');
+    return parsed;
+  } catch (error) {
+    if (error instanceof InvalidJson) throw new BadRequest(error.message, [{ pointer: error.pointer, message: error.message }]);
+    throw error;
+  }
+};
 
 const parseIfMatch = (value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
@@ -212,6 +254,7 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
     let child: Logger | undefined;
     const ctx: HttpContext = {
       caller: inv.caller,
+      clientAddress: clientAddress(inv.req),
       now,
       correlationId: inv.correlationId,
       // Made when the function logs, which most requests never do.
@@ -277,11 +320,7 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
             if (!type || !JSON_TYPE.test(type)) {
               throw new UnsupportedMediaType(`the body must be application/json, not ${type ?? 'untyped'}`);
             }
-            try {
-              inv.body = inv.req.parsedBody !== undefined ? inv.req.parsedBody : JSON.parse(raw.toString('utf8'));
-            } catch (error) {
-              throw new BadRequest(`the body is not valid JSON: ${(error as Error).message}`);
-            }
+            inv.body = jsonBody(raw, inv.req.parsedBody);
           }
         }
       },

@@ -55,7 +55,8 @@ export const decodeCursor = (cursor: string): Position => {
   if (typeof at !== 'string' || typeof id !== 'string' || !CURSOR_AT.test(at) || !isUuid(id)) throw badCursor();
   // Rejects what the pattern lets through but no calendar has (2026-02-31), which PostgreSQL would refuse.
   const parsed = new Date(`${at.slice(0, 23)}Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== at.slice(0, 19)) throw badCursor();
+  // And the year 0000, which JavaScript has but PostgreSQL does not.
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== at.slice(0, 19) || at.startsWith('0000')) throw badCursor();
   return { at, id };
 };
 

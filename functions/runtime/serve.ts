@@ -25,7 +25,7 @@ export const toHttpRequest = (req: IncomingMessage & { rawBody?: Buffer }, url: 
   const parsed = new URL(url, 'http://localhost');
   const query: Record<string, string> = {};
   for (const [key, value] of parsed.searchParams) if (!(key in query)) query[key] = value;
-  return { method: req.method ?? 'GET', path: parsed.pathname, query, headers: req.headers, rawBody: req.rawBody };
+  return { method: req.method ?? 'GET', path: parsed.pathname, query, headers: req.headers, rawBody: req.rawBody, remoteAddress: req.socket?.remoteAddress };
 };
 
 export const writeResponse = (res: ServerResponse, response: HttpResponse): void => {
@@ -73,6 +73,7 @@ export const createFunctionServer = (fn: RegisteredFunction): Server => {
         headers: req.headers,
         rawBody,
         parsedBody: json ? req.body : undefined,
+        remoteAddress: req.socket?.remoteAddress,
       };
       invoke(request)
         .then((response) => writeResponse(out, response))

@@ -12,7 +12,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ENVS, deployCommands, overlayDir, renderOverlay, type Env, type Rendered } from '../deploy.js';
 import { HOOK, HOOK_DELETE_POLICY, SYNC_WAVE } from './waves.js';
-import { schemaErrors } from './validate.js';
+import { schemaErrors } from './schema-testing.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const kustomize = (dir: string): Rendered[] => {

@@ -31,7 +31,7 @@ import {
   manifestFiles,
   type Manifest,
 } from './generate.js';
-import { coreSchemaErrors, schemaErrors } from './validate.js';
+import { coreSchemaErrors, schemaErrors } from './schema-testing.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const knativeDir = join(root, 'knative');

@@ -15,7 +15,7 @@ import { parseRoute } from '../../functions/runtime/route.js';
 import { deployCommands, formatCommand, parseArgs, renderOverlay, type Rendered } from '../deploy.js';
 import { listFiles } from './generate.js';
 import { routeRequest } from './gateway-match.js';
-import { coreSchemaErrors } from './validate.js';
+import { coreSchemaErrors } from './schema-testing.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

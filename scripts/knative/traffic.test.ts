@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { registry } from '../../functions/index.js';
 import { deployCommands, formatCommand, renderOverlay } from '../deploy.js';
 import { canaryTarget, parseTraffic, trafficCommand, trafficSpec, type TrafficAction, type TrafficTarget } from './traffic.js';
-import { schemaErrors } from './validate.js';
+import { schemaErrors } from './schema-testing.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const prod = renderOverlay('prod');

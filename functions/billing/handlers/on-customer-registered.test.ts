@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { customerRegistered } from '../../../events/customer.js';
+import { customerRegistered, emailVerified } from '../../../events/customer.js';
 import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
 import { eventsNamed, givenClient, givenRegistered, givenSent, registration, rejectedBy, startBilling } from '../test-support.js';
 
@@ -13,6 +13,7 @@ const api = startBilling([
   'billing/queries/list-invoices',
   'billing/queries/get-invoice',
   'billing/handlers/on-customer-registered',
+  'billing/handlers/on-email-verified',
 ]);
 let admin: string;
 beforeAll(async () => {
@@ -66,9 +67,9 @@ describe('customer-registered', () => {
     expect(client.body).toMatchObject({ name: customer.name, version: 1 });
   });
 
-  it("links the client an admin made with the customer's email, in any case, and says client-updated", async () => {
+  it("links the client an admin made with the customer's email, in any case, when the email is verified, and says client-updated", async () => {
     const made = await givenClient(api, admin, { name: 'Acme SARL', email: 'Buyer@Acme.test', phone: '+33 1 23 45 67 89' });
-    const customer = registration({ email: 'buyer@acme.test', name: 'Bob Buyer' });
+    const customer = registration({ email: 'buyer@acme.test', name: 'Bob Buyer', emailVerified: true });
 
     const response = await deliver(customer);
 
@@ -101,7 +102,7 @@ describe('customer-registered', () => {
     const other = await givenClient(api, admin);
     const earlier = await givenSent(api, admin, made.id);
     const others = await givenSent(api, admin, other.id);
-    const customer = registration({ email: made.email });
+    const customer = registration({ email: made.email, emailVerified: true });
     await givenRegistered(api, customer);
     const token = await tokenFor('customer', customer.customerId);
 
@@ -113,6 +114,39 @@ describe('customer-registered', () => {
     expect((await api.request('GET', `/billing/invoices?clientId=${other.id}`, { token })).status).toBe(403);
     expect((await api.request('GET', `/billing/invoices/${earlier.id}`, { token })).status).toBe(200);
     expect((await api.request('GET', `/billing/invoices/${others.id}`, { token })).status).toBe(404);
+  });
+
+  it("links an unverified customer to nothing: the admin's client with that email and its invoices stay out of reach", async () => {
+    const made = await givenClient(api, admin);
+    const invoice = await givenSent(api, admin, made.id);
+    const stranger = registration({ email: made.email.toUpperCase() });
+
+    expect((await deliver(stranger)).status).toBe(204);
+
+    expect(await clientsWithEmail(made.email)).toEqual([{ id: made.id, customer_id: null }]);
+    const token = await tokenFor('customer', stranger.customerId);
+    expect((await api.request('GET', `/billing/invoices/${invoice.id}`, { token })).status).toBe(404);
+    expect([403, 404]).toContain((await api.request('GET', `/billing/clients/${made.id}`, { token })).status);
+    const listed = await api.request('GET', '/billing/invoices', { token });
+    expect(listed.body?.items ?? []).toEqual([]);
+  });
+
+  it('links the client once the customer verifies the email (email-verified), and only then', async () => {
+    const made = await givenClient(api, admin);
+    const invoice = await givenSent(api, admin, made.id);
+    const customer = registration({ email: made.email });
+    await givenRegistered(api, customer);
+
+    const verified = await api.deliver('billing/handlers/on-email-verified', {
+      type: emailVerified.type,
+      subject: customer.customerId,
+      data: { customerId: customer.customerId, email: customer.email, name: customer.name },
+    });
+
+    expect(verified.status, verified.text).toBe(204);
+    expect(await clientsWithEmail(made.email)).toEqual([{ id: made.id, customer_id: customer.customerId }]);
+    const token = await tokenFor('customer', customer.customerId);
+    expect((await api.request('GET', `/billing/invoices/${invoice.id}`, { token })).status).toBe(200);
   });
 
   it('links nothing, and still answers 204, when the email is that of a client linked to another customer', async () => {

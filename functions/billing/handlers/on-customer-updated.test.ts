@@ -79,9 +79,9 @@ describe('customer-updated', () => {
     expect(await updatesOf(customer.customerId)).toEqual([]);
   });
 
-  it('updates the client an admin made and the customer was linked to', async () => {
+  it('updates the client an admin made and the customer (email verified) was linked to', async () => {
     const made = await givenClient(api, admin);
-    const customer = registration({ email: made.email });
+    const customer = registration({ email: made.email, emailVerified: true });
     await givenRegistered(api, customer);
 
     expect((await deliver({ customerId: customer.customerId, email: 'moved@example.test', name: 'Moved' })).status).toBe(204);

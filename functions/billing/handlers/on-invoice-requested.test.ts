@@ -136,9 +136,9 @@ describe('invoice-requested', () => {
     ]);
   });
 
-  it('addresses the invoice to the client an admin made and the customer was linked to', async () => {
+  it('addresses the invoice to the client an admin made and the customer (email verified) was linked to', async () => {
     const made = await givenClient(api, admin);
-    const customer = await aCustomer({ email: made.email });
+    const customer = await aCustomer({ email: made.email, emailVerified: true });
     const order = invoiceRequest(customer.customerId);
 
     expect((await request(order)).status).toBe(204);

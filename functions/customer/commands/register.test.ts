@@ -19,6 +19,7 @@ describe('POST /customers/register', () => {
       email: 'Ada.Lovelace@Example.test',
       name: 'Ada Lovelace',
       role: 'customer',
+      emailVerified: false,
       phone: null,
       address: null,
       version: 1,
@@ -27,7 +28,7 @@ describe('POST /customers/register', () => {
     });
     expect(response.headers.get('etag')).toBe('"1"');
     const [event] = (await eventsNamed('customer-registered')).filter((e) => e.subject === response.body.id);
-    expect(event?.data).toEqual({ customerId: response.body.id, email: 'Ada.Lovelace@Example.test', name: 'Ada Lovelace', role: 'customer' });
+    expect(event?.data).toEqual({ customerId: response.body.id, email: 'Ada.Lovelace@Example.test', name: 'Ada Lovelace', role: 'customer', emailVerified: false });
     expect(event?.partitionkey).toBe(response.body.id);
   });
 
@@ -43,17 +44,31 @@ describe('POST /customers/register', () => {
     expect(row?.password_hash).not.toContain(PASSWORD);
   });
 
-  it('refuses an email already taken, in any case, with 409, and stores nothing', async () => {
-    await api.request('POST', '/customers/register', { body: registration({ email: 'taken@example.test' }) });
+  it('answers a taken email, in any case, exactly as a free one, stores nothing and tells the owner', async () => {
+    const owner = await api.request('POST', '/customers/register', { body: registration({ email: 'taken@example.test', name: 'Owner' }) });
     const before = await eventsNamed('customer-registered');
 
-    const response = await api.request('POST', '/customers/register', { body: registration({ email: 'TAKEN@Example.TEST' }) });
+    const response = await api.request('POST', '/customers/register', { body: registration({ email: 'TAKEN@Example.TEST', name: 'Owner' }) });
 
-    expect(response.status).toBe(409);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(response.body).toMatchObject({ status: 409, type: 'https://gotuto.dev/problems/conflict' });
+    expect(response.status).toBe(201);
+    expect(Object.keys(response.body).sort()).toEqual(Object.keys(owner.body).sort());
+    expect(response.body).toMatchObject({ email: 'TAKEN@Example.TEST', name: 'Owner', role: 'customer', emailVerified: false, version: 1 });
+    expect(response.body.id).not.toBe(owner.body.id);
+    expect(response.headers.get('etag')).toBe(owner.headers.get('etag'));
     expect(await rowsFor('taken@example.test')).toHaveLength(1);
     expect(await eventsNamed('customer-registered')).toHaveLength(before.length);
+    const attempts = (await eventsNamed('sign-up-attempted')).filter((e) => e.subject === owner.body.id);
+    expect(attempts.map((e) => e.data)).toEqual([{ customerId: owner.body.id, email: 'taken@example.test' }]);
+  });
+
+  it('asks for the email to be verified: a single-use token in email-verification-requested, kept only as a hash', async () => {
+    const response = await api.request('POST', '/customers/register', { body: registration() });
+
+    const [request] = (await eventsNamed('email-verification-requested')).filter((e) => e.subject === response.body.id);
+    expect(request?.data).toMatchObject({ customerId: response.body.id, email: response.body.email, token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    const rows = await db.query<{ token_hash: string }>('SELECT token_hash FROM customer.email_verifications WHERE customer_id = $1', [response.body.id]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.token_hash).not.toContain((request?.data as { token: string }).token);
   });
 
   it.each([
