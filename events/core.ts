@@ -94,6 +94,9 @@ export const defineEvent = <Data>(context: string, name: string, version: number
   return definition;
 };
 
+/** Every event type this process has defined, in the order they were declared. */
+export const eventDefinitions = (): EventDefinition<unknown>[] => [...registry.values()];
+
 /** The registered definition of an event type, if this process knows it. */
 export const definitionOf = (type: string): EventDefinition<unknown> | undefined => registry.get(type);
 
