@@ -24,6 +24,7 @@ import { backgroundSendsSettled } from '../functions/notification/index.js';
 import { relayOutbox } from '../functions/runtime/outbox.js';
 import { closeKafka } from '../functions/runtime/kafka.js';
 import { createEmbeddedBroker, type Broker } from './broker.js';
+import { contractsResponse } from './contracts.js';
 import { createKafkaBroker } from './kafka-broker.js';
 import { startKafkaSource, type KafkaSource } from './kafka-source.js';
 import { loadRouting, type Destination, type PingSpec, type TriggerSpec } from './routing.js';
@@ -270,7 +271,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
       return;
     }
     readBody(req, config.bodyLimit())
-      .then(async (body) => (await handlePlatform(req, url, body)) ?? (await handleFunction(req, url, body)))
+      .then(async (body) => contractsResponse(req.method ?? 'GET', url.pathname) ?? (await handlePlatform(req, url, body)) ?? (await handleFunction(req, url, body)))
       .then((response) => respond(response ?? problemResponse(new NotFound(`no route ${req.method} ${url.pathname}`))))
       .catch((error: unknown) => {
         if (problemResponse(error).status >= 500) log.error('gateway error', { path: url.pathname, error: String(error) });

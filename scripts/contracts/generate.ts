@@ -18,7 +18,7 @@ export const contractFiles = {
 
 // Knative's Kafka Broker names its topic after the namespace the overlay sets; the local platform
 // uses `local` (KAFKA_BROKER_TOPIC).
-const BROKER_TOPIC = 'knative-broker-<namespace>-gotuto';
+const BROKER_TOPIC = 'knative-broker-{namespace}-gotuto';
 
 /** Both documents as the files hold them (two-space JSON, final newline). */
 export const generateContracts = (): { openapi: string; asyncapi: string } => {
