@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { eventDefinitions } from '../../events/index.js';
 import { registry } from '../../functions/index.js';
 import { contractFiles, generateContracts } from './generate.js';
+import { checkResponse } from './responses.js';
 
 const generated = generateContracts();
 const openapi = JSON.parse(generated.openapi) as { paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown>; parameters: Array<{ $ref?: string }> }>> };
@@ -66,5 +67,30 @@ describe('the published contracts', () => {
       'notification-on-order-cancelled',
       'shipping-on-order-cancelled',
     ]);
+  });
+
+  it('OpenAPI: every command and query that answers a body has a response schema', () => {
+    const without = registry.filter((fn) => fn.definition.kind !== 'handler' && fn.definition.status !== 204 && !fn.definition.response);
+    expect(without.map((fn) => fn.name)).toEqual([]);
+  });
+});
+
+describe('the check the test clients apply to every answer', () => {
+  const fn = registry.find((f) => f.name === 'inventory-get-item');
+  const item = { id: 'b0f7f1a2-3c4d-4e5f-8a9b-0c1d2e3f4a5b', productId: 'b0f7f1a2-3c4d-4e5f-8a9b-0c1d2e3f4a5b', onHand: 3, reserved: 1, available: 2, version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+  const problem = { type: 'https://gotuto.dev/problems/not-found', title: 'Not found', status: 404, detail: 'no such item' };
+
+  it('passes an answer that keeps the contract', () => {
+    expect(() => checkResponse(fn, 200, 'application/json', item)).not.toThrow();
+    expect(() => checkResponse(fn, 404, 'application/problem+json', problem)).not.toThrow();
+  });
+
+  it('fails a body that breaks the response schema, a status the operation does not list, and a problem that is not one', () => {
+    const { available: _, ...missing } = item;
+    expect(() => checkResponse(fn, 200, 'application/json', missing)).toThrow(/does not satisfy .*inventory\/item\.json.*available/);
+    expect(() => checkResponse(fn, 201, 'application/json', item)).toThrow(/does not list/);
+    expect(() => checkResponse(fn, 404, 'application/json', problem)).toThrow(/not application\/problem\+json/);
+    expect(() => checkResponse(fn, 404, 'application/problem+json', { ...problem, status: 409 })).toThrow(/whose status is 409/);
+    expect(() => checkResponse(undefined, 401, 'application/problem+json', { detail: 'x' })).toThrow(/not a problem/);
   });
 });

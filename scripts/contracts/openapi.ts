@@ -50,11 +50,11 @@ const isPaged = (def: Http): boolean => {
   return 'limit' in properties && 'cursor' in properties;
 };
 
-const problemStatuses = (fn: RegisteredFunction, def: Http, pathParams: string[]): number[] => {
-  const statuses = new Set([400, 500, 503]);
-  if (def.access !== 'public') [401, 403].forEach((s) => statuses.add(s));
-  else if (def.kind === 'command') statuses.add(401); // a token that is sent is verified, even on a public route
-  if (pathParams.length > 0) statuses.add(404);
+const problemStatuses = (fn: RegisteredFunction, def: Http): number[] => {
+  // A token that is sent is verified, even on a public route (401); what a route names may be
+  // absent, and so may the caller's own account (404).
+  const statuses = new Set([400, 401, 404, 500, 503]);
+  if (def.access !== 'public') statuses.add(403);
   if (def.kind === 'command') [409, 413, 415, 422].forEach((s) => statuses.add(s));
   if (def.query) statuses.add(422);
   if (honoursIfMatch(fn)) statuses.add(412);
@@ -82,7 +82,7 @@ const successOf = (def: Http) => {
   };
   if (def.location) headers.Location = { description: 'Where the created resource is', schema: { type: 'string' } };
   if (def.kind === 'command') headers['Idempotent-Replayed'] = { description: '"true" when this is the recorded answer of an earlier request with the same Idempotency-Key', schema: { type: 'string' } };
-  const schema = isPaged(def) ? refTo(`${SCHEMA_BASE}page.json`, PREFIX) : {};
+  const schema = def.response ? refTo(def.response.$id, PREFIX) : isPaged(def) ? refTo(`${SCHEMA_BASE}page.json`, PREFIX) : {};
   return { [status]: { description: isPaged(def) ? 'One page of the list' : 'Done', headers, content: { 'application/json': { schema } } } };
 };
 
@@ -100,7 +100,7 @@ const operationOf = (fn: RegisteredFunction, def: Http): [string, string, Operat
     parameters: parametersOf(fn, def, pathParams, route.method),
   };
   if (def.body) operation.requestBody = { required: true, content: { 'application/json': { schema: refTo(def.body.$id, PREFIX) } } };
-  const problems = Object.fromEntries(problemStatuses(fn, def, pathParams).map((s) => [String(s), { $ref: `#/components/responses/problem${s}` }]));
+  const problems = Object.fromEntries(problemStatuses(fn, def).map((s) => [String(s), { $ref: `#/components/responses/problem${s}` }]));
   operation.responses = { ...successOf(def), ...problems };
   return [route.pattern, route.method.toLowerCase(), operation];
 };

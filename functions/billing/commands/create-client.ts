@@ -3,10 +3,12 @@ import schema from '../../../schemas/billing/create-client.json' with { type: 'j
 import { command, type Schema } from '../../runtime/definition.js';
 import { createClient, type Client, type NewClient } from '../client.js';
 import { clients } from '../store.js';
+import responseSchema from '../../../schemas/billing/client.json' with { type: 'json' };
 
 export default command<NewClient, Record<string, string>, Record<string, string>, Client>({
   route: 'POST /billing/clients',
   access: ['admin'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   status: 201,
   location: (client) => `/billing/clients/${client.id}`,

@@ -3,10 +3,12 @@ import schema from '../../../schemas/billing/create-invoice.json' with { type: '
 import { command, type Schema } from '../../runtime/definition.js';
 import { createInvoice, invoiceView, type InvoiceView, type NewInvoice } from '../invoice.js';
 import { clients, invoices } from '../store.js';
+import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
 export default command<NewInvoice, Record<string, string>, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices',
   access: ['admin'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   status: 201,
   location: (invoice) => `/billing/invoices/${invoice.id}`,

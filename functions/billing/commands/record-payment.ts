@@ -5,6 +5,7 @@ import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { invoiceView, recordPayment, type InvoiceView, type Money } from '../invoice.js';
 import { invoices } from '../store.js';
+import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
 interface Body {
   amount: Money;
@@ -15,6 +16,7 @@ interface Body {
 export default command<Body, { id: string }, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices/{id}/payments',
   access: ['admin'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   status: 201,
   handle: ({ body, params, ifMatch }, ctx) =>

@@ -1,12 +1,14 @@
-import { command } from '../../runtime/definition.js';
+import { command, type Schema } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { invoiceView, send, type InvoiceView } from '../invoice.js';
 import { invoices } from '../store.js';
+import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
 export default command<unknown, { id: string }, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices/{id}/send',
   access: ['admin'],
+  response: responseSchema as Schema,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const now = ctx.now();

@@ -4,10 +4,12 @@ import { NotFound } from '../../runtime/errors.js';
 import { updateClient, type Client, type ClientChanges } from '../client.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { clients } from '../store.js';
+import responseSchema from '../../../schemas/billing/client.json' with { type: 'json' };
 
 export default command<ClientChanges, { id: string }, Record<string, string>, Client>({
   route: 'PATCH /billing/clients/{id}',
   access: ['admin'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

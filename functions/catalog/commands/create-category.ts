@@ -3,10 +3,12 @@ import schema from '../../../schemas/catalog/create-category.json' with { type: 
 import { command, type Schema } from '../../runtime/definition.js';
 import { createCategory, type Category, type NewCategory } from '../category.js';
 import { categories } from '../store.js';
+import responseSchema from '../../../schemas/catalog/category.json' with { type: 'json' };
 
 export default command<NewCategory, Record<string, string>, Record<string, string>, Category>({
   route: 'POST /catalog/categories',
   access: ['admin'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   status: 201,
   location: (category) => `/catalog/categories/${category.id}`,

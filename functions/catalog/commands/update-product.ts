@@ -4,10 +4,12 @@ import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { updateProduct, type Product, type ProductChanges } from '../product.js';
 import { categories, products } from '../store.js';
+import responseSchema from '../../../schemas/catalog/product.json' with { type: 'json' };
 
 export default command<ProductChanges, { id: string }, Record<string, string>, Product>({
   route: 'PATCH /catalog/products/{id}',
   access: ['admin'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

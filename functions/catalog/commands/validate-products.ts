@@ -2,6 +2,7 @@ import schema from '../../../schemas/catalog/validate-products.json' with { type
 import { command, type Schema } from '../../runtime/definition.js';
 import { checkCart, type CartCheck, type CartItem } from '../product.js';
 import { products } from '../store.js';
+import responseSchema from '../../../schemas/catalog/product-check.json' with { type: 'json' };
 
 /**
  * A public read with a body (a cart), hence declared as a command: it writes nothing and opens no
@@ -10,6 +11,7 @@ import { products } from '../store.js';
 export default command<{ items: CartItem[] }, Record<string, string>, Record<string, string>, CartCheck>({
   route: 'POST /catalog/products/validate',
   access: 'public',
+  response: responseSchema as Schema,
   body: schema as Schema,
   handle: async ({ body }, ctx) => {
     const found = await products.standings(

@@ -7,6 +7,7 @@ import { loginGate, windowStart } from '../lockout.js';
 import { DUMMY_HASH, hashPassword, needsRehash, verifyPassword } from '../password-hash.js';
 import { settings } from '../settings.js';
 import { customers, logins } from '../store.js';
+import responseSchema from '../../../schemas/customer/access-token.json' with { type: 'json' };
 
 interface Login {
   email: string;
@@ -25,6 +26,7 @@ export interface AccessToken {
 export default command<Login, Record<string, string>, Record<string, string>, AccessToken>({
   route: 'POST /customers/login',
   access: 'public',
+  response: responseSchema as Schema,
   body: schema as Schema,
   handle: async ({ body }, ctx) => {
     const policy = settings.lockout();

@@ -5,10 +5,12 @@ import { registerCustomer, type Customer, type Registration } from '../customer.
 import { hashPassword } from '../password-hash.js';
 import { assertStrongPassword } from '../password.js';
 import { customers } from '../store.js';
+import responseSchema from '../../../schemas/customer/customer.json' with { type: 'json' };
 
 export default command<Registration & { password: string }, Record<string, string>, Record<string, string>, Customer>({
   route: 'POST /customers/register',
   access: 'public',
+  response: responseSchema as Schema,
   body: schema as Schema,
   status: 201,
   handle: async ({ body }, ctx) => {

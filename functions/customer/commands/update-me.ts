@@ -4,10 +4,12 @@ import { ownRecord, selfId } from '../access.js';
 import { updateCustomer, type Customer, type CustomerChanges } from '../customer.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { customers } from '../store.js';
+import responseSchema from '../../../schemas/customer/customer.json' with { type: 'json' };
 
 export default command<CustomerChanges, Record<string, string>, Record<string, string>, Customer>({
   route: 'PATCH /customers/me',
   access: ['customer'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   handle: ({ body, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -4,6 +4,7 @@ import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { itemView, takeStock, type ItemView } from '../item.js';
 import { items } from '../store.js';
+import responseSchema from '../../../schemas/inventory/item.json' with { type: 'json' };
 
 interface Body {
   onHand: number;
@@ -13,6 +14,7 @@ interface Body {
 export default command<Body, { productId: string }, Record<string, string>, ItemView>({
   route: 'PUT /inventory/items/{productId}',
   access: ['admin'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -4,6 +4,7 @@ import { NotFound } from '../../runtime/errors.js';
 import { actorOf, callerOf, checkIfMatch, maySee } from '../access.js';
 import { execute } from '../execute.js';
 import { orderView, type OrderView } from '../order.js';
+import responseSchema from '../../../schemas/order/order.json' with { type: 'json' };
 
 /**
  * The customer's or an admin's cancel: pending, confirmed or processing -> cancelled, with
@@ -12,6 +13,7 @@ import { orderView, type OrderView } from '../order.js';
 export default command<{ reason?: string }, { id: string }, Record<string, string>, OrderView>({
   route: 'POST /orders/{id}/cancel',
   access: ['admin', 'customer'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -9,6 +9,7 @@ import { validateItems } from '../catalog.js';
 import { execute } from '../execute.js';
 import { settings } from '../settings.js';
 import { carts, orderNumbers } from '../store.js';
+import responseSchema from '../../../schemas/order/placed.json' with { type: 'json' };
 
 export interface Placed {
   orderId: string;
@@ -25,6 +26,7 @@ export interface Placed {
 export default command<{ shippingAddress: Address }, { id: string }, Record<string, string>, Placed>({
   route: 'POST /orders/carts/{id}/checkout',
   access: ['customer'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   status: 202,
   location: (placed) => `/orders/${placed.orderId}`,

@@ -6,6 +6,7 @@ import { cartView, setItem, usable, type CartView, type ProductCheck } from '../
 import { validateItems } from '../catalog.js';
 import { settings } from '../settings.js';
 import { carts } from '../store.js';
+import responseSchema from '../../../schemas/order/cart.json' with { type: 'json' };
 
 /**
  * Sets how many of a product the cart holds, at the name and price Catalog gives now; 0 removes
@@ -15,6 +16,7 @@ import { carts } from '../store.js';
 export default command<{ quantity: number }, { id: string; productId: string }, Record<string, string>, CartView>({
   route: 'PUT /orders/carts/{id}/items/{productId}',
   access: ['customer'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   handle: async ({ body, params, ifMatch }, ctx) => {
     const before = ownCart(await carts.find(ctx.db, params.id), params.id, ctx.caller);

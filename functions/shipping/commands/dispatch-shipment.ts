@@ -4,11 +4,13 @@ import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { dispatch, shipmentView, type Handover, type ShipmentView } from '../shipment.js';
 import { shipments } from '../store.js';
+import responseSchema from '../../../schemas/shipping/shipment.json' with { type: 'json' };
 
 /** A prepared shipment leaves with a carrier: shipment-dispatched, which Order turns into order-shipped. */
 export default command<Handover, { id: string }, Record<string, string>, ShipmentView>({
   route: 'POST /shipping/shipments/{id}/dispatch',
   access: ['admin'],
+  response: responseSchema as Schema,
   body: schema as Schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
