@@ -7,21 +7,10 @@ export { violations, type SchemaViolation } from './validation.js';
 
 type JsonSchema = { $id: string } & Record<string, unknown>;
 
-/** An amount in integer minor units of an ISO 4217 currency (`common.json#/$defs/money`). */
-export interface Money {
-  amount: number;
-  currency: string;
-}
+import type { Address, Money } from './schemas.generated.js';
 
-/** A postal address (`common.json#/$defs/address`). */
-export interface Address {
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  region?: string;
-  country: string;
-}
+/** An amount in integer minor units of an ISO 4217 currency (`common.json#/$defs/money`), and a postal address. */
+export type { Address, Money };
 
 export interface EventDefinition<Data> {
   /** `com.gotuto.<context>.<name>.v<version>` */

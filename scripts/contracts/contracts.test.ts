@@ -9,7 +9,7 @@ import { registry } from '../../functions/index.js';
 import { contractFiles, generateContracts } from './generate.js';
 import { checkResponse } from './responses.js';
 
-const generated = generateContracts();
+const generated = await generateContracts();
 const openapi = JSON.parse(generated.openapi) as { paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown>; parameters: Array<{ $ref?: string }> }>> };
 const asyncapi = JSON.parse(generated.asyncapi) as { channels: Record<string, { address: string }>; operations: Record<string, { action: string; 'x-consumer'?: string }> };
 const operations = Object.values(openapi.paths).flatMap((methods) => Object.values(methods));
@@ -18,6 +18,10 @@ describe('the published contracts', () => {
   it('are what npm run contracts generates (run it after changing a function, a schema or a Trigger)', () => {
     expect(readFileSync(contractFiles.openapi, 'utf8')).toBe(generated.openapi);
     expect(readFileSync(contractFiles.asyncapi, 'utf8')).toBe(generated.asyncapi);
+  });
+
+  it('the TypeScript types of the schemas are what npm run contracts generates', () => {
+    expect(readFileSync(contractFiles.types, 'utf8')).toBe(generated.types);
   });
 
   it('OpenAPI: valid against the official OpenAPI 3.1 schema, every $ref resolving', async () => {
