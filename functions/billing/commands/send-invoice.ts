@@ -1,4 +1,4 @@
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { invoiceView, send, type InvoiceView } from '../invoice.js';
@@ -8,7 +8,7 @@ import responseSchema from '../../../schemas/billing/invoice.json' with { type: 
 export default command<unknown, { id: string }, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices/{id}/send',
   access: ['admin'],
-  response: responseSchema as Schema,
+  response: responseSchema,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const now = ctx.now();

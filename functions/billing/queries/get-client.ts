@@ -1,4 +1,4 @@
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import type { Client } from '../client.js';
 import { clients } from '../store.js';
@@ -7,7 +7,7 @@ import responseSchema from '../../../schemas/billing/client.json' with { type: '
 export default query<Record<string, string>, { id: string }, Client>({
   route: 'GET /billing/clients/{id}',
   access: ['admin'],
-  response: responseSchema as Schema,
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const client = await clients.find(ctx.db, params.id);
     if (!client) throw new NotFound(`client ${params.id} does not exist`);

@@ -1,4 +1,4 @@
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { ownClient } from '../access.js';
 import { invoiceView, type InvoiceView } from '../invoice.js';
@@ -8,7 +8,7 @@ import responseSchema from '../../../schemas/billing/invoice.json' with { type: 
 export default query<Record<string, string>, { id: string }, InvoiceView>({
   route: 'GET /billing/invoices/{id}',
   access: ['admin', 'customer'],
-  response: responseSchema as Schema,
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const invoice = await invoices.find(ctx.db, params.id);
     const own = await ownClient(ctx.db, ctx.caller);

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/billing/list-clients.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import type { Client } from '../client.js';
 import { clients, type Page, type PageRequest } from '../store.js';
 import responseSchema from '../../../schemas/billing/client-page.json' with { type: 'json' };
@@ -7,7 +7,7 @@ import responseSchema from '../../../schemas/billing/client-page.json' with { ty
 export default query<PageRequest, Record<string, string>, Page<Client>>({
   route: 'GET /billing/clients',
   access: ['admin'],
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: ({ query: page }, ctx) => clients.list(ctx.db, page),
 });

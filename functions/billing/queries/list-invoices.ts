@@ -1,5 +1,5 @@
 import schema from '../../../schemas/billing/list-invoices.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { Forbidden } from '../../runtime/errors.js';
 import { namesOwnClient, ownClient } from '../access.js';
 import { invoiceView, type InvoiceView } from '../invoice.js';
@@ -9,8 +9,8 @@ import responseSchema from '../../../schemas/billing/invoice-page.json' with { t
 export default query<InvoiceFilter & PageRequest, Record<string, string>, Page<InvoiceView>>({
   route: 'GET /billing/invoices',
   access: ['admin', 'customer'],
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
     const own = await ownClient(ctx.db, ctx.caller);
     if (own !== undefined && filter.clientId !== undefined && !namesOwnClient(own, filter.clientId)) {

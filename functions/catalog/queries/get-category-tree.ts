@@ -1,5 +1,5 @@
 import schema from '../../../schemas/catalog/category-tree.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { buildTree, type CategoryNode } from '../category.js';
 import { categories } from '../store.js';
 import responseSchema from '../../../schemas/catalog/category-tree-page.json' with { type: 'json' };
@@ -11,7 +11,7 @@ import responseSchema from '../../../schemas/catalog/category-tree-page.json' wi
 export default query<Record<string, never>, Record<string, string>, { items: CategoryNode[]; nextCursor: null }>({
   route: 'GET /catalog/categories',
   access: 'public',
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: async (_input, ctx) => ({ items: buildTree(await categories.all(ctx.db)), nextCursor: null }),
 });

@@ -1,4 +1,4 @@
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import type { Category } from '../category.js';
 import { categories } from '../store.js';
@@ -7,7 +7,7 @@ import responseSchema from '../../../schemas/catalog/category.json' with { type:
 export default query<Record<string, string>, { id: string }, Category>({
   route: 'GET /catalog/categories/{id}',
   access: 'public',
-  response: responseSchema as Schema,
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const category = await categories.find(ctx.db, params.id);
     if (!category) throw new NotFound(`category ${params.id} does not exist`);

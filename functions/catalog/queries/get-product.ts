@@ -1,4 +1,4 @@
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import type { Product } from '../product.js';
 import { products } from '../store.js';
@@ -8,7 +8,7 @@ import responseSchema from '../../../schemas/catalog/product.json' with { type: 
 export default query<Record<string, string>, { id: string }, Product>({
   route: 'GET /catalog/products/{id}',
   access: 'public',
-  response: responseSchema as Schema,
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const product = await products.find(ctx.db, params.id);
     if (!product) throw new NotFound(`product ${params.id} does not exist`);

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/catalog/list-products.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import type { Product } from '../product.js';
 import { products, type Page, type PageRequest, type ProductFilter } from '../store.js';
 import responseSchema from '../../../schemas/catalog/product-page.json' with { type: 'json' };
@@ -8,7 +8,7 @@ import responseSchema from '../../../schemas/catalog/product-page.json' with { t
 export default query<ProductFilter & PageRequest, Record<string, string>, Page<Product>>({
   route: 'GET /catalog/products',
   access: 'public',
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: ({ query: { limit, cursor, ...filter } }, ctx) => products.list(ctx.db, filter, { limit, cursor }),
 });

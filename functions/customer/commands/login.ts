@@ -1,18 +1,14 @@
 import schema from '../../../schemas/customer/login.json' with { type: 'json' };
 import { signToken } from '../../runtime/auth.js';
 import { inTransaction, poolFor } from '../../runtime/db.js';
-import { command, reply, type Schema } from '../../runtime/definition.js';
+import type { CustomerLogin } from '../../../events/schemas.generated.js';
+import { command, reply } from '../../runtime/definition.js';
 import { TooManyRequests, Unauthorized } from '../../runtime/errors.js';
 import { loginGate, windowStart } from '../lockout.js';
 import { DUMMY_HASH, hashPassword, needsRehash, verifyPassword } from '../password-hash.js';
 import { settings } from '../settings.js';
 import { customers, logins } from '../store.js';
 import responseSchema from '../../../schemas/customer/access-token.json' with { type: 'json' };
-
-interface Login {
-  email: string;
-  password: string;
-}
 
 export interface AccessToken {
   accessToken: string;
@@ -23,11 +19,11 @@ export interface AccessToken {
 // Transactions are opened on the context's pool rather than through ctx.inTransaction: a login
 // takes two short ones around the password check, and its answer (a token) must never be stored
 // and replayed as an Idempotency-Key answer would be.
-export default command<Login, Record<string, string>, Record<string, string>, AccessToken>({
+export default command<CustomerLogin, Record<string, string>, Record<string, string>, AccessToken>({
   route: 'POST /customers/login',
   access: 'public',
-  response: responseSchema as Schema,
-  body: schema as Schema,
+  response: responseSchema,
+  body: schema,
   handle: async ({ body }, ctx) => {
     const policy = settings.lockout();
     const now = ctx.now();

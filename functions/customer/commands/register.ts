@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/customer/register.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
-import { registerCustomer, type Customer, type Registration } from '../customer.js';
+import type { CustomerRegister } from '../../../events/schemas.generated.js';
+import { command } from '../../runtime/definition.js';
+import { registerCustomer, type Customer } from '../customer.js';
 import { hashPassword } from '../password-hash.js';
 import { assertStrongPassword } from '../password.js';
 import { customers } from '../store.js';
 import responseSchema from '../../../schemas/customer/customer.json' with { type: 'json' };
 
-export default command<Registration & { password: string }, Record<string, string>, Record<string, string>, Customer>({
+export default command<CustomerRegister, Record<string, string>, Record<string, string>, Customer>({
   route: 'POST /customers/register',
   access: 'public',
-  response: responseSchema as Schema,
-  body: schema as Schema,
+  response: responseSchema,
+  body: schema,
   status: 201,
   handle: async ({ body }, ctx) => {
     assertStrongPassword(body.password, body.email);

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/customer/list-customers.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import type { Customer } from '../customer.js';
 import { customers, type CustomerFilter, type Page, type PageRequest } from '../store.js';
 import responseSchema from '../../../schemas/customer/customer-page.json' with { type: 'json' };
@@ -7,7 +7,7 @@ import responseSchema from '../../../schemas/customer/customer-page.json' with {
 export default query<CustomerFilter & PageRequest, Record<string, string>, Page<Customer>>({
   route: 'GET /customers',
   access: ['admin'],
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: ({ query: { limit, cursor, ...filter } }, ctx) => customers.list(ctx.db, filter, { limit, cursor }),
 });

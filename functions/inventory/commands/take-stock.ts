@@ -1,21 +1,18 @@
 import schema from '../../../schemas/inventory/take-stock.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import type { InventoryTakeStock } from '../../../events/schemas.generated.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { itemView, takeStock, type ItemView } from '../item.js';
 import { items } from '../store.js';
 import responseSchema from '../../../schemas/inventory/item.json' with { type: 'json' };
 
-interface Body {
-  onHand: number;
-}
-
 /** A stock-take: what was counted is what is on hand, never fewer than orders hold (409). */
-export default command<Body, { productId: string }, Record<string, string>, ItemView>({
+export default command<InventoryTakeStock, { productId: string }, Record<string, string>, ItemView>({
   route: 'PUT /inventory/items/{productId}',
   access: ['admin'],
-  response: responseSchema as Schema,
-  body: schema as Schema,
+  response: responseSchema,
+  body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       // Locked: the reserved count checked below cannot grow before this commits.

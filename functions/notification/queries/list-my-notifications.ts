@@ -1,5 +1,5 @@
 import schema from '../../../schemas/notification/list-my-notifications.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { Unauthorized } from '../../runtime/errors.js';
 import { notificationView, type NotificationView } from '../notification.js';
 import { notifications, type Page, type PageRequest } from '../store.js';
@@ -12,8 +12,8 @@ import responseSchema from '../../../schemas/notification/notification-page.json
 export default query<PageRequest, Record<string, string>, Page<NotificationView>>({
   route: 'GET /notifications/me',
   access: ['customer'],
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: async ({ query: { limit, cursor } }, ctx) => {
     if (!ctx.caller) throw new Unauthorized('a token is required');
     const page = await notifications.list(ctx.db, { recipientId: ctx.caller.id }, { limit, cursor });

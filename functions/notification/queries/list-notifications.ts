@@ -1,5 +1,5 @@
 import schema from '../../../schemas/notification/list-notifications.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { notificationView, type NotificationStatus, type NotificationView } from '../notification.js';
 import { isUuid, notifications, type Page, type PageRequest } from '../store.js';
 import responseSchema from '../../../schemas/notification/notification-page.json' with { type: 'json' };
@@ -14,8 +14,8 @@ interface Query extends PageRequest {
 export default query<Query, Record<string, string>, Page<NotificationView>>({
   route: 'GET /notifications',
   access: ['admin'],
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: async ({ query: { limit, cursor, recipient, status } }, ctx) => {
     const byRecipient = recipient === undefined ? {} : isUuid(recipient) ? { recipientId: recipient } : { to: recipient };
     const page = await notifications.list(ctx.db, { ...byRecipient, status }, { limit, cursor });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Address } from '../../../events/index.js';
 import schema from '../../../schemas/order/checkout.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import type { OrderCheckout } from '../../../events/schemas.generated.js';
+import { command } from '../../runtime/definition.js';
 import { Conflict, NotFound } from '../../runtime/errors.js';
 import { actorOf, checkIfMatch, ownCart } from '../access.js';
 import { checkOut, orderLines, readyForCheckout } from '../cart.js';
@@ -23,11 +23,11 @@ export interface Placed {
  * in between. With an Idempotency-Key, a retry gets this first answer again (the runtime records
  * it in the transaction below), and never a second order.
  */
-export default command<{ shippingAddress: Address }, { id: string }, Record<string, string>, Placed>({
+export default command<OrderCheckout, { id: string }, Record<string, string>, Placed>({
   route: 'POST /orders/carts/{id}/checkout',
   access: ['customer'],
-  response: responseSchema as Schema,
-  body: schema as Schema,
+  response: responseSchema,
+  body: schema,
   status: 202,
   location: (placed) => `/orders/${placed.orderId}`,
   handle: async ({ body, params, ifMatch }, ctx) => {

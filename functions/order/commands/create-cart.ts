@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/order/create-cart.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { callerOf } from '../access.js';
 import { cartView, openCart, type CartView } from '../cart.js';
 import { settings } from '../settings.js';
@@ -10,8 +10,8 @@ import responseSchema from '../../../schemas/order/cart.json' with { type: 'json
 export default command<Record<string, never>, Record<string, string>, Record<string, string>, CartView>({
   route: 'POST /orders/carts',
   access: ['customer'],
-  response: responseSchema as Schema,
-  body: schema as Schema,
+  response: responseSchema,
+  body: schema,
   status: 201,
   location: (cart) => `/orders/carts/${cart.id}`,
   handle: (_input, ctx) =>

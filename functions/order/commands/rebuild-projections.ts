@@ -1,5 +1,5 @@
 import schema from '../../../schemas/order/rebuild-projections.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { fold, type Order } from '../order.js';
 import { orderStreams, ordersView } from '../store.js';
 import responseSchema from '../../../schemas/order/rebuilt.json' with { type: 'json' };
@@ -21,8 +21,8 @@ export interface Rebuilt {
 export default command<Record<string, never>, Record<string, string>, Record<string, string>, Rebuilt>({
   route: 'POST /orders/projections/rebuild',
   access: ['admin'],
-  response: responseSchema as Schema,
-  body: schema as Schema,
+  response: responseSchema,
+  body: schema,
   handle: async (_input, ctx) => {
     let after: string | null = null;
     let orders = 0;

@@ -1,4 +1,4 @@
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { checkIfMatch, ownCart } from '../access.js';
 import { cartView, removeItem, type CartView } from '../cart.js';
 import { settings } from '../settings.js';
@@ -9,7 +9,7 @@ import responseSchema from '../../../schemas/order/cart.json' with { type: 'json
 export default command<unknown, { id: string; productId: string }, Record<string, string>, CartView>({
   route: 'DELETE /orders/carts/{id}/items/{productId}',
   access: ['customer'],
-  response: responseSchema as Schema,
+  response: responseSchema,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const now = ctx.now();

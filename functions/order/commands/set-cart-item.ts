@@ -1,5 +1,6 @@
 import schema from '../../../schemas/order/set-cart-item.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import type { OrderSetCartItem } from '../../../events/schemas.generated.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch, ownCart } from '../access.js';
 import { cartView, setItem, usable, type CartView, type ProductCheck } from '../cart.js';
@@ -13,11 +14,11 @@ import responseSchema from '../../../schemas/order/cart.json' with { type: 'json
  * it. Catalog is asked before the transaction opens (none is held across the call), and when it
  * cannot answer the cart stays as it was (503).
  */
-export default command<{ quantity: number }, { id: string; productId: string }, Record<string, string>, CartView>({
+export default command<OrderSetCartItem, { id: string; productId: string }, Record<string, string>, CartView>({
   route: 'PUT /orders/carts/{id}/items/{productId}',
   access: ['customer'],
-  response: responseSchema as Schema,
-  body: schema as Schema,
+  response: responseSchema,
+  body: schema,
   handle: async ({ body, params, ifMatch }, ctx) => {
     const before = ownCart(await carts.find(ctx.db, params.id), params.id, ctx.caller);
     checkIfMatch(before, ifMatch);

@@ -1,4 +1,4 @@
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { ownCart } from '../access.js';
 import { cartView, type CartView } from '../cart.js';
 import { carts } from '../store.js';
@@ -7,6 +7,6 @@ import responseSchema from '../../../schemas/order/cart.json' with { type: 'json
 export default query<Record<string, string>, { id: string }, CartView>({
   route: 'GET /orders/carts/{id}',
   access: ['customer'],
-  response: responseSchema as Schema,
+  response: responseSchema,
   handle: async ({ params }, ctx) => cartView(ownCart(await carts.find(ctx.db, params.id), params.id, ctx.caller), ctx.now()),
 });

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/order/list-order-events.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { maySee } from '../access.js';
 import { orderStreams, type Page, type PageRequest, type RecordedEvent } from '../store.js';
@@ -9,8 +9,8 @@ import responseSchema from '../../../schemas/order/recorded-event-page.json' wit
 export default query<PageRequest, { id: string }, Page<RecordedEvent>>({
   route: 'GET /orders/{id}/events',
   access: ['admin', 'customer'],
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: async ({ params, query: page }, ctx) => {
     const [placed] = await orderStreams.load(ctx.db, params.id);
     // Whose order it is, from the stream itself: its first event.

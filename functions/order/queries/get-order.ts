@@ -1,4 +1,4 @@
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { maySee } from '../access.js';
 import type { OrderView } from '../order.js';
@@ -9,7 +9,7 @@ import responseSchema from '../../../schemas/order/order.json' with { type: 'jso
 export default query<Record<string, string>, { id: string }, OrderView>({
   route: 'GET /orders/{id}',
   access: ['admin', 'customer'],
-  response: responseSchema as Schema,
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const order = await ordersView.find(ctx.db, params.id);
     // Another customer's order is answered as if it did not exist.

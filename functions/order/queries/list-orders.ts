@@ -1,5 +1,5 @@
 import schema from '../../../schemas/order/list-orders.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { callerOf } from '../access.js';
 import type { OrderView } from '../order.js';
 import { ordersView, type OrderFilter, type Page, type PageRequest } from '../store.js';
@@ -9,8 +9,8 @@ import responseSchema from '../../../schemas/order/order-page.json' with { type:
 export default query<OrderFilter & PageRequest, Record<string, string>, Page<OrderView>>({
   route: 'GET /orders',
   access: ['admin', 'customer'],
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
     const caller = callerOf(ctx.caller);
     // A customer naming another customer sees nothing of theirs: the filter is always their own id.

@@ -1,5 +1,5 @@
 import schema from '../../../schemas/shipping/deliver-shipment.json' with { type: 'json' };
-import { command, type Schema } from '../../runtime/definition.js';
+import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { deliver, shipmentView, type ShipmentView } from '../shipment.js';
@@ -10,8 +10,8 @@ import responseSchema from '../../../schemas/shipping/shipment.json' with { type
 export default command<Record<string, never>, { id: string }, Record<string, string>, ShipmentView>({
   route: 'POST /shipping/shipments/{id}/deliver',
   access: ['admin'],
-  response: responseSchema as Schema,
-  body: schema as Schema,
+  response: responseSchema,
+  body: schema,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const shipment = await shipments.lock(tx, params.id);

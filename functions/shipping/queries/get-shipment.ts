@@ -1,4 +1,4 @@
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { shipmentView, type ShipmentView } from '../shipment.js';
 import { shipments } from '../store.js';
@@ -7,7 +7,7 @@ import responseSchema from '../../../schemas/shipping/shipment.json' with { type
 export default query<Record<string, string>, { id: string }, ShipmentView>({
   route: 'GET /shipping/shipments/{id}',
   access: ['admin'],
-  response: responseSchema as Schema,
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const shipment = await shipments.find(ctx.db, params.id);
     if (!shipment) throw new NotFound(`shipment ${params.id} does not exist`);

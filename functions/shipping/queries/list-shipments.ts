@@ -1,5 +1,5 @@
 import schema from '../../../schemas/shipping/list-shipments.json' with { type: 'json' };
-import { query, type Schema } from '../../runtime/definition.js';
+import { query } from '../../runtime/definition.js';
 import { shipmentView, type ShipmentView } from '../shipment.js';
 import { shipments, type Page, type PageRequest, type ShipmentFilter } from '../store.js';
 import responseSchema from '../../../schemas/shipping/shipment-page.json' with { type: 'json' };
@@ -8,8 +8,8 @@ import responseSchema from '../../../schemas/shipping/shipment-page.json' with {
 export default query<ShipmentFilter & PageRequest, Record<string, string>, Page<ShipmentView>>({
   route: 'GET /shipping/shipments',
   access: ['admin'],
-  response: responseSchema as Schema,
-  query: schema as Schema,
+  response: responseSchema,
+  query: schema,
   handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
     const page = await shipments.list(ctx.db, filter, { limit, cursor });
     return { items: page.items.map(shipmentView), nextCursor: page.nextCursor };
