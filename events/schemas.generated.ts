@@ -2,79 +2,43 @@
 /* eslint-disable */
 
 /**
- * This interface was referenced by `Schemas`'s JSON-Schema
- * via the `definition` "billing.client-page".
- */
-export type BillingClientPage = Page & BillingClientPage1;
-/**
  * ISO 4217 code
  *
- * This interface was referenced by `Common`'s JSON-Schema
- * via the `definition` "currency".
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "common.currency".
  */
 export type Currency = string;
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
- * via the `definition` "billing.invoice-page".
- */
-export type BillingInvoicePage = Page & BillingInvoicePage1;
-/**
- * This interface was referenced by `Common`'s JSON-Schema
- * via the `definition` "positiveMoney".
+ * via the `definition` "common.positiveMoney".
  */
 export type PositiveMoney = Money & {
   amount?: number;
 };
 /**
+ * Printable ASCII, so that 'case-insensitive' means the same in every collation; surrounding white space is trimmed
+ *
  * This interface was referenced by `Schemas`'s JSON-Schema
- * via the `definition` "catalog.product-page".
+ * via the `definition` "catalog.create-product.sku".
  */
-export type CatalogProductPage = Page & CatalogProductPage1;
+export type CatalogCreateProductSku = string;
 /**
- * This interface was referenced by `Common`'s JSON-Schema
- * via the `definition` "uuid".
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "common.uuid".
  */
 export type Uuid = string;
-/**
- * This interface was referenced by `Schemas`'s JSON-Schema
- * via the `definition` "customer.customer-page".
- */
-export type CustomerCustomerPage = Page & CustomerCustomerPage1;
-/**
- * This interface was referenced by `Schemas`'s JSON-Schema
- * via the `definition` "notification.notification-page".
- */
-export type NotificationNotificationPage = Page & NotificationNotificationPage1;
-/**
- * This interface was referenced by `Schemas`'s JSON-Schema
- * via the `definition` "order.order-page".
- */
-export type OrderOrderPage = Page & OrderOrderPage1;
-/**
- * This interface was referenced by `Schemas`'s JSON-Schema
- * via the `definition` "order.recorded-event-page".
- */
-export type OrderRecordedEventPage = Page & OrderRecordedEventPage1;
-/**
- * This interface was referenced by `Schemas`'s JSON-Schema
- * via the `definition` "shipping.shipment-page".
- */
-export type ShippingShipmentPage = Page & ShippingShipmentPage1;
 
 export interface Schemas {}
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
- * via the `definition` "page".
+ * via the `definition` "billing.client-page".
  */
-export interface Page {
-  items: {}[];
+export interface BillingClientPage {
+  items: BillingClient[];
   /**
    * Opaque; pass it back as ?cursor= for the next page
    */
   nextCursor: string | null;
-}
-export interface BillingClientPage1 {
-  items?: BillingClient[];
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -92,8 +56,8 @@ export interface BillingClient {
   updatedAt: string;
 }
 /**
- * This interface was referenced by `Common`'s JSON-Schema
- * via the `definition` "address".
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "common.address".
  */
 export interface Address {
   line1: string;
@@ -141,15 +105,23 @@ export interface BillingCreateInvoice {
 /**
  * An amount in integer minor units of an ISO 4217 currency
  *
- * This interface was referenced by `Common`'s JSON-Schema
- * via the `definition` "money".
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "common.money".
  */
 export interface Money {
   amount: number;
   currency: Currency;
 }
-export interface BillingInvoicePage1 {
-  items?: BillingInvoice[];
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "billing.invoice-page".
+ */
+export interface BillingInvoicePage {
+  items: BillingInvoice[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -232,14 +204,14 @@ export interface BillingUpdateClient {
  * via the `definition` "catalog.category-tree-page".
  */
 export interface CatalogCategoryTreePage {
-  items: Node[];
+  items: CatalogCategoryTreePageNode[];
   nextCursor: null;
 }
 /**
- * This interface was referenced by `CatalogCategoryTreePage`'s JSON-Schema
- * via the `definition` "node".
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "catalog.category-tree-page.node".
  */
-export interface Node {
+export interface CatalogCategoryTreePageNode {
   id: string;
   name: string;
   description: string | null;
@@ -247,7 +219,7 @@ export interface Node {
   version: number;
   createdAt: string;
   updatedAt: string;
-  children: Node[];
+  children: CatalogCategoryTreePageNode[];
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -290,13 +262,7 @@ export interface CatalogCreateCategory {
 export interface CatalogCreateProduct {
   name: string;
   description?: string;
-  /**
-   * Printable ASCII, so that 'case-insensitive' means the same in every collation; surrounding white space is trimmed
-   *
-   * This interface was referenced by `CatalogCreateProduct`'s JSON-Schema
-   * via the `definition` "sku".
-   */
-  sku: string;
+  sku: CatalogCreateProductSku;
   price: PositiveMoney;
   categoryId: string;
 }
@@ -340,8 +306,16 @@ export interface CatalogProductCheck {
       }
   )[];
 }
-export interface CatalogProductPage1 {
-  items?: CatalogProduct[];
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "catalog.product-page".
+ */
+export interface CatalogProductPage {
+  items: CatalogProduct[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -398,8 +372,8 @@ export interface Common {
   [k: string]: unknown;
 }
 /**
- * This interface was referenced by `Common`'s JSON-Schema
- * via the `definition` "listQuery".
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "common.listQuery".
  */
 export interface ListQuery {
   limit?: number;
@@ -414,8 +388,16 @@ export interface CustomerAccessToken {
   tokenType: 'Bearer';
   expiresIn: number;
 }
-export interface CustomerCustomerPage1 {
-  items?: CustomerCustomer[];
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "customer.customer-page".
+ */
+export interface CustomerCustomerPage {
+  items: CustomerCustomer[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -971,8 +953,16 @@ export interface NotificationListNotifications {
   } & string;
   status?: 'pending' | 'sending' | 'sent' | 'failed' | 'not-sent' | 'unknown';
 }
-export interface NotificationNotificationPage1 {
-  items?: NotificationNotification[];
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "notification.notification-page".
+ */
+export interface NotificationNotificationPage {
+  items: NotificationNotification[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -1053,8 +1043,16 @@ export interface OrderListOrders {
   status?: 'pending' | 'confirmed' | 'processing' | 'shipped' | 'delivered' | 'cancelled';
   customerId?: string;
 }
-export interface OrderOrderPage1 {
-  items?: OrderOrder[];
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "order.order-page".
+ */
+export interface OrderOrderPage {
+  items: OrderOrder[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -1122,8 +1120,16 @@ export interface OrderRebuilt {
   orders: number;
   removed: number;
 }
-export interface OrderRecordedEventPage1 {
-  items?: OrderRecordedEvent[];
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "order.recorded-event-page".
+ */
+export interface OrderRecordedEventPage {
+  items: OrderRecordedEvent[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -1146,6 +1152,17 @@ export interface OrderRecordedEvent {
  */
 export interface OrderSetCartItem {
   quantity: number;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "page".
+ */
+export interface Page {
+  items: {}[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -1202,8 +1219,16 @@ export interface ShippingListShipments {
   customerId?: string;
   status?: 'preparing' | 'dispatched' | 'delivered' | 'cancelled';
 }
-export interface ShippingShipmentPage1 {
-  items?: ShippingShipment[];
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "shipping.shipment-page".
+ */
+export interface ShippingShipmentPage {
+  items: ShippingShipment[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema

@@ -130,6 +130,10 @@ const functionServing = (method: string, path: string): RegisteredFunction | und
   return routes.find(({ route }) => route.method === method.toUpperCase() && route.match(pathname))?.fn;
 };
 
+/** Checks an answer of the gateway against the published contract of the function that gave it. */
+export const checkAnswer = (method: string, path: string, status: number, contentType: string, body: unknown): void =>
+  checkResponse(functionServing(method, path), status, contentType, body);
+
 /** A JSON client of the platform at `base()` (read at each call, since a restart changes the port). */
 export const httpClient =
   (base: () => string) =>
@@ -141,7 +145,7 @@ export const httpClient =
     });
     const text = await res.text();
     const answer = { status: res.status, body: text ? JSON.parse(text) : undefined };
-    checkResponse(functionServing(method, path), answer.status, res.headers.get('content-type') ?? '', answer.body);
+    checkAnswer(method, path, answer.status, res.headers.get('content-type') ?? '', answer.body);
     return answer;
   };
 

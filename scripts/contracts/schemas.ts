@@ -34,11 +34,16 @@ export const keyOf = (id: string): string => {
   return id.slice(SCHEMA_BASE.length, -'.json'.length).replaceAll('/', '.');
 };
 
-/** A `$ref` (absolute or relative to the schema it is in) as a pointer into `prefix` (`#/components/schemas`). */
+/**
+ * A `$ref` (absolute or relative to the schema it is in) as a pointer into `prefix`
+ * (`#/components/schemas`); a definition under `$defs` is a component of its own (`common.money`).
+ */
 const localRef = (ref: string, baseId: string, prefix: string): string => {
   const url = new URL(ref, baseId);
   const fragment = decodeURIComponent(url.hash.slice(1));
   url.hash = '';
+  const definition = /^\/\$defs\/([^/]+)(.*)$/.exec(fragment);
+  if (definition) return `${prefix}/${keyOf(url.href)}.${definition[1]}${definition[2]}`;
   return `${prefix}/${keyOf(url.href)}${fragment}`;
 };
 
@@ -50,15 +55,26 @@ const rewrite = (value: unknown, baseId: string, prefix: string): unknown => {
   );
 };
 
-/** A schema as a component: `$schema` and `$id` dropped, its references made local to the document. */
-export const asComponent = (schema: JsonSchema, prefix: string): Record<string, unknown> => {
-  const { $schema: _dialect, $id, ...rest } = schema;
-  return rewrite(rest, $id, prefix) as Record<string, unknown>;
+type Component = Record<string, unknown>;
+
+/**
+ * A schema as components: itself (`$schema` and `$id` dropped), and each of its `$defs` beside it,
+ * every reference made local to the document. Readers of OpenAPI and AsyncAPI documents take
+ * components, not definitions nested in them.
+ */
+const asComponents = (schema: JsonSchema, prefix: string): Array<[string, Component]> => {
+  const { $schema: _dialect, $id, $defs, ...rest } = schema;
+  const key = keyOf($id);
+  const definitions = Object.entries(($defs ?? {}) as Record<string, unknown>).map(([name, definition]): [string, Component] => [
+    `${key}.${name}`,
+    rewrite(definition, $id, prefix) as Component,
+  ]);
+  return [[key, rewrite(rest, $id, prefix) as Component], ...definitions];
 };
 
-/** Every schema as components, keyed by `keyOf`. */
-export const components = (schemas: JsonSchema[], prefix: string): Record<string, Record<string, unknown>> =>
-  Object.fromEntries(schemas.map((schema) => [keyOf(schema.$id), asComponent(schema, prefix)]));
+/** Every schema, and each of its definitions, as components keyed by `keyOf` (`.name` for a definition). */
+export const components = (schemas: JsonSchema[], prefix: string): Record<string, Component> =>
+  Object.fromEntries(schemas.flatMap((schema) => asComponents(schema, prefix)));
 
 /** A reference to the component of the schema with `$id` `id`. */
 export const refTo = (id: string, prefix: string): { $ref: string } => ({ $ref: `${prefix}/${keyOf(id)}` });
