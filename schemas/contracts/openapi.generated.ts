@@ -1930,8 +1930,6 @@ export interface operations {
             /** @description One page of the list */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1966,8 +1964,8 @@ export interface operations {
             /** @description Done */
             201: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description Where the created resource is */
                     Location?: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
@@ -2004,8 +2002,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2075,8 +2073,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2116,8 +2114,6 @@ export interface operations {
             /** @description One page of the list */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2152,8 +2148,8 @@ export interface operations {
             /** @description Done */
             201: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description Where the created resource is */
                     Location?: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
@@ -2190,8 +2186,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2259,8 +2255,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2305,8 +2301,8 @@ export interface operations {
             /** @description Done */
             201: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2347,8 +2343,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2382,8 +2378,6 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2417,8 +2411,8 @@ export interface operations {
             /** @description Done */
             201: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description Where the created resource is */
                     Location?: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
@@ -2455,8 +2449,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2525,8 +2519,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2565,8 +2559,6 @@ export interface operations {
             /** @description One page of the list */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2600,8 +2592,8 @@ export interface operations {
             /** @description Done */
             201: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description Where the created resource is */
                     Location?: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
@@ -2638,8 +2630,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2708,8 +2700,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2752,8 +2744,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2794,8 +2786,6 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2832,8 +2822,6 @@ export interface operations {
             /** @description One page of the list */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2868,8 +2856,6 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2902,8 +2888,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2937,8 +2923,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -2979,8 +2965,8 @@ export interface operations {
             /** @description Done */
             201: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -3014,8 +3000,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3050,8 +3036,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -3096,8 +3082,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -3136,8 +3122,6 @@ export interface operations {
             /** @description One page of the list */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3168,8 +3152,6 @@ export interface operations {
             /** @description One page of the list */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3202,8 +3184,6 @@ export interface operations {
             /** @description One page of the list */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3233,8 +3213,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3272,8 +3252,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -3312,8 +3292,6 @@ export interface operations {
             /** @description One page of the list */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3348,8 +3326,8 @@ export interface operations {
             /** @description Done */
             201: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description Where the created resource is */
                     Location?: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
@@ -3386,8 +3364,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3425,8 +3403,6 @@ export interface operations {
             /** @description Done */
             202: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     /** @description Where the created resource is */
                     Location?: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
@@ -3472,8 +3448,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -3513,8 +3489,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -3555,8 +3531,6 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -3595,8 +3569,6 @@ export interface operations {
             /** @description One page of the list */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3626,8 +3598,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3665,8 +3637,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -3711,8 +3683,8 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
-                    /** @description The version of the answered resource, when it has one; send it back as If-Match */
-                    ETag?: string;
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;

@@ -77,9 +77,11 @@ const parametersOf = (fn: RegisteredFunction, def: Http, pathParams: string[], m
 const successOf = (def: Http) => {
   const status = def.status ?? 200;
   if (status === 204) return { [status]: { description: 'Done; no body' } };
-  const headers: Record<string, unknown> = {
-    ETag: { description: 'The version of the answered resource, when it has one; send it back as If-Match', schema: { type: 'string' } },
-  };
+  const headers: Record<string, unknown> = {};
+  // The runtime answers a result's `version` as its ETag.
+  if (def.response && 'version' in ((def.response.properties ?? {}) as object)) {
+    headers.ETag = { description: 'The version of the answered resource; send it back as If-Match', required: true, schema: { type: 'string', examples: ['"3"'] } };
+  }
   if (def.location) headers.Location = { description: 'Where the created resource is', schema: { type: 'string' } };
   if (def.kind === 'command') headers['Idempotent-Replayed'] = { description: '"true" when this is the recorded answer of an earlier request with the same Idempotency-Key', schema: { type: 'string' } };
   const schema = def.response ? refTo(def.response.$id, PREFIX) : isPaged(def) ? refTo(`${SCHEMA_BASE}page.json`, PREFIX) : {};
