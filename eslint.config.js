@@ -60,7 +60,7 @@ const TESTS = ['**/*.test.ts', '**/*-testing.ts'];
 const OBSERVERS = ['pg', 'kafkajs', 'jose', 'ajv', 'ajv-formats', 'cloudevents'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.data/**', '.cache/**', 'node_modules/**', 'knative/**', 'coverage/**'] },
+  { ignores: ['dist/**', '.data/**', '.cache/**', 'node_modules/**', 'knative/**', 'coverage/**', 'schemas/contracts/openapi.generated.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

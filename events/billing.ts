@@ -1,5 +1,6 @@
 // Billing's events: the data each one carries, and its definition (type name and JSON Schema).
-import { defineEvent, type Address, type Money } from './core.js';
+import type { EventsBillingClientCreatedV1, EventsBillingClientDeletedV1, EventsBillingClientUpdatedV1, EventsBillingInvoiceCreatedV1, EventsBillingInvoiceDeletedV1, EventsBillingInvoiceStatusChangedV1, EventsBillingPaymentReceivedV1, EventsBillingPaymentRefundedV1 } from './schemas.generated.js';
+import { defineEvent } from './core.js';
 import clientCreatedSchema from '../schemas/events/billing/client-created.v1.json' with { type: 'json' };
 import clientUpdatedSchema from '../schemas/events/billing/client-updated.v1.json' with { type: 'json' };
 import clientDeletedSchema from '../schemas/events/billing/client-deleted.v1.json' with { type: 'json' };
@@ -13,50 +14,20 @@ export type { Address, Money } from './core.js';
 
 export type InvoiceStatus = 'draft' | 'sent' | 'overdue' | 'paid' | 'cancelled' | 'refunded';
 
-export interface ClientCreated {
-  clientId: string;
-  name: string;
-  email: string;
-  phone: string | null;
-  address: Address | null;
-}
+export type ClientCreated = EventsBillingClientCreatedV1;
 export const clientCreated = defineEvent<ClientCreated>('billing', 'client-created', 1, clientCreatedSchema);
 
 /** The client as it is after the change (a full snapshot), and which fields changed. */
-export interface ClientUpdated extends ClientCreated {
-  changed: Array<'name' | 'email' | 'phone' | 'address'>;
-}
+export type ClientUpdated = EventsBillingClientUpdatedV1;
 export const clientUpdated = defineEvent<ClientUpdated>('billing', 'client-updated', 1, clientUpdatedSchema);
 
-export interface ClientDeleted {
-  clientId: string;
-}
+export type ClientDeleted = EventsBillingClientDeletedV1;
 export const clientDeleted = defineEvent<ClientDeleted>('billing', 'client-deleted', 1, clientDeletedSchema);
 
-export interface InvoiceCreated {
-  invoiceId: string;
-  clientId: string;
-  orderId?: string;
-  /** Null while the invoice is a draft. */
-  number: string | null;
-  status: InvoiceStatus;
-  total: Money;
-  issueDate: string | null;
-  dueDate: string;
-}
+export type InvoiceCreated = EventsBillingInvoiceCreatedV1;
 export const invoiceCreated = defineEvent<InvoiceCreated>('billing', 'invoice-created', 1, invoiceCreatedSchema);
 
-export interface InvoiceStatusChanged {
-  invoiceId: string;
-  clientId: string;
-  orderId?: string;
-  number: string | null;
-  from: InvoiceStatus;
-  to: InvoiceStatus;
-  total: Money;
-  paidAmount: Money;
-  dueDate: string;
-}
+export type InvoiceStatusChanged = EventsBillingInvoiceStatusChangedV1;
 export const invoiceStatusChanged = defineEvent<InvoiceStatusChanged>(
   'billing',
   'invoice-status-changed',
@@ -65,31 +36,11 @@ export const invoiceStatusChanged = defineEvent<InvoiceStatusChanged>(
 );
 
 /** A draft invoice was deleted (only drafts ever are). */
-export interface InvoiceDeleted {
-  invoiceId: string;
-  clientId: string;
-  orderId?: string;
-}
+export type InvoiceDeleted = EventsBillingInvoiceDeletedV1;
 export const invoiceDeleted = defineEvent<InvoiceDeleted>('billing', 'invoice-deleted', 1, invoiceDeletedSchema);
 
-export interface PaymentReceived {
-  invoiceId: string;
-  clientId: string;
-  orderId?: string;
-  paymentId: string;
-  amount: Money;
-  reference?: string;
-  paidAmount: Money;
-  outstanding: Money;
-}
+export type PaymentReceived = EventsBillingPaymentReceivedV1;
 export const paymentReceived = defineEvent<PaymentReceived>('billing', 'payment-received', 1, paymentReceivedSchema);
 
-export interface PaymentRefunded {
-  invoiceId: string;
-  clientId: string;
-  orderId?: string;
-  /** Everything that had been paid on the invoice. */
-  amount: Money;
-  reason?: string;
-}
+export type PaymentRefunded = EventsBillingPaymentRefundedV1;
 export const paymentRefunded = defineEvent<PaymentRefunded>('billing', 'payment-refunded', 1, paymentRefundedSchema);

@@ -2,30 +2,18 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import common from '../schemas/common.json' with { type: 'json' };
+import type { Address, Money } from './schemas.generated.js';
 import { violations, type SchemaViolation } from './validation.js';
 
 export { violations, type SchemaViolation } from './validation.js';
 
 type JsonSchema = { $id: string } & Record<string, unknown>;
 
-/** An amount in integer minor units of an ISO 4217 currency (`common.json#/$defs/money`). */
-export interface Money {
-  amount: number;
-  currency: string;
-}
-
 /** The largest amount Money may hold, read from its schema so the bound is written once. */
 export const MAX_AMOUNT: number = common.$defs.money.properties.amount.maximum;
 
-/** A postal address (`common.json#/$defs/address`). */
-export interface Address {
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  region?: string;
-  country: string;
-}
+/** An amount in integer minor units of an ISO 4217 currency (`common.json#/$defs/money`), and a postal address. */
+export type { Address, Money };
 
 export interface EventDefinition<Data> {
   /** `com.gotuto.<context>.<name>.v<version>` */
@@ -97,6 +85,9 @@ export const defineEvent = <Data>(context: string, name: string, version: number
   registry.set(type, definition);
   return definition;
 };
+
+/** Every event type this process has defined, in the order they were declared. */
+export const eventDefinitions = (): EventDefinition<unknown>[] => [...registry.values()];
 
 /** The registered definition of an event type, if this process knows it. */
 export const definitionOf = (type: string): EventDefinition<unknown> | undefined => registry.get(type);

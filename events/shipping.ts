@@ -3,38 +3,17 @@ import shipmentCancelledSchema from '../schemas/events/shipping/shipment-cancell
 import shipmentCreatedSchema from '../schemas/events/shipping/shipment-created.v1.json' with { type: 'json' };
 import shipmentDeliveredSchema from '../schemas/events/shipping/shipment-delivered.v1.json' with { type: 'json' };
 import shipmentDispatchedSchema from '../schemas/events/shipping/shipment-dispatched.v1.json' with { type: 'json' };
-import { defineEvent, type Address } from './core.js';
-import type { StockLine } from './inventory.js';
+import type { EventsShippingShipmentCancelledV1, EventsShippingShipmentCreatedV1, EventsShippingShipmentDeliveredV1, EventsShippingShipmentDispatchedV1 } from './schemas.generated.js';
+import { defineEvent } from './core.js';
 
-export interface ShipmentCreated {
-  shipmentId: string;
-  orderId: string;
-  customerId: string;
-  lines?: StockLine[];
-  shippingAddress?: Address;
-}
+export type ShipmentCreated = EventsShippingShipmentCreatedV1;
 export const shipmentCreated = defineEvent<ShipmentCreated>('shipping', 'shipment-created', 1, shipmentCreatedSchema);
 
-export interface ShipmentDispatched {
-  shipmentId: string;
-  orderId: string;
-  customerId?: string;
-  carrier: string;
-  trackingNumber: string;
-}
+export type ShipmentDispatched = EventsShippingShipmentDispatchedV1;
 export const shipmentDispatched = defineEvent<ShipmentDispatched>('shipping', 'shipment-dispatched', 1, shipmentDispatchedSchema);
 
-export interface ShipmentDelivered {
-  shipmentId: string;
-  orderId: string;
-  customerId?: string;
-}
+export type ShipmentDelivered = EventsShippingShipmentDeliveredV1;
 export const shipmentDelivered = defineEvent<ShipmentDelivered>('shipping', 'shipment-delivered', 1, shipmentDeliveredSchema);
 
-export interface ShipmentCancelled {
-  shipmentId: string;
-  orderId: string;
-  customerId?: string;
-  reason?: string;
-}
+export type ShipmentCancelled = EventsShippingShipmentCancelledV1;
 export const shipmentCancelled = defineEvent<ShipmentCancelled>('shipping', 'shipment-cancelled', 1, shipmentCancelledSchema);

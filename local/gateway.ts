@@ -21,6 +21,8 @@ export interface PlatformRoute {
 export interface GatewayOptions {
   mounts: Mounts;
   platformRoutes: PlatformRoute[];
+  /** Static pages of the platform (the published contracts and their reference pages), by method and path. */
+  pages?: (method: string, path: string) => HttpResponse | undefined;
   log: Logger;
 }
 
@@ -46,6 +48,8 @@ const dispatch = (options: GatewayOptions, routes: Map<string, PlatformRoute>) =
     const method = (req.method ?? 'GET').toUpperCase();
     const own = routes.get(`${method} ${url.pathname}`);
     if (own) return own.handle(req, body);
+    const page = options.pages?.(method, url.pathname);
+    if (page) return page;
     const withBody = Object.assign(req, { rawBody: body });
     const direct = directTarget(url.pathname);
     if (direct) {

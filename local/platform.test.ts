@@ -11,7 +11,7 @@ import { handler, scheduled, type RegisteredFunction } from '../functions/runtim
 import { Unavailable, ValidationError } from '../functions/runtime/errors.js';
 import type { Platform } from './platform.js';
 import type { TriggerSpec } from './routing.js';
-import { createTestEnvironment, type TestEnvironment } from './testing.js';
+import { createTestEnvironment, httpClient, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'platform-test-secret-platform-test-secret';
 
@@ -115,10 +115,8 @@ afterAll(async () => {
   await new Promise<void>((r) => replier?.close(() => r()));
 });
 
-const get = async (path: string, token = admin) => {
-  const res = await fetch(platform.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: res.status, body: await res.json().catch(() => undefined) };
-};
+const call = httpClient(() => platform.url);
+const get = (path: string, token = admin) => call('GET', path, token || undefined);
 const publish = async (event: Partial<ReceivedEvent<unknown>>, mode: 'binary' | 'structured' = 'binary') => {
   const full = { id: randomUUID(), type: probe.type, source: '/test/probe', subject: randomUUID(), time: new Date().toISOString(), data: { n: 1 }, ...event } as ReceivedEvent<unknown>;
   const message = mode === 'binary'

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '../functions/runtime/log.js';
 import { migratedContexts } from '../functions/runtime/migrate.js';
 import { relayOutbox } from '../functions/runtime/outbox.js';
 import { createEmbeddedBroker, type Broker } from './broker.js';
+import { contractsResponse } from './contracts.js';
 import { migrateLocal, openDatabase, type Database } from './database.js';
 import { closeGateway, createGateway, listen } from './gateway.js';
 import { createKafkaBroker } from './kafka-broker.js';
@@ -146,6 +147,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   const server = createGateway({
     mounts,
     platformRoutes: [healthRoute(() => ready, functions.length), ingressRoute(broker), functionTableRoute(functions, deadLettersWaiting)],
+    pages: contractsResponse,
     log,
   });
   baseUrl = await listen(server, options.port ?? Number(process.env.PORT ?? 8080), options.host ?? process.env.HOST ?? '127.0.0.1');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBinaryHttp, type ReceivedEvent } from '../events/index.js';
-import { createDatabase, deleteKafkaTopic, spawnPlatform } from './testing.js';
+import { createDatabase, deleteKafkaTopic, httpClient, spawnPlatform } from './testing.js';
 
 const run = promisify(execFile);
 const adminUrl = process.env.DATABASE_URL;
@@ -63,15 +63,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
+const request = httpClient(() => base);
+const call = (method: string, path: string, body?: unknown) => request(method, path, token, body);
 
 const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> => {
   const deadline = Date.now() + ms;

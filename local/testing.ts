@@ -7,7 +7,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { registry } from '../functions/index.js';
 import { createDatabase } from '../functions/runtime/db.js';
+import type { RegisteredFunction } from '../functions/runtime/definition.js';
+import { parseRoute } from '../functions/runtime/route.js';
+import { checkResponse } from '../scripts/contracts/response-testing.js';
 import { startPlatform, type Platform, type PlatformOptions } from './platform.js';
 
 process.env.LOG_LEVEL ??= 'warn';
@@ -118,6 +122,18 @@ export const createTestEnvironment = async (): Promise<TestEnvironment> => {
 
 export type Answer = { status: number; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const routes = registry.flatMap((fn) => (fn.definition.kind === 'handler' ? [] : [{ fn, route: parseRoute(fn.definition.route) }]));
+
+/** The registry function the gateway routes `method path` to; undefined for the gateway's own routes. */
+const functionServing = (method: string, path: string): RegisteredFunction | undefined => {
+  const pathname = path.split('?')[0] as string;
+  return routes.find(({ route }) => route.method === method.toUpperCase() && route.match(pathname))?.fn;
+};
+
+/** Checks an answer of the gateway against the published contract of the function that gave it. */
+export const checkAnswer = (method: string, path: string, status: number, contentType: string, body: unknown): void =>
+  checkResponse(functionServing(method, path), status, contentType, body);
+
 /** A JSON client of the platform at `base()` (read at each call, since a restart changes the port). */
 export const httpClient =
   (base: () => string) =>
@@ -128,7 +144,9 @@ export const httpClient =
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    const answer = { status: res.status, body: text ? JSON.parse(text) : undefined };
+    checkAnswer(method, path, answer.status, res.headers.get('content-type') ?? '', answer.body);
+    return answer;
   };
 
 /** Reads until `ok` holds or `ms` have passed; returns the last reading either way. */

@@ -1,5 +1,6 @@
 // A client of Billing: whom invoices are addressed to. Billing makes a registered customer's
 // client with the customer's id, or links the client an admin had made with the customer's email.
+import type { BillingCreateClient, BillingUpdateClient } from '../../events/schemas.generated.js';
 import type { NewEvent } from '../../events/index.js';
 import { clientCreated, clientDeleted, clientUpdated, type Address, type ClientUpdated } from '../../events/billing.js';
 import { Conflict } from '../runtime/errors.js';
@@ -17,12 +18,7 @@ export interface Client {
   updatedAt: Date;
 }
 
-export interface NewClient {
-  name: string;
-  email: string;
-  phone?: string;
-  address?: Address;
-}
+export type NewClient = BillingCreateClient;
 
 /** A customer's contact data, as Customer's events carry it. */
 export interface CustomerContact {
@@ -32,12 +28,7 @@ export interface CustomerContact {
 }
 
 /** A PATCH: absent fields stay, `null` clears phone or address. */
-export interface ClientChanges {
-  name?: string;
-  email?: string;
-  phone?: string | null;
-  address?: Address | null;
-}
+export type ClientChanges = BillingUpdateClient;
 
 type Field = ClientUpdated['changed'][number];
 const FIELDS: readonly Field[] = ['name', 'email', 'phone', 'address'];

@@ -1,5 +1,6 @@
 // An invoice: draft -> sent -> paid | overdue; overdue -> paid; draft | sent | overdue -> cancelled;
 // paid -> refunded. Amounts are integer minor units of the invoice's one currency.
+import type { BillingCreateInvoice } from '../../events/schemas.generated.js';
 import { MAX_AMOUNT, type NewEvent } from '../../events/index.js';
 import type { InvoiceRequested } from '../../events/order.js';
 import {
@@ -94,14 +95,7 @@ export type RefundedInvoice = InvoiceFields & {
 };
 export type Invoice = DraftInvoice | OpenInvoice | PaidInvoice | CancelledInvoice | RefundedInvoice;
 
-export interface NewInvoice {
-  clientId: string;
-  orderId?: string;
-  lines: Array<{ description: string; quantity: number; unitPrice: Money }>;
-  issueDate?: string;
-  dueDate: string;
-  description?: string;
-}
+export type NewInvoice = BillingCreateInvoice;
 
 export interface NewPayment {
   id: string;

@@ -1,5 +1,6 @@
 // A category of the catalog: categories form one tree of any depth, and products are filed in
 // them. A category never sits below itself; one with products or children stays.
+import type { CatalogCreateCategory, CatalogUpdateCategory } from '../../events/schemas.generated.js';
 import type { NewEvent } from '../../events/index.js';
 import { categoryCreated, categoryDeleted, categoryUpdated, type CategoryUpdated } from '../../events/catalog.js';
 import { Conflict, ValidationError } from '../runtime/errors.js';
@@ -15,18 +16,10 @@ export interface Category {
   updatedAt: Date;
 }
 
-export interface NewCategory {
-  name: string;
-  description?: string;
-  parentId?: string;
-}
+export type NewCategory = CatalogCreateCategory;
 
 /** A PATCH: absent fields stay, a null description clears it, a null parentId makes a root. */
-export interface CategoryChanges {
-  name?: string;
-  description?: string | null;
-  parentId?: string | null;
-}
+export type CategoryChanges = CatalogUpdateCategory;
 
 /**
  * Each known category's parent (null for a root). Enough of the tree to answer a question: to

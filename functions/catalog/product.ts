@@ -1,5 +1,6 @@
 // A product of the catalog: filed in one existing category, sold at a strictly positive price in
 // integer minor units, known by a SKU that no other live product shares in any case.
+import type { CatalogCreateProduct, CatalogUpdateProduct } from '../../events/schemas.generated.js';
 import { MAX_AMOUNT, type NewEvent } from '../../events/index.js';
 import {
   priceChanged,
@@ -31,20 +32,10 @@ export interface DeletedProduct extends Product {
   deletedAt: Date;
 }
 
-export interface NewProduct {
-  name: string;
-  description?: string;
-  sku: string;
-  price: Money;
-  categoryId: string;
-}
+export type NewProduct = CatalogCreateProduct;
 
 /** A PATCH: absent fields stay, a null description clears it. SKU and price have their own rules. */
-export interface ProductChanges {
-  name?: string;
-  description?: string | null;
-  categoryId?: string;
-}
+export type ProductChanges = CatalogUpdateProduct;
 
 type Field = ProductUpdated['changed'][number];
 const FIELDS: readonly Field[] = ['name', 'description', 'categoryId'];

@@ -1,5 +1,6 @@
 // A customer: an account of the shop (a buyer, or an admin) and the contact data that Billing and
 // Notification keep a copy of. The password hash is not part of it: it never leaves the store.
+import type { CustomerUpdateMe } from '../../events/schemas.generated.js';
 import type { Address, NewEvent } from '../../events/index.js';
 import {
   customerRegistered,
@@ -32,11 +33,7 @@ export interface Registration {
 }
 
 /** A PATCH of /customers/me: absent fields stay, `null` clears phone or address. */
-export interface CustomerChanges {
-  name?: string;
-  phone?: string | null;
-  address?: Address | null;
-}
+export type CustomerChanges = CustomerUpdateMe;
 
 type Field = NonNullable<CustomerUpdated['changed']>[number];
 const FIELDS: readonly Field[] = ['name', 'phone', 'address'];

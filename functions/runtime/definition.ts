@@ -79,6 +79,8 @@ interface HttpDefinition<Body, Params, Query, Result> {
   body?: Schema;
   /** Schema of the query string; values are coerced to the schema's types. */
   query?: Schema;
+  /** Schema of the JSON body of a successful answer: published in the OpenAPI document, checked by the tests. */
+  response?: Schema;
   /** Status of a successful answer: 200 by default, 204 when `handle` returns undefined. */
   status?: number;
   /** The `Location` header of a created resource. */

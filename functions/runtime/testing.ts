@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
-import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { assertValidData, definitionOf, fromHttp, violations, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
+import { checkResponse } from '../../scripts/contracts/response-testing.js';
 import { signToken } from './auth.js';
 import { closeDatabases, createDatabase, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
 import { PING_EVENT_TYPE, type RegisteredFunction, type Role } from './definition.js';
@@ -150,12 +151,14 @@ export const startFunctions = (functions: readonly RegisteredFunction[]): TestAp
     return send(byPath(path).url, 'POST', { rawBody: body, headers });
   };
   return {
-    request: (method, path, options = {}) => {
+    request: async (method, path, options = {}) => {
       const pathname = path.split('?')[0] as string;
       const found = functionRoutes(started.map((s) => s.fn)).resolve(method, pathname);
       const target = found && started.find((s) => s.fn === found.entry);
       if (!target) throw new Error(`no started function serves ${method} ${path}`);
-      return send(target.url + path, method.toUpperCase(), options);
+      const response = await send(target.url + path, method.toUpperCase(), options);
+      checkResponse(target.fn, response.status, response.headers.get('content-type') ?? '', response.body);
+      return response;
     },
     deliver,
     tick: (path) => deliver(path, { type: PING_EVENT_TYPE, source: '/apis/v1/namespaces/gotuto/pingsources/test', data: {} }),
@@ -168,6 +171,11 @@ export const outboxEvents = async (context: string): Promise<ReceivedEvent<any>[
   const { rows } = await (await poolFor(context)).query<{ event: ReceivedEvent<unknown> }>(
     `SELECT event FROM ${table(context, 'outbox')} ORDER BY seq`,
   );
+  // Producers validate before they store; this says so again for every event a test reads.
+  for (const { event } of rows) {
+    const definition = definitionOf(event.type);
+    if (definition) assertValidData(definition, event.data);
+  }
   return rows.map((r) => r.event);
 };
 
@@ -186,7 +194,14 @@ export const startEventSink = async (): Promise<EventSink> => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (sink.status < 300) sink.received.push(fromHttp(req.headers, Buffer.concat(chunks)));
+      const event = fromHttp(req.headers, Buffer.concat(chunks));
+      const definition = definitionOf(event.type);
+      // A published event whose data breaks its schema is refused, as a consumer would refuse it.
+      if (definition && violations(definition.schema, event.data).length > 0) {
+        res.writeHead(400).end(`${event.type} data breaks its schema`);
+        return;
+      }
+      if (sink.status < 300) sink.received.push(event);
       res.writeHead(sink.status).end();
     });
   });

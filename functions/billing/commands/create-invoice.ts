@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/billing/create-invoice.json' with { type: 'json' };
+import type { BillingCreateInvoice } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
-import { createInvoice, invoiceView, type InvoiceView, type NewInvoice } from '../invoice.js';
+import { createInvoice, invoiceView, type InvoiceView } from '../invoice.js';
 import { clients, invoices } from '../store.js';
+import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
-export default command<NewInvoice, Record<string, string>, Record<string, string>, InvoiceView>({
+export default command<BillingCreateInvoice, Record<string, string>, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices',
   access: ['admin'],
+  response: responseSchema,
   body: schema,
   status: 201,
   location: (invoice) => `/billing/invoices/${invoice.id}`,

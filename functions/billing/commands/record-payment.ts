@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/billing/record-payment.json' with { type: 'json' };
+import type { BillingRecordPayment } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
-import { invoiceView, recordPayment, type InvoiceView, type Money } from '../invoice.js';
+import { invoiceView, recordPayment, type InvoiceView } from '../invoice.js';
 import { invoices } from '../store.js';
-
-interface Body {
-  amount: Money;
-  reference?: string;
-}
+import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
 /** Answers with the invoice as the payment left it (status, paidAmount, outstanding, payments). */
-export default command<Body, { id: string }, Record<string, string>, InvoiceView>({
+export default command<BillingRecordPayment, { id: string }, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices/{id}/payments',
   access: ['admin'],
+  response: responseSchema,
   body: schema,
   status: 201,
   handle: ({ body, params, ifMatch }, ctx) =>

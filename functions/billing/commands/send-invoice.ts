@@ -3,10 +3,12 @@ import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { invoiceView, send, type InvoiceView } from '../invoice.js';
 import { invoices } from '../store.js';
+import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
 export default command<unknown, { id: string }, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices/{id}/send',
   access: ['admin'],
+  response: responseSchema,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const now = ctx.now();

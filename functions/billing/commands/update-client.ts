@@ -1,13 +1,16 @@
 import schema from '../../../schemas/billing/update-client.json' with { type: 'json' };
+import type { BillingUpdateClient } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { updateClient, type Client, type ClientChanges } from '../client.js';
+import { updateClient, type Client } from '../client.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { clients } from '../store.js';
+import responseSchema from '../../../schemas/billing/client.json' with { type: 'json' };
 
-export default command<ClientChanges, { id: string }, Record<string, string>, Client>({
+export default command<BillingUpdateClient, { id: string }, Record<string, string>, Client>({
   route: 'PATCH /billing/clients/{id}',
   access: ['admin'],
+  response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -3,10 +3,12 @@ import { NotFound } from '../../runtime/errors.js';
 import { ownClient } from '../access.js';
 import { invoiceView, type InvoiceView } from '../invoice.js';
 import { invoices } from '../store.js';
+import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
 export default query<Record<string, string>, { id: string }, InvoiceView>({
   route: 'GET /billing/invoices/{id}',
   access: ['admin', 'customer'],
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const invoice = await invoices.find(ctx.db, params.id);
     const own = await ownClient(ctx.db, ctx.caller);

@@ -4,10 +4,12 @@ import { Forbidden } from '../../runtime/errors.js';
 import { namesOwnClient, ownClient } from '../access.js';
 import { invoiceView, type InvoiceView } from '../invoice.js';
 import { invoices, type InvoiceFilter, type Page, type PageRequest } from '../store.js';
+import responseSchema from '../../../schemas/billing/invoice-page.json' with { type: 'json' };
 
 export default query<InvoiceFilter & PageRequest, Record<string, string>, Page<InvoiceView>>({
   route: 'GET /billing/invoices',
   access: ['admin', 'customer'],
+  response: responseSchema,
   query: schema,
   handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
     const own = await ownClient(ctx.db, ctx.caller);

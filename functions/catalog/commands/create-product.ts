@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/catalog/create-product.json' with { type: 'json' };
+import type { CatalogCreateProduct } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
-import { createProduct, type NewProduct, type Product } from '../product.js';
+import { createProduct, type Product } from '../product.js';
 import { categories, products } from '../store.js';
+import responseSchema from '../../../schemas/catalog/product.json' with { type: 'json' };
 
 /** 201; a SKU that a live product has, in any case, is 409; an unknown category 422. */
-export default command<NewProduct, Record<string, string>, Record<string, string>, Product>({
+export default command<CatalogCreateProduct, Record<string, string>, Record<string, string>, Product>({
   route: 'POST /catalog/products',
   access: ['admin'],
+  response: responseSchema,
   body: schema,
   status: 201,
   location: (product) => `/catalog/products/${product.id}`,

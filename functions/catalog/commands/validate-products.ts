@@ -1,15 +1,18 @@
 import schema from '../../../schemas/catalog/validate-products.json' with { type: 'json' };
+import type { CatalogValidateProducts } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
-import { checkCart, type CartCheck, type CartItem } from '../product.js';
+import { checkCart, type CartCheck } from '../product.js';
 import { products } from '../store.js';
+import responseSchema from '../../../schemas/catalog/product-check.json' with { type: 'json' };
 
 /**
  * A public read with a body (a cart), hence declared as a command: it writes nothing and opens no
  * transaction. Every product of the cart is read in one query.
  */
-export default command<{ items: CartItem[] }, Record<string, string>, Record<string, string>, CartCheck>({
+export default command<CatalogValidateProducts, Record<string, string>, Record<string, string>, CartCheck>({
   route: 'POST /catalog/products/validate',
   access: 'public',
+  response: responseSchema,
   body: schema,
   handle: async ({ body }, ctx) => {
     const found = await products.standings(

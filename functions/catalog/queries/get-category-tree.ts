@@ -2,6 +2,7 @@ import schema from '../../../schemas/catalog/category-tree.json' with { type: 'j
 import { query } from '../../runtime/definition.js';
 import { buildTree, type CategoryNode } from '../category.js';
 import { categories } from '../store.js';
+import responseSchema from '../../../schemas/catalog/category-tree-page.json' with { type: 'json' };
 
 /**
  * The whole tree in one answer: the roots, each with its children, by name. A tree cut into pages
@@ -10,6 +11,7 @@ import { categories } from '../store.js';
 export default query<Record<string, never>, Record<string, string>, { items: CategoryNode[]; nextCursor: null }>({
   route: 'GET /catalog/categories',
   access: 'public',
+  response: responseSchema,
   query: schema,
   handle: async (_input, ctx) => ({ items: buildTree(await categories.all(ctx.db)), nextCursor: null }),
 });

@@ -2,10 +2,12 @@ import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import type { Category } from '../category.js';
 import { categories } from '../store.js';
+import responseSchema from '../../../schemas/catalog/category.json' with { type: 'json' };
 
 export default query<Record<string, string>, { id: string }, Category>({
   route: 'GET /catalog/categories/{id}',
   access: 'public',
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const category = await categories.find(ctx.db, params.id);
     if (!category) throw new NotFound(`category ${params.id} does not exist`);

@@ -2,11 +2,13 @@ import schema from '../../../schemas/catalog/list-products.json' with { type: 'j
 import { query } from '../../runtime/definition.js';
 import type { Product } from '../product.js';
 import { products, type Page, type PageRequest, type ProductFilter } from '../store.js';
+import responseSchema from '../../../schemas/catalog/product-page.json' with { type: 'json' };
 
 /** Live products, oldest first; `categoryId` takes in the categories below it, `q` searches names. */
 export default query<ProductFilter & PageRequest, Record<string, string>, Page<Product>>({
   route: 'GET /catalog/products',
   access: 'public',
+  response: responseSchema,
   query: schema,
   handle: ({ query: { limit, cursor, ...filter } }, ctx) => products.list(ctx.db, filter, { limit, cursor }),
 });

@@ -2,6 +2,7 @@ import schema from '../../../schemas/customer/login.json' with { type: 'json' };
 import { loginThrottled } from '../../../events/customer.js';
 import { signToken } from '../../runtime/auth.js';
 import { inTransaction, poolFor } from '../../runtime/db.js';
+import type { CustomerLogin } from '../../../events/schemas.generated.js';
 import { command, reply } from '../../runtime/definition.js';
 import { TooManyRequests, Unauthorized } from '../../runtime/errors.js';
 import { inOwnTransaction } from '../emit.js';
@@ -9,11 +10,7 @@ import { DUMMY_HASH, hashPassword, needsRehash, verifyPassword } from '../passwo
 import { settings } from '../settings.js';
 import { customers, logins, type Credentials } from '../store.js';
 import { accountGate, sourceGate, windowStart } from '../throttle.js';
-
-interface Login {
-  email: string;
-  password: string;
-}
+import responseSchema from '../../../schemas/customer/access-token.json' with { type: 'json' };
 
 export interface AccessToken {
   accessToken: string;
@@ -26,9 +23,10 @@ type Attempt = { status: 'throttled'; retryAfterSeconds: number } | { status: 'o
 // Transactions are opened on the context's pool rather than through ctx.inTransaction: a login
 // takes two short ones around the password check, and its answer (a token) must never be stored
 // and replayed as an Idempotency-Key answer would be.
-export default command<Login, Record<string, string>, Record<string, string>, AccessToken>({
+export default command<CustomerLogin, Record<string, string>, Record<string, string>, AccessToken>({
   route: 'POST /customers/login',
   access: 'public',
+  response: responseSchema,
   body: schema,
   handle: async ({ body }, ctx) => {
     const policy = settings.throttle();

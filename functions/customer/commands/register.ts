@@ -1,22 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/customer/register.json' with { type: 'json' };
 import { signUpAttempted } from '../../../events/customer.js';
+import type { CustomerRegister } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
 import { Conflict } from '../../runtime/errors.js';
-import { registerCustomer, type Customer, type Registration } from '../customer.js';
+import { registerCustomer, type Customer } from '../customer.js';
 import { hashPassword } from '../password-hash.js';
 import { assertStrongPassword } from '../password.js';
 import { customers } from '../store.js';
 import { requestVerification } from '../verification.js';
+import responseSchema from '../../../schemas/customer/customer.json' with { type: 'json' };
 
 /**
  * A new, unverified account, and a verification mail to its address. Sign-up never tells whether
  * the email is taken: for a taken one the answer is the same (201, an account as it would have
  * been made, under an id that names nothing) and the owner of the address is mailed instead.
  */
-export default command<Registration & { password: string }, Record<string, string>, Record<string, string>, Customer>({
+export default command<CustomerRegister, Record<string, string>, Record<string, string>, Customer>({
   route: 'POST /customers/register',
   access: 'public',
+  response: responseSchema,
   body: schema,
   status: 201,
   handle: async ({ body }, ctx) => {

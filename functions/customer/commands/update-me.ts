@@ -1,13 +1,16 @@
 import schema from '../../../schemas/customer/update-me.json' with { type: 'json' };
+import type { CustomerUpdateMe } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
 import { ownRecord, selfId } from '../access.js';
-import { updateCustomer, type Customer, type CustomerChanges } from '../customer.js';
+import { updateCustomer, type Customer } from '../customer.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { customers } from '../store.js';
+import responseSchema from '../../../schemas/customer/customer.json' with { type: 'json' };
 
-export default command<CustomerChanges, Record<string, string>, Record<string, string>, Customer>({
+export default command<CustomerUpdateMe, Record<string, string>, Record<string, string>, Customer>({
   route: 'PATCH /customers/me',
   access: ['customer'],
+  response: responseSchema,
   body: schema,
   handle: ({ body, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -1,18 +1,17 @@
 import schema from '../../../schemas/inventory/receive-stock.json' with { type: 'json' };
+import type { InventoryReceiveStock } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { itemView, receive, type ItemView } from '../item.js';
 import { items } from '../store.js';
-
-interface Body {
-  quantity: number;
-}
+import responseSchema from '../../../schemas/inventory/item.json' with { type: 'json' };
 
 /** Stock that arrived: `quantity` more on hand. Answers with the item as the receipt left it. */
-export default command<Body, { productId: string }, Record<string, string>, ItemView>({
+export default command<InventoryReceiveStock, { productId: string }, Record<string, string>, ItemView>({
   route: 'POST /inventory/items/{productId}/receipts',
   access: ['admin'],
+  response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

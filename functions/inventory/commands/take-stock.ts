@@ -1,18 +1,17 @@
 import schema from '../../../schemas/inventory/take-stock.json' with { type: 'json' };
+import type { InventoryTakeStock } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { itemView, takeStock, type ItemView } from '../item.js';
 import { items } from '../store.js';
-
-interface Body {
-  onHand: number;
-}
+import responseSchema from '../../../schemas/inventory/item.json' with { type: 'json' };
 
 /** A stock-take: what was counted is what is on hand, never fewer than orders hold (409). */
-export default command<Body, { productId: string }, Record<string, string>, ItemView>({
+export default command<InventoryTakeStock, { productId: string }, Record<string, string>, ItemView>({
   route: 'PUT /inventory/items/{productId}',
   access: ['admin'],
+  response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

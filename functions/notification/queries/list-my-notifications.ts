@@ -3,6 +3,7 @@ import { query } from '../../runtime/definition.js';
 import { Unauthorized } from '../../runtime/errors.js';
 import { notificationView, type NotificationView } from '../notification.js';
 import { notifications, type Page, type PageRequest } from '../store.js';
+import responseSchema from '../../../schemas/notification/notification-page.json' with { type: 'json' };
 
 /**
  * The caller's own emails, newest first: those to the contact with the caller's id (their customer
@@ -11,6 +12,7 @@ import { notifications, type Page, type PageRequest } from '../store.js';
 export default query<PageRequest, Record<string, string>, Page<NotificationView>>({
   route: 'GET /notifications/me',
   access: ['customer'],
+  response: responseSchema,
   query: schema,
   handle: async ({ query: { limit, cursor } }, ctx) => {
     if (!ctx.caller) throw new Unauthorized('a token is required');

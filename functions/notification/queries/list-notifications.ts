@@ -2,6 +2,7 @@ import schema from '../../../schemas/notification/list-notifications.json' with 
 import { query } from '../../runtime/definition.js';
 import { notificationView, type NotificationStatus, type NotificationView } from '../notification.js';
 import { isUuid, notifications, type Page, type PageRequest } from '../store.js';
+import responseSchema from '../../../schemas/notification/notification-page.json' with { type: 'json' };
 
 interface Query extends PageRequest {
   /** A contact id, or an email address. */
@@ -13,6 +14,7 @@ interface Query extends PageRequest {
 export default query<Query, Record<string, string>, Page<NotificationView>>({
   route: 'GET /notifications',
   access: ['admin'],
+  response: responseSchema,
   query: schema,
   handle: async ({ query: { limit, cursor, recipient, status } }, ctx) => {
     const byRecipient = recipient === undefined ? {} : isUuid(recipient) ? { recipientId: recipient } : { to: recipient };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Address } from '../../../events/index.js';
 import schema from '../../../schemas/order/checkout.json' with { type: 'json' };
+import type { OrderCheckout } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
 import { Conflict, NotFound } from '../../runtime/errors.js';
 import { actorOf, checkIfMatch, ownCart } from '../access.js';
@@ -9,6 +9,7 @@ import { validateItems } from '../catalog.js';
 import { execute } from '../execute.js';
 import { settings } from '../settings.js';
 import { carts, orderNumbers } from '../store.js';
+import responseSchema from '../../../schemas/order/placed.json' with { type: 'json' };
 
 export interface Placed {
   orderId: string;
@@ -22,9 +23,10 @@ export interface Placed {
  * in between. With an Idempotency-Key, a retry gets this first answer again (the runtime records
  * it in the transaction below), and never a second order.
  */
-export default command<{ shippingAddress: Address }, { id: string }, Record<string, string>, Placed>({
+export default command<OrderCheckout, { id: string }, Record<string, string>, Placed>({
   route: 'POST /orders/carts/{id}/checkout',
   access: ['customer'],
+  response: responseSchema,
   body: schema,
   status: 202,
   location: (placed) => `/orders/${placed.orderId}`,

@@ -5,10 +5,12 @@ import { callerOf } from '../access.js';
 import { cartView, openCart, type CartView } from '../cart.js';
 import { settings } from '../settings.js';
 import { carts } from '../store.js';
+import responseSchema from '../../../schemas/order/cart.json' with { type: 'json' };
 
 export default command<Record<string, never>, Record<string, string>, Record<string, string>, CartView>({
   route: 'POST /orders/carts',
   access: ['customer'],
+  response: responseSchema,
   body: schema,
   status: 201,
   location: (cart) => `/orders/carts/${cart.id}`,

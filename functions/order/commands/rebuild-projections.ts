@@ -2,6 +2,7 @@ import schema from '../../../schemas/order/rebuild-projections.json' with { type
 import { command } from '../../runtime/definition.js';
 import { fold, type Order } from '../order.js';
 import { orderStreams, ordersView } from '../store.js';
+import responseSchema from '../../../schemas/order/rebuilt.json' with { type: 'json' };
 
 // Streams per round: one round's reads and its one upsert stay bounded however many orders there are.
 const BATCH = 200;
@@ -20,6 +21,7 @@ export interface Rebuilt {
 export default command<Record<string, never>, Record<string, string>, Record<string, string>, Rebuilt>({
   route: 'POST /orders/projections/rebuild',
   access: ['admin'],
+  response: responseSchema,
   body: schema,
   handle: async (_input, ctx) => {
     let after: string | null = null;

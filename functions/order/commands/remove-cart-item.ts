@@ -3,11 +3,13 @@ import { checkIfMatch, ownCart } from '../access.js';
 import { cartView, removeItem, type CartView } from '../cart.js';
 import { settings } from '../settings.js';
 import { carts } from '../store.js';
+import responseSchema from '../../../schemas/order/cart.json' with { type: 'json' };
 
 /** Takes a product out of the cart; a product the cart does not hold leaves it as it is (but touched). */
 export default command<unknown, { id: string; productId: string }, Record<string, string>, CartView>({
   route: 'DELETE /orders/carts/{id}/items/{productId}',
   access: ['customer'],
+  response: responseSchema,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {
       const now = ctx.now();

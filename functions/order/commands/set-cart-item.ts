@@ -1,4 +1,5 @@
 import schema from '../../../schemas/order/set-cart-item.json' with { type: 'json' };
+import type { OrderSetCartItem } from '../../../events/schemas.generated.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch, ownCart } from '../access.js';
@@ -6,15 +7,17 @@ import { cartView, setItem, usable, type CartView, type ProductCheck } from '../
 import { validateItems } from '../catalog.js';
 import { settings } from '../settings.js';
 import { carts } from '../store.js';
+import responseSchema from '../../../schemas/order/cart.json' with { type: 'json' };
 
 /**
  * Sets how many of a product the cart holds, at the name and price Catalog gives now; 0 removes
  * it. Catalog is asked before the transaction opens (none is held across the call), and when it
  * cannot answer the cart stays as it was (503).
  */
-export default command<{ quantity: number }, { id: string; productId: string }, Record<string, string>, CartView>({
+export default command<OrderSetCartItem, { id: string; productId: string }, Record<string, string>, CartView>({
   route: 'PUT /orders/carts/{id}/items/{productId}',
   access: ['customer'],
+  response: responseSchema,
   body: schema,
   handle: async ({ body, params, ifMatch }, ctx) => {
     const before = ownCart(await carts.find(ctx.db, params.id), params.id, ctx.caller);

@@ -3,11 +3,13 @@ import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { maySee } from '../access.js';
 import { orderStreams, type Page, type PageRequest, type RecordedEvent } from '../store.js';
+import responseSchema from '../../../schemas/order/recorded-event-page.json' with { type: 'json' };
 
 /** The order's stream as recorded: each event with its version, type, data, metadata and time. */
 export default query<PageRequest, { id: string }, Page<RecordedEvent>>({
   route: 'GET /orders/{id}/events',
   access: ['admin', 'customer'],
+  response: responseSchema,
   query: schema,
   handle: async ({ params, query: page }, ctx) => {
     const [placed] = await orderStreams.load(ctx.db, params.id);

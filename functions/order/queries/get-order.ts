@@ -3,11 +3,13 @@ import { NotFound } from '../../runtime/errors.js';
 import { maySee } from '../access.js';
 import type { OrderView } from '../order.js';
 import { ordersView } from '../store.js';
+import responseSchema from '../../../schemas/order/order.json' with { type: 'json' };
 
 /** The order from its projection: status, items, total, invoice, history and the saga's step. */
 export default query<Record<string, string>, { id: string }, OrderView>({
   route: 'GET /orders/{id}',
   access: ['admin', 'customer'],
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const order = await ordersView.find(ctx.db, params.id);
     // Another customer's order is answered as if it did not exist.

@@ -3,11 +3,13 @@ import { query } from '../../runtime/definition.js';
 import { callerOf } from '../access.js';
 import type { OrderView } from '../order.js';
 import { ordersView, type OrderFilter, type Page, type PageRequest } from '../store.js';
+import responseSchema from '../../../schemas/order/order-page.json' with { type: 'json' };
 
 /** A customer's own orders, or for an admin everyone's (customerId narrows), oldest first. */
 export default query<OrderFilter & PageRequest, Record<string, string>, Page<OrderView>>({
   route: 'GET /orders',
   access: ['admin', 'customer'],
+  response: responseSchema,
   query: schema,
   handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
     const caller = callerOf(ctx.caller);

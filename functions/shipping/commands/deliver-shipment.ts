@@ -4,11 +4,13 @@ import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { deliver, shipmentView, type ShipmentView } from '../shipment.js';
 import { shipments } from '../store.js';
+import responseSchema from '../../../schemas/shipping/shipment.json' with { type: 'json' };
 
 /** A dispatched shipment reached its recipient: shipment-delivered. */
 export default command<Record<string, never>, { id: string }, Record<string, string>, ShipmentView>({
   route: 'POST /shipping/shipments/{id}/deliver',
   access: ['admin'],
+  response: responseSchema,
   body: schema,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

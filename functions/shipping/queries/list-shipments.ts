@@ -2,11 +2,13 @@ import schema from '../../../schemas/shipping/list-shipments.json' with { type: 
 import { query } from '../../runtime/definition.js';
 import { shipmentView, type ShipmentView } from '../shipment.js';
 import { shipments, type Page, type PageRequest, type ShipmentFilter } from '../store.js';
+import responseSchema from '../../../schemas/shipping/shipment-page.json' with { type: 'json' };
 
 /** Shipments oldest first, by order, customer or status: `{items, nextCursor}`. */
 export default query<ShipmentFilter & PageRequest, Record<string, string>, Page<ShipmentView>>({
   route: 'GET /shipping/shipments',
   access: ['admin'],
+  response: responseSchema,
   query: schema,
   handle: async ({ query: { limit, cursor, ...filter } }, ctx) => {
     const page = await shipments.list(ctx.db, filter, { limit, cursor });

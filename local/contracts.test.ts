@@ -1,0 +1,77 @@
+// The published contracts as a person meets them on the local platform: the documents at
+// /openapi.json and /asyncapi.json, and their reference pages read in a real headless Chromium,
+// which must render from the platform alone (no request leaves it).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Platform } from './platform.js';
+import { createTestEnvironment, type TestEnvironment } from './testing.js';
+
+// The machine's Chromium (CHROMIUM_PATH, else the first on PATH): puppeteer-core downloads no browser.
+const chromium = process.env.CHROMIUM_PATH ?? execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+
+let env: TestEnvironment;
+let platform: Platform;
+let browser: Browser;
+
+beforeAll(async () => {
+  env = await createTestEnvironment();
+  platform = await env.start({ deliver: false });
+  browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await env?.dispose();
+}, 60_000);
+
+const file = (name: string) => readFileSync(new URL(`../schemas/contracts/${name}`, import.meta.url), 'utf8');
+
+/** Opens `path` and waits until the page's text holds every one of `texts`; returns what left the platform. */
+const read = async (path: string, texts: string[]): Promise<{ page: Page; outside: string[] }> => {
+  const page = await browser.newPage();
+  const outside: string[] = [];
+  page.on('request', (request) => {
+    if (!request.url().startsWith(platform.url) && !request.url().startsWith('data:')) outside.push(request.url());
+  });
+  await page.goto(platform.url + path, { waitUntil: 'load' });
+  await page.waitForFunction((wanted: string[]) => wanted.every((t) => document.body.innerText.includes(t)), { timeout: 30_000 }, texts);
+  return { page, outside };
+};
+
+describe('the contracts at the gateway', () => {
+  it('serves the generated documents as JSON', async () => {
+    for (const name of ['openapi.json', 'asyncapi.json']) {
+      const response = await fetch(`${platform.url}/${name}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await response.text()).toBe(file(name));
+    }
+  });
+
+  it('shows the HTTP API reference: title, routes and their function names', async () => {
+    const { page, outside } = await read('/docs/openapi', ['GoTuto Functions HTTP API', '/orders/carts/{id}/checkout', 'order-checkout', 'billing-create-invoice']);
+    expect(await page.title()).toBe('GoTuto Functions HTTP API');
+    const text = await page.evaluate(() => document.body.innerText);
+    expect(text).toContain('POST');
+    expect(text).toMatch(/\bcatalog\b/);
+    expect(outside).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('shows the events reference: title, event types and their payloads', async () => {
+    const { page, outside } = await read('/docs/asyncapi', ['GoTuto Functions events', 'com.gotuto.order.order-placed.v1', 'com.gotuto.billing.invoice-created.v1']);
+    expect(await page.title()).toBe('GoTuto Functions events');
+    const text = await page.evaluate(() => document.body.innerText);
+    expect(text).toContain('Delivered by the Trigger inventory-on-order-placed to the function inventory-on-order-placed');
+    expect(text).toContain('knative-broker-{namespace}-gotuto');
+    expect(outside).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('answers 404 for an asset it does not list', async () => {
+    const response = await fetch(`${platform.url}/docs/assets/..%2Fpackage.json`);
+    expect(response.status).toBe(404);
+  });
+});
