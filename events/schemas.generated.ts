@@ -27,6 +27,32 @@ export type CatalogCreateProductSku = string;
  * via the `definition` "common.uuid".
  */
 export type Uuid = string;
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "platform.replayed.outcome".
+ */
+export type PlatformReplayedOutcome = PlatformReplayedAgreement & PlatformReplayedOutcome1;
+/**
+ * A delivered event has a 2xx status and no error; a refused one has an error, and a status when the subscriber answered
+ *
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "platform.replayed.agreement".
+ */
+export type PlatformReplayedAgreement =
+  | {
+      outcome?: 'delivered';
+      status?: number;
+      error?: null;
+    }
+  | {
+      outcome?: 'refused';
+      error?: string;
+    };
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "platform.replayed".
+ */
+export type PlatformReplayed = PlatformReplayedAgreement & PlatformReplayed1;
 
 export interface Schemas {}
 /**
@@ -408,6 +434,10 @@ export interface CustomerCustomer {
   email: string;
   name: string;
   role: 'customer' | 'admin';
+  /**
+   * Whether the owner of the email has proved it
+   */
+  emailVerified: boolean;
   phone: string | null;
   address: Address | null;
   version: number;
@@ -448,12 +478,34 @@ export interface CustomerRegister {
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "customer.unlocked".
+ */
+export interface CustomerUnlocked {
+  customerId: string;
+  /**
+   * Failed attempts forgotten
+   */
+  failuresCleared: number;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
  * via the `definition` "customer.update-me".
  */
 export interface CustomerUpdateMe {
   name?: string;
   phone?: string | null;
   address?: Address | null;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "customer.verification-sent".
+ */
+export interface CustomerVerificationSent {
+  /**
+   * Where the mail goes
+   */
+  email: string;
+  status: 'verification-sent';
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
@@ -1214,6 +1266,84 @@ export interface Page {
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "platform.dead-letter-page".
+ */
+export interface PlatformDeadLetterPage {
+  items: PlatformDeadLetter[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "platform.dead-letter".
+ */
+export interface PlatformDeadLetter {
+  id: string;
+  /**
+   * The CloudEvents id of the kept event
+   */
+  eventId: string;
+  type: string;
+  source: string;
+  subject: string | null;
+  correlationId: string | null;
+  /**
+   * The event as it was published, without Knative's error extensions
+   */
+  event: {
+    id: string;
+    type: string;
+    source: string;
+    subject: string;
+    time: string;
+    dataschema?: string;
+    correlationid?: string;
+    causationid?: string;
+    partitionkey?: string;
+    traceparent?: string;
+    /**
+     * The event's data, whatever its type (JSON, or text)
+     */
+    data?: {} | unknown[] | string | number | boolean | null;
+    /**
+     * Any other extension attributes the event carried
+     */
+    extensions?: {
+      [k: string]: string;
+    };
+  };
+  /**
+   * The subscriber URL the delivery failed at, where a replay goes
+   */
+  destination: string;
+  /**
+   * The function behind destination
+   */
+  subscriber: string;
+  trigger: string | null;
+  /**
+   * The subscriber's last status; null when it never answered
+   */
+  status: number | null;
+  /**
+   * The subscriber's last answer, or why there was none
+   */
+  error: string | null;
+  /**
+   * Times the event was given up on (by a Trigger, or refused again on replay)
+   */
+  failures: number;
+  state: 'dead' | 'replayed' | 'discarded';
+  firstFailedAt: string;
+  lastFailedAt: string;
+  replayedAt: string | null;
+  discardedAt: string | null;
+  discardReason: string | null;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
  * via the `definition` "platform.discard-dead-letter".
  */
 export interface PlatformDiscardDeadLetter {
@@ -1262,6 +1392,63 @@ export interface PlatformListDeadLetters {
 export interface PlatformReplayDeadLetters {
   type?: string;
   subscriber?: string;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "platform.replay-report".
+ */
+export interface PlatformReplayReport {
+  type?: string;
+  subscriber?: string;
+  /**
+   * Letters the subscriber took
+   */
+  delivered: number;
+  /**
+   * Letters refused again, still dead
+   */
+  refused: number;
+  /**
+   * One outcome per letter replayed, in the order they first failed (a letter replayed or discarded meanwhile by someone else is left out)
+   */
+  items: PlatformReplayedOutcome[];
+}
+export interface PlatformReplayedOutcome1 {
+  /**
+   * The dead letter's id
+   */
+  id: string;
+  /**
+   * delivered: the subscriber took the event; refused: it did not, and the letter stays dead
+   */
+  outcome: 'delivered' | 'refused';
+  /**
+   * The subscriber's status; null when it did not answer
+   */
+  status: number | null;
+  /**
+   * Why the subscriber refused the event; null when it took it
+   */
+  error: string | null;
+}
+export interface PlatformReplayed1 {
+  /**
+   * The dead letter's id
+   */
+  id: string;
+  /**
+   * delivered: the subscriber took the event; refused: it did not, and the letter stays dead
+   */
+  outcome: 'delivered' | 'refused';
+  /**
+   * The subscriber's status; null when it did not answer
+   */
+  status: number | null;
+  /**
+   * Why the subscriber refused the event; null when it took it
+   */
+  error: string | null;
+  deadLetter: PlatformDeadLetter;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema

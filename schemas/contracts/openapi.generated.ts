@@ -1211,6 +1211,8 @@ export interface components {
             name: string;
             /** @enum {string} */
             role: "customer" | "admin";
+            /** @description Whether the owner of the email has proved it */
+            emailVerified: boolean;
             phone: string | null;
             address: components["schemas"]["common.address"] | null;
             version: number;
@@ -1244,11 +1246,25 @@ export interface components {
             password: string;
             name: string;
         };
+        /** An account whose failed logins are forgotten */
+        "customer.unlocked": {
+            /** Format: uuid */
+            customerId: string;
+            /** @description Failed attempts forgotten */
+            failuresCleared: number;
+        };
         /** PATCH /customers/me: the fields to change; null clears phone or address */
         "customer.update-me": {
             name?: string;
             phone?: string | null;
             address?: components["schemas"]["common.address"] | null;
+        };
+        /** A new verification mail is on its way */
+        "customer.verification-sent": {
+            /** @description Where the mail goes */
+            email: components["schemas"]["customer.customer"]["email"];
+            /** @constant */
+            status: "verification-sent";
         };
         /** POST /customers/verify-email */
         "customer.verify-email": {
@@ -1903,6 +1919,64 @@ export interface components {
             /** @description Opaque; pass it back as ?cursor= for the next page */
             nextCursor: string | null;
         };
+        /** A page of dead letters, in the order they first failed */
+        "platform.dead-letter-page": {
+            items: components["schemas"]["platform.dead-letter"][];
+            nextCursor: components["schemas"]["page"]["nextCursor"];
+        };
+        /** An event one subscriber never took, kept until it is replayed or discarded */
+        "platform.dead-letter": {
+            /** Format: uuid */
+            id: string;
+            /** @description The CloudEvents id of the kept event */
+            eventId: string;
+            type: string;
+            source: string;
+            subject: string | null;
+            correlationId: string | null;
+            /** @description The event as it was published, without Knative's error extensions */
+            event: {
+                id: string;
+                type: string;
+                source: string;
+                subject: string;
+                /** Format: date-time */
+                time: string;
+                dataschema?: string;
+                correlationid?: string;
+                causationid?: string;
+                partitionkey?: string;
+                traceparent?: string;
+                /** @description The event's data, whatever its type (JSON, or text) */
+                data?: Record<string, never> | unknown[] | string | number | boolean | null;
+                /** @description Any other extension attributes the event carried */
+                extensions?: {
+                    [key: string]: string;
+                };
+            };
+            /** @description The subscriber URL the delivery failed at, where a replay goes */
+            destination: string;
+            /** @description The function behind destination */
+            subscriber: string;
+            trigger: string | null;
+            /** @description The subscriber's last status; null when it never answered */
+            status: number | null;
+            /** @description The subscriber's last answer, or why there was none */
+            error: string | null;
+            /** @description Times the event was given up on (by a Trigger, or refused again on replay) */
+            failures: number;
+            /** @enum {unknown} */
+            state: "dead" | "replayed" | "discarded";
+            /** Format: date-time */
+            firstFailedAt: string;
+            /** Format: date-time */
+            lastFailedAt: string;
+            /** Format: date-time */
+            replayedAt: string | null;
+            /** Format: date-time */
+            discardedAt: string | null;
+            discardReason: string | null;
+        };
         /** POST /broker/dead-letters/{id}/discard body */
         "platform.discard-dead-letter": {
             /** @description Why the event is set aside for good */
@@ -1935,6 +2009,53 @@ export interface components {
         "platform.replay-dead-letters": {
             type?: string;
             subscriber?: string;
+        };
+        /** What replaying every dead letter of a selection came to */
+        "platform.replay-report": {
+            type?: components["schemas"]["platform.replay-dead-letters"]["type"];
+            subscriber?: components["schemas"]["platform.replay-dead-letters"]["subscriber"];
+            /** @description Letters the subscriber took */
+            delivered: number;
+            /** @description Letters refused again, still dead */
+            refused: number;
+            /** @description One outcome per letter replayed, in the order they first failed (a letter replayed or discarded meanwhile by someone else is left out) */
+            items: components["schemas"]["platform.replayed.outcome"][];
+        };
+        /** What the replay of one dead letter came to, and the letter after it */
+        "platform.replayed": {
+            id: components["schemas"]["platform.replayed.outcome"]["id"];
+            outcome: components["schemas"]["platform.replayed.outcome"]["outcome"];
+            status: components["schemas"]["platform.replayed.outcome"]["status"];
+            error: components["schemas"]["platform.replayed.outcome"]["error"];
+            deadLetter: components["schemas"]["platform.dead-letter"];
+        } & components["schemas"]["platform.replayed.agreement"];
+        /** What the replay of one dead letter came to */
+        "platform.replayed.outcome": {
+            /**
+             * Format: uuid
+             * @description The dead letter's id
+             */
+            id: string;
+            /**
+             * @description delivered: the subscriber took the event; refused: it did not, and the letter stays dead
+             * @enum {unknown}
+             */
+            outcome: "delivered" | "refused";
+            /** @description The subscriber's status; null when it did not answer */
+            status: number | null;
+            /** @description Why the subscriber refused the event; null when it took it */
+            error: string | null;
+        } & components["schemas"]["platform.replayed.agreement"];
+        /** @description A delivered event has a 2xx status and no error; a refused one has an error, and a status when the subscriber answered */
+        "platform.replayed.agreement": {
+            /** @constant */
+            outcome?: "delivered";
+            status?: number;
+            error?: null;
+        } | {
+            /** @constant */
+            outcome?: "refused";
+            error?: string;
         };
         /** An RFC 9457 problem: what went wrong, and for a schema failure which fields */
         problem: {
@@ -2619,7 +2740,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["page"];
+                    "application/json": components["schemas"]["platform.dead-letter-page"];
                 };
             };
             400: components["responses"]["problem400"];
@@ -2648,7 +2769,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["platform.dead-letter"];
                 };
             };
             400: components["responses"]["problem400"];
@@ -2685,7 +2806,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["platform.dead-letter"];
                 };
             };
             400: components["responses"]["problem400"];
@@ -2722,7 +2843,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["platform.replayed"];
                 };
             };
             400: components["responses"]["problem400"];
@@ -2760,7 +2881,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["platform.replay-report"];
                 };
             };
             400: components["responses"]["problem400"];
@@ -3268,7 +3389,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["customer.unlocked"];
                 };
             };
             400: components["responses"]["problem400"];
@@ -3412,7 +3533,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["customer.verification-sent"];
                 };
             };
             400: components["responses"]["problem400"];
@@ -3486,12 +3607,14 @@ export interface operations {
             /** @description Done */
             200: {
                 headers: {
+                    /** @description The version of the answered resource; send it back as If-Match */
+                    ETag: string;
                     /** @description "true" when this is the recorded answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["customer.customer"];
                 };
             };
             400: components["responses"]["problem400"];

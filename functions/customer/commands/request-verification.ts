@@ -2,11 +2,13 @@ import { command } from '../../runtime/definition.js';
 import { Conflict, NotFound } from '../../runtime/errors.js';
 import { customers } from '../store.js';
 import { requestVerification } from '../verification.js';
+import responseSchema from '../../../schemas/customer/verification-sent.json' with { type: 'json' };
 
 /** A new verification mail for the caller's account (the last one expired or was lost); the older token stops working. */
 export default command({
   route: 'POST /customers/me/email-verification',
   access: ['customer', 'admin'],
+  response: responseSchema,
   status: 202,
   handle: (_input, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -4,6 +4,7 @@ import { ValidationError } from '../../runtime/errors.js';
 import { verifyEmail, type Customer } from '../customer.js';
 import { customers, verifications } from '../store.js';
 import { hashToken } from '../verification.js';
+import responseSchema from '../../../schemas/customer/customer.json' with { type: 'json' };
 
 const badToken = () =>
   new ValidationError('the token is not a current verification token', [{ pointer: '/token', message: 'is unknown, used or expired' }]);
@@ -12,6 +13,7 @@ const badToken = () =>
 export default command<{ token: string }, Record<string, string>, Record<string, string>, Customer>({
   route: 'POST /customers/verify-email',
   access: 'public',
+  response: responseSchema,
   body: schema,
   handle: ({ body }, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -2,10 +2,12 @@ import schema from '../../../schemas/platform/discard-dead-letter.json' with { t
 import { command } from '../../runtime/definition.js';
 import { Conflict, NotFound } from '../../runtime/errors.js';
 import { getDeadLetter, markDiscarded, type DeadLetter } from '../store.js';
+import responseSchema from '../../../schemas/platform/dead-letter.json' with { type: 'json' };
 
 export default command<{ reason: string }, { id: string }, Record<string, string>, DeadLetter>({
   route: 'POST /broker/dead-letters/{id}/discard',
   access: ['admin'],
+  response: responseSchema,
   body: schema,
   handle: ({ params, body }, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -1,10 +1,12 @@
 import { command } from '../../runtime/definition.js';
 import { redeliver } from '../delivery.js';
 import { replayable, settle, type Replayed } from '../replay.js';
+import responseSchema from '../../../schemas/platform/replayed.json' with { type: 'json' };
 
 export default command<unknown, { id: string }, Record<string, string>, Replayed>({
   route: 'POST /broker/dead-letters/{id}/replay',
   access: ['admin'],
+  response: responseSchema,
   handle: async ({ params }, ctx) => {
     const letter = await replayable(ctx.db, params.id);
     // Delivered before the transaction, which records the outcome (and the answer to an

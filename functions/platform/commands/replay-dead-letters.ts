@@ -4,6 +4,7 @@ import { Conflict } from '../../runtime/errors.js';
 import { redeliver } from '../delivery.js';
 import { settle, type Replayed } from '../replay.js';
 import { listDeadLetters } from '../store.js';
+import responseSchema from '../../../schemas/platform/replay-report.json' with { type: 'json' };
 
 interface Selection {
   type?: string;
@@ -19,6 +20,7 @@ interface ReplayReport extends Selection {
 export default command<unknown, Record<string, string>, Selection, ReplayReport>({
   route: 'POST /broker/dead-letters/replay',
   access: ['admin'],
+  response: responseSchema,
   query: schema,
   handle: async ({ query: selection }, ctx) => {
     const items: ReplayReport['items'] = [];
