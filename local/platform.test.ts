@@ -199,7 +199,7 @@ describe('broker', () => {
     for (const [what, headers, body] of cases) {
       const res = await fetch(`${platform.url}/broker`, { method: 'POST', headers, body });
       expect(res.status, what).toBe(400);
-      expect((await res.json()).detail, what).toMatch(/not a CloudEvent/);
+      expect((await res.json()).detail, what).toMatch(/not a valid CloudEvent/);
     }
     expect((await get('/broker/events?limit=1000')).body.items.length).toBe(before);
   });

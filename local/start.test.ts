@@ -136,7 +136,12 @@ describe('npm start', () => {
       const res = await fetch(`${base}/broker`, { method: 'POST', headers, body });
       expect(res.status).toBe(202);
     }
-    const pending = await call('GET', '/broker/events?type=com.gotuto.customer.customer-registered.v1&limit=1000');
+    // Over Kafka the trace is written a moment behind the 202s.
+    const pending = await waitFor(
+      () => call('GET', '/broker/events?type=com.gotuto.customer.customer-registered.v1&limit=1000'),
+      (r) => r.body.items.length >= registrations.length,
+      10_000,
+    );
     expect(pending.body.items).toHaveLength(registrations.length);
     for (const item of pending.body.items) {
       expect(item.deliveries.length).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { registry } from '../functions/index.js';
 import { createDatabase } from '../functions/runtime/db.js';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
-import { parseRoute } from '../functions/runtime/route.js';
+import { functionRoutes } from '../functions/runtime/registry.js';
 import { checkResponse } from '../scripts/contracts/response-testing.js';
 import { startPlatform, type Platform, type PlatformOptions } from './platform.js';
 
@@ -122,13 +122,11 @@ export const createTestEnvironment = async (): Promise<TestEnvironment> => {
 
 export type Answer = { status: number; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const routes = registry.flatMap((fn) => (fn.definition.kind === 'handler' ? [] : [{ fn, route: parseRoute(fn.definition.route) }]));
+const routes = functionRoutes(registry);
 
-/** The registry function the gateway routes `method path` to; undefined for the gateway's own routes. */
-const functionServing = (method: string, path: string): RegisteredFunction | undefined => {
-  const pathname = path.split('?')[0] as string;
-  return routes.find(({ route }) => route.method === method.toUpperCase() && route.match(pathname))?.fn;
-};
+/** The registry function the gateway routes `method path` to (by the gateway's rule); undefined for the gateway's own routes. */
+const functionServing = (method: string, path: string): RegisteredFunction | undefined =>
+  routes.resolve(method.toUpperCase(), path.split('?')[0] as string)?.entry;
 
 /** Checks an answer of the gateway against the published contract of the function that gave it. */
 export const checkAnswer = (method: string, path: string, status: number, contentType: string, body: unknown): void =>

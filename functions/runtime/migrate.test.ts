@@ -50,7 +50,7 @@ for (const kind of kinds) {
 
     it('then up applies everything again, and down --all has nothing left to do', async () => {
       const applied = await migrateUp();
-      expect(applied).toContain('platform/003_kafka_broker');
+      expect(applied).toContain('platform/004_dead_letter_trigger');
       expect(await schemas()).toEqual([...new Set([...migratedContexts(), 'platform'])].sort());
       expect(await migrateUp()).toEqual([]);
     }, 120_000);

@@ -45,6 +45,9 @@ const mismatch = (what: string, errors: ValidateFunction['errors']) =>
  * gateway's own routes, whose problems are still checked).
  */
 export const checkResponse = (fn: RegisteredFunction | undefined, status: number, contentType: string, body: unknown): void => {
+  // Node's HTTP server refuses a request line and headers over its limit (16 KiB) with a bare 431
+  // before any function sees the request: no part of a function's contract.
+  if (status === 431) return;
   const label = `${fn?.name ?? 'gateway'} answered ${status}`;
   const listed = fn ? documented(fn.name) : undefined;
   if (listed && !listed.has(status)) throw new Error(`${label}, a status its OpenAPI operation does not list (${[...listed].join(', ')})`);
@@ -57,11 +60,9 @@ export const checkResponse = (fn: RegisteredFunction | undefined, status: number
   }
   const def = fn?.definition;
   if (!def || def.kind === 'handler' || status === 204 || status >= 300) return;
-  if (!def.response) {
-    // Functions that only a test defines are not published; every published one has a schema.
-    if (listed) throw new Error(`${label}: the function has no response schema`);
-    return;
-  }
+  // Functions that only a test defines have no schema; that every published one has one is
+  // scripts/contracts/contracts.test.ts's to check.
+  if (!def.response) return;
   const validate = validatorFor(def.response.$id);
   if (!validate(body)) throw mismatch(`${label} with a body that does not satisfy ${def.response.$id}`, validate.errors);
 };
