@@ -1,5 +1,14 @@
 // Billing's events: the data each one carries, and its definition (type name and JSON Schema).
-import type { EventsBillingClientCreatedV1, EventsBillingClientDeletedV1, EventsBillingClientUpdatedV1, EventsBillingInvoiceCreatedV1, EventsBillingInvoiceDeletedV1, EventsBillingInvoiceStatusChangedV1, EventsBillingPaymentReceivedV1, EventsBillingPaymentRefundedV1 } from './schemas.generated.js';
+import type {
+  EventsBillingClientCreatedV1,
+  EventsBillingClientDeletedV1,
+  EventsBillingClientUpdatedV1,
+  EventsBillingInvoiceCreatedV1,
+  EventsBillingInvoiceDeletedV1,
+  EventsBillingInvoiceStatusChangedV1,
+  EventsBillingPaymentReceivedV1,
+  EventsBillingPaymentRefundedV1,
+} from './schemas.generated.js';
 import { defineEvent } from './core.js';
 import clientCreatedSchema from '../schemas/events/billing/client-created.v1.json' with { type: 'json' };
 import clientUpdatedSchema from '../schemas/events/billing/client-updated.v1.json' with { type: 'json' };
@@ -28,12 +37,7 @@ export type InvoiceCreated = EventsBillingInvoiceCreatedV1;
 export const invoiceCreated = defineEvent<InvoiceCreated>('billing', 'invoice-created', 1, invoiceCreatedSchema);
 
 export type InvoiceStatusChanged = EventsBillingInvoiceStatusChangedV1;
-export const invoiceStatusChanged = defineEvent<InvoiceStatusChanged>(
-  'billing',
-  'invoice-status-changed',
-  1,
-  invoiceStatusChangedSchema,
-);
+export const invoiceStatusChanged = defineEvent<InvoiceStatusChanged>('billing', 'invoice-status-changed', 1, invoiceStatusChangedSchema);
 
 /** A draft invoice was deleted (only drafts ever are). */
 export type InvoiceDeleted = EventsBillingInvoiceDeletedV1;

@@ -1,6 +1,14 @@
 // Catalog's events: the data each one carries, and its definition (type name and JSON Schema).
 // Inventory consumes product-created; Order reads prices through the validate query, not events.
-import type { EventsCatalogCategoryCreatedV1, EventsCatalogCategoryDeletedV1, EventsCatalogCategoryUpdatedV1, EventsCatalogPriceChangedV1, EventsCatalogProductCreatedV1, EventsCatalogProductDeletedV1, EventsCatalogProductUpdatedV1 } from './schemas.generated.js';
+import type {
+  EventsCatalogCategoryCreatedV1,
+  EventsCatalogCategoryDeletedV1,
+  EventsCatalogCategoryUpdatedV1,
+  EventsCatalogPriceChangedV1,
+  EventsCatalogProductCreatedV1,
+  EventsCatalogProductDeletedV1,
+  EventsCatalogProductUpdatedV1,
+} from './schemas.generated.js';
 import { defineEvent } from './core.js';
 import productCreatedSchema from '../schemas/events/catalog/product-created.v1.json' with { type: 'json' };
 import productUpdatedSchema from '../schemas/events/catalog/product-updated.v1.json' with { type: 'json' };

@@ -32,7 +32,15 @@ const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 describe('eventsFromHttp', () => {
   it('reads a binary event from its ce- headers, percent-decoded, with JSON data', () => {
     const [read] = eventsFromHttp(
-      { 'ce-specversion': '1.0', 'ce-id': 'b-1', 'ce-source': '/test', 'ce-type': TYPE, 'ce-subject': 'a%20b', 'ce-correlationid': 'c-1', 'content-type': 'application/json' },
+      {
+        'ce-specversion': '1.0',
+        'ce-id': 'b-1',
+        'ce-source': '/test',
+        'ce-type': TYPE,
+        'ce-subject': 'a%20b',
+        'ce-correlationid': 'c-1',
+        'content-type': 'application/json',
+      },
       '{"ok":true}',
       LIMITS,
     );
@@ -72,9 +80,7 @@ describe('eventsFromHttp', () => {
 
   it('refuses data and data_base64 together, and data_base64 that is not base64', () => {
     expect(refusal(() => eventsFromHttp(STRUCTURED, JSON.stringify(event(1, { data_base64: 'AAAA' })), LIMITS)).pointer).toBe('/data_base64');
-    expect(refusal(() => eventsFromHttp(STRUCTURED, JSON.stringify(event(1, { data: undefined, data_base64: '!!' })), LIMITS)).pointer).toBe(
-      '/data_base64',
-    );
+    expect(refusal(() => eventsFromHttp(STRUCTURED, JSON.stringify(event(1, { data: undefined, data_base64: '!!' })), LIMITS)).pointer).toBe('/data_base64');
   });
 
   it('refuses an event without id instead of inventing one, in every mode', () => {

@@ -8,7 +8,10 @@ import { maxJsonDepth, parseBoundedJson, positiveSetting, tooDeepAt } from './js
 
 /** A request that is not a valid CloudEvent (or batch of them); answered 400, nothing kept. */
 export class InvalidCloudEvent extends Error {
-  constructor(message: string, readonly pointer: string) {
+  constructor(
+    message: string,
+    readonly pointer: string,
+  ) {
     super(message);
     this.name = 'InvalidCloudEvent';
   }
@@ -124,7 +127,8 @@ const toEvent = (attrs: Attributes, data: unknown, at: string, limits: CloudEven
   optionalString(attrs, 'datacontenttype', at);
   for (const [name, value] of Object.entries(attrs)) {
     if (CONTEXT_ATTRIBUTES.has(name) || name === 'data' || name === 'data_base64' || value === undefined) continue;
-    if (!EXTENSION_NAME.test(name)) throw new InvalidCloudEvent(`${name} is not a valid extension name (lowercase letters and digits, at most 20)`, `${at}/${name}`);
+    if (!EXTENSION_NAME.test(name))
+      throw new InvalidCloudEvent(`${name} is not a valid extension name (lowercase letters and digits, at most 20)`, `${at}/${name}`);
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw new InvalidCloudEvent(`the extension ${name} must be a string, a number or a boolean`, `${at}/${name}`);
     }

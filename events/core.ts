@@ -60,7 +60,10 @@ export interface ReceivedEvent<Data> extends EventEnvelope {
 }
 
 export class InvalidEventData extends Error {
-  constructor(readonly type: string, readonly violations: SchemaViolation[]) {
+  constructor(
+    readonly type: string,
+    readonly violations: SchemaViolation[],
+  ) {
     super(`${type} data is invalid: ${violations.map((v) => `${v.pointer} ${v.message}`).join('; ')}`);
     this.name = 'InvalidEventData';
   }

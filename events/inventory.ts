@@ -3,7 +3,12 @@ import stockAdjustedSchema from '../schemas/events/inventory/stock-adjusted.v1.j
 import stockReleasedSchema from '../schemas/events/inventory/stock-released.v1.json' with { type: 'json' };
 import stockReservationFailedSchema from '../schemas/events/inventory/stock-reservation-failed.v1.json' with { type: 'json' };
 import stockReservedSchema from '../schemas/events/inventory/stock-reserved.v1.json' with { type: 'json' };
-import type { EventsInventoryStockAdjustedV1, EventsInventoryStockReleasedV1, EventsInventoryStockReservationFailedV1, EventsInventoryStockReservedV1 } from './schemas.generated.js';
+import type {
+  EventsInventoryStockAdjustedV1,
+  EventsInventoryStockReleasedV1,
+  EventsInventoryStockReservationFailedV1,
+  EventsInventoryStockReservedV1,
+} from './schemas.generated.js';
 import { defineEvent } from './core.js';
 
 export interface StockLine {

@@ -4,7 +4,10 @@
 
 /** JSON that breaks a rule of the reader (too deep, not JSON); `pointer` names the offending field. */
 export class InvalidJson extends Error {
-  constructor(message: string, readonly pointer: string) {
+  constructor(
+    message: string,
+    readonly pointer: string,
+  ) {
     super(message);
     this.name = 'InvalidJson';
   }

@@ -50,7 +50,14 @@ describe('CloudEvents records in binary mode', () => {
     const record = toKafkaRecord(event, { 'gotuto-accept-id': 'a-1' });
     const headers = asBuffers(record.headers);
     const attributes = recordAttributes(headers, Buffer.from('client-1'));
-    expect(attributes).toMatchObject({ id: event.id, type: event.type, source: event.source, subject: 'client-1', correlationid: 'corr-1', partitionkey: 'client-1' });
+    expect(attributes).toMatchObject({
+      id: event.id,
+      type: event.type,
+      source: event.source,
+      subject: 'client-1',
+      correlationid: 'corr-1',
+      partitionkey: 'client-1',
+    });
     expect(attributes.extensions).toEqual({ knativeerrorcode: '503' });
     const http = recordHttpHeaders(headers);
     expect(http['ce-id']).toBe(event.id);

@@ -58,7 +58,17 @@ export const recordAttributes = (headers: RecordHeaders | undefined, key?: Buffe
     const v = text(raw);
     if (v !== undefined) attributes[lower.slice(3)] = v;
   }
-  const { id = '', type = '', source = '', subject = '', time = '', specversion: _specversion, datacontenttype: _contenttype, dataschema, ...extensions } = attributes;
+  const {
+    id = '',
+    type = '',
+    source = '',
+    subject = '',
+    time = '',
+    specversion: _specversion,
+    datacontenttype: _contenttype,
+    dataschema,
+    ...extensions
+  } = attributes;
   const event: ReceivedEvent<unknown> = { id, type, source, subject, time, data: undefined, extensions };
   if (dataschema !== undefined) event.dataschema = dataschema;
   for (const name of ENVELOPE_EXTENSIONS) {

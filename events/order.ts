@@ -8,7 +8,17 @@ import orderDeliveredSchema from '../schemas/events/order/order-delivered.v1.jso
 import orderPaidSchema from '../schemas/events/order/order-paid.v1.json' with { type: 'json' };
 import orderPlacedSchema from '../schemas/events/order/order-placed.v1.json' with { type: 'json' };
 import orderShippedSchema from '../schemas/events/order/order-shipped.v1.json' with { type: 'json' };
-import type { EventsOrderCartCreatedV1, EventsOrderCartExpiredV1, EventsOrderInvoiceRequestedV1, EventsOrderOrderCancelledV1, EventsOrderOrderConfirmedV1, EventsOrderOrderDeliveredV1, EventsOrderOrderPaidV1, EventsOrderOrderPlacedV1, EventsOrderOrderShippedV1 } from './schemas.generated.js';
+import type {
+  EventsOrderCartCreatedV1,
+  EventsOrderCartExpiredV1,
+  EventsOrderInvoiceRequestedV1,
+  EventsOrderOrderCancelledV1,
+  EventsOrderOrderConfirmedV1,
+  EventsOrderOrderDeliveredV1,
+  EventsOrderOrderPaidV1,
+  EventsOrderOrderPlacedV1,
+  EventsOrderOrderShippedV1,
+} from './schemas.generated.js';
 import { defineEvent, type Money } from './core.js';
 
 export interface OrderLine {

@@ -3,7 +3,12 @@ import shipmentCancelledSchema from '../schemas/events/shipping/shipment-cancell
 import shipmentCreatedSchema from '../schemas/events/shipping/shipment-created.v1.json' with { type: 'json' };
 import shipmentDeliveredSchema from '../schemas/events/shipping/shipment-delivered.v1.json' with { type: 'json' };
 import shipmentDispatchedSchema from '../schemas/events/shipping/shipment-dispatched.v1.json' with { type: 'json' };
-import type { EventsShippingShipmentCancelledV1, EventsShippingShipmentCreatedV1, EventsShippingShipmentDeliveredV1, EventsShippingShipmentDispatchedV1 } from './schemas.generated.js';
+import type {
+  EventsShippingShipmentCancelledV1,
+  EventsShippingShipmentCreatedV1,
+  EventsShippingShipmentDeliveredV1,
+  EventsShippingShipmentDispatchedV1,
+} from './schemas.generated.js';
 import { defineEvent } from './core.js';
 
 export type ShipmentCreated = EventsShippingShipmentCreatedV1;

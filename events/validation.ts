@@ -6,10 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import common from '../schemas/common.json' with { type: 'json' };
 
 // ajv-formats is CommonJS: its default export arrives wrapped under some loaders.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv2020,
-  formats: string[],
-) => Ajv2020;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020, formats: string[]) => Ajv2020;
 
 export interface SchemaViolation {
   pointer: string;

@@ -51,16 +51,23 @@ describe('bad input never answers 5xx', () => {
     const [method, route] = def.route.split(' ') as [string, string];
     const body = def.kind === 'command' && def.body ? brokenSample(def.body) : fc.constant(undefined);
     await fc.assert(
-      fc.asyncProperty(body, brokenQuery(def.query), fc.array(pathParameter(), { maxLength: 3 }), callerOf(def), fc.boolean(), async (json, query, params, who, ifMatch) => {
-        const search = new URLSearchParams(query).toString();
-        const path = `${fillRoute(route, params)}${search ? `?${search}` : ''}`;
-        const response = await api.request(method, path.startsWith('/') ? path : `/${path}`, {
-          ...(json === undefined ? {} : { rawBody: JSON.stringify(json) ?? 'null' }),
-          token: tokens[who],
-          headers: ifMatch ? { 'if-match': String(json === undefined ? '"x"' : '"1"') } : {},
-        });
-        expectNo5xx(`${method} ${path} as ${who}`, response);
-      }),
+      fc.asyncProperty(
+        body,
+        brokenQuery(def.query),
+        fc.array(pathParameter(), { maxLength: 3 }),
+        callerOf(def),
+        fc.boolean(),
+        async (json, query, params, who, ifMatch) => {
+          const search = new URLSearchParams(query).toString();
+          const path = `${fillRoute(route, params)}${search ? `?${search}` : ''}`;
+          const response = await api.request(method, path.startsWith('/') ? path : `/${path}`, {
+            ...(json === undefined ? {} : { rawBody: JSON.stringify(json) ?? 'null' }),
+            token: tokens[who],
+            headers: ifMatch ? { 'if-match': String(json === undefined ? '"x"' : '"1"') } : {},
+          });
+          expectNo5xx(`${method} ${path} as ${who}`, response);
+        },
+      ),
       options,
     );
   });
@@ -86,7 +93,10 @@ describe('bad input never answers 5xx', () => {
       const envelope = fc.record({
         id: fc.oneof(fc.constant(undefined), fc.constant('x'.repeat(5_000)), fc.uuid()),
         time: fc.oneof(fc.constant(undefined), fc.constantFrom('yesterday', '0000-01-01T00:00:00Z', '2026-02-30T00:00:00Z')),
-        data_base64: fc.oneof(fc.constant(undefined), fc.constantFrom('!!', Buffer.from('{"a":').toString('base64'), Buffer.from('[[[[[[[[[[]]]]]]]]]]').toString('base64'))),
+        data_base64: fc.oneof(
+          fc.constant(undefined),
+          fc.constantFrom('!!', Buffer.from('{"a":').toString('base64'), Buffer.from('[[[[[[[[[[]]]]]]]]]]').toString('base64')),
+        ),
         nesting: fc.constantFrom(0, 100, 20_000),
       });
       await fc.assert(
@@ -107,7 +117,14 @@ describe('bad input never answers 5xx', () => {
   it('a binary delivery of the right type with a 20,000-deep body is a 400 with a pointer', async () => {
     const fn = eventHandlers.find((f) => (f.definition as HandlerDefinition<unknown>).event) as (typeof eventHandlers)[number];
     const def = fn.definition as HandlerDefinition<unknown>;
-    const { headers } = toBinaryHttp({ id: randomUUID(), type: def.event?.type as string, source: '/t', subject: 's', time: new Date().toISOString(), data: {} });
+    const { headers } = toBinaryHttp({
+      id: randomUUID(),
+      type: def.event?.type as string,
+      source: '/t',
+      subject: 's',
+      time: new Date().toISOString(),
+      data: {},
+    });
     const response = await fetch(api.urlOf(fn.path), { method: 'POST', headers, body: `${'['.repeat(20_000)}${']'.repeat(20_000)}` });
     expect(response.status).toBe(400);
     expect((await response.json()).errors).toEqual([{ pointer: '/data', message: expect.stringMatching(/deeper than/) }]);
@@ -136,7 +153,10 @@ describe('bad input that answered 500 before', () => {
   });
 
   it('an invoice due on 0000-01-01 is a 422 at /dueDate', async () => {
-    const client = await api.request('POST', '/billing/clients', { token: tokens.admin, body: { name: 'Year Zero', email: `zero-${randomUUID()}@example.test` } });
+    const client = await api.request('POST', '/billing/clients', {
+      token: tokens.admin,
+      body: { name: 'Year Zero', email: `zero-${randomUUID()}@example.test` },
+    });
     const response = await api.request('POST', '/billing/invoices', {
       token: tokens.admin,
       body: { clientId: client.body.id, dueDate: '0000-01-01', lines: [{ description: 'x', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' } }] },

@@ -44,7 +44,11 @@ afterAll(async () => {
 const call = httpClient(() => platform.url);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mailTo = (email: string, subject: RegExp) =>
-  waitFor(async () => smtp.to(email).filter((m) => subject.test(m.subject)), (found) => found.length > 0, 30_000);
+  waitFor(
+    async () => smtp.to(email).filter((m) => subject.test(m.subject)),
+    (found) => found.length > 0,
+    30_000,
+  );
 /** The verification code of the latest verification mail to `email`, as its reader sees it. */
 const mailedCode = async (email: string): Promise<string> => {
   const found = await mailTo(email, /Confirm your email/);
@@ -71,7 +75,7 @@ const clientWithInvoice = async () => {
 };
 
 describe('sign-up', () => {
-  it("links a client an admin made only to the owner of its email: a stranger reads none of its invoices and renames nothing", async () => {
+  it('links a client an admin made only to the owner of its email: a stranger reads none of its invoices and renames nothing', async () => {
     const acme = await clientWithInvoice();
     const signedUp = await call('POST', '/customers/register', undefined, { email: acme.email, password: PASSWORD, name: 'Mallory' });
     expect(signedUp.status).toBe(201);
@@ -103,9 +107,15 @@ describe('sign-up', () => {
     const acme = await clientWithInvoice();
     const category = await call('POST', '/catalog/categories', admin, { name: `Accounts ${randomUUID().slice(0, 8)}` });
     const product = await call('POST', '/catalog/products', admin, {
-      name: 'Kettle', sku: `ACC-${randomUUID().slice(0, 8)}`, categoryId: category.body.id, price: { amount: 3900, currency: 'EUR' },
+      name: 'Kettle',
+      sku: `ACC-${randomUUID().slice(0, 8)}`,
+      categoryId: category.body.id,
+      price: { amount: 3900, currency: 'EUR' },
     });
-    await waitFor(() => call('GET', `/inventory/items/${product.body.id}`), (r) => r.status === 200);
+    await waitFor(
+      () => call('GET', `/inventory/items/${product.body.id}`),
+      (r) => r.status === 200,
+    );
     expect((await call('POST', `/inventory/items/${product.body.id}/receipts`, admin, { quantity: 1 })).status).toBe(200);
 
     expect((await call('POST', '/customers/register', undefined, { email: acme.email, password: PASSWORD, name: 'Anna Acme' })).status).toBe(201);
@@ -114,7 +124,10 @@ describe('sign-up', () => {
     expect(verified.body.emailVerified).toBe(true);
     const token = (await login(acme.email, PASSWORD)).body.accessToken as string;
 
-    const linked = await waitFor(() => call('GET', `/billing/clients/${acme.clientId}`, admin), (r) => r.body?.customerId === verified.body.id);
+    const linked = await waitFor(
+      () => call('GET', `/billing/clients/${acme.clientId}`, admin),
+      (r) => r.body?.customerId === verified.body.id,
+    );
     expect(linked.body.customerId).toBe(verified.body.id);
     expect((await call('GET', `/billing/invoices/${acme.invoiceId}`, token)).status).toBe(200);
 
@@ -124,15 +137,32 @@ describe('sign-up', () => {
       shippingAddress: { line1: '3 Quay', city: 'Nantes', postalCode: '44000', country: 'FR' },
     });
     const orderId = placed.body.orderId as string;
-    expect((await waitFor(() => call('GET', `/orders/${orderId}`, token), (r) => r.body.status === 'confirmed')).body.status).toBe('confirmed');
+    expect(
+      (
+        await waitFor(
+          () => call('GET', `/orders/${orderId}`, token),
+          (r) => r.body.status === 'confirmed',
+        )
+      ).body.status,
+    ).toBe('confirmed');
     const invoice = (await call('GET', `/billing/invoices?orderId=${orderId}`, admin)).body.items[0];
     expect(invoice.clientId).toBe(acme.clientId);
     expect((await call('POST', `/billing/invoices/${invoice.id}/payments`, admin, { amount: invoice.total })).status).toBe(201);
-    const shipment = await waitFor(() => call('GET', `/shipping/shipments?orderId=${orderId}`, admin), (r) => r.body?.items?.length === 1);
+    const shipment = await waitFor(
+      () => call('GET', `/shipping/shipments?orderId=${orderId}`, admin),
+      (r) => r.body?.items?.length === 1,
+    );
     const shipmentId = shipment.body.items[0].id as string;
     expect((await call('POST', `/shipping/shipments/${shipmentId}/dispatch`, admin, { carrier: 'La Poste', trackingNumber: 'LP1' })).status).toBe(200);
     expect((await call('POST', `/shipping/shipments/${shipmentId}/deliver`, admin)).status).toBe(200);
-    expect((await waitFor(() => call('GET', `/orders/${orderId}`, token), (r) => r.body.status === 'delivered')).body.status).toBe('delivered');
+    expect(
+      (
+        await waitFor(
+          () => call('GET', `/orders/${orderId}`, token),
+          (r) => r.body.status === 'delivered',
+        )
+      ).body.status,
+    ).toBe('delivered');
   }, 180_000);
 });
 

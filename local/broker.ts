@@ -104,7 +104,10 @@ export const createEmbeddedBroker = (options: BrokerOptions): Broker => {
   let renewal: NodeJS.Timeout | undefined;
 
   const accept = async (events: ReceivedEvent<unknown>[]) => {
-    await store(pool, events.map((event) => ({ event, targets: triggers.filter((t) => matchesTrigger(t, event)) })));
+    await store(
+      pool,
+      events.map((event) => ({ event, targets: triggers.filter((t) => matchesTrigger(t, event)) })),
+    );
     log.debug('events accepted', { ids: events.map((e) => e.id) });
     loop.nudge();
   };

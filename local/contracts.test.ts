@@ -68,7 +68,12 @@ describe('the contracts at the gateway', () => {
 
 describe.skipIf(!chromium)('the reference pages in a browser (needs Chromium: apt-get install chromium, or CHROMIUM_PATH)', () => {
   it('shows the HTTP API reference: title, routes and their function names', async () => {
-    const { page, outside } = await read('/docs/openapi', ['GoTuto Functions HTTP API', '/orders/carts/{id}/checkout', 'order-checkout', 'billing-create-invoice']);
+    const { page, outside } = await read('/docs/openapi', [
+      'GoTuto Functions HTTP API',
+      '/orders/carts/{id}/checkout',
+      'order-checkout',
+      'billing-create-invoice',
+    ]);
     expect(await page.title()).toBe('GoTuto Functions HTTP API');
     const text = await page.evaluate(() => document.body.innerText);
     expect(text).toContain('POST');
@@ -78,7 +83,11 @@ describe.skipIf(!chromium)('the reference pages in a browser (needs Chromium: ap
   }, 60_000);
 
   it('shows the events reference: title, event types and their payloads', async () => {
-    const { page, outside } = await read('/docs/asyncapi', ['GoTuto Functions events', 'com.gotuto.order.order-placed.v1', 'com.gotuto.billing.invoice-created.v1']);
+    const { page, outside } = await read('/docs/asyncapi', [
+      'GoTuto Functions events',
+      'com.gotuto.order.order-placed.v1',
+      'com.gotuto.billing.invoice-created.v1',
+    ]);
     expect(await page.title()).toBe('GoTuto Functions events');
     const text = await page.evaluate(() => document.body.innerText);
     expect(text).toContain('Delivered by the Trigger inventory-on-order-placed to the function inventory-on-order-placed');

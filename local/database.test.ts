@@ -15,7 +15,11 @@ const tables = async (): Promise<string[]> =>
   (await db.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'platform' ORDER BY 1`)).map((r) => r.name);
 
 const recorded = async (): Promise<string[]> =>
-  (await db.query<{ m: string }>(`SELECT context || '/' || version || '_' || name AS m FROM platform.migrations WHERE context IN ('platform', 'local-broker') ORDER BY 1`)).map((r) => r.m);
+  (
+    await db.query<{ m: string }>(
+      `SELECT context || '/' || version || '_' || name AS m FROM platform.migrations WHERE context IN ('platform', 'local-broker') ORDER BY 1`,
+    )
+  ).map((r) => r.m);
 
 describe('migration sets', () => {
   it('leaves the broker tables out of every production migration', async () => {
@@ -44,7 +48,11 @@ describe('migration sets', () => {
     const applied = await migrateLocal();
     expect(applied.filter((m) => m.startsWith('local-broker/'))).toEqual(['local-broker/001_broker', 'local-broker/002_kafka_broker']);
     expect(await recorded()).toEqual([
-      'local-broker/1_broker', 'local-broker/2_kafka_broker', 'platform/0_messaging', 'platform/1_dead_letters', 'platform/4_dead_letter_trigger',
+      'local-broker/1_broker',
+      'local-broker/2_kafka_broker',
+      'platform/0_messaging',
+      'platform/1_dead_letters',
+      'platform/4_dead_letter_trigger',
     ]);
     expect(await db.query(`SELECT id FROM platform.broker_events`)).toEqual([{ id: 'kept' }]);
     expect(await migrateLocal()).toEqual([]);

@@ -36,28 +36,40 @@ const testFn = (name: string, definition: RegisteredFunction['definition']): Reg
   definition,
 });
 // A transient failure (503): retried, then given up on.
-const moody = testFn('dltest-moody', handler({
-  event: poked,
-  handle: async (event) => {
-    count(event.id);
-    if (mood.moody === 'failing') throw new Unavailable('downstream is down');
-  },
-}));
+const moody = testFn(
+  'dltest-moody',
+  handler({
+    event: poked,
+    handle: async (event) => {
+      count(event.id);
+      if (mood.moody === 'failing') throw new Unavailable('downstream is down');
+    },
+  }),
+);
 // An event it can never apply (422): not retried.
-const stubborn = testFn('dltest-stubborn', handler({
-  event: prodded,
-  handle: async (event) => {
-    count(event.id);
-    if (mood.stubborn === 'refusing') throw new ValidationError('this event can never apply');
-  },
-}));
+const stubborn = testFn(
+  'dltest-stubborn',
+  handler({
+    event: prodded,
+    handle: async (event) => {
+      count(event.id);
+      if (mood.stubborn === 'refusing') throw new ValidationError('this event can never apply');
+    },
+  }),
+);
 
 const triggerFor = (fn: RegisteredFunction, type: string): TriggerSpec => ({
   name: `${fn.name}-trigger`,
   filters: [{ exact: { type } }],
   subscriber: { service: fn.name },
   // As generated into knative/base: the sink's URL names the Trigger.
-  delivery: { retry: 0, backoffPolicy: 'linear', backoffDelayMs: 20, timeoutMs: 5000, deadLetterSink: { service: 'platform-dead-letters', uri: `/?trigger=${fn.name}-trigger` } },
+  delivery: {
+    retry: 0,
+    backoffPolicy: 'linear',
+    backoffDelayMs: 20,
+    timeoutMs: 5000,
+    deadLetterSink: { service: 'platform-dead-letters', uri: `/?trigger=${fn.name}-trigger` },
+  },
   ordered: false,
 });
 
@@ -90,7 +102,15 @@ describe.each(brokers)('dead letters over the %s broker', (kind) => {
   });
 
   const publish = async (type: string, correlationid: string = randomUUID()): Promise<ReceivedEvent<unknown>> => {
-    const event = { id: randomUUID(), type, source: '/test/dead-letters', subject: randomUUID(), time: new Date().toISOString(), data: { n: 1 }, correlationid } as ReceivedEvent<unknown>;
+    const event = {
+      id: randomUUID(),
+      type,
+      source: '/test/dead-letters',
+      subject: randomUUID(),
+      time: new Date().toISOString(),
+      data: { n: 1 },
+      correlationid,
+    } as ReceivedEvent<unknown>;
     const { headers, body } = toBinaryHttp(event);
     const res = await fetch(`${platform.url}/broker`, { method: 'POST', headers, body });
     expect(res.status).toBe(202);
@@ -290,7 +310,13 @@ describe.each(brokers)('dead letters over the %s broker', (kind) => {
     expect(table.status).toBe(200);
     const row = (name: string) => table.body.items.find((f: { name: string }) => f.name === name);
     expect(row(moody.name).deadLetters).toBeGreaterThanOrEqual(1);
-    for (const name of ['platform-list-dead-letters', 'platform-get-dead-letter', 'platform-replay-dead-letter', 'platform-replay-dead-letters', 'platform-discard-dead-letter']) {
+    for (const name of [
+      'platform-list-dead-letters',
+      'platform-get-dead-letter',
+      'platform-replay-dead-letter',
+      'platform-replay-dead-letters',
+      'platform-discard-dead-letter',
+    ]) {
       expect(row(name)).toMatchObject({ context: 'platform', access: ['admin'] });
     }
     expect(row('platform-list-broker-events')).toMatchObject({ route: 'GET /broker/events', localOnly: true });
@@ -300,7 +326,11 @@ describe.each(brokers)('dead letters over the %s broker', (kind) => {
     const correlation = `trace-${randomUUID()}`;
     const events: ReceivedEvent<unknown>[] = [];
     for (let i = 0; i < 3; i += 1) events.push(await publish('com.gotuto.dltest.unheard.v1', correlation));
-    const all = await waitFor(() => call('GET', `/broker/events?correlationid=${correlation}`, admin), (r) => r.body.items.length === 3, 15_000);
+    const all = await waitFor(
+      () => call('GET', `/broker/events?correlationid=${correlation}`, admin),
+      (r) => r.body.items.length === 3,
+      15_000,
+    );
     expect(all.body.items.map((i: { event: { id: string } }) => i.event.id)).toEqual(events.map((e) => e.id));
     const first = await call('GET', `/broker/events?correlationid=${correlation}&limit=2`, admin);
     expect(first.body.items).toHaveLength(2);

@@ -42,7 +42,14 @@ afterAll(async () => {
 });
 
 const publish = async (url: string) => {
-  const event = { id: randomUUID(), type: 'com.gotuto.test.durable.v1', source: '/test/durable', subject: 's', time: new Date().toISOString(), data: {} } as ReceivedEvent<unknown>;
+  const event = {
+    id: randomUUID(),
+    type: 'com.gotuto.test.durable.v1',
+    source: '/test/durable',
+    subject: 's',
+    time: new Date().toISOString(),
+    data: {},
+  } as ReceivedEvent<unknown>;
   const { headers, body } = toBinaryHttp(event);
   const res = await fetch(`${url}/broker`, { method: 'POST', headers, body });
   expect(res.status).toBe(202);

@@ -44,7 +44,14 @@ const startSubscriber = async () => {
       if (path === '/big') return void res.writeHead(400, { 'content-type': 'text/plain' }).end('x'.repeat(3000));
       if (path === '/slow') return void setTimeout(() => res.writeHead(204).end(), 600);
       if (path === '/reply') {
-        const reply = { id: randomUUID(), type: REPLY_TYPE, source: '/test/subscriber', subject: 'reply', time: new Date().toISOString(), data: { to: req.headers['ce-id'] } };
+        const reply = {
+          id: randomUUID(),
+          type: REPLY_TYPE,
+          source: '/test/subscriber',
+          subject: 'reply',
+          time: new Date().toISOString(),
+          data: { to: req.headers['ce-id'] },
+        };
         const { headers, body } = toBinaryHttp(reply);
         return void res.writeHead(200, headers).end(body);
       }
@@ -58,7 +65,12 @@ const startSubscriber = async () => {
 type Subscriber = Awaited<ReturnType<typeof startSubscriber>>;
 
 const delivery = (sink: string, over: Partial<DeliverySpec> = {}): DeliverySpec => ({
-  retry: 2, backoffPolicy: 'exponential', backoffDelayMs: DELAY_MS, timeoutMs: 2000, deadLetterSink: { uri: sink }, ...over,
+  retry: 2,
+  backoffPolicy: 'exponential',
+  backoffDelayMs: DELAY_MS,
+  timeoutMs: 2000,
+  deadLetterSink: { uri: sink },
+  ...over,
 });
 
 /** One Trigger per case: the event's `case` extension picks it. */
@@ -84,7 +96,17 @@ const triggersOf = (sub: string): TriggerSpec[] => {
 
 const eventOf = (name: string, over: Partial<ReceivedEvent<unknown>> = {}): ReceivedEvent<unknown> => {
   const subject = randomUUID();
-  return { id: randomUUID(), type: TYPE, source: '/test/engine', subject, partitionkey: subject, time: new Date().toISOString(), data: { case: name }, extensions: { case: name }, ...over };
+  return {
+    id: randomUUID(),
+    type: TYPE,
+    source: '/test/engine',
+    subject,
+    partitionkey: subject,
+    time: new Date().toISOString(),
+    data: { case: name },
+    extensions: { case: name },
+    ...over,
+  };
 };
 
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - (times[i] as number));
@@ -112,7 +134,11 @@ describe.each(KAFKA ? ['embedded', 'kafka'] : ['embedded'])('the delivery engine
       await platform.broker.accept(event);
     }
     // Every case ends at the dead-letter sink but the reply, whose answer comes back as an event.
-    await waitFor(async () => sub.at('/sink').length + sub.at('/replies').length + Math.min(1, sub.at('/flaky-sink').length - 2), (n) => n >= sent.size, 60_000);
+    await waitFor(
+      async () => sub.at('/sink').length + sub.at('/replies').length + Math.min(1, sub.at('/flaky-sink').length - 2),
+      (n) => n >= sent.size,
+      60_000,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -140,8 +166,16 @@ describe.each(KAFKA ? ['embedded', 'kafka'] : ['embedded'])('the delivery engine
     const event = sent.get('status422') as ReceivedEvent<unknown>;
     const [call] = calls('status422');
     expect(call?.headers).toMatchObject({
-      'ce-specversion': '1.0', 'ce-id': event.id, 'ce-type': TYPE, 'ce-source': '/test/engine', 'ce-subject': event.subject,
-      'ce-partitionkey': event.partitionkey, 'ce-case': 'status422', 'content-type': 'application/json', prefer: 'reply', 'kn-namespace': 'default',
+      'ce-specversion': '1.0',
+      'ce-id': event.id,
+      'ce-type': TYPE,
+      'ce-source': '/test/engine',
+      'ce-subject': event.subject,
+      'ce-partitionkey': event.partitionkey,
+      'ce-case': 'status422',
+      'content-type': 'application/json',
+      prefer: 'reply',
+      'kn-namespace': 'default',
     });
     expect(JSON.parse(call?.body ?? '')).toEqual(event.data);
   });
@@ -150,8 +184,12 @@ describe.each(KAFKA ? ['embedded', 'kafka'] : ['embedded'])('the delivery engine
     for (const status of [...RETRIED, ...FINAL]) {
       const letter = letterOf(`status${status}`);
       expect(letter?.headers, `the dead letter of ${status}`).toMatchObject({
-        'ce-type': TYPE, 'ce-case': `status${status}`, 'ce-knativeerrordest': `${sub.url}/status/${status}`, 'ce-knativeerrorcode': String(status),
-        prefer: 'reply', 'kn-namespace': 'default',
+        'ce-type': TYPE,
+        'ce-case': `status${status}`,
+        'ce-knativeerrordest': `${sub.url}/status/${status}`,
+        'ce-knativeerrorcode': String(status),
+        prefer: 'reply',
+        'kn-namespace': 'default',
       });
       expect(decoded(letter?.headers['ce-knativeerrordata'])).toBe(`refused with ${status}`);
       expect(JSON.parse(letter?.body ?? '')).toEqual({ case: `status${status}` });
@@ -186,7 +224,11 @@ describe.each(KAFKA ? ['embedded', 'kafka'] : ['embedded'])('the delivery engine
     const batch = [eventOf('ok'), eventOf('ok'), eventOf('ok')];
     await platform.broker.accept(...batch);
     const ids = new Set(batch.map((e) => e.id));
-    const seen = await waitFor(async () => sub.at('/ok').filter((r) => ids.has(String(r.headers['ce-id']))).length, (n) => n >= 3, 30_000);
+    const seen = await waitFor(
+      async () => sub.at('/ok').filter((r) => ids.has(String(r.headers['ce-id']))).length,
+      (n) => n >= 3,
+      30_000,
+    );
     expect(seen).toBe(3);
   });
 
@@ -194,19 +236,30 @@ describe.each(KAFKA ? ['embedded', 'kafka'] : ['embedded'])('the delivery engine
     const good = [eventOf('ok'), eventOf('ok'), eventOf('ok')];
     // What each log refuses: an event without an id (the embedded log's NOT NULL), a record over
     // Kafka's message size limit.
-    const bad = kind === 'embedded' ? ({ ...eventOf('ok'), id: undefined } as unknown as ReceivedEvent<unknown>) : eventOf('ok', { data: { blob: 'x'.repeat(2_000_000) } });
+    const bad =
+      kind === 'embedded'
+        ? ({ ...eventOf('ok'), id: undefined } as unknown as ReceivedEvent<unknown>)
+        : eventOf('ok', { data: { blob: 'x'.repeat(2_000_000) } });
     await expect(platform.broker.accept(good[0] as ReceivedEvent<unknown>, bad, ...good.slice(1))).rejects.toThrow();
     // The log goes on: an event and a batch after it are kept and delivered.
     const after = [eventOf('ok'), eventOf('ok'), eventOf('ok')];
     await platform.broker.accept(after[0] as ReceivedEvent<unknown>);
     await platform.broker.accept(...after.slice(1));
     const afterIds = new Set(after.map((e) => e.id));
-    expect(await waitFor(async () => sub.at('/ok').filter((r) => afterIds.has(String(r.headers['ce-id']))).length, (n) => n >= 3, 30_000)).toBe(3);
+    expect(
+      await waitFor(
+        async () => sub.at('/ok').filter((r) => afterIds.has(String(r.headers['ce-id']))).length,
+        (n) => n >= 3,
+        30_000,
+      ),
+    ).toBe(3);
     await platform.broker.idle(30_000);
     const ids = new Set([...good, bad].map((e) => e.id));
     expect(sub.at('/ok').filter((r) => ids.has(String(r.headers['ce-id'])))).toEqual([]);
     await platform.broker.flush();
-    const traced = await fetch(`${platform.url}/broker/events?type=${TYPE}&limit=1000`, { headers: { authorization: `Bearer ${await signToken({ id: randomUUID(), role: 'admin' })}` } });
+    const traced = await fetch(`${platform.url}/broker/events?type=${TYPE}&limit=1000`, {
+      headers: { authorization: `Bearer ${await signToken({ id: randomUUID(), role: 'admin' })}` },
+    });
     expect(traced.status).toBe(200);
     const { items } = (await traced.json()) as { items: { event: { id: string } }[] };
     expect(items.filter((e) => ids.has(e.event.id))).toEqual([]);

@@ -50,10 +50,7 @@ export interface Failure {
 
 /** What one attempt came to. */
 export type Attempt =
-  | { state: 'delivered'; status: number }
-  | ({ state: 'retry'; delayMs: number } & Failure)
-  | ({ state: 'dead' } & Failure)
-  | { state: 'stopped' };
+  { state: 'delivered'; status: number } | ({ state: 'retry'; delayMs: number } & Failure) | ({ state: 'dead' } & Failure) | { state: 'stopped' };
 
 export interface Engine {
   /** The request of one attempt: CloudEvents headers, the dispatcher's headers, the destination's. */
@@ -167,7 +164,14 @@ export const createEngine = (options: EngineOptions): Engine => {
       if (answer.status >= 200 && answer.status < 300) {
         const reply = replyOf(answer);
         if (reply && !(await persist(log, 'storing a reply event', signal, () => options.accept([reply])))) return { state: 'stopped' };
-        log.info('delivery', { trigger: trigger.name, eventId: event.id, type: event.type, status: answer.status, attempt: n, durationMs: Math.round(performance.now() - started) });
+        log.info('delivery', {
+          trigger: trigger.name,
+          eventId: event.id,
+          type: event.type,
+          status: answer.status,
+          attempt: n,
+          durationMs: Math.round(performance.now() - started),
+        });
         return { state: 'delivered', status: answer.status };
       }
       failure = { status: answer.status, body: answer.text, error: answer.text.slice(0, 2000) || `HTTP ${answer.status}` };
@@ -175,7 +179,14 @@ export const createEngine = (options: EngineOptions): Engine => {
       if (signal.aborted) return { state: 'stopped' };
       failure = { status: null, body: '', error: failureText(error, trigger.delivery.timeoutMs) };
     }
-    log.info('delivery', { trigger: trigger.name, eventId: event.id, type: event.type, status: failure.status, attempt: n, error: failure.error.slice(0, 200) });
+    log.info('delivery', {
+      trigger: trigger.name,
+      eventId: event.id,
+      type: event.type,
+      status: failure.status,
+      attempt: n,
+      error: failure.error.slice(0, 200),
+    });
     if (isRetried(failure.status) && n <= trigger.delivery.retry) return { state: 'retry', delayMs: backoffMs(trigger.delivery, n), ...failure };
     return (await giveUp(trigger, outgoing, failure, signal)) ? { state: 'dead', ...failure } : { state: 'stopped' };
   };

@@ -43,7 +43,8 @@ const readBody = (req: IncomingMessage, limit: number): Promise<Buffer> =>
     req.on('error', reject);
   });
 
-const dispatch = (options: GatewayOptions, routes: Map<string, PlatformRoute>) =>
+const dispatch =
+  (options: GatewayOptions, routes: Map<string, PlatformRoute>) =>
   async (req: IncomingMessage, url: URL, body: Buffer): Promise<HttpResponse> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const own = routes.get(`${method} ${url.pathname}`);

@@ -101,7 +101,11 @@ const readTopic = async (topic: string, ids: string[]) => {
       }
     },
   });
-  await waitFor(async () => found.size, (n) => n === ids.length, 30_000);
+  await waitFor(
+    async () => found.size,
+    (n) => n === ids.length,
+    30_000,
+  );
   await consumer.disconnect();
   return found;
 };
@@ -125,10 +129,27 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     writeFileSync(
       join(manifests, 'broker.yaml'),
       [
-        'apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: kafka-broker-config', 'data:',
-        '  bootstrap.servers: set-in-overlay:9092', '  default.topic.partitions: "4"', '  default.topic.replication.factor: "1"', '---',
-        'apiVersion: eventing.knative.dev/v1', 'kind: Broker', 'metadata:', '  name: gotuto', '  annotations:', '    eventing.knative.dev/broker.class: Kafka',
-        'spec:', '  config:', '    apiVersion: v1', '    kind: ConfigMap', '    name: kafka-broker-config', '',
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: kafka-broker-config',
+        'data:',
+        '  bootstrap.servers: set-in-overlay:9092',
+        '  default.topic.partitions: "4"',
+        '  default.topic.replication.factor: "1"',
+        '---',
+        'apiVersion: eventing.knative.dev/v1',
+        'kind: Broker',
+        'metadata:',
+        '  name: gotuto',
+        '  annotations:',
+        '    eventing.knative.dev/broker.class: Kafka',
+        'spec:',
+        '  config:',
+        '    apiVersion: v1',
+        '    kind: ConfigMap',
+        '    name: kafka-broker-config',
+        '',
       ].join('\n'),
     );
     env = await createTestEnvironment();
@@ -137,7 +158,12 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     platform = await env.start({
       manifestsDir: manifests,
       functions: deadLetters,
-      extraTriggers: [trigger('unordered', '/test/unordered', false), trigger('ordered', '/test/ordered', true), trigger('refusing', '/test/refusing', false), trigger('bystander', '/test/refusing', false, 'bystander')],
+      extraTriggers: [
+        trigger('unordered', '/test/unordered', false),
+        trigger('ordered', '/test/ordered', true),
+        trigger('refusing', '/test/refusing', false),
+        trigger('bystander', '/test/refusing', false, 'bystander'),
+      ],
     });
     admin = await signToken({ id: randomUUID(), role: 'admin' });
   }, 120_000);
@@ -180,7 +206,11 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     holdIds.add(a.id);
     for (const e of [a, b, c]) await send(e);
     // b and c are delivered while a is still held.
-    await waitFor(async () => seen.filter((s) => [b.id, c.id].includes(s.id)).length, (n) => n === 2, 15_000);
+    await waitFor(
+      async () => seen.filter((s) => [b.id, c.id].includes(s.id)).length,
+      (n) => n === 2,
+      15_000,
+    );
     expect(held.has(a.id)).toBe(true);
     const records = await readTopic(env.topic as string, [a.id, b.id, c.id]);
     const at = records.get(a.id) as { partition: number; offset: number };
@@ -188,20 +218,36 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     await sleep(300);
     expect(await committed('unordered', at.partition)).toBeLessThanOrEqual(at.offset);
     release(a.id);
-    const after = await waitFor(() => committed('unordered', at.partition), (o) => o >= at.offset + 3, 15_000);
+    const after = await waitFor(
+      () => committed('unordered', at.partition),
+      (o) => o >= at.offset + 3,
+      15_000,
+    );
     expect(after).toBe(at.offset + 3);
     expect(seen.filter((s) => [a.id, b.id, c.id].includes(s.id))).toHaveLength(3);
   });
 
   it('delivers an ordered Trigger one event at a time per partition, in order', async () => {
-    const [x, y, z] = [1, 2, 3].map((n) => event('/test/ordered', 'ordered-key', n)) as [ReceivedEvent<unknown>, ReceivedEvent<unknown>, ReceivedEvent<unknown>];
+    const [x, y, z] = [1, 2, 3].map((n) => event('/test/ordered', 'ordered-key', n)) as [
+      ReceivedEvent<unknown>,
+      ReceivedEvent<unknown>,
+      ReceivedEvent<unknown>,
+    ];
     holdIds.add(x.id);
     for (const e of [x, y, z]) await send(e);
-    await waitFor(async () => held.has(x.id), (h) => h, 15_000);
+    await waitFor(
+      async () => held.has(x.id),
+      (h) => h,
+      15_000,
+    );
     await sleep(500);
     expect(seen.some((s) => s.id === y.id || s.id === z.id)).toBe(false);
     release(x.id);
-    await waitFor(async () => seen.filter((s) => s.id === z.id).length, (n) => n === 1, 15_000);
+    await waitFor(
+      async () => seen.filter((s) => s.id === z.id).length,
+      (n) => n === 1,
+      15_000,
+    );
     expect(seen.filter((s) => [x.id, y.id, z.id].includes(s.id)).map((s) => s.n)).toEqual([1, 2, 3]);
   });
 
@@ -209,7 +255,11 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     const e = event('/test/refusing', 'refused-key', 7);
     refuseIds.add(e.id);
     await send(e);
-    const letters = await waitFor(() => call('GET', `/broker/dead-letters?type=${encodeURIComponent(e.type)}`, admin), (r) => r.body.items.some((l: { eventId: string }) => l.eventId === e.id), 15_000);
+    const letters = await waitFor(
+      () => call('GET', `/broker/dead-letters?type=${encodeURIComponent(e.type)}`, admin),
+      (r) => r.body.items.some((l: { eventId: string }) => l.eventId === e.id),
+      15_000,
+    );
     const letter = letters.body.items.find((l: { eventId: string }) => l.eventId === e.id);
     expect(letter).toMatchObject({ state: 'dead', status: 422, destination: `${subscriberUrl}refusing` });
     // The bystander Trigger got it once; the refusing one once too: a 422 is not retried.
@@ -221,7 +271,9 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     expect(seen.filter((s) => s.id === e.id)).toHaveLength(3);
     await platform.broker.idle();
     const log = await call('GET', `/broker/events?correlationid=kafka-7`, admin);
-    const states = log.body.items.flatMap((i: { deliveries: { trigger: string; state: string }[] }) => i.deliveries.map((d) => `${d.trigger}:${d.state}`)).sort();
+    const states = log.body.items
+      .flatMap((i: { deliveries: { trigger: string; state: string }[] }) => i.deliveries.map((d) => `${d.trigger}:${d.state}`))
+      .sort();
     // Not through the broker: its trace keeps the delivery that died, and no other.
     expect(states).toEqual(['bystander:delivered', 'refusing:dead']);
   });
@@ -233,7 +285,11 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     await producer.send({ topic: env.topic as string, messages: [toKafkaRecord(e, { 'gotuto-accept-id': randomUUID() })] });
     holdIds.add(e.id);
     await producer.disconnect();
-    await waitFor(async () => seen.some((s) => s.id === e.id), (ok) => ok, 15_000);
+    await waitFor(
+      async () => seen.some((s) => s.id === e.id),
+      (ok) => ok,
+      15_000,
+    );
     // Traced as its delivery starts: shown while the subscriber still holds it.
     const during = await call('GET', `/broker/events?correlationid=kafka-30`, admin);
     expect(during.body.items).toHaveLength(1);
@@ -251,10 +307,18 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     const done = event('/test/unordered', 'restart-key', 20);
     const cut = event('/test/unordered', 'restart-key', 21);
     await send(done);
-    await waitFor(async () => seen.some((s) => s.id === done.id), (ok) => ok, 15_000);
+    await waitFor(
+      async () => seen.some((s) => s.id === done.id),
+      (ok) => ok,
+      15_000,
+    );
     holdIds.add(cut.id);
     await send(cut);
-    await waitFor(async () => held.has(cut.id), (h) => h, 15_000);
+    await waitFor(
+      async () => held.has(cut.id),
+      (h) => h,
+      15_000,
+    );
     await platform.stop();
     held.get(cut.id)?.destroy();
     held.delete(cut.id);
@@ -262,9 +326,18 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
     platform = await env.start({
       manifestsDir: manifests,
       functions: deadLetters,
-      extraTriggers: [trigger('unordered', '/test/unordered', false), trigger('ordered', '/test/ordered', true), trigger('refusing', '/test/refusing', false), trigger('bystander', '/test/refusing', false, 'bystander')],
+      extraTriggers: [
+        trigger('unordered', '/test/unordered', false),
+        trigger('ordered', '/test/ordered', true),
+        trigger('refusing', '/test/refusing', false),
+        trigger('bystander', '/test/refusing', false, 'bystander'),
+      ],
     });
-    await waitFor(async () => seen.filter((s) => s.id === cut.id).length, (n) => n === 2, 30_000);
+    await waitFor(
+      async () => seen.filter((s) => s.id === cut.id).length,
+      (n) => n === 2,
+      30_000,
+    );
     await platform.broker.idle();
     expect(seen.filter((s) => s.id === done.id)).toHaveLength(1);
     expect(seen.filter((s) => s.id === cut.id)).toHaveLength(2);
@@ -287,7 +360,9 @@ describe.skipIf(!BROKERS)('outboxes that publish straight to Kafka (needs KAFKA_
     delete process.env.OUTBOX_KAFKA_TOPIC;
     const kafka = new Kafka({ clientId: 'kafka-broker-test', brokers: (BROKERS ?? '').split(','), logLevel: logLevel.NOTHING }).admin();
     await kafka.connect();
-    const topics = (await kafka.listTopics()).filter((t) => t.startsWith(outboxTopic.split('{context}')[0] as string) && t.endsWith(outboxTopic.split('{context}')[1] as string));
+    const topics = (await kafka.listTopics()).filter(
+      (t) => t.startsWith(outboxTopic.split('{context}')[0] as string) && t.endsWith(outboxTopic.split('{context}')[1] as string),
+    );
     await kafka.deleteTopics({ topics }).catch(() => undefined);
     await kafka.disconnect();
   });
@@ -298,7 +373,11 @@ describe.skipIf(!BROKERS)('outboxes that publish straight to Kafka (needs KAFKA_
     const created = await client('POST', '/billing/clients', token, { name: 'Kafka Outbox Ltd', email: `outbox-${randomUUID()}@example.com` });
     expect(created.status).toBe(201);
     const billingTopic = outboxTopic.replace('{context}', 'billing');
-    const log = await waitFor(() => client('GET', `/broker/events?subject=${created.body.id}`, token), (r) => r.body.items.length > 0, 30_000);
+    const log = await waitFor(
+      () => client('GET', `/broker/events?subject=${created.body.id}`, token),
+      (r) => r.body.items.length > 0,
+      30_000,
+    );
     const accepted = log.body.items[0].event as ReceivedEvent<unknown>;
     expect(accepted.type).toBe('com.gotuto.billing.client-created.v1');
     // The record is in the billing outbox topic, keyed by the client's id.

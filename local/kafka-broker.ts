@@ -14,12 +14,18 @@ import type { Logger } from '../functions/runtime/log.js';
 import type { Broker, BrokerOptions } from './broker.js';
 import { createEngine, sleep, type Engine, type Outgoing } from './engine.js';
 import {
-  commitPointOf, consumerGroupOf, ensureTopics, recordOutgoing, startTriggerConsumer, type Lane, type RecordOf, type TriggerConsumer,
+  commitPointOf,
+  consumerGroupOf,
+  ensureTopics,
+  recordOutgoing,
+  startTriggerConsumer,
+  type Lane,
+  type RecordOf,
+  type TriggerConsumer,
 } from './kafka-log.js';
 import { createIngress, lazy, type Produced } from './kafka-ingress.js';
 import { createTrace, type Trace, type TracedDelivery } from './kafka-trace.js';
 import { matchesTrigger, type TopicSpec, type TriggerSpec } from './routing.js';
-
 
 export interface KafkaBrokerOptions extends Omit<BrokerOptions, 'pollMs' | 'concurrency' | 'leaseMs'> {
   topic: string;
@@ -114,27 +120,29 @@ const deliver = async (run: Run, trigger: TriggerSpec, record: Outgoing, acceptI
 };
 
 /** What a Trigger does with a record of the topic: skips what its filter does not match, else delivers it. */
-const takeFor = (run: Run, trigger: TriggerSpec) => async (message: RecordOf, lane: Lane, offset: number): Promise<boolean> => {
-  let record: Outgoing;
-  try {
-    record = recordOutgoing(message);
-  } catch (error) {
-    run.log.error('a record of the broker topic is not a CloudEvent; skipped', { topic: run.topic, offset, error: String(error) });
-    return true;
-  }
-  if (!matchesTrigger(trigger, record.attributes)) return true;
-  const acceptId = recordHeader(message.headers, ACCEPT_HEADER) ?? randomUUID();
-  // An event another run accepted may be missing from the trace (a crash before its batch was
-  // written): traced before it is delivered (the trace ignores a repeat), so it shows as pending.
-  if (recordHeader(message.headers, RUN_HEADER) !== run.runId) {
+const takeFor =
+  (run: Run, trigger: TriggerSpec) =>
+  async (message: RecordOf, lane: Lane, offset: number): Promise<boolean> => {
+    let record: Outgoing;
     try {
-      run.trace.accepted([{ acceptId, event: record.whole(), deliveries: [{ trigger: trigger.name, subscriber: subscriberOf(trigger) }] }]);
-    } catch {
-      // Not a whole CloudEvent: delivered as it came, untraced.
+      record = recordOutgoing(message);
+    } catch (error) {
+      run.log.error('a record of the broker topic is not a CloudEvent; skipped', { topic: run.topic, offset, error: String(error) });
+      return true;
     }
-  }
-  return deliver(run, trigger, record, acceptId, lane, offset);
-};
+    if (!matchesTrigger(trigger, record.attributes)) return true;
+    const acceptId = recordHeader(message.headers, ACCEPT_HEADER) ?? randomUUID();
+    // An event another run accepted may be missing from the trace (a crash before its batch was
+    // written): traced before it is delivered (the trace ignores a repeat), so it shows as pending.
+    if (recordHeader(message.headers, RUN_HEADER) !== run.runId) {
+      try {
+        run.trace.accepted([{ acceptId, event: record.whole(), deliveries: [{ trigger: trigger.name, subscriber: subscriberOf(trigger) }] }]);
+      } catch {
+        // Not a whole CloudEvent: delivered as it came, untraced.
+      }
+    }
+    return deliver(run, trigger, record, acceptId, lane, offset);
+  };
 
 /** Stops the consumers: what ended is committed, the rest is delivered next time. */
 const stopConsumers = async (consumers: TriggerConsumer[]) => {
@@ -153,18 +161,27 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
   const trace = createTrace(pool, topic, log);
   const runId = randomUUID();
   // Made on the first batch: a platform that never takes one never opens a transaction.
-  const batchProducer = lazy(async () => {
-    const made = transactionalProducer(kafka, `${topic}.ingress.${runId}`);
-    await made.connect();
-    return made;
-  }, (made) => made.disconnect());
+  const batchProducer = lazy(
+    async () => {
+      const made = transactionalProducer(kafka, `${topic}.ingress.${runId}`);
+      await made.connect();
+      return made;
+    },
+    (made) => made.disconnect(),
+  );
   const ingress = createIngress(producer, batchProducer, topic, ingressTimeoutMs);
 
   /** Writes events to the topic, all or none, each for `targets(event)`; traced once Kafka has them. */
   const produce = async (events: ReceivedEvent<unknown>[], targets: (e: ReceivedEvent<unknown>) => TriggerSpec[]) => {
     const entries = events.map((event): Produced => ({ event, headers: { [ACCEPT_HEADER]: randomUUID(), [RUN_HEADER]: runId } }));
     await ingress.produce(entries);
-    trace.accepted(entries.map(({ event, headers }) => ({ acceptId: headers[ACCEPT_HEADER] as string, event, deliveries: targets(event).map((t) => ({ trigger: t.name, subscriber: subscriberOf(t) })) })));
+    trace.accepted(
+      entries.map(({ event, headers }) => ({
+        acceptId: headers[ACCEPT_HEADER] as string,
+        event,
+        deliveries: targets(event).map((t) => ({ trigger: t.name, subscriber: subscriberOf(t) })),
+      })),
+    );
   };
   const accept = (events: ReceivedEvent<unknown>[]) => produce(events, (event) => triggers.filter((t) => matchesTrigger(t, event)));
 
@@ -174,11 +191,19 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
   let started: Promise<void> | undefined;
   const run: Run = {
     engine: createEngine({ resolve: options.resolve, accept, log, headersFor: options.headersFor }),
-    trace, runId, topic, log, running: () => running, signal: () => stopping.signal,
+    trace,
+    runId,
+    topic,
+    log,
+    running: () => running,
+    signal: () => stopping.signal,
   };
   const startConsumer = (trigger: TriggerSpec) =>
     startTriggerConsumer({
-      kafka, topic, log, commitIntervalMs,
+      kafka,
+      topic,
+      log,
+      commitIntervalMs,
       groupId: consumerGroupOf(topic, trigger.name),
       partitions: options.topicSpec.partitions,
       limit: trigger.ordered ? 1 : (options.unorderedInFlight ?? 100),

@@ -16,7 +16,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../functions/runtime/auth.js';
 import { optionsFromEnv, start as startKafka, stop as stopKafka, type KafkaOptions } from '../scripts/kafka.js';
 import type { Platform } from './platform.js';
-import { createDatabase, createTestEnvironment, deleteKafkaTopic, httpClient, spawnPlatform, waitFor, type SpawnedPlatform, type TestEnvironment } from './testing.js';
+import {
+  createDatabase,
+  createTestEnvironment,
+  deleteKafkaTopic,
+  httpClient,
+  spawnPlatform,
+  waitFor,
+  type SpawnedPlatform,
+  type TestEnvironment,
+} from './testing.js';
 
 const SHARED_KAFKA = process.env.KAFKA_BROKERS;
 process.env.JWT_SECRET ??= 'kafka-faults-secret-kafka-faults-secret';
@@ -48,7 +57,12 @@ describe.skipIf(!SHARED_KAFKA)('Kafka stopped for 10 s while orders are placed (
   let platform: Platform;
   let admin = '';
   const call = httpClient(() => platform.url);
-  const saved = { brokers: process.env.KAFKA_BROKERS, relay: process.env.OUTBOX_RELAY_SCHEDULE, ingress: process.env.BROKER_INGRESS_TIMEOUT_MS, publish: process.env.PUBLISH_TIMEOUT_MS };
+  const saved = {
+    brokers: process.env.KAFKA_BROKERS,
+    relay: process.env.OUTBOX_RELAY_SCHEDULE,
+    ingress: process.env.BROKER_INGRESS_TIMEOUT_MS,
+    publish: process.env.PUBLISH_TIMEOUT_MS,
+  };
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'gotuto-kafka-fault-'));
@@ -69,7 +83,12 @@ describe.skipIf(!SHARED_KAFKA)('Kafka stopped for 10 s while orders are placed (
     await env?.dispose().catch(() => undefined);
     if (kafka) await stopKafka(kafka).catch(() => undefined);
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-    for (const [name, value] of [['KAFKA_BROKERS', saved.brokers], ['OUTBOX_RELAY_SCHEDULE', saved.relay], ['BROKER_INGRESS_TIMEOUT_MS', saved.ingress], ['PUBLISH_TIMEOUT_MS', saved.publish]] as const) {
+    for (const [name, value] of [
+      ['KAFKA_BROKERS', saved.brokers],
+      ['OUTBOX_RELAY_SCHEDULE', saved.relay],
+      ['BROKER_INGRESS_TIMEOUT_MS', saved.ingress],
+      ['PUBLISH_TIMEOUT_MS', saved.publish],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -79,18 +98,27 @@ describe.skipIf(!SHARED_KAFKA)('Kafka stopped for 10 s while orders are placed (
     // Before: a product with stock, and three customers with their Billing clients.
     const category = await call('POST', '/catalog/categories', admin, { name: `Fault ${randomUUID().slice(0, 8)}` });
     const product = await call('POST', '/catalog/products', admin, {
-      name: `Fault widget ${randomUUID().slice(0, 8)}`, sku: `FAULT-${randomUUID().slice(0, 12)}`, categoryId: category.body.id, price: { amount: 900, currency: 'EUR' },
+      name: `Fault widget ${randomUUID().slice(0, 8)}`,
+      sku: `FAULT-${randomUUID().slice(0, 12)}`,
+      categoryId: category.body.id,
+      price: { amount: 900, currency: 'EUR' },
     });
     expect(product.status).toBe(201);
     const productId = product.body.id as string;
-    await waitFor(() => call('GET', `/inventory/items/${productId}`), (r) => r.status === 200);
+    await waitFor(
+      () => call('GET', `/inventory/items/${productId}`),
+      (r) => r.status === 200,
+    );
     expect((await call('POST', `/inventory/items/${productId}/receipts`, admin, { quantity: 50 })).status).toBe(200);
     const buyers = [];
     for (let i = 0; i < 3; i++) {
       const email = `fault-${randomUUID()}@example.com`;
       const registered = await call('POST', '/customers/register', undefined, { email, password: 'correct horse battery', name: 'Fault Buyer' });
       const login = await call('POST', '/customers/login', undefined, { email, password: 'correct horse battery' });
-      await waitFor(() => call('GET', `/billing/clients/${registered.body.id}`, admin), (r) => r.status === 200);
+      await waitFor(
+        () => call('GET', `/billing/clients/${registered.body.id}`, admin),
+        (r) => r.status === 200,
+      );
       buyers.push(login.body.accessToken as string);
     }
     await platform.broker.idle(60_000);
@@ -126,7 +154,11 @@ describe.skipIf(!SHARED_KAFKA)('Kafka stopped for 10 s while orders are placed (
     const orderIds = answers.filter((a) => a.status === 202).map((a) => a.body.orderId as string);
     expect(orderIds.length).toBeGreaterThan(0);
     for (const orderId of orderIds) {
-      const order = await waitFor(() => call('GET', `/orders/${orderId}`, admin), (r) => ['confirmed', 'cancelled'].includes(r.body?.status), 120_000);
+      const order = await waitFor(
+        () => call('GET', `/orders/${orderId}`, admin),
+        (r) => ['confirmed', 'cancelled'].includes(r.body?.status),
+        120_000,
+      );
       expect(order.body.status).toBe('confirmed');
     }
     await platform.broker.idle(60_000);
@@ -239,16 +271,29 @@ describe.skipIf(!SHARED_KAFKA)('a platform killed in the middle of a delivery (n
     await kill();
     await start();
     const admin = await signToken({ id: randomUUID(), role: 'admin' });
-    const client = await waitFor(() => call('GET', `/billing/clients/${registered.body.id}`, admin), (r) => r.status === 200, 60_000);
+    const client = await waitFor(
+      () => call('GET', `/billing/clients/${registered.body.id}`, admin),
+      (r) => r.status === 200,
+      60_000,
+    );
     expect(client.body.email).toBe(email);
-    await waitFor(async () => forwarded.filter((f) => f !== undefined).length, (n) => n >= 2, 60_000);
+    await waitFor(
+      async () => forwarded.filter((f) => f !== undefined).length,
+      (n) => n >= 2,
+      60_000,
+    );
     const registeredEvents = await call('GET', `/broker/events?type=com.gotuto.customer.customer-registered.v1&subject=${registered.body.id}`, admin);
     const eventId = registeredEvents.body.items[0].event.id as string;
     // Delivered twice (the first delivery never ended), applied once: one client, one client-created.
     expect(forwarded.filter((f) => f === eventId)).toHaveLength(2);
-    const created = await waitFor(() => call('GET', `/broker/events?type=com.gotuto.billing.client-created.v1&subject=${registered.body.id}`, admin), (r) => r.body.items.length > 0);
+    const created = await waitFor(
+      () => call('GET', `/broker/events?type=com.gotuto.billing.client-created.v1&subject=${registered.body.id}`, admin),
+      (r) => r.body.items.length > 0,
+    );
     await new Promise((r) => setTimeout(r, 1000));
-    expect((await call('GET', `/broker/events?type=com.gotuto.billing.client-created.v1&subject=${registered.body.id}`, admin)).body.items).toHaveLength(created.body.items.length);
+    expect((await call('GET', `/broker/events?type=com.gotuto.billing.client-created.v1&subject=${registered.body.id}`, admin)).body.items).toHaveLength(
+      created.body.items.length,
+    );
     expect(created.body.items).toHaveLength(1);
   }, 240_000);
 });

@@ -16,7 +16,10 @@ export const ensureTopics = async (admin: Admin, topics: string[], spec: TopicSp
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length > 0) {
-    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: spec.partitions, replicationFactor: spec.replicationFactor })) });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: spec.partitions, replicationFactor: spec.replicationFactor })),
+    });
   }
   return missing;
 };
@@ -99,7 +102,9 @@ const createCommitter = (consumer: Consumer, o: ConsumerOptions, lanes: Map<numb
   const now = (): Promise<void> => {
     timer = undefined;
     committing = committing.then(async () => {
-      const offsets = [...lanes.entries()].map(([partition, lane]) => ({ partition, lane, point: commitPointOf(lane) })).filter((x) => x.point > x.lane.committed);
+      const offsets = [...lanes.entries()]
+        .map(([partition, lane]) => ({ partition, lane, point: commitPointOf(lane) }))
+        .filter((x) => x.point > x.lane.committed);
       if (offsets.length === 0) return;
       try {
         await consumer.commitOffsets(offsets.map((x) => ({ topic: o.topic, partition: x.partition, offset: String(x.point) })));

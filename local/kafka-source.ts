@@ -14,7 +14,13 @@ export interface KafkaSource {
   stop(): Promise<void>;
 }
 
-export const startKafkaSource = async (options: { topics: string[]; topicSpec: TopicSpec; broker: Broker; groupId: string; log: Logger }): Promise<KafkaSource> => {
+export const startKafkaSource = async (options: {
+  topics: string[];
+  topicSpec: TopicSpec;
+  broker: Broker;
+  groupId: string;
+  log: Logger;
+}): Promise<KafkaSource> => {
   const { topics, broker, log } = options;
   const kafka = kafkaClient('gotuto-kafka-source');
   const admin = kafka.admin();

@@ -67,7 +67,19 @@ export const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
            FROM jsonb_to_recordset($1::jsonb) AS r(accept_id text, trigger text, subscriber text, state text, attempts int, status int, error text)
            ON CONFLICT (accept_id, trigger) DO UPDATE SET state = EXCLUDED.state, attempts = EXCLUDED.attempts,
              last_status = EXCLUDED.last_status, last_error = EXCLUDED.last_error, updated_at = now()`,
-          [JSON.stringify(batchEnds.map((d) => ({ accept_id: d.acceptId, trigger: d.trigger, subscriber: d.subscriber, state: d.state, attempts: d.attempts, status: d.status, error: d.error })))],
+          [
+            JSON.stringify(
+              batchEnds.map((d) => ({
+                accept_id: d.acceptId,
+                trigger: d.trigger,
+                subscriber: d.subscriber,
+                state: d.state,
+                attempts: d.attempts,
+                status: d.status,
+                error: d.error,
+              })),
+            ),
+          ],
         );
       }
     });

@@ -62,7 +62,10 @@ describe('a client generated from the OpenAPI document', () => {
     });
     expect(product.response.status).toBe(201);
     const productId = product.data!.id;
-    await until(() => shop.GET('/inventory/items/{productId}', { params: { path: { productId } } }), (item) => item.productId === productId);
+    await until(
+      () => shop.GET('/inventory/items/{productId}', { params: { path: { productId } } }),
+      (item) => item.productId === productId,
+    );
     const stocked = await admin.POST('/inventory/items/{productId}/receipts', { params: { path: { productId } }, body: { quantity: 3 } });
     expect(stocked.data).toMatchObject({ onHand: 3, available: 3 });
 
@@ -107,7 +110,10 @@ describe('a client generated from the OpenAPI document', () => {
       (page) => page.items.length === 1,
     );
     const shipmentId = shipments.items[0]!.id;
-    const dispatched = await admin.POST('/shipping/shipments/{id}/dispatch', { params: { path: { id: shipmentId } }, body: { carrier: 'La Poste', trackingNumber: 'LP123456789FR' } });
+    const dispatched = await admin.POST('/shipping/shipments/{id}/dispatch', {
+      params: { path: { id: shipmentId } },
+      body: { carrier: 'La Poste', trackingNumber: 'LP123456789FR' },
+    });
     expect(dispatched.data?.status).toBe('dispatched');
     expect((await until(order, (o) => o.status !== 'processing')).status).toBe('shipped');
     const delivered = await admin.POST('/shipping/shipments/{id}/deliver', { params: { path: { id: shipmentId } }, body: {} });

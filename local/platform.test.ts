@@ -35,34 +35,52 @@ const testFn = (name: string, definition: RegisteredFunction['definition']): Reg
   definition,
 });
 
-const flaky = testFn('test-flaky', handler({
-  event: probe,
-  handle: async (event) => {
-    flakyCalls.push(event.id);
-    if (flakyFailing) throw new Unavailable('downstream is down');
-  },
-}));
-const refusing = testFn('test-refusing', handler({
-  event: probe,
-  handle: async (event) => {
-    refusedCalls.push(event.id);
-    throw new ValidationError('this event can never apply');
-  },
-}));
-const ordered = testFn('test-ordered', handler({
-  event: probe,
-  handle: async (event) => {
-    orderedSeen.push(event.data.n);
-  },
-}));
-const ticker = testFn('test-ticker', scheduled({
-  schedule: { cron: '* * * * * *' },
-  handle: async () => {
-    ticks += 1;
-  },
-}));
+const flaky = testFn(
+  'test-flaky',
+  handler({
+    event: probe,
+    handle: async (event) => {
+      flakyCalls.push(event.id);
+      if (flakyFailing) throw new Unavailable('downstream is down');
+    },
+  }),
+);
+const refusing = testFn(
+  'test-refusing',
+  handler({
+    event: probe,
+    handle: async (event) => {
+      refusedCalls.push(event.id);
+      throw new ValidationError('this event can never apply');
+    },
+  }),
+);
+const ordered = testFn(
+  'test-ordered',
+  handler({
+    event: probe,
+    handle: async (event) => {
+      orderedSeen.push(event.data.n);
+    },
+  }),
+);
+const ticker = testFn(
+  'test-ticker',
+  scheduled({
+    schedule: { cron: '* * * * * *' },
+    handle: async () => {
+      ticks += 1;
+    },
+  }),
+);
 
-const fastRetry = { retry: 2, backoffPolicy: 'exponential' as const, backoffDelayMs: 20, timeoutMs: 2000, deadLetterSink: { service: 'platform-dead-letters' } };
+const fastRetry = {
+  retry: 2,
+  backoffPolicy: 'exponential' as const,
+  backoffDelayMs: 20,
+  timeoutMs: 2000,
+  deadLetterSink: { service: 'platform-dead-letters' },
+};
 const triggerFor = (fn: RegisteredFunction, over: Partial<TriggerSpec> = {}): TriggerSpec => ({
   name: `${fn.name}-trigger`,
   filters: [{ exact: { type: probe.type } }, { exact: { source: '/test/probe' } }],
@@ -76,8 +94,13 @@ const triggerFor = (fn: RegisteredFunction, over: Partial<TriggerSpec> = {}): Tr
 let replier: Server;
 let replierUrl = '';
 const replyEvent = (to: ReceivedEvent<unknown>): ReceivedEvent<unknown> => ({
-  id: randomUUID(), type: 'com.gotuto.probe.answered.v1', source: '/test/replier', subject: to.subject,
-  time: new Date().toISOString(), data: { to: to.id }, correlationid: to.correlationid,
+  id: randomUUID(),
+  type: 'com.gotuto.probe.answered.v1',
+  source: '/test/replier',
+  subject: to.subject,
+  time: new Date().toISOString(),
+  data: { to: to.id },
+  correlationid: to.correlationid,
 });
 
 let env: TestEnvironment;
@@ -89,7 +112,9 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const { headers, body } = toBinaryHttp(replyEvent({ id: String(req.headers['ce-id']), correlationid: String(req.headers['ce-correlationid']), subject: 's' } as ReceivedEvent<unknown>));
+      const { headers, body } = toBinaryHttp(
+        replyEvent({ id: String(req.headers['ce-id']), correlationid: String(req.headers['ce-correlationid']), subject: 's' } as ReceivedEvent<unknown>),
+      );
       res.writeHead(req.headers.prefer === 'reply' ? 200 : 400, headers).end(body);
     });
   });
@@ -102,7 +127,11 @@ beforeAll(async () => {
     extraTriggers: [
       triggerFor(flaky),
       triggerFor(refusing),
-      triggerFor(ordered, { name: 'ordered-trigger', filters: [{ prefix: { type: 'com.gotuto.probe.' } }, { exact: { source: '/test/ordered' } }], ordered: true }),
+      triggerFor(ordered, {
+        name: 'ordered-trigger',
+        filters: [{ prefix: { type: 'com.gotuto.probe.' } }, { exact: { source: '/test/ordered' } }],
+        ordered: true,
+      }),
       { ...triggerFor(flaky, { name: 'replier-trigger', subscriber: { uri: replierUrl } }), filters: [{ exact: { source: '/test/reply' } }] },
     ],
     extraPings: [{ name: 'test-ticker', schedule: '* * * * * *', data: '{}', sink: { service: ticker.name } }],
@@ -118,10 +147,22 @@ afterAll(async () => {
 const call = httpClient(() => platform.url);
 const get = (path: string, token = admin) => call('GET', path, token || undefined);
 const publish = async (event: Partial<ReceivedEvent<unknown>>, mode: 'binary' | 'structured' = 'binary') => {
-  const full = { id: randomUUID(), type: probe.type, source: '/test/probe', subject: randomUUID(), time: new Date().toISOString(), data: { n: 1 }, ...event } as ReceivedEvent<unknown>;
-  const message = mode === 'binary'
-    ? toBinaryHttp(full)
-    : { headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify({ specversion: '1.0', datacontenttype: 'application/json', ...full }) };
+  const full = {
+    id: randomUUID(),
+    type: probe.type,
+    source: '/test/probe',
+    subject: randomUUID(),
+    time: new Date().toISOString(),
+    data: { n: 1 },
+    ...event,
+  } as ReceivedEvent<unknown>;
+  const message =
+    mode === 'binary'
+      ? toBinaryHttp(full)
+      : {
+          headers: { 'content-type': 'application/cloudevents+json' },
+          body: JSON.stringify({ specversion: '1.0', datacontenttype: 'application/json', ...full }),
+        };
   const res = await fetch(`${platform.url}/broker`, { method: 'POST', headers: message.headers, body: message.body });
   return { status: res.status, event: full };
 };
@@ -158,7 +199,10 @@ describe('gateway', () => {
     const direct = await get(`/functions/billing-get-client/billing/clients/${client.id}`);
     expect(direct.status).toBe(200);
     expect(direct.body.email).toBe(email);
-    const events = await waitFor(() => get(`/broker/events?type=com.gotuto.billing.client-created.v1&correlationid=gw-1`), (r) => r.body.items.length > 0);
+    const events = await waitFor(
+      () => get(`/broker/events?type=com.gotuto.billing.client-created.v1&correlationid=gw-1`),
+      (r) => r.body.items.length > 0,
+    );
     expect(events.body.items[0].event).toMatchObject({ subject: client.id, data: expect.objectContaining({ email }) });
   });
 
@@ -207,7 +251,10 @@ describe('broker', () => {
   it('retries a failing subscriber with backoff, then dead-letters it with the last status and error; a replay delivers it again', async () => {
     flakyFailing = true;
     const { event } = await publish({ data: { n: 7 } });
-    const dead = await waitFor(() => get(`/broker/dead-letters?subscriber=platform-test-flaky`), (r) => r.body.items.some((d: { eventId: string }) => d.eventId === event.id));
+    const dead = await waitFor(
+      () => get(`/broker/dead-letters?subscriber=platform-test-flaky`),
+      (r) => r.body.items.some((d: { eventId: string }) => d.eventId === event.id),
+    );
     const letter = dead.body.items.find((d: { eventId: string }) => d.eventId === event.id);
     expect(letter).toMatchObject({ status: 503, state: 'dead', type: probe.type, subscriber: 'platform-test-flaky' });
     expect(letter.error).toMatch(/downstream is down/);
@@ -216,8 +263,15 @@ describe('broker', () => {
     // Over Kafka the trace is written a moment behind the delivery.
     const flakyState = (r: { body: { items: Array<{ deliveries: Array<{ trigger: string; state: string }> }> } }) =>
       r.body.items[0]?.deliveries.find((d) => d.trigger === 'platform-test-flaky-trigger')?.state;
-    const state = await waitFor(() => get(`/broker/events?subject=${event.subject}`), (r) => flakyState(r) === 'dead');
-    expect(state.body.items[0].deliveries.find((d: { trigger: string }) => d.trigger === 'platform-test-flaky-trigger')).toMatchObject({ state: 'dead', attempts: 3, lastStatus: 503 });
+    const state = await waitFor(
+      () => get(`/broker/events?subject=${event.subject}`),
+      (r) => flakyState(r) === 'dead',
+    );
+    expect(state.body.items[0].deliveries.find((d: { trigger: string }) => d.trigger === 'platform-test-flaky-trigger')).toMatchObject({
+      state: 'dead',
+      attempts: 3,
+      lastStatus: 503,
+    });
     const listed = await get('/functions', '');
     expect(listed.body.items.find((f: { name: string }) => f.name === 'platform-test-flaky').deadLetters).toBeGreaterThanOrEqual(1);
 
@@ -228,7 +282,9 @@ describe('broker', () => {
     expect(flakyCalls.filter((id) => id === event.id)).toHaveLength(4);
     const after = await get(`/broker/dead-letters?subscriber=platform-test-flaky`);
     expect(after.body.items.find((d: { id: string }) => d.id === letter.id).state).toBe('replayed');
-    expect((await fetch(`${platform.url}/broker/dead-letters/${randomUUID()}/replay`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } })).status).toBe(404);
+    expect(
+      (await fetch(`${platform.url}/broker/dead-letters/${randomUUID()}/replay`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } })).status,
+    ).toBe(404);
   });
 
   it('shows one dead letter, discards one with a reason (kept), and replays all of a type', async () => {
@@ -245,7 +301,11 @@ describe('broker', () => {
     expect(shown.body).toMatchObject({ id: letterA.id, eventId: a.id, state: 'dead', status: 503 });
 
     const post = (path: string, body?: unknown) =>
-      fetch(platform.url + path, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      fetch(platform.url + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
     expect((await post(`/broker/dead-letters/${letterA.id}/discard`, {})).status).toBe(422);
     const discarded = await post(`/broker/dead-letters/${letterA.id}/discard`, { reason: 'poisoned test data' });
     expect(discarded.status).toBe(200);
@@ -267,7 +327,10 @@ describe('broker', () => {
 
   it('does not retry a 4xx other than 404, 408, 409 and 429', async () => {
     const { event } = await publish({ data: { n: 8 } });
-    await waitFor(() => get(`/broker/dead-letters?subscriber=platform-test-refusing`), (r) => r.body.items.some((d: { eventId: string }) => d.eventId === event.id));
+    await waitFor(
+      () => get(`/broker/dead-letters?subscriber=platform-test-refusing`),
+      (r) => r.body.items.some((d: { eventId: string }) => d.eventId === event.id),
+    );
     expect(refusedCalls.filter((id) => id === event.id)).toHaveLength(1);
     const letter = (await get(`/broker/dead-letters?subscriber=platform-test-refusing`)).body.items.find((d: { eventId: string }) => d.eventId === event.id);
     expect(letter.status).toBe(422);
@@ -275,14 +338,20 @@ describe('broker', () => {
 
   it('sends a reply CloudEvent back into the broker', async () => {
     const { event } = await publish({ source: '/test/reply', correlationid: `reply-${randomUUID()}` });
-    const replies = await waitFor(() => get(`/broker/events?type=com.gotuto.probe.answered.v1&correlationid=${event.correlationid}`), (r) => r.body.items.length > 0);
+    const replies = await waitFor(
+      () => get(`/broker/events?type=com.gotuto.probe.answered.v1&correlationid=${event.correlationid}`),
+      (r) => r.body.items.length > 0,
+    );
     expect(replies.body.items[0].event.data).toEqual({ to: event.id });
   });
 
   it('delivers an ordered Trigger in order per partition key', async () => {
     const key = randomUUID();
     for (let n = 1; n <= 5; n += 1) await publish({ source: '/test/ordered', subject: key, partitionkey: key, data: { n } });
-    await waitFor(async () => orderedSeen.length, (n) => n >= 5);
+    await waitFor(
+      async () => orderedSeen.length,
+      (n) => n >= 5,
+    );
     expect(orderedSeen).toEqual([1, 2, 3, 4, 5]);
   });
 });
@@ -292,26 +361,38 @@ describe('sign-up to own invoice', () => {
     const email = `zoe-${randomUUID()}@example.com`;
     const json = { 'content-type': 'application/json' };
     const registered = await fetch(`${platform.url}/customers/register`, {
-      method: 'POST', headers: json, body: JSON.stringify({ email, password: 'a long enough passphrase', name: 'Zoë Ünal' }),
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email, password: 'a long enough passphrase', name: 'Zoë Ünal' }),
     });
     expect(registered.status).toBe(201);
     const customer = await registered.json();
-    const login = await fetch(`${platform.url}/customers/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password: 'a long enough passphrase' }) });
+    const login = await fetch(`${platform.url}/customers/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email, password: 'a long enough passphrase' }),
+    });
     expect(login.status).toBe(200);
     const { accessToken } = await login.json();
     const me = await get('/customers/me', accessToken);
     expect(me.body).toMatchObject({ id: customer.id, email, name: 'Zoë Ünal' });
 
     // Billing made the customer's client from customer-registered, delivered by the broker.
-    const client = await waitFor(() => get(`/billing/clients/${customer.id}`), (r) => r.status === 200);
+    const client = await waitFor(
+      () => get(`/billing/clients/${customer.id}`),
+      (r) => r.status === 200,
+    );
     expect(client.body).toMatchObject({ id: customer.id, email, name: 'Zoë Ünal' });
 
     const other = await fetch(`${platform.url}/billing/clients`, {
-      method: 'POST', headers: { ...json, authorization: `Bearer ${admin}` }, body: JSON.stringify({ name: 'Someone Else', email: `else-${randomUUID()}@example.com` }),
+      method: 'POST',
+      headers: { ...json, authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ name: 'Someone Else', email: `else-${randomUUID()}@example.com` }),
     }).then((r) => r.json());
     for (const clientId of [customer.id, other.id]) {
       const made = await fetch(`${platform.url}/billing/invoices`, {
-        method: 'POST', headers: { ...json, authorization: `Bearer ${admin}` },
+        method: 'POST',
+        headers: { ...json, authorization: `Bearer ${admin}` },
         body: JSON.stringify({ clientId, dueDate: '2030-01-01', lines: [{ description: 'Tea', quantity: 1, unitPrice: { amount: 450, currency: 'EUR' } }] }),
       });
       expect(made.status).toBe(201);
@@ -328,7 +409,11 @@ describe('sign-up to own invoice', () => {
 describe('schedules', () => {
   it('fires PingSources on their cron', async () => {
     const before = ticks;
-    await waitFor(async () => ticks, (n) => n >= before + 2, 5000);
+    await waitFor(
+      async () => ticks,
+      (n) => n >= before + 2,
+      5000,
+    );
     expect(ticks).toBeGreaterThanOrEqual(before + 2);
   });
 });

@@ -80,7 +80,13 @@ const pointAt = (baseUrl: string) => {
   if (!process.env.CATALOG_URL || process.env.CATALOG_URL === catalogUrlSetHere) process.env.CATALOG_URL = catalogUrlSetHere = baseUrl;
 };
 
-const startBroker = async (routing: Routing, triggers: TriggerSpec[], resolveDestination: (d: Destination) => string, options: PlatformOptions, log: Logger) => {
+const startBroker = async (
+  routing: Routing,
+  triggers: TriggerSpec[],
+  resolveDestination: (d: Destination) => string,
+  options: PlatformOptions,
+  log: Logger,
+) => {
   const pool = await poolFor('platform');
   return config.kafkaBrokers().length > 0
     ? createKafkaBroker({ pool, triggers, resolve: resolveDestination, log, topic: config.brokerTopic(), topicSpec: routing.topic })

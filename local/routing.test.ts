@@ -82,6 +82,10 @@ describe('routing from knative/base', () => {
   it('has a PingSource for every scheduled function', () => {
     const scheduled = registry.filter((f) => f.definition.kind === 'handler' && f.definition.schedule);
     expect(scheduled.length).toBeGreaterThan(0);
-    for (const fn of scheduled) expect(routing.pings.find((p) => p.sink.service === fn.name), fn.name).toBeDefined();
+    for (const fn of scheduled)
+      expect(
+        routing.pings.find((p) => p.sink.service === fn.name),
+        fn.name,
+      ).toBeDefined();
   });
 });

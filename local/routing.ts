@@ -65,8 +65,11 @@ export const attributeOf = (event: ReceivedEvent<unknown>, name: string): string
   return event.extensions?.[name];
 };
 
-const eachAttribute = (map: Record<string, string> | undefined, test: (actual: string | undefined, expected: string) => boolean, event: ReceivedEvent<unknown>) =>
-  Object.entries(map ?? {}).every(([name, expected]) => test(attributeOf(event, name), expected));
+const eachAttribute = (
+  map: Record<string, string> | undefined,
+  test: (actual: string | undefined, expected: string) => boolean,
+  event: ReceivedEvent<unknown>,
+) => Object.entries(map ?? {}).every(([name, expected]) => test(attributeOf(event, name), expected));
 
 export const matchesFilter = (filter: Filter, event: ReceivedEvent<unknown>): boolean =>
   eachAttribute(filter.exact, (a, e) => a === e, event) &&
@@ -142,7 +145,9 @@ const BASE_DELIVERY: DeliverySpec = { retry: 0, backoffPolicy: 'exponential', ba
 /** Reads every Trigger and PingSource (and the Broker's delivery defaults) under `dir`. */
 export const loadRouting = (dir: string): Routing => {
   const manifests: Manifest[] = yamlFiles(dir).flatMap((file) =>
-    parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => doc.toJS() as Manifest).filter(Boolean),
+    parseAllDocuments(readFileSync(file, 'utf8'))
+      .map((doc) => doc.toJS() as Manifest)
+      .filter(Boolean),
   );
   const broker = manifests.find((m) => m.kind === 'Broker');
   const defaults = deliveryOf(broker?.spec?.delivery as Record<string, unknown> | undefined, BASE_DELIVERY);

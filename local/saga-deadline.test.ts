@@ -31,8 +31,16 @@ const call = httpClient(() => platform.url);
 
 it('cancels the order at the invoicing deadline and releases its stock', async () => {
   const category = await call('POST', '/catalog/categories', admin, { name: 'Deadline' });
-  const product = await call('POST', '/catalog/products', admin, { name: 'Slow Widget', sku: 'DEADLINE-1', categoryId: category.body.id, price: { amount: 900, currency: 'EUR' } });
-  await waitFor(() => call('GET', `/inventory/items/${product.body.id}`), (r) => r.status === 200);
+  const product = await call('POST', '/catalog/products', admin, {
+    name: 'Slow Widget',
+    sku: 'DEADLINE-1',
+    categoryId: category.body.id,
+    price: { amount: 900, currency: 'EUR' },
+  });
+  await waitFor(
+    () => call('GET', `/inventory/items/${product.body.id}`),
+    (r) => r.status === 200,
+  );
   expect((await call('POST', `/inventory/items/${product.body.id}/receipts`, admin, { quantity: 3 })).status).toBe(200);
 
   const email = `late-${randomUUID()}@example.com`;
@@ -48,12 +56,21 @@ it('cancels the order at the invoicing deadline and releases its stock', async (
   const orderId = placed.body.orderId as string;
 
   // Reserved first, while Billing does not answer.
-  const reserved = await waitFor(() => call('GET', `/inventory/items/${product.body.id}`), (r) => r.body.reserved === 2);
+  const reserved = await waitFor(
+    () => call('GET', `/inventory/items/${product.body.id}`),
+    (r) => r.body.reserved === 2,
+  );
   expect(reserved.body.reserved).toBe(2);
-  const cancelled = await waitFor(() => call('GET', `/orders/${orderId}`, admin), (r) => r.body.status === 'cancelled');
+  const cancelled = await waitFor(
+    () => call('GET', `/orders/${orderId}`, admin),
+    (r) => r.body.status === 'cancelled',
+  );
   expect(cancelled.body.status).toBe('cancelled');
   expect(JSON.stringify(cancelled.body.history)).toMatch(/timed out/);
-  const released = await waitFor(() => call('GET', `/inventory/items/${product.body.id}`), (r) => r.body.reserved === 0);
+  const released = await waitFor(
+    () => call('GET', `/inventory/items/${product.body.id}`),
+    (r) => r.body.reserved === 0,
+  );
   expect(released.body).toMatchObject({ onHand: 3, reserved: 0, available: 3 });
   expect(registered.status).toBe(201);
 }, 180_000);

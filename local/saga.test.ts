@@ -34,12 +34,18 @@ const product = async (stock: number, amount = 1250) => {
   const category = await call('POST', '/catalog/categories', admin, { name: `Saga ${randomUUID().slice(0, 8)}` });
   expect(category.status).toBe(201);
   const created = await call('POST', '/catalog/products', admin, {
-    name: `Widget ${randomUUID().slice(0, 8)}`, sku: `SAGA-${randomUUID().slice(0, 12)}`, categoryId: category.body.id, price: { amount, currency: 'EUR' },
+    name: `Widget ${randomUUID().slice(0, 8)}`,
+    sku: `SAGA-${randomUUID().slice(0, 12)}`,
+    categoryId: category.body.id,
+    price: { amount, currency: 'EUR' },
   });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
   // Inventory makes the item from product-created, through the broker.
-  const item = await waitFor(() => call('GET', `/inventory/items/${id}`), (r) => r.status === 200);
+  const item = await waitFor(
+    () => call('GET', `/inventory/items/${id}`),
+    (r) => r.status === 200,
+  );
   expect(item.status).toBe(200);
   if (stock > 0) expect((await call('POST', `/inventory/items/${id}/receipts`, admin, { quantity: stock })).status).toBe(200);
   return { id, name: created.body.name as string, amount };
@@ -53,7 +59,10 @@ const customer = async () => {
   const login = await call('POST', '/customers/login', undefined, { email, password: 'correct horse battery' });
   expect(login.status).toBe(200);
   const id = registered.body.id as string;
-  await waitFor(() => call('GET', `/billing/clients/${id}`, admin), (r) => r.status === 200);
+  await waitFor(
+    () => call('GET', `/billing/clients/${id}`, admin),
+    (r) => r.status === 200,
+  );
   return { id, token: login.body.accessToken as string };
 };
 
@@ -68,7 +77,10 @@ const checkout = async (buyer: { token: string }, productId: string, quantity: n
 };
 
 const orderIn = (orderId: string, statuses: string[]) =>
-  waitFor(() => call('GET', `/orders/${orderId}`, admin), (r) => statuses.includes(r.body?.status));
+  waitFor(
+    () => call('GET', `/orders/${orderId}`, admin),
+    (r) => statuses.includes(r.body?.status),
+  );
 
 const stock = async (productId: string) => (await call('GET', `/inventory/items/${productId}`)).body;
 
@@ -123,7 +135,10 @@ describe('the order saga', () => {
     expect((await orderIn(first, ['confirmed', 'cancelled'])).body.status).toBe('confirmed');
     expect((await call('POST', `/orders/${first}/cancel`, buyer.token, {})).status).toBeLessThan(300);
     await orderIn(first, ['cancelled']);
-    const firstInvoice = await waitFor(() => call('GET', `/billing/invoices?orderId=${first}`, admin), (r) => r.body.items[0]?.status === 'cancelled');
+    const firstInvoice = await waitFor(
+      () => call('GET', `/billing/invoices?orderId=${first}`, admin),
+      (r) => r.body.items[0]?.status === 'cancelled',
+    );
     expect(firstInvoice.body.items[0].status).toBe('cancelled');
 
     const second = await checkout(buyer, widget.id, 2);
@@ -133,7 +148,10 @@ describe('the order saga', () => {
     await orderIn(second, ['processing']);
     expect((await call('POST', `/orders/${second}/cancel`, admin, {})).status).toBeLessThan(300);
     await orderIn(second, ['cancelled']);
-    const refunded = await waitFor(() => call('GET', `/billing/invoices?orderId=${second}`, admin), (r) => r.body.items[0]?.status === 'refunded');
+    const refunded = await waitFor(
+      () => call('GET', `/billing/invoices?orderId=${second}`, admin),
+      (r) => r.body.items[0]?.status === 'refunded',
+    );
     expect(refunded.body.items[0].status).toBe('refunded');
     await platform.broker.idle();
     expect(await stock(widget.id)).toMatchObject({ onHand: 4, reserved: 0, available: 4 });
@@ -158,7 +176,11 @@ describe('the order saga', () => {
     await orderIn(orderId, ['confirmed', 'cancelled']);
     await platform.broker.idle();
     // Replay every event of this order's saga into the broker.
-    const log = await call('GET', `/broker/events?correlationid=${encodeURIComponent((await call('GET', `/broker/events?subject=${orderId}`, admin)).body.items[0].event.correlationid)}&limit=1000`, admin);
+    const log = await call(
+      'GET',
+      `/broker/events?correlationid=${encodeURIComponent((await call('GET', `/broker/events?subject=${orderId}`, admin)).body.items[0].event.correlationid)}&limit=1000`,
+      admin,
+    );
     for (const item of log.body.items) {
       const { extensions, data, ...attributes } = item.event;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -182,8 +204,13 @@ describe('the order saga', () => {
       const res = await fetch(`${platform.url}/broker`, {
         method: 'POST',
         headers: {
-          'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': randomUUID(), 'ce-type': type,
-          'ce-source': '/gotuto/order', 'ce-subject': orderId, 'ce-partitionkey': orderId,
+          'content-type': 'application/json',
+          'ce-specversion': '1.0',
+          'ce-id': randomUUID(),
+          'ce-type': type,
+          'ce-source': '/gotuto/order',
+          'ce-subject': orderId,
+          'ce-partitionkey': orderId,
         },
         body: JSON.stringify(data),
       });
@@ -192,7 +219,10 @@ describe('the order saga', () => {
     await send('com.gotuto.order.order-cancelled.v1', { orderId, customerId, reason: 'changed my mind', completedSteps: ['placed'] });
     await platform.broker.idle();
     await send('com.gotuto.order.order-placed.v1', {
-      orderId, customerId, total: { amount: widget.amount, currency: 'EUR' }, shippingAddress: address,
+      orderId,
+      customerId,
+      total: { amount: widget.amount, currency: 'EUR' },
+      shippingAddress: address,
       lines: [{ productId: widget.id, name: widget.name, quantity: 1, unitPrice: { amount: widget.amount, currency: 'EUR' } }],
     });
     await platform.broker.idle();

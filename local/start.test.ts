@@ -77,7 +77,10 @@ const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 30
 
 describe('npm start', () => {
   it('seeds the demo catalog into an empty catalog, searchable without a token', async () => {
-    const products = await waitFor(() => fetch(`${base}/catalog/products?limit=100`).then((r) => r.json()), (b) => b.items?.length >= 12);
+    const products = await waitFor(
+      () => fetch(`${base}/catalog/products?limit=100`).then((r) => r.json()),
+      (b) => b.items?.length >= 12,
+    );
     expect(products.items).toHaveLength(12);
     const found = await fetch(`${base}/catalog/products?q=creme%20BRULEE`).then((r) => r.json());
     expect(found.items.map((p: { name: string }) => p.name)).toEqual(['Crème Brûlée Ramekins (4)']);
@@ -126,8 +129,12 @@ describe('npm start', () => {
     const registrations = Array.from({ length: 25 }, () => {
       const customerId = randomUUID();
       return {
-        id: randomUUID(), type: 'com.gotuto.customer.customer-registered.v1', source: '/gotuto/customer',
-        subject: customerId, time: new Date().toISOString(), partitionkey: customerId,
+        id: randomUUID(),
+        type: 'com.gotuto.customer.customer-registered.v1',
+        source: '/gotuto/customer',
+        subject: customerId,
+        time: new Date().toISOString(),
+        partitionkey: customerId,
         data: { customerId, email: `c-${customerId}@example.com`, name: 'Crash Test', role: 'customer' },
       };
     });
@@ -150,7 +157,10 @@ describe('npm start', () => {
     await kill('SIGKILL');
     base = await start();
     for (const event of registrations) {
-      const client = await waitFor(() => call('GET', `/billing/clients/${event.subject}`), (r) => r.status === 200);
+      const client = await waitFor(
+        () => call('GET', `/billing/clients/${event.subject}`),
+        (r) => r.status === 200,
+      );
       expect(client.status).toBe(200);
     }
     const all = await call('GET', '/billing/clients?limit=200');

@@ -78,7 +78,13 @@ export const spawnPlatform = async (env: NodeJS.ProcessEnv): Promise<SpawnedPlat
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`npm start exited: ${output.join('')}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, output, kill, child };
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, output, kill, child };
     await new Promise((r) => setTimeout(r, 250));
   }
   await kill('SIGKILL');

@@ -110,7 +110,9 @@ const printSummary = (result: BuildResult): void => {
   console.log(`${'total'.padEnd(width)}  ${kb(total).padStart(10)}`);
   const largest = [...result.functions].sort((a, b) => b.bytes - a.bytes)[0];
   if (largest) {
-    const top = Object.entries(largest.packages).sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const top = Object.entries(largest.packages)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8);
     console.log(`\nlargest bundle ${largest.name}, by package: ${top.map(([p, n]) => `${p} ${kb(n)}`).join(', ')}`);
   }
   console.log(`\n${result.functions.length} function bundle(s)${result.migrate ? ' and migrate.js' : ''} in ${result.outdir} (${result.ms} ms)`);

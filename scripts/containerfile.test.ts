@@ -99,7 +99,9 @@ describe('Containerfile', () => {
   });
 
   it('has a .containerignore that keeps local state out of the build context', () => {
-    const ignored = readFileSync(join(root, '.containerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(join(root, '.containerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['node_modules', 'dist', '.data', '.cache']) expect(ignored).toContain(entry);
   });
 });
@@ -113,7 +115,7 @@ describe('the entrypoint', () => {
   chmodSync(join(app, 'scripts', 'entrypoint.sh'), 0o755);
   writeFileSync(
     join(app, 'dist', 'functions', 'billing-create-invoice.js'),
-    "process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), pid: process.pid }));\n",
+    'process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), pid: process.pid }));\n',
   );
   afterAll(() => rmSync(app, { recursive: true, force: true }));
 

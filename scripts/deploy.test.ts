@@ -12,18 +12,7 @@ import type { EventDefinition } from '../events/index.js';
 import { registry } from '../functions/index.js';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
 import { migratedContexts } from '../functions/runtime/migrate.js';
-import {
-  ENVS,
-  deployCommands,
-  formatCommand,
-  parseArgs,
-  parseInventory,
-  renderOverlay,
-  runCommands,
-  type Command,
-  type Env,
-  type Rendered,
-} from './deploy.js';
+import { ENVS, deployCommands, formatCommand, parseArgs, parseInventory, renderOverlay, runCommands, type Command, type Env, type Rendered } from './deploy.js';
 import { DEAD_LETTER_SINK, buildManifests } from './knative/generate.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -49,18 +38,20 @@ const docsOf = (env: Env): Rendered[] => {
 /** The min-scale annotation of a function's Service, as the overlay renders it. */
 const minScaleOf = (env: Env, name: string): string | undefined => {
   const svc = docsOf(env).find((d) => d.kind === 'Service' && d.metadata.name === name);
-  return (svc?.spec as { template: { metadata: { annotations: Record<string, string> } } } | undefined)?.template.metadata.annotations['autoscaling.knative.dev/min-scale'];
+  return (svc?.spec as { template: { metadata: { annotations: Record<string, string> } } } | undefined)?.template.metadata.annotations[
+    'autoscaling.knative.dev/min-scale'
+  ];
 };
 
 /** A line that formatCommand printed, read back into its words (it quotes with '...' only). */
 const words = (line: string): string[] =>
   [...line.matchAll(/(?:'[^']*'|\\'|[^\s'])+/g)].map(([w]) => w.replace(/'([^']*)'|\\'/g, (_, quoted: string | undefined) => quoted ?? "'"));
 
-const deploy = (...args: string[]) =>
-  spawnSync('npx', ['tsx', 'scripts/deploy.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+const deploy = (...args: string[]) => spawnSync('npx', ['tsx', 'scripts/deploy.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
 /** The value after `flag` in `command`, every time it occurs. */
-const values = (command: Command, flag: string): string[] => command.flatMap((arg, i) => (arg === flag && command[i + 1] !== undefined ? [command[i + 1] as string] : []));
+const values = (command: Command, flag: string): string[] =>
+  command.flatMap((arg, i) => (arg === flag && command[i + 1] !== undefined ? [command[i + 1] as string] : []));
 const starts = (command: Command, ...prefix: string[]): boolean => prefix.every((p, i) => command[i] === p);
 
 const consumers = registry.filter(
@@ -72,7 +63,7 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
   const commands = () => deployCommands(env, docsOf(env), { kn: true });
   const { namespace, image } = overlayOf(env);
 
-  it('names every function once in a kn service command, with the overlay\'s namespace and image', () => {
+  it("names every function once in a kn service command, with the overlay's namespace and image", () => {
     const services = commands().filter((c) => starts(c, 'kn', 'service'));
     expect(services.map((c) => c[3]).sort()).toEqual(registry.map((fn) => fn.name).sort());
     for (const c of services) {
@@ -114,8 +105,17 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
     expect(values(brokers[0] as Command, '--broker-config')).toEqual(['cm:kafka-broker-config']);
     expect(commands()).toContainEqual(['kn', 'broker', 'update', 'gotuto', '-n', namespace, '--dl-sink', `ksvc:${DEAD_LETTER_SINK}`]);
     expect(commands()).toContainEqual([
-      'kn', 'source', 'binding', 'create', 'gotuto-sink', '-n', namespace,
-      '--subject', 'Service:serving.knative.dev/v1:app.kubernetes.io/part-of=gotuto', '--sink', 'broker:gotuto',
+      'kn',
+      'source',
+      'binding',
+      'create',
+      'gotuto-sink',
+      '-n',
+      namespace,
+      '--subject',
+      'Service:serving.knative.dev/v1:app.kubernetes.io/part-of=gotuto',
+      '--sink',
+      'broker:gotuto',
     ]);
   });
 
@@ -138,7 +138,10 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
       at((c) => starts(c, 'kn', 'broker', 'update')),
       at((c) => starts(c, 'kn', 'source', 'ping')),
     ];
-    expect(order.every((i) => i >= 0), JSON.stringify(order)).toBe(true);
+    expect(
+      order.every((i) => i >= 0),
+      JSON.stringify(order),
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
@@ -183,9 +186,30 @@ describe('deploy prod --kn --dry-run, as printed', () => {
   it('creates every Trigger on the Kafka Broker, then patches its delivery order: ordered for the Order context', () => {
     const triggers = docsOf('prod').filter((d) => d.kind === 'Trigger');
     expect(lines('kn', 'broker', 'create')).toEqual([
-      ['kn', 'broker', 'create', 'gotuto', '-n', 'gotuto-prod', '--class', 'Kafka', '--broker-config', 'cm:kafka-broker-config', '--retry', '5', '--backoff-policy', 'exponential', '--backoff-delay', 'PT0.5S'],
+      [
+        'kn',
+        'broker',
+        'create',
+        'gotuto',
+        '-n',
+        'gotuto-prod',
+        '--class',
+        'Kafka',
+        '--broker-config',
+        'cm:kafka-broker-config',
+        '--retry',
+        '5',
+        '--backoff-policy',
+        'exponential',
+        '--backoff-delay',
+        'PT0.5S',
+      ],
     ]);
-    expect(lines('kn', 'trigger', 'create').map((c) => c[3]).sort()).toEqual(triggers.map((t) => t.metadata.name).sort());
+    expect(
+      lines('kn', 'trigger', 'create')
+        .map((c) => c[3])
+        .sort(),
+    ).toEqual(triggers.map((t) => t.metadata.name).sort());
     let orderTriggers = 0;
     for (const trigger of triggers) {
       const name = trigger.metadata.name;
@@ -197,7 +221,9 @@ describe('deploy prod --kn --dry-run, as printed', () => {
       expect(values(create, '--sink'), name).toEqual([`ksvc:${spec.subscriber.ref.name}`]);
       const patch = printed[at + 1] as string[];
       expect(patch.slice(0, 4), name).toEqual(['kubectl', 'patch', 'triggers.eventing.knative.dev', name]);
-      const order = (JSON.parse(values(patch, '-p')[0] as string) as { metadata: { annotations: Record<string, string> } }).metadata.annotations['kafka.eventing.knative.dev/delivery.order'];
+      const order = (JSON.parse(values(patch, '-p')[0] as string) as { metadata: { annotations: Record<string, string> } }).metadata.annotations[
+        'kafka.eventing.knative.dev/delivery.order'
+      ];
       expect(order, name).toBe(trigger.metadata.annotations?.['kafka.eventing.knative.dev/delivery.order']);
       if (trigger.metadata.labels?.['gotuto.dev/context'] === 'order') {
         orderTriggers++;
@@ -223,7 +249,7 @@ describe.each(ENVS)('deploy %s --dry-run (kubectl)', (env) => {
   }, 60_000);
 
   // `kubectl apply -k ... --dry-run=client` needs a cluster; what it would send is what this renders.
-  it('renders a migration Job per context on the overlay\'s image, in its namespace', () => {
+  it("renders a migration Job per context on the overlay's image, in its namespace", () => {
     const { namespace, image } = overlayOf(env);
     const jobs = docsOf(env).filter((d) => d.kind === 'Job');
     expect(jobs.map((j) => j.metadata.name).sort()).toEqual(migratedContexts(join(root, 'functions')).map((c) => `migrate-${c}`));
@@ -255,7 +281,9 @@ describe('deploy arguments', () => {
 
   it('takes a directory with a kustomization.yaml as the overlay, and no other directory', () => {
     expect(parseArgs(['knative/overlays/staging/', '--dry-run'])).toEqual({ env: 'knative/overlays/staging/', kn: false, dryRun: true });
-    expect(() => parseArgs(['knative/base/functions'])).toThrow(/unknown environment "knative\/base\/functions" \(one of dev, staging, prod, or a directory with a kustomization.yaml\)/);
+    expect(() => parseArgs(['knative/base/functions'])).toThrow(
+      /unknown environment "knative\/base\/functions" \(one of dev, staging, prod, or a directory with a kustomization.yaml\)/,
+    );
   });
 });
 
@@ -323,14 +351,42 @@ describe('deployCommands --kn', () => {
     const commands = deployCommands('dev', docs, { kn: true });
     const create = commands.findIndex((c) => starts(c, 'kn', 'trigger', 'create', 'inventory-on-order-placed'));
     expect(commands[create]).toEqual([
-      'kn', 'trigger', 'create', 'inventory-on-order-placed', '-n', 'gotuto-test', '--broker', 'gotuto',
-      '--filter', 'type=com.gotuto.order.order-placed.v1', '--sink', 'ksvc:inventory-on-order-placed',
+      'kn',
+      'trigger',
+      'create',
+      'inventory-on-order-placed',
+      '-n',
+      'gotuto-test',
+      '--broker',
+      'gotuto',
+      '--filter',
+      'type=com.gotuto.order.order-placed.v1',
+      '--sink',
+      'ksvc:inventory-on-order-placed',
     ]);
     const patch = commands[create + 1] as Command;
-    expect(patch.slice(0, 8)).toEqual(['kubectl', 'patch', 'triggers.eventing.knative.dev', 'inventory-on-order-placed', '-n', 'gotuto-test', '--type', 'merge']);
+    expect(patch.slice(0, 8)).toEqual([
+      'kubectl',
+      'patch',
+      'triggers.eventing.knative.dev',
+      'inventory-on-order-placed',
+      '-n',
+      'gotuto-test',
+      '--type',
+      'merge',
+    ]);
     expect(JSON.parse(values(patch, '-p')[0] as string)).toEqual({
       metadata: { annotations: { 'argocd.argoproj.io/sync-wave': '2', 'kafka.eventing.knative.dev/delivery.order': 'ordered' } },
-      spec: { delivery: expect.objectContaining({ retry: 5, timeout: 'PT30S', deadLetterSink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: DEAD_LETTER_SINK }, uri: '/?trigger=inventory-on-order-placed' } }) },
+      spec: {
+        delivery: expect.objectContaining({
+          retry: 5,
+          timeout: 'PT30S',
+          deadLetterSink: {
+            ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: DEAD_LETTER_SINK },
+            uri: '/?trigger=inventory-on-order-placed',
+          },
+        }),
+      },
     });
     const own = commands.find((c) => starts(c, 'kubectl', 'patch', 'triggers.eventing.knative.dev', 'shipping-on-payment-received')) as Command;
     expect(JSON.parse(values(own, '-p')[0] as string).spec.delivery).toMatchObject({ retry: 8, timeout: 'PT2M' });
@@ -376,7 +432,7 @@ describe('deployCommands --kn', () => {
     expect(() => deployCommands('dev', [...docs, deployment], { kn: true })).toThrow(/cannot deploy Deployment pgbouncer/);
     const withVolume = docs.map((d) =>
       d.kind === 'Service' && d.metadata.name === 'billing-get-invoice'
-        ? { ...d, spec: { template: { ...(d.spec?.template as object), spec: { ...((d.spec?.template as { spec: object }).spec), volumes: [] } } } }
+        ? { ...d, spec: { template: { ...(d.spec?.template as object), spec: { ...(d.spec?.template as { spec: object }).spec, volumes: [] } } } }
         : d,
     );
     expect(() => deployCommands('dev', withVolume, { kn: true })).toThrow(/billing-get-invoice pod spec has volumes/);
@@ -392,7 +448,11 @@ describe('running the commands', () => {
     const ran: string[] = [];
     const log: string[] = [];
     const code = runCommands(
-      [['kubectl', 'get', 'secret', 'gotuto-secrets', '-n', 'gotuto-dev', '-o', 'name'], ['kn', 'broker', 'create', 'gotuto'], ['kn', 'service', 'create', 'x']],
+      [
+        ['kubectl', 'get', 'secret', 'gotuto-secrets', '-n', 'gotuto-dev', '-o', 'name'],
+        ['kn', 'broker', 'create', 'gotuto'],
+        ['kn', 'service', 'create', 'x'],
+      ],
       (c) => {
         ran.push(c.join(' '));
         return { status: c[1] === 'broker' ? 3 : 0, signal: null, error: undefined };
@@ -406,10 +466,23 @@ describe('running the commands', () => {
 
   it('says where the Secret comes from when it is missing, and 127 when a tool cannot run', () => {
     const log: string[] = [];
-    expect(runCommands([['kubectl', 'get', 'secret', 'gotuto-secrets', '-n', 'gotuto-dev', '-o', 'name']], () => ({ status: 1, signal: null, error: undefined }), (l) => log.push(l), 'gotuto-dev')).toBe(1);
+    expect(
+      runCommands(
+        [['kubectl', 'get', 'secret', 'gotuto-secrets', '-n', 'gotuto-dev', '-o', 'name']],
+        () => ({ status: 1, signal: null, error: undefined }),
+        (l) => log.push(l),
+        'gotuto-dev',
+      ),
+    ).toBe(1);
     expect(log.at(-1)).toMatch(/kubectl create secret generic gotuto-secrets -n gotuto-dev/);
     const enoent = Object.assign(new Error('spawnSync kn ENOENT'), { code: 'ENOENT' });
-    expect(runCommands([['kn', 'broker', 'list']], () => ({ status: null, signal: null, error: enoent }), () => undefined)).toBe(127);
+    expect(
+      runCommands(
+        [['kn', 'broker', 'list']],
+        () => ({ status: null, signal: null, error: enoent }),
+        () => undefined,
+      ),
+    ).toBe(127);
   });
 
   it('prints commands as a shell reads them back', () => {

@@ -28,14 +28,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import {
-  COMPONENT_LABEL,
-  CONFIG_COMPONENT,
-  MIGRATION_COMPONENT,
-  MIGRATION_JOB,
-  SECRET,
-  type Manifest,
-} from './knative/generate.js';
+import { COMPONENT_LABEL, CONFIG_COMPONENT, MIGRATION_COMPONENT, MIGRATION_JOB, SECRET, type Manifest } from './knative/generate.js';
 import { RESOURCE, bindingCommand, brokerCommands, pingCommands, serviceCommand, triggerCommands, type KnKind, type ServiceSpec } from './knative/kn.js';
 import { GATEWAY_COMPONENT, NETWORK_COMPONENT } from './knative/gateway.js';
 import { canaryTarget, currentRevisionCommand, parseTraffic, trafficCommand, type TrafficAction } from './knative/traffic.js';
@@ -127,7 +120,9 @@ const requireTools = (tools: readonly string[], why: string): void => {
       kubectl: 'kubectl 1.32 or later (or `oc`, linked as kubectl): https://kubernetes.io/docs/tasks/tools/',
       kn: 'the Knative CLI, kn 1.x: https://knative.dev/docs/client/install-kn/ (OpenShift: Command Line Tools in the console)',
     };
-    throw new ToolMissing(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not on PATH; ${why} needs ${missing.map((t) => how[t] ?? t).join('; ')}`);
+    throw new ToolMissing(
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not on PATH; ${why} needs ${missing.map((t) => how[t] ?? t).join('; ')}`,
+    );
   }
 };
 
@@ -156,7 +151,6 @@ const COMPONENT_OF: Record<string, string> = {
   HTTPRoute: GATEWAY_COMPONENT,
 };
 
-
 /** What already exists in the namespace, as `<Kind>/<name>` (`Service/billing-get-invoice`); decides create or update. */
 export type Inventory = ReadonlySet<string>;
 
@@ -165,7 +159,10 @@ export const inventoryCommand = (namespace: string): Command => ['kubectl', 'get
 export const parseInventory = (output: string): Inventory => {
   const byResource = new Map(Object.entries(RESOURCE).map(([kind, resource]) => [resource.replace(/s\./, '.'), kind]));
   const found = new Set<string>();
-  for (const line of output.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const line of output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const [type, name] = line.split('/') as [string, string | undefined];
     const kind = byResource.get(type);
     if (kind && name) found.add(`${kind}/${name}`);
@@ -175,7 +172,8 @@ export const parseInventory = (output: string): Inventory => {
 
 const namespaceOf = (docs: readonly Rendered[]): string => {
   const namespaces = [...new Set(docs.map((d) => d.metadata.namespace))];
-  if (namespaces.length !== 1 || !namespaces[0]) throw new Error(`the overlay must put every resource in one namespace (found ${namespaces.map(String).join(', ')})`);
+  if (namespaces.length !== 1 || !namespaces[0])
+    throw new Error(`the overlay must put every resource in one namespace (found ${namespaces.map(String).join(', ')})`);
   return namespaces[0];
 };
 
@@ -187,10 +185,14 @@ const preparation = (env: string, docs: readonly Rendered[], namespace: string):
   const jobs = ofKind(docs, 'Job');
   for (const doc of docs) {
     const expected = COMPONENT_OF[doc.kind];
-    if (expected && label(doc, COMPONENT_LABEL) !== expected) throw new Error(`${doc.kind} ${doc.metadata.name} is not labelled ${COMPONENT_LABEL}=${expected}: it would not be applied in its step`);
+    if (expected && label(doc, COMPONENT_LABEL) !== expected)
+      throw new Error(`${doc.kind} ${doc.metadata.name} is not labelled ${COMPONENT_LABEL}=${expected}: it would not be applied in its step`);
   }
   // A Job that ends past its deadline has failed; the wait gives up a minute after the longest one.
-  const deadline = Math.max(0, ...jobs.map((j) => Number((j.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds ?? MIGRATION_JOB.activeDeadlineSeconds)));
+  const deadline = Math.max(
+    0,
+    ...jobs.map((j) => Number((j.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds ?? MIGRATION_JOB.activeDeadlineSeconds)),
+  );
   return [
     ['kubectl', 'get', 'secret', SECRET, '-n', namespace, '-o', 'name'],
     ...(jobs.length > 0 ? [['kubectl', 'delete', 'job', '-n', namespace, '-l', MIGRATIONS, '--ignore-not-found']] : []),
@@ -219,7 +221,8 @@ export const deployCommands = (env: string, docs: readonly Rendered[], options: 
   const exists = (kind: KnKind, name: string) => existing.has(`${kind}/${name}`);
   const handled = new Set([...Object.keys(COMPONENT_OF), ...Object.keys(RESOURCE)]);
   const other = docs.filter((d) => !handled.has(d.kind));
-  if (other.length > 0) throw new Error(`the kn commands cannot deploy ${other.map((d) => `${d.kind} ${d.metadata.name}`).join(', ')}: deploy with kubectl (no --kn)`);
+  if (other.length > 0)
+    throw new Error(`the kn commands cannot deploy ${other.map((d) => `${d.kind} ${d.metadata.name}`).join(', ')}: deploy with kubectl (no --kn)`);
   const byName = (a: Rendered, b: Rendered) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
   const each = (kind: KnKind) => ofKind(docs, kind).sort(byName);
 
@@ -265,7 +268,12 @@ const hintFor = (command: Command, namespace: string): string | undefined => {
 };
 
 /** Runs `commands` in order and stops at the first that fails; returns 0 or that command's exit code. */
-export const runCommands = (commands: readonly Command[], exec: Exec = spawnExec, log: (line: string) => void = (l) => console.error(l), namespace = ''): number => {
+export const runCommands = (
+  commands: readonly Command[],
+  exec: Exec = spawnExec,
+  log: (line: string) => void = (l) => console.error(l),
+  namespace = '',
+): number => {
   for (const [i, command] of commands.entries()) {
     log(`+ ${formatCommand(command)}`);
     const result = exec(command);
@@ -288,7 +296,9 @@ const inventory = (namespace: string): Inventory => {
   const command = inventoryCommand(namespace);
   const run = spawnSync(command[0] as string, command.slice(1), { cwd: root, encoding: 'utf8' });
   if (run.error || run.status !== 0) {
-    throw new Error(`${formatCommand(command)} failed (are Knative Serving and Eventing installed, and may you read ${namespace}?):\n${run.stderr ?? run.error?.message}`);
+    throw new Error(
+      `${formatCommand(command)} failed (are Knative Serving and Eventing installed, and may you read ${namespace}?):\n${run.stderr ?? run.error?.message}`,
+    );
   }
   return parseInventory(run.stdout);
 };
@@ -300,7 +310,7 @@ const inventory = (namespace: string): Inventory => {
  */
 const shiftTraffic = (traffic: TrafficAction, docs: readonly Rendered[], namespace: string, dryRun: boolean, env: string): number => {
   const svc = canaryTarget(docs, traffic);
-  const image = ((svc.spec as ServiceSpec).template.spec.containers[0]?.image ?? '');
+  const image = (svc.spec as ServiceSpec).template.spec.containers[0]?.image ?? '';
   if (!onPath('kn') && !dryRun) throw new ToolMissing('kn is not on PATH; --canary, --promote and --rollback run kn service update');
   let stable: string | undefined = '<the revision serving now>';
   if (traffic.action === 'canary') {

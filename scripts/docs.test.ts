@@ -60,8 +60,16 @@ export const variablesRead = (): Map<string, string> => {
 
 /** READMEs a user reads for settings: the top one, the folders', each context's. */
 const readmes = (): string[] =>
-  ['README.md', 'scripts/README.md', 'scripts/kafka/README.md', 'local/README.md', 'knative/README.md', ...walk(join(root, 'functions')).filter((p) => p.endsWith('README.md')).map((p) => relative(root, p))]
-    .filter((p) => existsSync(join(root, p)));
+  [
+    'README.md',
+    'scripts/README.md',
+    'scripts/kafka/README.md',
+    'local/README.md',
+    'knative/README.md',
+    ...walk(join(root, 'functions'))
+      .filter((p) => p.endsWith('README.md'))
+      .map((p) => relative(root, p)),
+  ].filter((p) => existsSync(join(root, p)));
 
 /** The names in the first column of every table whose first header is `variable`. */
 export const variablesDocumented = (): Map<string, string> => {

@@ -187,7 +187,15 @@ describe.skipIf(!BROKERS)('Kafka through kafkajs (set KAFKA_BROKERS to run: npm 
       const message = { headers: got.headers, key: got.key, value: got.value, body: got.value };
       const ce = CloudEventsKafka.toEvent(message);
       expect(Array.isArray(ce)).toBe(false);
-      expect(ce).toMatchObject({ id: event.id, type: event.type, source: event.source, subject: event.subject, partitionkey: event.partitionkey, correlationid: event.correlationid, data: event.data });
+      expect(ce).toMatchObject({
+        id: event.id,
+        type: event.type,
+        source: event.source,
+        subject: event.subject,
+        partitionkey: event.partitionkey,
+        correlationid: event.correlationid,
+        data: event.data,
+      });
     }
     // One partition per key, and the order of each key's events kept.
     for (const orderId of orders) {

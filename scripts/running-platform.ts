@@ -55,7 +55,9 @@ const jwtDifferences = (platform: DataDirRecord, theirs: JwtSettings, mine: JwtS
   if (mine.source !== theirs.source) {
     found.push(`the platform signs tokens with ${theirs.source}, this command with ${mine.source}: ${fix}`);
   } else if (mine.fingerprint !== theirs.fingerprint) {
-    found.push(`${isFile(mine.source) ? mine.source : 'JWT_SECRET'} is not the platform's (fingerprint ${mine.fingerprint} here, ${theirs.fingerprint} there): ${fix}`);
+    found.push(
+      `${isFile(mine.source) ? mine.source : 'JWT_SECRET'} is not the platform's (fingerprint ${mine.fingerprint} here, ${theirs.fingerprint} there): ${fix}`,
+    );
   }
   if (mine.issuer !== theirs.issuer) found.push(`JWT_ISSUER is "${mine.issuer}" here, "${theirs.issuer}" for the platform`);
   if (mine.audience !== theirs.audience) found.push(`JWT_AUDIENCE is "${mine.audience}" here, "${theirs.audience}" for the platform`);

@@ -19,32 +19,48 @@ export const DEMO_CATALOG: SeedCategory[] = [
     name: 'Kitchen',
     description: 'Cook, bake and brew',
     children: [
-      { name: 'Coffee', description: 'Beans and gear', products: [
-        ['Espresso Beans 1 kg', 'KIT-COF-001', 2490, 'Dark roast, whole beans'],
-        ['Pour-over Dripper', 'KIT-COF-002', 1990, 'Ceramic, size 02'],
-        ['Burr Grinder', 'KIT-COF-003', 8900, 'Conical burrs, 40 settings'],
-      ] },
-      { name: 'Baking', description: 'For the oven', products: [
-        ['Crème Brûlée Ramekins (4)', 'KIT-BAK-001', 1590, 'Porcelain, 150 ml'],
-        ['Silicone Baking Mat', 'KIT-BAK-002', 1290, 'Fits half-sheet pans'],
-        ['Digital Kitchen Scale', 'KIT-BAK-003', 2290, 'To the gram, up to 5 kg'],
-      ] },
+      {
+        name: 'Coffee',
+        description: 'Beans and gear',
+        products: [
+          ['Espresso Beans 1 kg', 'KIT-COF-001', 2490, 'Dark roast, whole beans'],
+          ['Pour-over Dripper', 'KIT-COF-002', 1990, 'Ceramic, size 02'],
+          ['Burr Grinder', 'KIT-COF-003', 8900, 'Conical burrs, 40 settings'],
+        ],
+      },
+      {
+        name: 'Baking',
+        description: 'For the oven',
+        products: [
+          ['Crème Brûlée Ramekins (4)', 'KIT-BAK-001', 1590, 'Porcelain, 150 ml'],
+          ['Silicone Baking Mat', 'KIT-BAK-002', 1290, 'Fits half-sheet pans'],
+          ['Digital Kitchen Scale', 'KIT-BAK-003', 2290, 'To the gram, up to 5 kg'],
+        ],
+      },
     ],
   },
   {
     name: 'Outdoors',
     description: 'For trails and camps',
     children: [
-      { name: 'Camping', description: 'Sleep under the stars', products: [
-        ['Two-Person Tent', 'OUT-CMP-001', 17900, 'Three seasons, 2.1 kg'],
-        ['Down Sleeping Bag', 'OUT-CMP-002', 21900, 'Comfort down to -5 °C'],
-        ['Titanium Spork', 'OUT-CMP-003', 990, 'Weighs 18 g'],
-      ] },
-      { name: 'Hiking', description: 'On the trail', products: [
-        ['Trekking Poles (pair)', 'OUT-HIK-001', 6900, 'Carbon, foldable'],
-        ['Trail Running Shoes', 'OUT-HIK-002', 12900, 'Grippy soles, drop 6 mm'],
-        ['Insulated Water Bottle', 'OUT-HIK-003', 2990, 'Keeps cold for 24 h'],
-      ] },
+      {
+        name: 'Camping',
+        description: 'Sleep under the stars',
+        products: [
+          ['Two-Person Tent', 'OUT-CMP-001', 17900, 'Three seasons, 2.1 kg'],
+          ['Down Sleeping Bag', 'OUT-CMP-002', 21900, 'Comfort down to -5 °C'],
+          ['Titanium Spork', 'OUT-CMP-003', 990, 'Weighs 18 g'],
+        ],
+      },
+      {
+        name: 'Hiking',
+        description: 'On the trail',
+        products: [
+          ['Trekking Poles (pair)', 'OUT-HIK-001', 6900, 'Carbon, foldable'],
+          ['Trail Running Shoes', 'OUT-HIK-002', 12900, 'Grippy soles, drop 6 mm'],
+          ['Insulated Water Bottle', 'OUT-HIK-003', 2990, 'Keeps cold for 24 h'],
+        ],
+      },
     ],
   },
 ];

@@ -130,7 +130,13 @@ describe('once the platform stops', () => {
   it('its lock is gone, and the tools open the data directory themselves', async () => {
     await platform.kill('SIGTERM');
     // npm itself exits at once; the platform stops its database, then releases the directory.
-    expect(await waitFor(async () => existsSync(join(dataDir, 'platform.lock')), (held) => !held, 30_000)).toBe(false);
+    expect(
+      await waitFor(
+        async () => existsSync(join(dataDir, 'platform.lock')),
+        (held) => !held,
+        30_000,
+      ),
+    ).toBe(false);
     const run = await npm(['run', '-s', 'migrate', '--', 'up']);
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain('through the database');
@@ -153,7 +159,10 @@ describe('beside a platform that the tools cannot go through', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gotuto-tools-held-'));
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)']);
     try {
-      writeFileSync(join(dir, 'platform.lock'), JSON.stringify({ pid: holder.pid, command: 'npm start', dataDir: dir, startedAt: new Date().toISOString(), ...record }));
+      writeFileSync(
+        join(dir, 'platform.lock'),
+        JSON.stringify({ pid: holder.pid, command: 'npm start', dataDir: dir, startedAt: new Date().toISOString(), ...record }),
+      );
       await check(dir);
     } finally {
       holder.kill('SIGKILL');

@@ -166,9 +166,7 @@ describe('deleteClient', () => {
   it('emits client-deleted for a client without invoices', () => {
     const events = deleteClient(given(), false);
 
-    expect(events.map((e) => [e.definition.type, e.subject, e.data])).toEqual([
-      ['com.gotuto.billing.client-deleted.v1', id, { clientId: id }],
-    ]);
+    expect(events.map((e) => [e.definition.type, e.subject, e.data])).toEqual([['com.gotuto.billing.client-deleted.v1', id, { clientId: id }]]);
   });
 
   it('refuses while the client has invoices', () => {

@@ -147,7 +147,12 @@ describe('createInvoice', () => {
     expect(createInvoice(at(MAX_AMOUNT), client, invoiceId, created)[0].total.amount).toBe(MAX_AMOUNT);
     expect(() =>
       createInvoice(
-        input({ lines: [{ description: 'a', quantity: 1, unitPrice: eur(MAX_AMOUNT) }, { description: 'b', quantity: 1, unitPrice: eur(1) }] }),
+        input({
+          lines: [
+            { description: 'a', quantity: 1, unitPrice: eur(MAX_AMOUNT) },
+            { description: 'b', quantity: 1, unitPrice: eur(1) },
+          ],
+        }),
         client,
         invoiceId,
         created,
@@ -420,7 +425,14 @@ describe('createOrderInvoice', () => {
 
     expect(sent).toMatchObject({ status: 'sent', number: 'INV-2026-000007', issueDate: '2026-03-05', sentAt: later, version: 2 });
     expect(types(events)).toEqual(['invoice-created', 'invoice-status-changed']);
-    expect(events[0]?.data).toMatchObject({ orderId, status: 'sent', number: 'INV-2026-000007', issueDate: '2026-03-05', dueDate: '2026-03-19', total: eur(28_600) });
+    expect(events[0]?.data).toMatchObject({
+      orderId,
+      status: 'sent',
+      number: 'INV-2026-000007',
+      issueDate: '2026-03-05',
+      dueDate: '2026-03-19',
+      total: eur(28_600),
+    });
     expect(events[1]?.data).toMatchObject({ from: 'draft', to: 'sent' });
   });
 
@@ -430,9 +442,7 @@ describe('createOrderInvoice', () => {
 
   it('refuses an order whose total is not the sum of its lines', () => {
     expect(() => createOrderInvoice({ ...order, total: eur(28_601) }, client, 14, invoiceId, later)).toThrow(ValidationError);
-    expect(() => createOrderInvoice({ ...order, total: { amount: 28_600, currency: 'USD' } }, client, 14, invoiceId, later)).toThrow(
-      ValidationError,
-    );
+    expect(() => createOrderInvoice({ ...order, total: { amount: 28_600, currency: 'USD' } }, client, 14, invoiceId, later)).toThrow(ValidationError);
   });
 
   it('refuses lines in more than one currency, as createInvoice does', () => {
@@ -535,5 +545,5 @@ it.each([
   ['cancelled', aCancelled],
   ['refunded', aRefunded],
 ])('the %s fixture reaches that status', (status, state) => {
-  expect((state()).status).toBe(status);
+  expect(state().status).toBe(status);
 });

@@ -17,7 +17,6 @@ import type { Client } from './client.js';
 
 export type { InvoiceStatus, Money };
 
-
 export interface Line {
   description: string;
   quantity: number;
@@ -103,15 +102,13 @@ export interface NewPayment {
   reference?: string;
 }
 
-
 const money = (amount: number, currency: string): Money => ({ amount, currency });
 
 /** The calendar date (UTC) of an instant, as `YYYY-MM-DD`. */
 export const isoDate = (instant: Date): string => instant.toISOString().slice(0, 10);
 
 /** `INV-2026-000042`: the invoice number of a year's 42nd invoice. */
-export const formatInvoiceNumber = (year: number, sequence: number): string =>
-  `INV-${year}-${String(sequence).padStart(6, '0')}`;
+export const formatInvoiceNumber = (year: number, sequence: number): string => `INV-${year}-${String(sequence).padStart(6, '0')}`;
 
 /** What is still owed: nothing once paid, cancelled or refunded. */
 export const outstanding = (invoice: Invoice): Money => {
@@ -272,11 +269,7 @@ export const send = (invoice: Invoice, sequence: number, now: Date): [OpenInvoic
   return [sent, [statusChanged(invoice, sent)]];
 };
 
-export const recordPayment = (
-  invoice: Invoice,
-  payment: NewPayment,
-  now: Date,
-): [OpenInvoice | PaidInvoice, NewEvent[]] => {
+export const recordPayment = (invoice: Invoice, payment: NewPayment, now: Date): [OpenInvoice | PaidInvoice, NewEvent[]] => {
   if (invoice.status !== 'sent' && invoice.status !== 'overdue') {
     throw new Conflict(`invoice ${invoice.id} is ${invoice.status}; payments are taken on sent or overdue invoices only`);
   }
@@ -303,9 +296,7 @@ export const recordPayment = (
     updatedAt: now,
   };
   const next: OpenInvoice | PaidInvoice =
-    paidAmount.amount === invoice.total.amount
-      ? { ...invoice, ...common, status: 'paid', paidAt: now }
-      : { ...invoice, ...common };
+    paidAmount.amount === invoice.total.amount ? { ...invoice, ...common, status: 'paid', paidAt: now } : { ...invoice, ...common };
   const received = paymentReceived.build(invoice.id, {
     invoiceId: invoice.id,
     clientId: invoice.clientId,

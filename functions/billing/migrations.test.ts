@@ -5,7 +5,8 @@ import { useTestDatabase } from '../runtime/testing.js';
 const db = useTestDatabase(['billing']);
 
 const has = async (sql: string) => (await db.query<{ found: boolean }>(`SELECT ${sql} IS NOT NULL AS found`))[0]?.found;
-const customerIdColumn = () => has("(SELECT 1 FROM information_schema.columns WHERE table_schema = 'billing' AND table_name = 'clients' AND column_name = 'customer_id')");
+const customerIdColumn = () =>
+  has("(SELECT 1 FROM information_schema.columns WHERE table_schema = 'billing' AND table_name = 'clients' AND column_name = 'customer_id')");
 
 describe("Billing's migrations", () => {
   it('revert one by one, newest first, and apply again', async () => {

@@ -99,17 +99,7 @@ const insertClient = (tx: Queryable, client: Client): Promise<void> =>
       await tx.query(
         `INSERT INTO billing.clients (id, name, email, phone, address, customer_id, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)`,
-        [
-          client.id,
-          client.name,
-          client.email,
-          client.phone,
-          json(client.address),
-          client.customerId,
-          client.version,
-          client.createdAt,
-          client.updatedAt,
-        ],
+        [client.id, client.name, client.email, client.phone, json(client.address), client.customerId, client.version, client.createdAt, client.updatedAt],
       );
     },
     { unique: clientTaken(client) },
@@ -122,17 +112,7 @@ const updateClient = (tx: Queryable, client: Client, expectedVersion: number): P
         `UPDATE billing.clients
          SET name = $3, email = $4, phone = $5, address = $6::jsonb, customer_id = $7, version = $8, updated_at = $9
          WHERE id = $1 AND version = $2`,
-        [
-          client.id,
-          expectedVersion,
-          client.name,
-          client.email,
-          client.phone,
-          json(client.address),
-          client.customerId,
-          client.version,
-          client.updatedAt,
-        ],
+        [client.id, expectedVersion, client.name, client.email, client.phone, json(client.address), client.customerId, client.version, client.updatedAt],
       );
       if (rowCount === 0) throw staleVersion('client', client.id);
     },
@@ -150,10 +130,7 @@ const removeClient = (tx: Queryable, client: Client): Promise<void> =>
   );
 
 const clientHasInvoices = async (db: Queryable, id: string): Promise<boolean> => {
-  const { rows } = await db.query<{ found: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM billing.invoices WHERE client_id = $1) AS found',
-    [id],
-  );
+  const { rows } = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM billing.invoices WHERE client_id = $1) AS found', [id]);
   return rows[0]?.found === true;
 };
 
@@ -238,14 +215,12 @@ const toInvoice = (row: InvoiceRow): Invoice =>
     issueDate: row.issue_date,
     dueDate: row.due_date,
     description: row.description,
-    payments: row.payments.map(
-      (p): Payment => ({
-        id: p.id,
-        amount: { amount: p.amount, currency: p.currency },
-        reference: p.reference,
-        receivedAt: new Date(p.receivedAt),
-      }),
-    ),
+    payments: row.payments.map((p): Payment => ({
+      id: p.id,
+      amount: { amount: p.amount, currency: p.currency },
+      reference: p.reference,
+      receivedAt: new Date(p.receivedAt),
+    })),
     sentAt: row.sent_at,
     paidAt: row.paid_at,
     cancelledAt: row.cancelled_at,
@@ -321,8 +296,7 @@ const insertInvoice = (tx: Queryable, invoice: Invoice): Promise<void> =>
           ? new Conflict(`order ${invoice.orderId} already has an invoice that is not cancelled or refunded`)
           : new Conflict(`invoice ${invoice.id} or its number already exists`),
       // The client was deleted between the check and the insert.
-      foreignKey: () =>
-        new ValidationError(`client ${invoice.clientId} does not exist`, [{ pointer: '/clientId', message: 'no such client' }]),
+      foreignKey: () => new ValidationError(`client ${invoice.clientId} does not exist`, [{ pointer: '/clientId', message: 'no such client' }]),
     },
   );
 
@@ -471,10 +445,7 @@ const markOrderCancelled = async (tx: Queryable, orderId: string, at: Date, reas
 };
 
 const isOrderCancelled = async (db: Queryable, orderId: string): Promise<boolean> => {
-  const { rows } = await db.query<{ found: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM billing.cancelled_orders WHERE order_id = $1) AS found',
-    [orderId],
-  );
+  const { rows } = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM billing.cancelled_orders WHERE order_id = $1) AS found', [orderId]);
   return rows[0]?.found === true;
 };
 

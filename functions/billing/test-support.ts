@@ -62,14 +62,13 @@ export const givenPaid = async (api: TestApi, token: string, clientId: string, o
 };
 
 /** Billing's committed events named `name` (e.g. `invoice-created`), oldest first. */
-export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> =>
   (await outboxEvents('billing')).filter((event) => event.type === `com.gotuto.billing.${name}.v1`);
 
 /** Billing's committed events about one aggregate, as `name` strings, oldest first. */
 export const eventNamesAbout = async (subject: string): Promise<string[]> =>
-  (await outboxEvents('billing'))
-    .filter((event) => event.subject === subject)
-    .map((event) => event.type.replace(/^com\.gotuto\.billing\.(.*)\.v1$/, '$1'));
+  (await outboxEvents('billing')).filter((event) => event.subject === subject).map((event) => event.type.replace(/^com\.gotuto\.billing\.(.*)\.v1$/, '$1'));
 
 export const SQL_LOOKING = "'); DROP TABLE billing.clients;--";
 export const UNICODE = 'Zoë 北京 🚀';

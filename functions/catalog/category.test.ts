@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Conflict, ValidationError } from '../runtime/errors.js';
-import {
-  buildTree,
-  createCategory,
-  deleteCategory,
-  isSelfOrAncestor,
-  updateCategory,
-  wouldCreateCycle,
-  type Category,
-  type ParentMap,
-} from './category.js';
+import { buildTree, createCategory, deleteCategory, isSelfOrAncestor, updateCategory, wouldCreateCycle, type Category, type ParentMap } from './category.js';
 
 const t0 = new Date('2026-03-01T09:00:00.000Z');
 const t1 = new Date('2026-03-02T10:30:00.000Z');

@@ -58,16 +58,10 @@ export const isSelfOrAncestor = (parents: ParentMap, ancestorId: string, id: str
 };
 
 /** Whether putting `categoryId` under `newParentId` would put it under itself or its own descendant. */
-export const wouldCreateCycle = (parents: ParentMap, categoryId: string, newParentId: string): boolean =>
-  isSelfOrAncestor(parents, categoryId, newParentId);
+export const wouldCreateCycle = (parents: ParentMap, categoryId: string, newParentId: string): boolean => isSelfOrAncestor(parents, categoryId, newParentId);
 
 /** `parent` is the category named by `parentId`, undefined when there is none or it does not exist. */
-export const createCategory = (
-  input: NewCategory,
-  parent: Category | undefined,
-  id: string,
-  now: Date,
-): [Category, NewEvent[]] => {
+export const createCategory = (input: NewCategory, parent: Category | undefined, id: string, now: Date): [Category, NewEvent[]] => {
   if (input.parentId !== undefined && !parent) throw invalid('/parentId', `category ${input.parentId} does not exist`);
   const category: Category = {
     id,
@@ -86,12 +80,7 @@ export const createCategory = (
  * new parent absent from it means it does not exist). A PATCH that changes nothing leaves the
  * category, and its version, as they are.
  */
-export const updateCategory = (
-  category: Category,
-  changes: CategoryChanges,
-  ancestry: ParentMap,
-  now: Date,
-): [Category, NewEvent[]] => {
+export const updateCategory = (category: Category, changes: CategoryChanges, ancestry: ParentMap, now: Date): [Category, NewEvent[]] => {
   const changed = FIELDS.filter((field) => changes[field] !== undefined && changes[field] !== category[field]);
   if (changed.length === 0) return [category, []];
   const parentId = changes.parentId === undefined ? category.parentId : changes.parentId;

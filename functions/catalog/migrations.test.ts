@@ -6,9 +6,7 @@ const db = useTestDatabase(['catalog']);
 
 const has = async (sql: string) => (await db.query<{ found: boolean }>(`SELECT ${sql} IS NOT NULL AS found`))[0]?.found;
 const extensions = async () =>
-  (await db.query<{ extname: string }>("SELECT extname FROM pg_extension WHERE extname IN ('pg_trgm', 'unaccent') ORDER BY extname")).map(
-    (row) => row.extname,
-  );
+  (await db.query<{ extname: string }>("SELECT extname FROM pg_extension WHERE extname IN ('pg_trgm', 'unaccent') ORDER BY extname")).map((row) => row.extname);
 
 describe("Catalog's migrations", () => {
   it('revert completely, leaving the shared extensions, and apply again', async () => {

@@ -20,8 +20,7 @@ const t0 = new Date('2026-03-01T09:00:00.000Z');
 const t1 = new Date('2026-03-02T10:30:00.000Z');
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
 
-const given = (): Product =>
-  createProduct({ name: 'Crème Brûlée Ramekins', sku: 'KIT-BAK-001', price: eur(1590), categoryId: coffee.id }, coffee, id, t0)[0];
+const given = (): Product => createProduct({ name: 'Crème Brûlée Ramekins', sku: 'KIT-BAK-001', price: eur(1590), categoryId: coffee.id }, coffee, id, t0)[0];
 
 describe('SKU normalisation', () => {
   it('trims surrounding white space and keeps the case as given', () => {

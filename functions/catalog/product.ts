@@ -2,18 +2,10 @@
 // integer minor units, known by a SKU that no other live product shares in any case.
 import type { CatalogCreateProduct, CatalogUpdateProduct } from '../../events/schemas.generated.js';
 import { MAX_AMOUNT, type NewEvent } from '../../events/index.js';
-import {
-  priceChanged,
-  productCreated,
-  productDeleted,
-  productUpdated,
-  type Money,
-  type ProductUpdated,
-} from '../../events/catalog.js';
+import { priceChanged, productCreated, productDeleted, productUpdated, type Money, type ProductUpdated } from '../../events/catalog.js';
 import { ValidationError } from '../runtime/errors.js';
 
 export type { Money };
-
 
 export interface Product {
   id: string;
@@ -69,12 +61,7 @@ const snapshot = (product: Product) => ({
 });
 
 /** `category` is the category named by `categoryId`, undefined when it does not exist. */
-export const createProduct = (
-  input: NewProduct,
-  category: { id: string } | undefined,
-  id: string,
-  now: Date,
-): [Product, NewEvent[]] => {
+export const createProduct = (input: NewProduct, category: { id: string } | undefined, id: string, now: Date): [Product, NewEvent[]] => {
   if (!category) throw invalid('/categoryId', `category ${input.categoryId} does not exist`);
   checkPrice(input.price, '/price');
   const sku = normalizeSku(input.sku);
@@ -97,12 +84,7 @@ export const createProduct = (
  * Applies a PATCH. `category` is the category named by `changes.categoryId`, undefined when the
  * PATCH names none or it does not exist. A PATCH that changes nothing leaves the product as it is.
  */
-export const updateProduct = (
-  product: Product,
-  changes: ProductChanges,
-  category: { id: string } | undefined,
-  now: Date,
-): [Product, NewEvent[]] => {
+export const updateProduct = (product: Product, changes: ProductChanges, category: { id: string } | undefined, now: Date): [Product, NewEvent[]] => {
   const changed = FIELDS.filter((field) => changes[field] !== undefined && changes[field] !== product[field]);
   if (changed.length === 0) return [product, []];
   if (changed.includes('categoryId') && category?.id !== changes.categoryId) {

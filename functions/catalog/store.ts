@@ -11,8 +11,7 @@ export { DEFAULT_LIMIT, MAX_LIMIT, isUuid, encodeCursor, decodeCursor, type Page
 
 const staleVersion = (kind: string, id: string) => new Conflict(`${kind} ${id} was changed by another request; read it again`);
 
-const gone = (pointer: string, id: string) => () =>
-  new ValidationError(`category ${id} does not exist`, [{ pointer, message: 'no such category' }]);
+const gone = (pointer: string, id: string) => () => new ValidationError(`category ${id} does not exist`, [{ pointer, message: 'no such category' }]);
 
 // ---- categories --------------------------------------------------------------------------------
 
@@ -183,10 +182,7 @@ const skuTaken = (sku: string) => () => new Conflict(`a product with the SKU ${s
 /** A live product; a deleted one is not found. */
 const findProduct = async (db: Queryable, id: string): Promise<Product | undefined> => {
   if (!isUuid(id)) return undefined;
-  const { rows } = await db.query<ProductRow>(
-    `SELECT ${PRODUCT_COLUMNS} FROM catalog.products p WHERE p.id = $1 AND p.deleted_at IS NULL`,
-    [id],
-  );
+  const { rows } = await db.query<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM catalog.products p WHERE p.id = $1 AND p.deleted_at IS NULL`, [id]);
   return rows[0] && toProduct(rows[0]);
 };
 

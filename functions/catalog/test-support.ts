@@ -37,14 +37,13 @@ export const givenProduct = async (api: TestApi, token: string, categoryId: stri
 };
 
 /** Catalog's committed events named `name` (e.g. `product-created`), oldest first. */
-export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> =>
   (await outboxEvents('catalog')).filter((event) => event.type === `com.gotuto.catalog.${name}.v1`);
 
 /** Catalog's committed events about one aggregate, as `name` strings, oldest first. */
 export const eventNamesAbout = async (subject: string): Promise<string[]> =>
-  (await outboxEvents('catalog'))
-    .filter((event) => event.subject === subject)
-    .map((event) => event.type.replace(/^com\.gotuto\.catalog\.(.*)\.v1$/, '$1'));
+  (await outboxEvents('catalog')).filter((event) => event.subject === subject).map((event) => event.type.replace(/^com\.gotuto\.catalog\.(.*)\.v1$/, '$1'));
 
 export const SQL_LOOKING = "'); DROP TABLE catalog.products;--";
 export const UNICODE = 'Zoë 北京 🚀';

@@ -6,9 +6,7 @@ import { ensureAdmin, ensureAdminFromEnv } from './admin.js';
 import { customerFunction, eventsNamed, givenCustomer, givenToken, withEnv } from './test-support.js';
 
 const db = useTestDatabase(['customer']);
-const api = startFunctions(
-  (['customer/commands/register', 'customer/commands/login', 'customer/queries/list-customers'] as const).map(customerFunction),
-);
+const api = startFunctions((['customer/commands/register', 'customer/commands/login', 'customer/queries/list-customers'] as const).map(customerFunction));
 
 const now = new Date('2026-03-01T09:00:00.000Z');
 const PASSWORD = 'a long admin passphrase';
@@ -26,7 +24,9 @@ describe('ensureAdmin', () => {
     expect(second).toEqual({ created: false, customer: first.customer });
     expect(await accountsWith('admin@example.test')).toEqual([{ id: first.customer.id, role: 'admin' }]);
     const events = (await eventsNamed('customer-registered')).filter((e) => e.subject === first.customer.id);
-    expect(events.map((e) => e.data)).toEqual([{ customerId: first.customer.id, email: 'Admin@Example.test', name: 'Administrator', role: 'admin', emailVerified: true }]);
+    expect(events.map((e) => e.data)).toEqual([
+      { customerId: first.customer.id, email: 'Admin@Example.test', name: 'Administrator', role: 'admin', emailVerified: true },
+    ]);
   });
 
   it('makes an admin who can log in and gets a token with the role admin', async () => {

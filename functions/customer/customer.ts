@@ -2,13 +2,7 @@
 // Notification keep a copy of. The password hash is not part of it: it never leaves the store.
 import type { CustomerUpdateMe } from '../../events/schemas.generated.js';
 import type { Address, NewEvent } from '../../events/index.js';
-import {
-  customerRegistered,
-  customerUpdated,
-  emailVerified,
-  type CustomerRegistered,
-  type CustomerUpdated,
-} from '../../events/customer.js';
+import { customerRegistered, customerUpdated, emailVerified, type CustomerRegistered, type CustomerUpdated } from '../../events/customer.js';
 import { Conflict } from '../runtime/errors.js';
 
 export type Role = CustomerRegistered['role'];
@@ -68,10 +62,7 @@ const same = (a: unknown, b: unknown): boolean => {
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
   const keysA = Object.keys(a);
   const keysB = Object.keys(b);
-  return (
-    keysA.length === keysB.length &&
-    keysA.every((key) => same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
-  );
+  return keysA.length === keysB.length && keysA.every((key) => same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 };
 
 /** Applies a PATCH; one that changes nothing leaves the customer (and its version) as it is. */

@@ -6,9 +6,9 @@ const db = useTestDatabase(['customer']);
 
 const exists = async (name: string) => (await db.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [name]))[0]?.found;
 const columns = async (table: string) =>
-  (await db.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'customer' AND table_name = $1`, [table])).map(
-    (row) => row.column_name,
-  );
+  (
+    await db.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'customer' AND table_name = $1`, [table])
+  ).map((row) => row.column_name);
 
 describe("Customer's migrations", () => {
   it('revert one at a time, verification and throttling first, and apply again', async () => {

@@ -22,9 +22,7 @@ const maxmemFor = ({ N, r }: ScryptParameters): number => 2 * 128 * N * r;
 
 const derive = (password: string, salt: Buffer, keyBytes: number, params: ScryptParameters): Promise<Buffer> =>
   new Promise((resolve, reject) => {
-    scrypt(normalizePassword(password), salt, keyBytes, { ...params, maxmem: maxmemFor(params) }, (error, key) =>
-      error ? reject(error) : resolve(key),
-    );
+    scrypt(normalizePassword(password), salt, keyBytes, { ...params, maxmem: maxmemFor(params) }, (error, key) => (error ? reject(error) : resolve(key)));
   });
 
 interface ParsedHash {

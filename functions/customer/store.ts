@@ -68,9 +68,7 @@ const findCustomer = async (db: Queryable, id: string): Promise<Customer | undef
 };
 
 const findCustomerByEmail = async (db: Queryable, email: string): Promise<Customer | undefined> => {
-  const { rows } = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customer.customers c WHERE lower(c.email) = lower($1)`, [
-    email,
-  ]);
+  const { rows } = await db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customer.customers c WHERE lower(c.email) = lower($1)`, [email]);
   return rows[0] && toCustomer(rows[0]);
 };
 

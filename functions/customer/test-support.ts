@@ -41,7 +41,8 @@ export const givenToken = async (api: TestApi, email: string, password = PASSWOR
 };
 
 /** Customer's committed events named `name` (e.g. `customer-registered`), oldest first. */
-export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> =>
   (await outboxEvents('customer')).filter((event) => event.type === `com.gotuto.customer.${name}.v1`);
 
 export const SQL_LOOKING = "'); DROP TABLE customer.customers;--";

@@ -50,7 +50,17 @@ describe('reserve', () => {
   it('reserves every line: reserved counts up, one held reservation per product, stock-reserved then stock-adjusted per product', () => {
     const stock = stockOf(anItem(beans, 10, 1), anItem(mugs, 3));
 
-    const result = reserve({ orderId, lines: [{ productId: beans, quantity: 4 }, { productId: mugs, quantity: 3 }] }, stock, placed);
+    const result = reserve(
+      {
+        orderId,
+        lines: [
+          { productId: beans, quantity: 4 },
+          { productId: mugs, quantity: 3 },
+        ],
+      },
+      stock,
+      placed,
+    );
 
     expect(result.outcome).toBe('reserved');
     if (result.outcome !== 'reserved') return;
@@ -65,7 +75,13 @@ describe('reserve', () => {
     expect(types(result.events)).toEqual(['stock-reserved', 'stock-adjusted', 'stock-adjusted']);
     expect(result.events[0]).toMatchObject({
       subject: orderId,
-      data: { orderId, lines: [{ productId: beans, quantity: 4 }, { productId: mugs, quantity: 3 }] },
+      data: {
+        orderId,
+        lines: [
+          { productId: beans, quantity: 4 },
+          { productId: mugs, quantity: 3 },
+        ],
+      },
     });
     expect(result.events.slice(1).map((e) => [e.subject, e.data])).toEqual([
       [beans, { productId: beans, onHand: 10, reserved: 5, available: 5, change: 4, reason: 'reserved', orderId }],
@@ -76,7 +92,17 @@ describe('reserve', () => {
   it('reserves nothing when one line is short: stock-reservation-failed names that product with requested and available', () => {
     const stock = stockOf(anItem(beans, 10), anItem(mugs, 5, 3));
 
-    const result = reserve({ orderId, lines: [{ productId: beans, quantity: 4 }, { productId: mugs, quantity: 3 }] }, stock, placed);
+    const result = reserve(
+      {
+        orderId,
+        lines: [
+          { productId: beans, quantity: 4 },
+          { productId: mugs, quantity: 3 },
+        ],
+      },
+      stock,
+      placed,
+    );
 
     expect(result).toEqual({ outcome: 'failed', shortages: [{ productId: mugs, requested: 3, available: 2 }], events: expect.any(Array) });
     expect(types(result.events)).toEqual(['stock-reservation-failed']);
@@ -91,7 +117,14 @@ describe('reserve', () => {
     const stock = stockOf(anItem(beans, 1), anItem(mugs, 9));
 
     const result = reserve(
-      { orderId, lines: [{ productId: beans, quantity: 2 }, { productId: mugs, quantity: 9 }, { productId: unknown, quantity: 1 }] },
+      {
+        orderId,
+        lines: [
+          { productId: beans, quantity: 2 },
+          { productId: mugs, quantity: 9 },
+          { productId: unknown, quantity: 1 },
+        ],
+      },
       stock,
       placed,
     );
@@ -108,8 +141,28 @@ describe('reserve', () => {
   it('checks the sum of the lines of one product against its stock', () => {
     const stock = stockOf(anItem(beans, 5));
 
-    const short = reserve({ orderId, lines: [{ productId: beans, quantity: 3 }, { productId: beans, quantity: 3 }] }, stock, placed);
-    const exact = reserve({ orderId, lines: [{ productId: beans, quantity: 3 }, { productId: beans, quantity: 2 }] }, stock, placed);
+    const short = reserve(
+      {
+        orderId,
+        lines: [
+          { productId: beans, quantity: 3 },
+          { productId: beans, quantity: 3 },
+        ],
+      },
+      stock,
+      placed,
+    );
+    const exact = reserve(
+      {
+        orderId,
+        lines: [
+          { productId: beans, quantity: 3 },
+          { productId: beans, quantity: 2 },
+        ],
+      },
+      stock,
+      placed,
+    );
 
     expect(short.events[0]?.data).toMatchObject({ products: [{ productId: beans, requested: 6, available: 5 }] });
     expect(exact.outcome).toBe('reserved');
@@ -129,7 +182,7 @@ describe('reserve', () => {
 });
 
 describe('release', () => {
-  it("makes what the order held available again, with stock-released and the reason, then stock-adjusted per product", () => {
+  it('makes what the order held available again, with stock-released and the reason, then stock-adjusted per product', () => {
     const given = reserved(stockOf(anItem(beans, 10, 1), anItem(mugs, 3)), [
       { productId: beans, quantity: 4 },
       { productId: mugs, quantity: 3 },
@@ -148,7 +201,14 @@ describe('release', () => {
     expect(types(result.events)).toEqual(['stock-released', 'stock-adjusted', 'stock-adjusted']);
     expect(result.events[0]).toMatchObject({
       subject: orderId,
-      data: { orderId, lines: [{ productId: beans, quantity: 4 }, { productId: mugs, quantity: 3 }], reason: 'out of stock' },
+      data: {
+        orderId,
+        lines: [
+          { productId: beans, quantity: 4 },
+          { productId: mugs, quantity: 3 },
+        ],
+        reason: 'out of stock',
+      },
     });
     expect(result.events[1]?.data).toEqual({ productId: beans, onHand: 10, reserved: 1, available: 9, change: -4, reason: 'released', orderId });
   });

@@ -41,7 +41,6 @@ export interface Settlement {
   events: NewEvent[];
 }
 
-
 /** What an order asks of each product: the quantities of its lines summed per product, in the order of the lines. */
 export const requestedPerProduct = (lines: readonly StockLine[]): StockLine[] => {
   const sums = new Map<string, number>();

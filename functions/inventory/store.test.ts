@@ -10,10 +10,7 @@ const db = useTestDatabase(['inventory']);
 const productId = randomUUID();
 const now = new Date('2026-03-01T09:00:00.000Z');
 beforeAll(async () => {
-  await db.query('INSERT INTO inventory.items (product_id, on_hand, reserved, version, created_at, updated_at) VALUES ($1, 5, 2, 1, $2, $2)', [
-    productId,
-    now,
-  ]);
+  await db.query('INSERT INTO inventory.items (product_id, on_hand, reserved, version, created_at, updated_at) VALUES ($1, 5, 2, 1, $2, $2)', [productId, now]);
 });
 
 const refusal = async (sql: string, params: unknown[]) => {

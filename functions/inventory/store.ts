@@ -208,10 +208,7 @@ const markOrderCancelled = async (tx: Queryable, orderId: string, at: Date, reas
 };
 
 const isOrderCancelled = async (db: Queryable, orderId: string): Promise<boolean> => {
-  const { rows } = await db.query<{ found: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM inventory.cancelled_orders WHERE order_id = $1) AS found',
-    [orderId],
-  );
+  const { rows } = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM inventory.cancelled_orders WHERE order_id = $1) AS found', [orderId]);
   return rows[0]?.found === true;
 };
 

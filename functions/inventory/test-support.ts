@@ -134,14 +134,13 @@ export const reservationsOf = (db: Pick<TestDatabase, 'query'>, orderId: string)
   );
 
 /** Inventory's committed events named `name` (e.g. `stock-reserved`), oldest first. */
-export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> =>
   (await outboxEvents('inventory')).filter((event) => event.type === `com.gotuto.inventory.${name}.v1`);
 
 /** Inventory's committed events about one subject (an order or a product), as `name` strings, oldest first. */
 export const eventNamesAbout = async (subject: string): Promise<string[]> =>
-  (await outboxEvents('inventory'))
-    .filter((event) => event.subject === subject)
-    .map((event) => event.type.replace(/^com\.gotuto\.inventory\.(.*)\.v1$/, '$1'));
+  (await outboxEvents('inventory')).filter((event) => event.subject === subject).map((event) => event.type.replace(/^com\.gotuto\.inventory\.(.*)\.v1$/, '$1'));
 
 /** The events Inventory refused for good (422) with their reasons, for one handler. */
 export const rejectedBy = (db: Pick<TestDatabase, 'query'>, handler: string) =>

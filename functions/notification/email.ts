@@ -184,15 +184,16 @@ export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c)
 
 // A header is one line: line breaks and other control characters in a value (a name, a reason)
 // must not start a new header.
-const oneLine = (text: string): string => text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim(); // eslint-disable-line no-control-regex
+const oneLine = (text: string): string =>
+  text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 const textBody = (name: string, { paragraphs, facts }: Content): string =>
-  [
-    `Hello ${name},`,
-    ...paragraphs,
-    ...(facts.length > 0 ? [facts.map(([label, value]) => `${label}: ${value}`).join('\n')] : []),
-    '-- \nGoTuto',
-  ].join('\n\n') + '\n';
+  [`Hello ${name},`, ...paragraphs, ...(facts.length > 0 ? [facts.map(([label, value]) => `${label}: ${value}`).join('\n')] : []), '-- \nGoTuto'].join('\n\n') +
+  '\n';
 
 const htmlBody = (name: string, { subject, paragraphs, facts }: Content): string =>
   [
@@ -205,10 +206,7 @@ const htmlBody = (name: string, { subject, paragraphs, facts }: Content): string
     ...(facts.length > 0
       ? [
           '<table role="presentation" style="border-collapse: collapse;">',
-          ...facts.map(
-            ([label, value]) =>
-              `<tr><th align="left" style="padding: 2px 16px 2px 0;">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`,
-          ),
+          ...facts.map(([label, value]) => `<tr><th align="left" style="padding: 2px 16px 2px 0;">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`),
           '</table>',
         ]
       : []),

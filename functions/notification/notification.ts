@@ -77,9 +77,7 @@ export interface RetryPolicy {
 }
 
 /** What becomes of a notification after the failed attempt number `attempts`. */
-export type AfterFailure =
-  | { status: 'pending'; nextAttemptAt: Date; lastError: string }
-  | { status: 'failed' | 'unknown'; lastError: string };
+export type AfterFailure = { status: 'pending'; nextAttemptAt: Date; lastError: string } | { status: 'failed' | 'unknown'; lastError: string };
 
 /** The wait before the attempt after attempt number `attempts`: doubling from the base, capped. */
 export const backoff = (attempts: number, policy: RetryPolicy): number =>

@@ -38,10 +38,7 @@ const upsertContact = async (tx: Queryable, contact: ContactData, asOf: Date, no
 
 const findContact = async (db: Queryable, kind: ContactKind, id: string): Promise<Recipient | undefined> => {
   if (!isUuid(id)) return undefined;
-  const { rows } = await db.query<{ email: string; name: string }>('SELECT email, name FROM notification.contacts WHERE kind = $1 AND id = $2', [
-    kind,
-    id,
-  ]);
+  const { rows } = await db.query<{ email: string; name: string }>('SELECT email, name FROM notification.contacts WHERE kind = $1 AND id = $2', [kind, id]);
   const row = rows[0];
   return row && { kind, id, email: row.email, name: row.name };
 };
@@ -208,13 +205,7 @@ const findNotification = async (db: Queryable, id: string): Promise<Notification
  * sending, leased to `claimId` for `leaseSeconds`, one more attempt counted. One statement,
  * committed before any SMTP.
  */
-const claimNext = async (
-  db: Queryable,
-  claimId: string,
-  now: Date,
-  leaseSeconds: number,
-  tried: readonly string[] = [],
-): Promise<Notification | undefined> => {
+const claimNext = async (db: Queryable, claimId: string, now: Date, leaseSeconds: number, tried: readonly string[] = []): Promise<Notification | undefined> => {
   const { rows } = await db.query<NotificationRow>(
     `UPDATE notification.notifications AS n
      SET status = 'sending', attempts = n.attempts + 1, claim_id = $1,

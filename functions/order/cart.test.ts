@@ -108,11 +108,7 @@ describe('setItem', () => {
 
 describe('checkout', () => {
   it('takes the names and prices Catalog gives at checkout, in the order of the cart', () => {
-    const lines = orderLines(
-      aCartWithItems(),
-      [sold(beans, 'Coffee beans 1 kg', eur(1_990), 2), sold(espresso, 'Espresso machine', eur(23_900))],
-      at(30),
-    );
+    const lines = orderLines(aCartWithItems(), [sold(beans, 'Coffee beans 1 kg', eur(1_990), 2), sold(espresso, 'Espresso machine', eur(23_900))], at(30));
 
     expect(lines).toEqual([
       { productId: espresso, name: 'Espresso machine', quantity: 1, unitPrice: eur(23_900) },
@@ -126,9 +122,9 @@ describe('checkout', () => {
     expect(() =>
       orderLines(aCartWithItems(), [sold(espresso, 'Espresso machine'), { productId: beans, quantity: 2, valid: false, reason: 'product-deleted' }], at(30)),
     ).toThrow(/Coffee beans 1 kg: product .* is no longer sold/);
-    expect(() =>
-      orderLines(aCartWithItems(), [sold(espresso, 'Espresso machine'), sold(beans, 'Beans', { amount: 100, currency: 'USD' })], at(30)),
-    ).toThrow(/EUR and USD/);
+    expect(() => orderLines(aCartWithItems(), [sold(espresso, 'Espresso machine'), sold(beans, 'Beans', { amount: 100, currency: 'USD' })], at(30))).toThrow(
+      /EUR and USD/,
+    );
   });
 
   it('checks the cart out once: it names the order and changes no more', () => {

@@ -39,7 +39,6 @@ export interface ProductCheck {
   reason?: string;
 }
 
-
 const expiry = (now: Date, ttlSeconds: number): Date => new Date(now.getTime() + ttlSeconds * 1000);
 
 export const openCart = (customerId: string, id: string, now: Date, ttlSeconds: number): [OpenCart, NewEvent[]] => {
@@ -128,14 +127,7 @@ export const removeItem = (cart: Cart, productId: string, now: Date, ttlSeconds:
  * product Catalog does not sell is invalid input (422); a price in another currency than the
  * cart's other items conflicts with the cart (409).
  */
-export const setItem = (
-  cart: Cart,
-  productId: string,
-  quantity: number,
-  check: ProductCheck | undefined,
-  now: Date,
-  ttlSeconds: number,
-): OpenCart => {
+export const setItem = (cart: Cart, productId: string, quantity: number, check: ProductCheck | undefined, now: Date, ttlSeconds: number): OpenCart => {
   if (quantity === 0) return removeItem(cart, productId, now, ttlSeconds);
   const open = usable(cart, now);
   if (!check || !check.valid || check.name === undefined || check.unitPrice === undefined) {

@@ -45,10 +45,14 @@ describe('the Catalog circuit breaker', () => {
     expect(open.body.detail).toMatch(/circuit open/);
     expect(Number(open.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(open.headers.get('retry-after'))).toBeLessThanOrEqual(2);
-    expect((await api.request('POST', `/orders/carts/${cart.id}/checkout`, {
-      token: customer.token,
-      body: { shippingAddress: { line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' } },
-    })).status).toBe(503);
+    expect(
+      (
+        await api.request('POST', `/orders/carts/${cart.id}/checkout`, {
+          token: customer.token,
+          body: { shippingAddress: { line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' } },
+        })
+      ).status,
+    ).toBe(503);
     expect(shop.catalog.hits).toBe(hits);
     expect(Date.now() - started).toBeLessThan(1500);
     expect(await storedCart(cart.id)).toMatchObject({ version: 2 });

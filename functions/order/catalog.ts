@@ -24,10 +24,7 @@ export interface CatalogAnswer {
 class CatalogFailed extends Error {}
 
 const isMoney = (value: unknown): value is Money =>
-  typeof value === 'object' &&
-  value !== null &&
-  Number.isSafeInteger((value as Money).amount) &&
-  typeof (value as Money).currency === 'string';
+  typeof value === 'object' && value !== null && Number.isSafeInteger((value as Money).amount) && typeof (value as Money).currency === 'string';
 
 /** Catalog's answer, if it is one: an answer that is not is a failure of Catalog, like a 5xx. */
 const readAnswer = (body: unknown): CatalogAnswer => {

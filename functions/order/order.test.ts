@@ -91,34 +91,44 @@ const types = (events: NewEvent[]) => events.map((e) => e.definition.type.replac
 
 describe('place-order', () => {
   it('places the order: order-placed with the total of its lines and the first deadline', () => {
-    given([]).when(placeOrder, at(0)).then([
-      {
-        type: 'order-placed',
-        data: {
-          orderId,
-          number: 'ORD-2026-000042',
-          customerId,
-          cartId,
-          lines,
-          total: eur(28_600),
-          shippingAddress: address,
-          at: iso(0),
-          deadline: iso(30),
+    given([])
+      .when(placeOrder, at(0))
+      .then([
+        {
+          type: 'order-placed',
+          data: {
+            orderId,
+            number: 'ORD-2026-000042',
+            customerId,
+            cartId,
+            lines,
+            total: eur(28_600),
+            shippingAddress: address,
+            at: iso(0),
+            deadline: iso(30),
+          },
         },
-      },
-    ]);
+      ]);
   });
 
   it('refuses to place an order twice', () => {
-    given(history.placed()).when(placeOrder, at(1)).thenRefused(Conflict, /already exists/);
+    given(history.placed())
+      .when(placeOrder, at(1))
+      .thenRefused(Conflict, /already exists/);
   });
 
   it('refuses no lines, lines in two currencies, and a total beyond what Money holds', () => {
-    given([]).when({ ...placeOrder, lines: [] }, at(0)).thenRefused(Conflict, /at least one line/);
+    given([])
+      .when({ ...placeOrder, lines: [] }, at(0))
+      .thenRefused(Conflict, /at least one line/);
     const usd = { ...lines[1]!, unitPrice: { amount: 100, currency: 'USD' } };
-    given([]).when({ ...placeOrder, lines: [lines[0]!, usd] }, at(0)).thenRefused(Conflict, /EUR and USD/);
+    given([])
+      .when({ ...placeOrder, lines: [lines[0]!, usd] }, at(0))
+      .thenRefused(Conflict, /EUR and USD/);
     const huge = { ...lines[0]!, quantity: 1000, unitPrice: eur(1_000_000_000_000) };
-    given([]).when({ ...placeOrder, lines: [huge] }, at(0)).thenRefused(Conflict, /exceeds/);
+    given([])
+      .when({ ...placeOrder, lines: [huge] }, at(0))
+      .thenRefused(Conflict, /exceeds/);
   });
 });
 
@@ -126,10 +136,12 @@ describe('stock reserved (saga step 2 -> 3)', () => {
   const reserve: OrderCommand = { type: 'record-reservation', orderId, lines: [{ productId: espresso, quantity: 1 }], stepTimeoutSeconds: TIMEOUT };
 
   it('records the reservation and asks for the invoice, with a deadline of its own', () => {
-    given(history.placed()).when(reserve, at(5)).then([
-      { type: 'stock-reserved', data: { lines: [{ productId: espresso, quantity: 1 }], at: iso(5) } },
-      { type: 'invoice-requested', data: { at: iso(5), deadline: iso(35) } },
-    ]);
+    given(history.placed())
+      .when(reserve, at(5))
+      .then([
+        { type: 'stock-reserved', data: { lines: [{ productId: espresso, quantity: 1 }], at: iso(5) } },
+        { type: 'invoice-requested', data: { at: iso(5), deadline: iso(35) } },
+      ]);
   });
 
   it('does nothing once past that step, or once cancelled', () => {
@@ -139,7 +151,9 @@ describe('stock reserved (saga step 2 -> 3)', () => {
   });
 
   it('answers NotFound, to be retried, for an order that does not exist (yet)', () => {
-    given([]).when(reserve, at(0)).thenRefused(NotFound, /not known/);
+    given([])
+      .when(reserve, at(0))
+      .thenRefused(NotFound, /not known/);
   });
 });
 
@@ -154,16 +168,18 @@ describe('stock reservation failed', () => {
   };
 
   it('cancels the order, the reason naming each product short of stock', () => {
-    given(history.placed()).when(failed, at(3)).then([
-      {
-        type: 'order-cancelled',
-        data: {
-          reason: `stock reservation failed: Espresso machine (${espresso}): requested 1, available 0; Coffee beans 1 kg (${beans}): requested 2, available 1`,
-          by: 'saga',
-          at: iso(3),
+    given(history.placed())
+      .when(failed, at(3))
+      .then([
+        {
+          type: 'order-cancelled',
+          data: {
+            reason: `stock reservation failed: Espresso machine (${espresso}): requested 1, available 0; Coffee beans 1 kg (${beans}): requested 2, available 1`,
+            by: 'saga',
+            at: iso(3),
+          },
         },
-      },
-    ]);
+      ]);
   });
 
   it('does nothing once the stock is reserved or the order cancelled', () => {
@@ -176,13 +192,15 @@ describe('invoice created (step 4)', () => {
   const invoiced: OrderCommand = { type: 'record-invoice', orderId, invoiceId, invoiceNumber: 'INV-2026-000007' };
 
   it('confirms the order with its invoice', () => {
-    given(history.reserved()).when(invoiced, at(4)).then([
-      { type: 'order-confirmed', data: { invoiceId, invoiceNumber: 'INV-2026-000007', at: iso(4) } },
-    ]);
+    given(history.reserved())
+      .when(invoiced, at(4))
+      .then([{ type: 'order-confirmed', data: { invoiceId, invoiceNumber: 'INV-2026-000007', at: iso(4) } }]);
   });
 
   it('is too early before the stock is reserved: NotFound, retried', () => {
-    given(history.placed()).when(invoiced, at(1)).thenRefused(NotFound, /reserving-stock.*cannot apply yet/);
+    given(history.placed())
+      .when(invoiced, at(1))
+      .thenRefused(NotFound, /reserving-stock.*cannot apply yet/);
   });
 
   it('does nothing once confirmed or later, or cancelled', () => {
@@ -196,16 +214,24 @@ describe('invoice paid (step 5)', () => {
   const paid: OrderCommand = { type: 'record-payment', orderId, invoiceId };
 
   it('makes a confirmed order processing', () => {
-    given(history.confirmed()).when(paid, at(100)).then([{ type: 'order-paid', data: { invoiceId, at: iso(100) } }]);
+    given(history.confirmed())
+      .when(paid, at(100))
+      .then([{ type: 'order-paid', data: { invoiceId, at: iso(100) } }]);
   });
 
   it('is too early while pending', () => {
-    given(history.placed()).when(paid, at(1)).thenRefused(NotFound, /pending/);
-    given(history.reserved()).when(paid, at(3)).thenRefused(NotFound, /invoicing/);
+    given(history.placed())
+      .when(paid, at(1))
+      .thenRefused(NotFound, /pending/);
+    given(history.reserved())
+      .when(paid, at(3))
+      .thenRefused(NotFound, /invoicing/);
   });
 
   it('does nothing for another invoice naming the order, once processing, or once cancelled', () => {
-    given(history.confirmed()).when({ ...paid, invoiceId: shipmentId }, at(100)).thenNothing();
+    given(history.confirmed())
+      .when({ ...paid, invoiceId: shipmentId }, at(100))
+      .thenNothing();
     given(history.processing()).when(paid, at(3601)).thenNothing();
     given(history.cancelled()).when(paid, at(61)).thenNothing();
   });
@@ -216,15 +242,21 @@ describe('shipment dispatched (step 7) and delivered (step 8)', () => {
   const delivered: OrderCommand = { type: 'record-delivery', orderId, shipmentId };
 
   it('ships a processing order, then delivers it', () => {
-    given(history.processing()).when(dispatched, at(7200)).then([
-      { type: 'order-shipped', data: { shipmentId, carrier: 'DHL', trackingNumber: 'JD0123', at: iso(7200) } },
-    ]);
-    given(history.shipped()).when(delivered, at(9000)).then([{ type: 'order-delivered', data: { shipmentId, at: iso(9000) } }]);
+    given(history.processing())
+      .when(dispatched, at(7200))
+      .then([{ type: 'order-shipped', data: { shipmentId, carrier: 'DHL', trackingNumber: 'JD0123', at: iso(7200) } }]);
+    given(history.shipped())
+      .when(delivered, at(9000))
+      .then([{ type: 'order-delivered', data: { shipmentId, at: iso(9000) } }]);
   });
 
   it('is too early before the step they follow', () => {
-    given(history.confirmed()).when(dispatched, at(10)).thenRefused(NotFound, /confirmed/);
-    given(history.processing()).when(delivered, at(3700)).thenRefused(NotFound, /processing/);
+    given(history.confirmed())
+      .when(dispatched, at(10))
+      .thenRefused(NotFound, /confirmed/);
+    given(history.processing())
+      .when(delivered, at(3700))
+      .thenRefused(NotFound, /processing/);
   });
 
   it('does nothing when repeated, or for a cancelled order', () => {
@@ -241,24 +273,34 @@ describe('cancel by the customer or an admin', () => {
 
   it('cancels a pending, confirmed or processing order', () => {
     for (const events of [history.placed(), history.reserved(), history.confirmed(), history.processing()]) {
-      given(events).when(byCustomer, at(4000)).then([
-        { type: 'order-cancelled', data: { reason: 'cancelled by the customer', by: 'customer', at: iso(4000) } },
-      ]);
-      given(events).when(byAdmin, at(4000)).then([{ type: 'order-cancelled', data: { reason: 'fraud suspected', by: 'admin', at: iso(4000) } }]);
+      given(events)
+        .when(byCustomer, at(4000))
+        .then([{ type: 'order-cancelled', data: { reason: 'cancelled by the customer', by: 'customer', at: iso(4000) } }]);
+      given(events)
+        .when(byAdmin, at(4000))
+        .then([{ type: 'order-cancelled', data: { reason: 'fraud suspected', by: 'admin', at: iso(4000) } }]);
     }
-    given(history.placed()).when({ type: 'cancel', orderId, by: 'admin' }, at(1)).then([
-      { type: 'order-cancelled', data: { reason: 'cancelled by an admin', by: 'admin', at: iso(1) } },
-    ]);
+    given(history.placed())
+      .when({ type: 'cancel', orderId, by: 'admin' }, at(1))
+      .then([{ type: 'order-cancelled', data: { reason: 'cancelled by an admin', by: 'admin', at: iso(1) } }]);
   });
 
   it('refuses once shipped or delivered, and a second cancel', () => {
-    given(history.shipped()).when(byCustomer, at(8000)).thenRefused(Conflict, /shipped; once dispatched/);
-    given(history.delivered()).when(byAdmin, at(100_000)).thenRefused(Conflict, /delivered/);
-    given(history.cancelled()).when(byCustomer, at(62)).thenRefused(Conflict, /already cancelled/);
+    given(history.shipped())
+      .when(byCustomer, at(8000))
+      .thenRefused(Conflict, /shipped; once dispatched/);
+    given(history.delivered())
+      .when(byAdmin, at(100_000))
+      .thenRefused(Conflict, /delivered/);
+    given(history.cancelled())
+      .when(byCustomer, at(62))
+      .thenRefused(Conflict, /already cancelled/);
   });
 
   it('answers NotFound for an order that does not exist', () => {
-    given([]).when(byCustomer, at(0)).thenRefused(NotFound, /not known/);
+    given([])
+      .when(byCustomer, at(0))
+      .thenRefused(NotFound, /not known/);
   });
 });
 
@@ -273,23 +315,29 @@ describe('deadlines', () => {
   });
 
   it('cancels an order whose stock reservation is late, at its deadline and not a millisecond before', () => {
-    given(history.placed()).when(expire, new Date(at(30).getTime() - 1)).thenNothing();
-    given(history.placed()).when(expire, at(30)).then([
-      {
-        type: 'order-cancelled',
-        data: { reason: `saga step reserving-stock timed out: no stock reservation from Inventory by ${iso(30)}`, by: 'saga', at: iso(30) },
-      },
-    ]);
+    given(history.placed())
+      .when(expire, new Date(at(30).getTime() - 1))
+      .thenNothing();
+    given(history.placed())
+      .when(expire, at(30))
+      .then([
+        {
+          type: 'order-cancelled',
+          data: { reason: `saga step reserving-stock timed out: no stock reservation from Inventory by ${iso(30)}`, by: 'saga', at: iso(30) },
+        },
+      ]);
   });
 
   it('cancels an order whose invoice is late, counting from the reservation', () => {
     given(history.reserved()).when(expire, at(31)).thenNothing();
-    given(history.reserved()).when(expire, at(40)).then([
-      {
-        type: 'order-cancelled',
-        data: { reason: `saga step invoicing timed out: no invoice from Billing by ${iso(32)}`, by: 'saga', at: iso(40) },
-      },
-    ]);
+    given(history.reserved())
+      .when(expire, at(40))
+      .then([
+        {
+          type: 'order-cancelled',
+          data: { reason: `saga step invoicing timed out: no invoice from Billing by ${iso(32)}`, by: 'saga', at: iso(40) },
+        },
+      ]);
   });
 
   it('never cancels a step without a deadline (payment, shipping) nor a finished order', () => {

@@ -25,17 +25,9 @@ export type { CompletedStep, OrderLine };
 export type OrderStatus = 'pending' | 'confirmed' | 'processing' | 'shipped' | 'delivered' | 'cancelled';
 
 /** What the saga waits for next. */
-export type SagaStepName =
-  | 'reserving-stock'
-  | 'invoicing'
-  | 'awaiting-payment'
-  | 'awaiting-shipment'
-  | 'in-transit'
-  | 'completed'
-  | 'cancelled';
+export type SagaStepName = 'reserving-stock' | 'invoicing' | 'awaiting-payment' | 'awaiting-shipment' | 'in-transit' | 'completed' | 'cancelled';
 
 export type Canceller = 'customer' | 'admin' | 'saga';
-
 
 // ---- events: the stream ------------------------------------------------------------------------
 
@@ -155,7 +147,6 @@ export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> 
 
 export const canMove = (from: OrderStatus, to: OrderStatus): boolean => TRANSITIONS[from].includes(to);
 
-
 /** A stream that breaks the workflow was not written by `decide`: a bug or a hand edit, never input. */
 const corrupt = (state: Order | undefined, event: OrderEvent): Error =>
   new Error(`order stream is corrupt: ${event.type} cannot follow version ${state?.version ?? 0} (${state?.status ?? 'no order'})`);
@@ -257,8 +248,7 @@ export const evolve = (state: Order | undefined, event: OrderEvent): Order => {
 };
 
 /** The state of an order from its whole stream; undefined when the stream is empty. */
-export const fold = (events: readonly OrderEvent[]): Order | undefined =>
-  events.reduce<Order | undefined>((state, event) => evolve(state, event), undefined);
+export const fold = (events: readonly OrderEvent[]): Order | undefined => events.reduce<Order | undefined>((state, event) => evolve(state, event), undefined);
 
 // ---- commands and decide -----------------------------------------------------------------------
 

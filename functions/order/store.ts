@@ -2,17 +2,7 @@
 // schema's name is a reserved word, so it is always quoted.
 import type { Queryable } from '../runtime/db.js';
 import { Conflict, writing } from '../runtime/errors.js';
-import {
-  cursorAt,
-  decodeCursor,
-  decodeSequenceCursor,
-  encodeSequenceCursor,
-  isUuid,
-  limitOf,
-  pageOf,
-  type Page,
-  type PageRequest,
-} from '../runtime/paging.js';
+import { cursorAt, decodeCursor, decodeSequenceCursor, encodeSequenceCursor, isUuid, limitOf, pageOf, type Page, type PageRequest } from '../runtime/paging.js';
 import type { Cart, CartItem } from './cart.js';
 import { formatOrderNumber, orderView, type Order, type OrderEvent, type OrderStatus, type OrderView } from './order.js';
 
@@ -228,10 +218,9 @@ const lockOrder = async (tx: Queryable, orderId: string): Promise<void> => {
 
 /** Takes the lock of `lockOrder` unless another transaction holds it; whether it did. */
 const tryLockOrder = async (tx: Queryable, orderId: string): Promise<boolean> => {
-  const { rows } = await tx.query<{ locked: boolean }>(
-    `SELECT pg_try_advisory_xact_lock(hashtext('order.order_events'), hashtext($1)) AS locked`,
-    [orderId.toLowerCase()],
-  );
+  const { rows } = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('order.order_events'), hashtext($1)) AS locked`, [
+    orderId.toLowerCase(),
+  ]);
   return rows[0]?.locked === true;
 };
 
@@ -306,9 +295,7 @@ const saveViews = async (db: Queryable, orders: readonly Order[]): Promise<void>
 
 /** Rows of the projection whose stream does not exist (a rebuild removes them). */
 const removeOrphanViews = async (db: Queryable): Promise<number> => {
-  const { rowCount } = await db.query(
-    `DELETE FROM "order".orders_view v WHERE NOT EXISTS (SELECT 1 FROM "order".order_events e WHERE e.stream_id = v.id)`,
-  );
+  const { rowCount } = await db.query(`DELETE FROM "order".orders_view v WHERE NOT EXISTS (SELECT 1 FROM "order".order_events e WHERE e.stream_id = v.id)`);
   return rowCount ?? 0;
 };
 

@@ -250,12 +250,7 @@ export const sagaEvents = (api: TestApi) => {
 type Status = 'pending' | 'confirmed' | 'processing' | 'shipped' | 'delivered';
 
 /** An order taken through the saga up to `status`, each step answered 204; its ids. */
-export const givenOrderAt = async (
-  api: TestApi,
-  fixture: ReturnType<typeof useTestCatalog>,
-  customer: { id: string; token: string },
-  status: Status,
-) => {
+export const givenOrderAt = async (api: TestApi, fixture: ReturnType<typeof useTestCatalog>, customer: { id: string; token: string }, status: Status) => {
   const placed = await givenOrder(api, fixture, customer);
   const ids = { ...placed, invoiceId: randomUUID(), shipmentId: randomUUID() };
   const events = sagaEvents(api);
@@ -278,14 +273,13 @@ export const givenOrderAt = async (
 // ---- what Order published -----------------------------------------------------------------------
 
 /** Order's committed events named `name` (e.g. `order-placed`), oldest first. */
-export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> =>
   (await outboxEvents('order')).filter((event) => event.type === `com.gotuto.order.${name}.v1`);
 
 /** Order's committed events about one aggregate (an order or a cart), as names, oldest first. */
 export const eventNamesAbout = async (subject: string): Promise<string[]> =>
-  (await outboxEvents('order'))
-    .filter((event) => event.subject === subject)
-    .map((event) => event.type.replace(/^com\.gotuto\.order\.(.*)\.v1$/, '$1'));
+  (await outboxEvents('order')).filter((event) => event.subject === subject).map((event) => event.type.replace(/^com\.gotuto\.order\.(.*)\.v1$/, '$1'));
 
 /** The types of an order's stream, oldest first. */
 export const streamOf = async (db: { query: TestDatabase['query'] }, orderId: string) =>

@@ -73,8 +73,20 @@ export const recordDeadLetter = async (db: Queryable, d: NewDeadLetter): Promise
      ON CONFLICT (event_id, source, destination) DO UPDATE SET
        status = EXCLUDED.status, error = EXCLUDED.error, failures = platform.dead_letters.failures + 1,
        state = 'dead', last_failed_at = now(), discarded_at = NULL, discard_reason = NULL`,
-    [d.id, d.eventId, d.type, d.source, d.subject ?? null, d.correlationId ?? null, JSON.stringify(d.event),
-      d.destination, d.subscriber, d.trigger, d.status ?? null, d.error ?? null],
+    [
+      d.id,
+      d.eventId,
+      d.type,
+      d.source,
+      d.subject ?? null,
+      d.correlationId ?? null,
+      JSON.stringify(d.event),
+      d.destination,
+      d.subscriber,
+      d.trigger,
+      d.status ?? null,
+      d.error ?? null,
+    ],
   );
 };
 

@@ -34,8 +34,14 @@ afterAll(async () => {
 });
 
 const oidcToken = (claims: Record<string, unknown>, key = issuerKey, kid = 'k1', issuer = ISSUER) =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).setSubject(randomUUID()).setIssuer(issuer)
-    .setAudience('gotuto-api').setIssuedAt().setExpirationTime('5m').sign(key);
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', kid })
+    .setSubject(randomUUID())
+    .setIssuer(issuer)
+    .setAudience('gotuto-api')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key);
 
 describe('authentication', () => {
   it('accepts the platform tokens and checks the role', async () => {
@@ -48,7 +54,7 @@ describe('authentication', () => {
     expect(await authenticate(undefined, 'public')).toBeUndefined();
   });
 
-  it('signs for a platform of another secret when given it (a benchmark\'s children), and only that platform accepts it', async () => {
+  it("signs for a platform of another secret when given it (a benchmark's children), and only that platform accepts it", async () => {
     const sub = randomUUID();
     const childSecret = 'the-secret-of-a-child-platform-of-32-bytes';
     const token = await signToken({ id: sub, role: 'admin' }, '2h', childSecret);
@@ -62,7 +68,7 @@ describe('authentication', () => {
     }
   });
 
-  it('accepts an OIDC issuer\'s RS256 tokens through its JWKS, with Keycloak realm roles', async () => {
+  it("accepts an OIDC issuer's RS256 tokens through its JWKS, with Keycloak realm roles", async () => {
     const token = await oidcToken({ realm_access: { roles: ['offline_access', 'admin'] } });
     expect((await authenticate(`Bearer ${token}`, ['admin']))?.role).toBe('admin');
     const customer = await oidcToken({ roles: ['customer'] });
@@ -76,9 +82,14 @@ describe('authentication', () => {
     await expect(authenticate(`Bearer ${await oidcToken({ realm_access: { roles: ['viewer'] } })}`, ['admin'])).rejects.toThrow(/no platform role/);
   });
 
-  it('refuses an HS256 token that claims to be the OIDC issuer\'s', async () => {
-    const forged = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(randomUUID())
-      .setIssuer(ISSUER).setAudience('gotuto-api').setExpirationTime('5m').sign(new TextEncoder().encode(process.env.JWT_SECRET));
+  it("refuses an HS256 token that claims to be the OIDC issuer's", async () => {
+    const forged = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(randomUUID())
+      .setIssuer(ISSUER)
+      .setAudience('gotuto-api')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(process.env.JWT_SECRET));
     await expect(authenticate(`Bearer ${forged}`, ['admin'])).rejects.toThrow(/invalid/);
   });
 });

@@ -162,5 +162,4 @@ export const authenticateNow = (authorization: string | undefined, access: Acces
  * The caller of a request, checked against the function's access rule. A public function still
  * learns who calls when a valid token comes along; a bad token is refused even there.
  */
-export const authenticate = async (authorization: string | undefined, access: Access): Promise<Caller | undefined> =>
-  authenticateNow(authorization, access);
+export const authenticate = async (authorization: string | undefined, access: Access): Promise<Caller | undefined> => authenticateNow(authorization, access);

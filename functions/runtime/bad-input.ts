@@ -19,7 +19,7 @@ const resolve = (schema: JsonSchema): JsonSchema => {
   // Refs name common.json (absolutely, or from inside it); other schemas inline their parts.
   if (base !== '' && base !== COMMON_ID) return {};
   const name = fragment.replace(/^\/\$defs\//, '');
-  return resolve(((common as { $defs: Record<string, JsonSchema> }).$defs[name] ?? {}));
+  return resolve((common as { $defs: Record<string, JsonSchema> }).$defs[name] ?? {});
 };
 
 const STRING_BY_FORMAT: Record<string, () => string> = {
@@ -140,8 +140,8 @@ const cursorOf = (parts: Json): string => Buffer.from(JSON.stringify(parts), 'ut
 
 /** Query strings of a query's schema, broken: a list's cursor and limit above all, then its filters. */
 export const brokenQuery = (schema: JsonSchema | undefined): fc.Arbitrary<Record<string, string>> => {
-  const names = Object.keys(((schema && resolve(schema).properties) ?? {}));
-  const text = badValue().map((value) => (typeof value === 'string' ? value : JSON.stringify(value) ?? ''));
+  const names = Object.keys((schema && resolve(schema).properties) ?? {});
+  const text = badValue().map((value) => (typeof value === 'string' ? value : (JSON.stringify(value) ?? '')));
   const cursor = fc.oneof(
     {
       weight: 3,
@@ -165,4 +165,8 @@ export const brokenQuery = (schema: JsonSchema | undefined): fc.Arbitrary<Record
 
 /** A path parameter: a UUID that names nothing, or text that is no UUID at all. */
 export const pathParameter = (): fc.Arbitrary<string> =>
-  fc.oneof(fc.uuid(), fc.constantFrom('0', 'me', '%00', '00000000-0000-0000-0000-000000000000'), fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() !== '' && s !== '.' && s !== '..'));
+  fc.oneof(
+    fc.uuid(),
+    fc.constantFrom('0', 'me', '%00', '00000000-0000-0000-0000-000000000000'),
+    fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() !== '' && s !== '.' && s !== '..'),
+  );

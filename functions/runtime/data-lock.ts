@@ -162,4 +162,3 @@ export const recordInDataDir = (dataDir: string, fields: Partial<Omit<DataDirRec
   const record = read(dataDir);
   if (record?.pid === process.pid) write(dataDir, { ...record, ...fields });
 };
-

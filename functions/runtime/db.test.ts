@@ -15,11 +15,15 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'gotuto-db-'));
   const functions = join(root, 'functions');
   mkdirSync(join(functions, 'demo', 'migrations'), { recursive: true });
-  writeFileSync(join(functions, 'demo', 'migrations', '001_counters.up.sql'),
-    '-- counters, to prove transactions serialise\nCREATE TABLE demo.counters (name text PRIMARY KEY, value integer NOT NULL);\n');
+  writeFileSync(
+    join(functions, 'demo', 'migrations', '001_counters.up.sql'),
+    '-- counters, to prove transactions serialise\nCREATE TABLE demo.counters (name text PRIMARY KEY, value integer NOT NULL);\n',
+  );
   writeFileSync(join(functions, 'demo', 'migrations', '001_counters.down.sql'), 'DROP TABLE demo.counters;\n');
-  writeFileSync(join(functions, 'demo', 'migrations', '002_notes.up.sql'),
-    "-- notes keep any text as given\nCREATE TABLE demo.notes (id serial PRIMARY KEY, body text NOT NULL);\n");
+  writeFileSync(
+    join(functions, 'demo', 'migrations', '002_notes.up.sql'),
+    '-- notes keep any text as given\nCREATE TABLE demo.notes (id serial PRIMARY KEY, body text NOT NULL);\n',
+  );
   writeFileSync(join(functions, 'demo', 'migrations', '002_notes.down.sql'), 'DROP TABLE demo.notes;\n');
   delete process.env.DATABASE_URL;
   process.env.GOTUTO_DATA_DIR = join(root, 'data');
@@ -80,9 +84,7 @@ describe('embedded PostgreSQL', () => {
 
   it('rolls back and rejects a transaction whose COMMIT fails, and the client serves the next one', async () => {
     const pool = await poolFor('demo');
-    await pool.query(
-      'CREATE TABLE demo.pairs (id integer PRIMARY KEY, other integer NOT NULL REFERENCES demo.pairs (id) DEFERRABLE INITIALLY DEFERRED)',
-    );
+    await pool.query('CREATE TABLE demo.pairs (id integer PRIMARY KEY, other integer NOT NULL REFERENCES demo.pairs (id) DEFERRABLE INITIALLY DEFERRED)');
     await expect(
       inTransaction(pool, async (tx) => {
         await tx.query('INSERT INTO demo.pairs VALUES (1, 2)');

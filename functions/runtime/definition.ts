@@ -90,12 +90,20 @@ interface HttpDefinition<Body, Params, Query, Result> {
   localOnly?: true;
 }
 
-export interface CommandDefinition<Body = unknown, Params = Record<string, string>, Query = Record<string, string>, Result = unknown>
-  extends HttpDefinition<Body, Params, Query, Result> {
+export interface CommandDefinition<Body = unknown, Params = Record<string, string>, Query = Record<string, string>, Result = unknown> extends HttpDefinition<
+  Body,
+  Params,
+  Query,
+  Result
+> {
   kind: 'command';
 }
-export interface QueryDefinition<Body = unknown, Params = Record<string, string>, Query = Record<string, string>, Result = unknown>
-  extends HttpDefinition<Body, Params, Query, Result> {
+export interface QueryDefinition<Body = unknown, Params = Record<string, string>, Query = Record<string, string>, Result = unknown> extends HttpDefinition<
+  Body,
+  Params,
+  Query,
+  Result
+> {
   kind: 'query';
 }
 
@@ -136,16 +144,18 @@ export const query = <Query = Record<string, string>, Params = Record<string, st
   def: Omit<QueryDefinition<unknown, Params, Query, Result>, 'kind' | 'body'>,
 ): QueryDefinition<unknown, Params, Query, Result> => ({ kind: 'query', ...def });
 
-export const handler = <Data>(
-  def: Omit<HandlerDefinition<Data>, 'kind' | 'schedule'> & { event: EventDefinition<Data> },
-): HandlerDefinition<Data> => ({ kind: 'handler', ...def });
+export const handler = <Data>(def: Omit<HandlerDefinition<Data>, 'kind' | 'schedule'> & { event: EventDefinition<Data> }): HandlerDefinition<Data> => ({
+  kind: 'handler',
+  ...def,
+});
 
 /** The CloudEvent type a Knative PingSource sends. */
 export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
 
-export const scheduled = (
-  def: { schedule: Schedule; handle(event: ReceivedEvent<unknown>, ctx: HandlerContext): Promise<void> },
-): HandlerDefinition<unknown> => ({ kind: 'handler', ...def });
+export const scheduled = (def: {
+  schedule: Schedule;
+  handle(event: ReceivedEvent<unknown>, ctx: HandlerContext): Promise<void>;
+}): HandlerDefinition<unknown> => ({ kind: 'handler', ...def });
 
 /**
  * The outbox relay of a context: on its schedule it publishes what its outbox still holds (events
@@ -159,9 +169,10 @@ export const outboxRelay = (schedule: Schedule = { cron: '* * * * *', env: 'OUTB
 });
 
 /** A handler for events of any type, such as the platform's dead-letter sink. */
-export const anyEventHandler = (
-  def: { noInbox?: true; handle(event: ReceivedEvent<unknown>, ctx: HandlerContext): Promise<void> },
-): HandlerDefinition<unknown> => ({ kind: 'handler', anyType: true, ...def });
+export const anyEventHandler = (def: {
+  noInbox?: true;
+  handle(event: ReceivedEvent<unknown>, ctx: HandlerContext): Promise<void>;
+}): HandlerDefinition<unknown> => ({ kind: 'handler', anyType: true, ...def });
 
 /** Whether only the local platform serves `fn` (it reads what exists only there). */
 export const isLocalOnly = (fn: RegisteredFunction): boolean => fn.definition.kind !== 'handler' && fn.definition.localOnly === true;

@@ -15,7 +15,10 @@ export class DomainError extends Error {
 
 /** The request body is not well-formed (not JSON, too deep, not a CloudEvent); `errors` point at the field. */
 export class BadRequest extends DomainError {
-  constructor(message: string, readonly errors: FieldError[] = []) {
+  constructor(
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
     super(message);
   }
 }
@@ -33,18 +36,27 @@ export class PayloadTooLarge extends DomainError {}
 export class UnsupportedMediaType extends DomainError {}
 /** The input fails its schema or refers to something that cannot exist; never retried. */
 export class ValidationError extends DomainError {
-  constructor(message: string, readonly errors: FieldError[] = []) {
+  constructor(
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
     super(message);
   }
 }
 export class TooManyRequests extends DomainError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }
 /** A dependency is down; the caller may retry after the given delay. */
 export class Unavailable extends DomainError {
-  constructor(message: string, readonly retryAfterSeconds = 5) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 5,
+  ) {
     super(message);
   }
 }

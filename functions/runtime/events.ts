@@ -12,7 +12,6 @@ import { config } from './config.js';
 import { isRetried } from './post.js';
 import { publishStored, pruneMessaging, relayOutbox, storeEvents, table, type StoredEvent } from './outbox.js';
 
-
 interface Delivery {
   req: HttpRequest;
   event: ReceivedEvent<unknown> | undefined;
@@ -53,10 +52,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
     await inTransaction(pool, async (client) => {
       const { rowCount } = def.noInbox
         ? { rowCount: 1 }
-        : await client.query(
-            `INSERT INTO ${table(fn.context, 'inbox')} (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-            [fn.name, received.id],
-          );
+        : await client.query(`INSERT INTO ${table(fn.context, 'inbox')} (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [fn.name, received.id]);
       if (rowCount === 0) {
         log.debug('duplicate delivery ignored', { eventId: received.id });
         return;

@@ -14,16 +14,7 @@ import { authenticateNow } from './auth.js';
 import { config } from './config.js';
 import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
 import type { Caller, CommandDefinition, HttpContext, QueryDefinition, RegisteredFunction, Reply, Tx } from './definition.js';
-import {
-  BadRequest,
-  Conflict,
-  NotFound,
-  PayloadTooLarge,
-  UnsupportedMediaType,
-  ValidationError,
-  problemFor,
-  problemHeaders,
-} from './errors.js';
+import { BadRequest, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationError, problemFor, problemHeaders } from './errors.js';
 import { rootLogger, type Logger } from './log.js';
 import { publishStored, storeEvents, type StoredEvent } from './outbox.js';
 import { isUuid } from './paging.js';
@@ -52,7 +43,11 @@ const trusted = (): ((address: string, hop: number) => boolean) => {
   if (trust?.setting !== setting) {
     const hops = /^\d+$/.test(setting) ? Number(setting) : undefined;
     const fn =
-      setting === '' ? () => false : hops !== undefined ? (_: string, hop: number) => hop < hops : proxyaddr.compile(setting.split(',').map((part) => part.trim()));
+      setting === ''
+        ? () => false
+        : hops !== undefined
+          ? (_: string, hop: number) => hop < hops
+          : proxyaddr.compile(setting.split(',').map((part) => part.trim()));
     trust = { setting, fn };
   }
   return trust.fn;
@@ -131,9 +126,7 @@ const toResponse = (def: HttpDefinition, result: unknown): HttpResponse => {
 };
 
 const jsonResponse = (status: number, body: unknown, headers: Record<string, string>): HttpResponse =>
-  body === undefined
-    ? { status, headers }
-    : { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+  body === undefined ? { status, headers } : { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
 
 export const problemResponse = (error: unknown): HttpResponse => {
   const problem = problemFor(error);
@@ -162,12 +155,7 @@ interface Idempotency {
  * stored in the outbox with the state change, then published after commit. With an
  * Idempotency-Key, the answer is recorded in the same transaction.
  */
-const transactionRunner = (
-  fn: RegisteredFunction,
-  inv: Invocation,
-  now: () => Date,
-  idempotency: Idempotency | undefined,
-) => {
+const transactionRunner = (fn: RegisteredFunction, inv: Invocation, now: () => Date, idempotency: Idempotency | undefined) => {
   return <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
     const stored: StoredEvent[] = [];
     const tx = (client: pg.PoolClient): Tx => ({
@@ -175,9 +163,7 @@ const transactionRunner = (
       emit: (...events) => {
         let stamped: ReceivedEvent<unknown>[];
         try {
-          stamped = events.map(
-            (event) => stamp<unknown>(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }),
-          );
+          stamped = events.map((event) => stamp<unknown>(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }));
         } catch (error) {
           return Promise.reject(error);
         }
@@ -190,22 +176,14 @@ const transactionRunner = (
       ? (client: pg.PoolClient) => recorded(fn, inv, idempotency, client, () => work(tx(client)))
       : (client: pg.PoolClient) => work(tx(client));
     const run = (db: pg.Pool): Promise<T> =>
-      inTransaction(db, inside).then((result) =>
-        stored.length === 0 ? result : publishStored(db, fn.context, stored).then(() => result),
-      );
+      inTransaction(db, inside).then((result) => (stored.length === 0 ? result : publishStored(db, fn.context, stored).then(() => result)));
     const db = existingPool(fn.context);
     return db ? run(db) : poolFor(fn.context).then(run);
   };
 };
 
 /** Runs `work` inside the transaction that claims the Idempotency-Key and records the answer. */
-const recorded = async <T>(
-  fn: RegisteredFunction,
-  inv: Invocation,
-  idempotency: Idempotency,
-  client: pg.PoolClient,
-  work: () => Promise<T>,
-): Promise<T> => {
+const recorded = async <T>(fn: RegisteredFunction, inv: Invocation, idempotency: Idempotency, client: pg.PoolClient, work: () => Promise<T>): Promise<T> => {
   const { rowCount } = await client.query(
     `INSERT INTO platform.idempotency_keys (function, caller, key, fingerprint) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
     [fn.name, inv.caller?.id ?? '', idempotency.key, idempotency.fingerprint],
@@ -264,17 +242,17 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
       db,
       inTransaction: transactionRunner(fn, inv, now, idempotency),
     };
-    const result = def.handle(
-      { body: inv.body, params: inv.params, query: inv.query, ifMatch: parseIfMatch(header(inv.req.headers, 'if-match')) },
-      ctx,
-    );
+    const result = def.handle({ body: inv.body, params: inv.params, query: inv.query, ifMatch: parseIfMatch(header(inv.req.headers, 'if-match')) }, ctx);
     return Promise.resolve(result).then((value) => toResponse(def, value));
   };
 
   /** A POST with an Idempotency-Key: the recorded answer when there is one, else handled and recorded. */
   const handleIdempotent = async (inv: Invocation, key: string): Promise<HttpResponse> => {
     if (key.length === 0 || key.length > 200) throw new BadRequest('Idempotency-Key must be 1 to 200 characters');
-    const hash = createHash('sha256').update(inv.req.path).update('\0').update(inv.req.rawBody ?? '');
+    const hash = createHash('sha256')
+      .update(inv.req.path)
+      .update('\0')
+      .update(inv.req.rawBody ?? '');
     // The query string names what a command acts on too (replay every dead letter of ?type=).
     const query = Object.entries(inv.req.query).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (query.length > 0) hash.update('\0').update(JSON.stringify(query));

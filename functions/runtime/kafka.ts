@@ -27,7 +27,8 @@ export const kafkaSecurity = (env: NodeJS.ProcessEnv = process.env): Pick<KafkaC
   else if (env.KAFKA_TLS && env.KAFKA_TLS !== 'false') throw new Error(`KAFKA_TLS must be true or false, not "${env.KAFKA_TLS}"`);
   const mechanism = env.KAFKA_SASL_MECHANISM?.toLowerCase();
   if (mechanism) {
-    if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) throw new Error(`KAFKA_SASL_MECHANISM must be one of ${SASL_MECHANISMS.join(', ')}, not "${mechanism}"`);
+    if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism))
+      throw new Error(`KAFKA_SASL_MECHANISM must be one of ${SASL_MECHANISMS.join(', ')}, not "${mechanism}"`);
     if (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD) throw new Error('KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
     security.sasl = { mechanism, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD } as SASLOptions;
   }

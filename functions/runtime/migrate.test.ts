@@ -5,10 +5,9 @@ import { closeDatabases, createDatabase, poolFor, startEmbeddedDatabase, type Em
 import { migrateDown, migrateUp, migratedContexts } from './migrate.js';
 
 const schemas = async (): Promise<string[]> => {
-  const { rows } = await (await poolFor()).query<{ name: string }>(
-    `SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1) ORDER BY nspname`,
-    [[...migratedContexts(), 'platform']],
-  );
+  const { rows } = await (
+    await poolFor()
+  ).query<{ name: string }>(`SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1) ORDER BY nspname`, [[...migratedContexts(), 'platform']]);
   return rows.map((r) => r.name);
 };
 

@@ -118,8 +118,7 @@ export interface MigrationSet {
 }
 
 /** Applies the pending migrations of one set; returns what was applied. */
-export const migrateSet = async (set: MigrationSet): Promise<string[]> =>
-  applyPending(await poolFor(set.database), set.name, readMigrations(set.dir));
+export const migrateSet = async (set: MigrationSet): Promise<string[]> => applyPending(await poolFor(set.database), set.name, readMigrations(set.dir));
 
 /**
  * Reverts the latest applied migration of each context, or all of them with `all`, contexts in the
@@ -134,7 +133,9 @@ export const migrateDown = async (contexts = migratedContexts(), all = false): P
     pools.add(db);
     await ensurePlatform(db);
     const versions = await applied(db, context);
-    const migrations = loadMigrations(context).filter((m) => versions.has(m.version)).reverse();
+    const migrations = loadMigrations(context)
+      .filter((m) => versions.has(m.version))
+      .reverse();
     for (const migration of all ? migrations : migrations.slice(0, 1)) {
       await inTransaction(db, async (tx) => {
         await tx.query(LOCK, ['gotuto-migrations']);

@@ -88,7 +88,10 @@ export const publishStored = async (db: Queryable, context: string, stored: Stor
     try {
       // Loaded on first use: a function that publishes to K_SINK never starts the Kafka client.
       const { publishToKafka } = await import('./kafka.js');
-      await publishToKafka(target.kafkaTopic, stored.map((s) => s.event));
+      await publishToKafka(
+        target.kafkaTopic,
+        stored.map((s) => s.event),
+      );
       done.push(...stored.map((s) => s.seq));
     } catch (error) {
       lastError = (error as Error).message;
@@ -126,10 +129,7 @@ export const publishStored = async (db: Queryable, context: string, stored: Stor
 export const relayOutbox = async (pool: pg.Pool, context: string): Promise<{ published: number; pending: number }> => {
   const outbox = table(context, 'outbox');
   const claimed = await inTransaction(pool, async (tx) => {
-    const { rows: lock } = await tx.query<{ locked: boolean }>(
-      `SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`,
-      [`outbox-relay:${context}`],
-    );
+    const { rows: lock } = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`outbox-relay:${context}`]);
     if (!lock[0]?.locked) return [];
     const { rows } = await tx.query<{ seq: number; event: ReceivedEvent<unknown> }>(
       `UPDATE ${outbox} AS o SET claimed_until = now() + make_interval(secs => $1::int), attempts = o.attempts + 1

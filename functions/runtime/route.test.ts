@@ -14,7 +14,10 @@ const inOrder = register({ 'catalog/queries/get-product': getProduct, 'catalog/q
 const reversed = register({ 'catalog/queries/count-products': count, 'catalog/queries/get-product': getProduct });
 
 describe('route precedence, whatever the order of registration', () => {
-  for (const [order, functions] of [['get-product first', inOrder], ['count first', reversed]] as const) {
+  for (const [order, functions] of [
+    ['get-product first', inOrder],
+    ['count first', reversed],
+  ] as const) {
     describe(order, () => {
       const api = startFunctions([...functions]);
 

@@ -69,7 +69,11 @@ const byPrecedence = (a: number[], b: number[]): number => {
 };
 
 /** The requests a route matches, its parameters' names left out: `GET /catalog/products/{}`. */
-const shape = (route: Route): string => `${route.method} ${route.pattern.split('/').map((s) => (PARAM.test(s) ? '{}' : s)).join('/')}`;
+const shape = (route: Route): string =>
+  `${route.method} ${route.pattern
+    .split('/')
+    .map((s) => (PARAM.test(s) ? '{}' : s))
+    .join('/')}`;
 
 export interface RouteTable<T> {
   /** Every route in precedence order: what a generator of routing rules evaluated in order emits. */
@@ -100,9 +104,7 @@ export const routeTable = <T extends { name: string }>(entries: readonly T[], ro
     routes.push({ entry, route, rank: rank(route.pattern) });
   }
   // Routes that never match the same request keep a fixed order too, so generated rules do not churn.
-  routes.sort(
-    (a, b) => byPrecedence(a.rank, b.rank) || a.route.pattern.localeCompare(b.route.pattern) || a.route.method.localeCompare(b.route.method),
-  );
+  routes.sort((a, b) => byPrecedence(a.rank, b.rank) || a.route.pattern.localeCompare(b.route.pattern) || a.route.method.localeCompare(b.route.method));
   return {
     routes: routes.map(({ entry, route }) => ({ entry, route })),
     resolve: (method, path) => {

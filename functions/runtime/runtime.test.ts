@@ -56,10 +56,11 @@ const createThing = fn(
     handle: ({ body }, ctx) =>
       ctx.inTransaction(async (tx) => {
         const id = randomUUID();
-        const { rows } = await tx.query<Thing>(
-          'INSERT INTO probe.things (id, name, email) VALUES ($1, $2, $3) RETURNING id, name, email, version, notes',
-          [id, body.name, body.email],
-        );
+        const { rows } = await tx.query<Thing>('INSERT INTO probe.things (id, name, email) VALUES ($1, $2, $3) RETURNING id, name, email, version, notes', [
+          id,
+          body.name,
+          body.email,
+        ]);
         await tx.emit(thingCreated.build(id, { thingId: id, name: body.name }));
         return rows[0] as Thing;
       }),
@@ -164,9 +165,16 @@ describe('commands over HTTP', () => {
   });
 
   describe('refuses bad input with a problem and changes nothing', () => {
-    const cases: Array<[string, () => Promise<{ status: number; body: { type: string; detail: string; errors?: unknown[] }; headers: Headers }>, number, RegExp]> = [
+    const cases: Array<
+      [string, () => Promise<{ status: number; body: { type: string; detail: string; errors?: unknown[] }; headers: Headers }>, number, RegExp]
+    > = [
       ['malformed JSON', () => api.request('POST', '/probe/things', { token: admin, rawBody: '{"name": "Ada",' }), 400, /not valid JSON/],
-      ['wrong content type', () => api.request('POST', '/probe/things', { token: admin, rawBody: 'name=Ada', contentType: 'text/plain' }), 415, /application\/json/],
+      [
+        'wrong content type',
+        () => api.request('POST', '/probe/things', { token: admin, rawBody: 'name=Ada', contentType: 'text/plain' }),
+        415,
+        /application\/json/,
+      ],
       ['oversize body', () => api.request('POST', '/probe/things', { token: admin, body: { ...valid, name: 'x'.repeat(2 * 1024 * 1024) } }), 413, /limit/],
       ['no token', () => api.request('POST', '/probe/things', { body: valid }), 401, /bearer token/],
       ['a customer on an admin route', () => api.request('POST', '/probe/things', { token: customer, body: valid }), 403, /admin/],
@@ -193,13 +201,25 @@ describe('commands over HTTP', () => {
     });
 
     it('refuses an expired token and one signed with another key', async () => {
-      const expired = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(randomUUID())
-        .setIssuer('gotuto').setAudience('gotuto').setIssuedAt(1_600_000_000).setExpirationTime(1_600_000_600)
+      const expired = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(randomUUID())
+        .setIssuer('gotuto')
+        .setAudience('gotuto')
+        .setIssuedAt(1_600_000_000)
+        .setExpirationTime(1_600_000_600)
         .sign(new TextEncoder().encode(process.env.JWT_SECRET));
-      const forged = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(randomUUID())
-        .setIssuer('gotuto').setAudience('gotuto').setExpirationTime('1h')
+      const forged = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(randomUUID())
+        .setIssuer('gotuto')
+        .setAudience('gotuto')
+        .setExpirationTime('1h')
         .sign(new TextEncoder().encode('another-secret-another-secret-another'));
-      for (const [token, detail] of [[expired, /expired/], [forged, /invalid/]] as const) {
+      for (const [token, detail] of [
+        [expired, /expired/],
+        [forged, /invalid/],
+      ] as const) {
         const before = await count();
         const res = await api.request('POST', '/probe/things', { token, body: valid });
         expect(res.status).toBe(401);
@@ -285,11 +305,18 @@ describe('event handlers', () => {
 
   it('accepts structured mode', async () => {
     const body = JSON.stringify({
-      specversion: '1.0', id: randomUUID(), type: thingNoted.type, source: '/test', subject: thingId,
-      datacontenttype: 'application/json', data: { thingId, note: 'structured' },
+      specversion: '1.0',
+      id: randomUUID(),
+      type: thingNoted.type,
+      source: '/test',
+      subject: thingId,
+      datacontenttype: 'application/json',
+      data: { thingId, note: 'structured' },
     });
     const res = await fetch(api.urlOf('probe/handlers/on-thing-noted'), {
-      method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body,
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body,
     });
     expect(res.status).toBe(204);
     expect(await notes()).toBe(2);
@@ -364,7 +391,7 @@ describe('publishing', () => {
     expect(left).toHaveLength(0);
   });
 
-  it('publishes an aggregate\'s events in order even after a failure in the middle', async () => {
+  it("publishes an aggregate's events in order even after a failure in the middle", async () => {
     sink.status = 503;
     const created = await api.request('POST', '/probe/things', { token: admin, body: { name: 'Ordered', email: 'o@example.com' } });
     const id = created.body.id as string;

@@ -39,9 +39,7 @@ export interface TestSmtpServer {
 
 const decodeWords = (value: string): string =>
   value.replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_all, _charset: string, encoding: string, text: string) =>
-    encoding.toUpperCase() === 'B'
-      ? Buffer.from(text, 'base64').toString('utf8')
-      : decodeQuotedPrintable(text.replaceAll('_', ' ')),
+    encoding.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : decodeQuotedPrintable(text.replaceAll('_', ' ')),
   );
 
 const decodeQuotedPrintable = (text: string): string => {
@@ -135,7 +133,12 @@ export const useSmtpServer = (): TestSmtpServer => {
             const refuse = (message: string, responseCode: number) => callback(Object.assign(new Error(message), { responseCode }));
             switch (smtp.mode) {
               case 'accept':
-                smtp.accepted.push(parseMail(Buffer.concat(chunks).toString('utf8'), session.envelope.rcptTo.map((r) => r.address)));
+                smtp.accepted.push(
+                  parseMail(
+                    Buffer.concat(chunks).toString('utf8'),
+                    session.envelope.rcptTo.map((r) => r.address),
+                  ),
+                );
                 return callback(null);
               case 'refuse-transient':
                 return refuse('mailbox busy, try again later', 451);
@@ -175,4 +178,3 @@ export const useSmtpServer = (): TestSmtpServer => {
   });
   return smtp;
 };
-

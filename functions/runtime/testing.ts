@@ -103,7 +103,7 @@ const send = async (url: string, method: string, options: RequestOptions): Promi
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined) headers['content-type'] ??= options.contentType ?? 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(url, { method, headers, body: typeof body === "string" || body === undefined ? body : new Uint8Array(body) });
+  const response = await fetch(url, { method, headers, body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body) });
   const text = await response.text();
   let parsed: unknown = undefined;
   if (/json/.test(response.headers.get('content-type') ?? '') && text) parsed = JSON.parse(text);
@@ -167,10 +167,9 @@ export const startFunctions = (functions: readonly RegisteredFunction[]): TestAp
 };
 
 /** Events in a context's outbox, oldest first. */
-export const outboxEvents = async (context: string): Promise<ReceivedEvent<any>[]> => { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const { rows } = await (await poolFor(context)).query<{ event: ReceivedEvent<unknown> }>(
-    `SELECT event FROM ${table(context, 'outbox')} ORDER BY seq`,
-  );
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const outboxEvents = async (context: string): Promise<ReceivedEvent<any>[]> => {
+  const { rows } = await (await poolFor(context)).query<{ event: ReceivedEvent<unknown> }>(`SELECT event FROM ${table(context, 'outbox')} ORDER BY seq`);
   // Producers validate before they store; this says so again for every event a test reads.
   for (const { event } of rows) {
     const definition = definitionOf(event.type);

@@ -149,16 +149,31 @@ describe('dispatch', () => {
     const [shipment] = dispatch(states.preparing(), { carrier: '  La Poste ', trackingNumber: '\tLP123FR\n' }, at(2));
     expect(shipment).toMatchObject({ carrier: 'La Poste', trackingNumber: 'LP123FR' });
 
-    const dispatchWith = (h: typeof handover): Move => (s, now) => dispatch(s, h, now);
-    given('preparing').when(dispatchWith({ carrier: '   ', trackingNumber: 'X1' }), at(2)).thenRefused(ValidationError, /blank/);
-    given('preparing').when(dispatchWith({ carrier: 'DHL', trackingNumber: '' }), at(2)).thenRefused(ValidationError, /blank/);
-    given('preparing').when(dispatchWith({ carrier: 'x'.repeat(101), trackingNumber: 'X1' }), at(2)).thenRefused(ValidationError, /100/);
+    const dispatchWith =
+      (h: typeof handover): Move =>
+      (s, now) =>
+        dispatch(s, h, now);
+    given('preparing')
+      .when(dispatchWith({ carrier: '   ', trackingNumber: 'X1' }), at(2))
+      .thenRefused(ValidationError, /blank/);
+    given('preparing')
+      .when(dispatchWith({ carrier: 'DHL', trackingNumber: '' }), at(2))
+      .thenRefused(ValidationError, /blank/);
+    given('preparing')
+      .when(dispatchWith({ carrier: 'x'.repeat(101), trackingNumber: 'X1' }), at(2))
+      .thenRefused(ValidationError, /100/);
   });
 
   it('refuses a shipment that is not being prepared (409)', () => {
-    given('dispatched').when(toDispatched, at(3)).thenRefused(Conflict, /is dispatched; it cannot become dispatched/);
-    given('delivered').when(toDispatched, at(30)).thenRefused(Conflict, /is delivered/);
-    given('cancelled').when(toDispatched, at(3)).thenRefused(Conflict, /is cancelled/);
+    given('dispatched')
+      .when(toDispatched, at(3))
+      .thenRefused(Conflict, /is dispatched; it cannot become dispatched/);
+    given('delivered')
+      .when(toDispatched, at(30))
+      .thenRefused(Conflict, /is delivered/);
+    given('cancelled')
+      .when(toDispatched, at(3))
+      .thenRefused(Conflict, /is cancelled/);
   });
 });
 
@@ -177,9 +192,15 @@ describe('deliver', () => {
   });
 
   it('refuses a shipment that has not been dispatched, or is delivered already (409)', () => {
-    given('preparing').when(toDelivered, at(1)).thenRefused(Conflict, /only a dispatched shipment is delivered/);
-    given('delivered').when(toDelivered, at(27)).thenRefused(Conflict, /is delivered/);
-    given('cancelled').when(toDelivered, at(2)).thenRefused(Conflict, /is cancelled/);
+    given('preparing')
+      .when(toDelivered, at(1))
+      .thenRefused(Conflict, /only a dispatched shipment is delivered/);
+    given('delivered')
+      .when(toDelivered, at(27))
+      .thenRefused(Conflict, /is delivered/);
+    given('cancelled')
+      .when(toDelivered, at(2))
+      .thenRefused(Conflict, /is cancelled/);
   });
 });
 
@@ -194,15 +215,23 @@ describe('cancel', () => {
   });
 
   it('refuses a shipment that has left, or is cancelled already (409)', () => {
-    given('dispatched').when(toCancelled, at(3)).thenRefused(Conflict, /is dispatched; it cannot become cancelled/);
-    given('delivered').when(toCancelled, at(30)).thenRefused(Conflict, /is delivered/);
-    given('cancelled').when(toCancelled, at(2)).thenRefused(Conflict, /is cancelled/);
+    given('dispatched')
+      .when(toCancelled, at(3))
+      .thenRefused(Conflict, /is dispatched; it cannot become cancelled/);
+    given('delivered')
+      .when(toCancelled, at(30))
+      .thenRefused(Conflict, /is delivered/);
+    given('cancelled')
+      .when(toCancelled, at(2))
+      .thenRefused(Conflict, /is cancelled/);
   });
 });
 
 describe("the order's cancellation (settleCancelledOrder)", () => {
   it('cancels a shipment still being prepared', () => {
-    given('preparing').when(onOrderCancelled, at(1)).then({ status: 'cancelled', cancelledAt: at(1) }, ['shipment-cancelled']);
+    given('preparing')
+      .when(onOrderCancelled, at(1))
+      .then({ status: 'cancelled', cancelledAt: at(1) }, ['shipment-cancelled']);
   });
 
   it('leaves a shipment that has left, or is cancelled already, as it is, with no event', () => {

@@ -89,7 +89,6 @@ export interface Handover {
   trackingNumber: string;
 }
 
-
 const invalid = (pointer: string, message: string): ValidationError => new ValidationError(message, [{ pointer, message }]);
 
 const refused = (shipment: Shipment, to: ShipmentStatus, rule: string): Conflict =>

@@ -93,10 +93,9 @@ const lockShipment = async (tx: Queryable, id: string): Promise<Shipment | undef
 
 /** The order's shipment (an order has one at most); with `lock`, locked until the caller's transaction ends. */
 const shipmentOfOrder = async (db: Queryable, orderId: string, lock = false): Promise<Shipment | undefined> => {
-  const { rows } = await db.query<ShipmentRow>(
-    `SELECT ${SHIPMENT_COLUMNS} FROM shipping.shipments s WHERE s.order_id = $1${lock ? ' FOR UPDATE' : ''}`,
-    [orderId],
-  );
+  const { rows } = await db.query<ShipmentRow>(`SELECT ${SHIPMENT_COLUMNS} FROM shipping.shipments s WHERE s.order_id = $1${lock ? ' FOR UPDATE' : ''}`, [
+    orderId,
+  ]);
   return rows[0] && toShipment(rows[0]);
 };
 
@@ -213,10 +212,7 @@ const markOrderCancelled = async (tx: Queryable, orderId: string, at: Date, reas
 };
 
 const isOrderCancelled = async (db: Queryable, orderId: string): Promise<boolean> => {
-  const { rows } = await db.query<{ found: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM shipping.cancelled_orders WHERE order_id = $1) AS found',
-    [orderId],
-  );
+  const { rows } = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM shipping.cancelled_orders WHERE order_id = $1) AS found', [orderId]);
   return rows[0]?.found === true;
 };
 

@@ -92,10 +92,9 @@ export interface ShipmentRow {
 
 /** The shipments of an order as stored (one at most). */
 export const shipmentsOf = (db: Pick<TestDatabase, 'query'>, orderId: string) =>
-  db.query<ShipmentRow & Record<string, unknown>>(
-    'SELECT id, status, version, carrier, tracking_number FROM shipping.shipments WHERE order_id = $1',
-    [orderId],
-  );
+  db.query<ShipmentRow & Record<string, unknown>>('SELECT id, status, version, carrier, tracking_number FROM shipping.shipments WHERE order_id = $1', [
+    orderId,
+  ]);
 
 /** A preparing shipment, through order-paid (needs on-order-paid started); its order and id. */
 export const givenShipment = async (api: TestApi, overrides: Record<string, unknown> = {}) => {
@@ -126,7 +125,8 @@ export const givenDispatched = async (api: TestApi, admin: string) => {
 // ---- events ------------------------------------------------------------------------------------
 
 /** Shipping's committed events named `name` (e.g. `shipment-created`), oldest first. */
-export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const eventsNamed = async (name: string): Promise<ReceivedEvent<any>[]> =>
   (await outboxEvents('shipping')).filter((event) => event.type === `com.gotuto.shipping.${name}.v1`);
 
 /** Shipping's committed events about an order, as `name` strings, oldest first. */

@@ -262,9 +262,15 @@ const measure = async (label: string, receiver: Receiver, ctx: Context, ingressU
   if (cpu && handled > 0) figures.cpuMsPerEvent = Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, round(ms / handled, 3)]));
   if (published.failure) figures.failure = published.failure;
   if (handled < settings.events) figures.failure = `${handled} of ${settings.events} events handled in time${figures.failure ? `; ${figures.failure}` : ''}`;
-  const cpuText = figures.cpuMsPerEvent ? `; CPU ms per event: ${Object.entries(figures.cpuMsPerEvent).map(([name, ms]) => `${name} ${ms}`).join(', ')}` : '';
-  log(`${label}: ${figures.eventsPerSecond} events/s, p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms` +
-    ` (${handled}/${settings.events} handled, ingress 202 p50 ${figures.ingressP50Ms} ms)${cpuText}${figures.failure ? `; ${figures.failure}` : ''}`);
+  const cpuText = figures.cpuMsPerEvent
+    ? `; CPU ms per event: ${Object.entries(figures.cpuMsPerEvent)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(', ')}`
+    : '';
+  log(
+    `${label}: ${figures.eventsPerSecond} events/s, p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms` +
+      ` (${handled}/${settings.events} handled, ingress 202 p50 ${figures.ingressP50Ms} ms)${cpuText}${figures.failure ? `; ${figures.failure}` : ''}`,
+  );
   return figures;
 };
 
@@ -291,7 +297,12 @@ const platformRun = async (label: string, name: string, ctx: Context, run: RunOp
   const platform = await startReceiver(ctx.root, args, { ...receiverEnv(run.databaseUrl), ...kafkaEnv }, join(ctx.logs, `broker-${name}.log`), dataDir.remove);
   try {
     ctx.log(`${label}: ready in ${round(platform.readyMs / 1000, 1)} s at ${platform.url}`);
-    const processes: ProcessGroups = { broker: () => [platform.child.pid], subscriber: () => (run.sink ? [run.sink.child.pid] : []), kafka: kafkaPids, postgres: postgresPids };
+    const processes: ProcessGroups = {
+      broker: () => [platform.child.pid],
+      subscriber: () => (run.sink ? [run.sink.child.pid] : []),
+      kafka: kafkaPids,
+      postgres: postgresPids,
+    };
     return await measure(label, run.sink ?? platform, run.settings ? { ...ctx, settings: run.settings } : ctx, platform.url, processes);
   } finally {
     await platform.stop();
@@ -340,18 +351,30 @@ export const brokerScenario = async (ctx: Context, postgres?: { url: string; ver
   const embedded = await platformRun('platform, embedded PostgreSQL', 'embedded', ctx);
   const result: BrokerResult = { settings: ctx.settings, baseline, embedded };
   if (postgres) {
-    result.postgres = { ...(await platformRun(`platform, PostgreSQL ${postgres.version}`, 'postgres', ctx, { databaseUrl: postgres.url })), version: postgres.version };
+    result.postgres = {
+      ...(await platformRun(`platform, PostgreSQL ${postgres.version}`, 'postgres', ctx, { databaseUrl: postgres.url })),
+      version: postgres.version,
+    };
   }
   if (kafka) {
     const databaseUrl = postgres?.url;
     const database = postgres ? `PostgreSQL ${postgres.version.split(' ')[0]}` : 'embedded PG';
     // The broker's own figure: one Trigger, to a bare subscriber, with more events and more in flight.
     const own = { databaseUrl, benchTriggerOnly: true, settings: kafka.settings };
-    const toSink = await withSink(ctx, 'broker-kafka-sink', (sink) => platformRun(`Kafka broker to node:http, ${database}`, 'kafka-sink', ctx, { ...own, kafka, sink }));
-    const embeddedToSink = await withSink(ctx, 'broker-embedded-sink', (sink) => platformRun(`embedded broker to node:http, ${database}`, 'embedded-sink', ctx, { ...own, sink }));
+    const toSink = await withSink(ctx, 'broker-kafka-sink', (sink) =>
+      platformRun(`Kafka broker to node:http, ${database}`, 'kafka-sink', ctx, { ...own, kafka, sink }),
+    );
+    const embeddedToSink = await withSink(ctx, 'broker-embedded-sink', (sink) =>
+      platformRun(`embedded broker to node:http, ${database}`, 'embedded-sink', ctx, { ...own, sink }),
+    );
     const pipeToSink = await withSink(ctx, 'broker-pipe-sink', async (sink) => {
       const env = { ...receiverEnv(), ...kafka.env(), SUBSCRIBER_URL: sink.url };
-      const pipe = await startReceiver(ctx.root, [join(ctx.root, 'scripts', 'bench', 'fixtures', 'kafka-pipe.cjs')], env, join(ctx.logs, 'broker-kafka-pipe.log'));
+      const pipe = await startReceiver(
+        ctx.root,
+        [join(ctx.root, 'scripts', 'bench', 'fixtures', 'kafka-pipe.cjs')],
+        env,
+        join(ctx.logs, 'broker-kafka-pipe.log'),
+      );
       try {
         const processes: ProcessGroups = { broker: () => [pipe.child.pid], subscriber: () => [sink.child.pid], kafka: kafkaPids, postgres: postgresPids };
         return await measure('bare kafkajs pipe to node:http', sink, { ...ctx, settings: kafka.settings }, pipe.url, processes);

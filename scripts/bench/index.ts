@@ -275,7 +275,6 @@ const migrate = async (databaseUrl: string) => {
   await run(['--import', 'tsx', 'scripts/migrate.ts', 'up'], { ...process.env, DATABASE_URL: databaseUrl });
 };
 
-
 /** The client the invoices are for, created through the platform's own POST /billing/clients. */
 const createClient = async (env: Environment): Promise<string> => {
   if (!existsSync(bundle(CLIENTS))) throw new Error(`dist/functions/${CLIENTS}.js is missing: is ${CLIENTS} in the registry?`);
@@ -353,7 +352,19 @@ const load = async (server: Server, env: Environment, name: string): Promise<Loa
     if (first.status !== 201) {
       const failure = `POST ${ROUTE} answered ${first.status}: ${first.body.slice(0, 500)}`;
       log(`${server.label}: ${failure}`);
-      return { label: server.label, requestsPerSecond: NaN, requests: 0, p50Ms: NaN, p95Ms: NaN, p99Ms: NaN, maxMs: NaN, non2xx: 1, errors: 0, timeouts: 0, failure };
+      return {
+        label: server.label,
+        requestsPerSecond: NaN,
+        requests: 0,
+        p50Ms: NaN,
+        p95Ms: NaN,
+        p99Ms: NaN,
+        maxMs: NaN,
+        non2xx: 1,
+        errors: 0,
+        timeouts: 0,
+        failure,
+      };
     }
     const options: LoadOptions = {
       url: `http://127.0.0.1:${port}${ROUTE}`,
@@ -393,11 +404,16 @@ const load = async (server: Server, env: Environment, name: string): Promise<Loa
       timeouts: result.timeouts,
     };
     if (result.requests.total > 0) {
-      figures.cpuMsPerRequest = { server: round((cpu.server ?? 0) / result.requests.total, 3), postgres: round((cpu.postgres ?? 0) / result.requests.total, 3) };
+      figures.cpuMsPerRequest = {
+        server: round((cpu.server ?? 0) / result.requests.total, 3),
+        postgres: round((cpu.postgres ?? 0) / result.requests.total, 3),
+      };
     }
-    log(`${server.label}: ${figures.requestsPerSecond} req/s, p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms` +
-      (figures.cpuMsPerRequest ? `, CPU ms per request: server ${figures.cpuMsPerRequest.server}, PostgreSQL ${figures.cpuMsPerRequest.postgres}` : '') +
-      (figures.non2xx + figures.errors > 0 ? `, ${figures.non2xx} non-2xx and ${figures.errors} errors` : ''));
+    log(
+      `${server.label}: ${figures.requestsPerSecond} req/s, p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms` +
+        (figures.cpuMsPerRequest ? `, CPU ms per request: server ${figures.cpuMsPerRequest.server}, PostgreSQL ${figures.cpuMsPerRequest.postgres}` : '') +
+        (figures.non2xx + figures.errors > 0 ? `, ${figures.non2xx} non-2xx and ${figures.errors} errors` : ''),
+    );
     if (figures.non2xx > 0) {
       const answer = await post(port, ROUTE, env.token, body);
       figures.failure = `${figures.non2xx} answers were not 2xx (now: ${answer.status} ${answer.body.slice(0, 300)})`;
@@ -461,35 +477,91 @@ const table = (results: Results): string => {
   const fmt = (value: number) => (Number.isFinite(value) ? String(value) : 'n/a');
   const { cold, warm: w, memory: m, broker: b, saga: sg, start: st } = results;
   if (cold) {
-    rows.push([`cold start, median of ${settings.coldRuns} (ms)`, fmt(cold.ours.medianMs), `${fmt(cold.hello.medianMs)} FF hello`, '', `${fmt(cold.ratio)}x`, `<= ${targets.coldRatioMax}x`, mark(cold.met)]);
+    rows.push([
+      `cold start, median of ${settings.coldRuns} (ms)`,
+      fmt(cold.ours.medianMs),
+      `${fmt(cold.hello.medianMs)} FF hello`,
+      '',
+      `${fmt(cold.ratio)}x`,
+      `<= ${targets.coldRatioMax}x`,
+      mark(cold.met),
+    ]);
   }
   if (w) {
     const conc = `${settings.connections} conn, ${settings.durationSeconds} s`;
-    rows.push([`POST ${ROUTE} req/s (${conc})`, fmt(w.ours.requestsPerSecond), `${fmt(w.ffBaseline.requestsPerSecond)} (a) bare FF`, fmt(w.httpBaseline.requestsPerSecond), `${fmt(w.ratio)}x`, `>= ${targets.warmRatioMin}x`, mark(Number.isFinite(w.ratio) && w.ratio >= targets.warmRatioMin)]);
+    rows.push([
+      `POST ${ROUTE} req/s (${conc})`,
+      fmt(w.ours.requestsPerSecond),
+      `${fmt(w.ffBaseline.requestsPerSecond)} (a) bare FF`,
+      fmt(w.httpBaseline.requestsPerSecond),
+      `${fmt(w.ratio)}x`,
+      `>= ${targets.warmRatioMin}x`,
+      mark(Number.isFinite(w.ratio) && w.ratio >= targets.warmRatioMin),
+    ]);
     for (const p of ['p50', 'p95', 'p99'] as const) {
       const key = `${p}Ms` as const;
       const ratio = round(w.ours[key] / w.ffBaseline[key], 2);
       const isP99 = p === 'p99';
-      rows.push([`  latency ${p} (ms)`, fmt(w.ours[key]), `${fmt(w.ffBaseline[key])} (a)`, fmt(w.httpBaseline[key]), `${fmt(ratio)}x`, isP99 ? `< ${targets.p99MsMax} ms` : '', isP99 ? mark(w.ours.p99Ms < targets.p99MsMax) : '']);
+      rows.push([
+        `  latency ${p} (ms)`,
+        fmt(w.ours[key]),
+        `${fmt(w.ffBaseline[key])} (a)`,
+        fmt(w.httpBaseline[key]),
+        `${fmt(ratio)}x`,
+        isP99 ? `< ${targets.p99MsMax} ms` : '',
+        isP99 ? mark(w.ours.p99Ms < targets.p99MsMax) : '',
+      ]);
     }
     // CPU per request: the figure noise on a shared 2-core machine moves least.
     const cpu = (r: LoadResult, part: 'server' | 'postgres') => fmt(r.cpuMsPerRequest?.[part] ?? NaN);
     for (const part of ['server', 'postgres'] as const) {
       const ratio = round((w.ours.cpuMsPerRequest?.[part] ?? NaN) / (w.ffBaseline.cpuMsPerRequest?.[part] ?? NaN), 2);
-      rows.push([`  CPU ms per request, ${part === 'server' ? "the function's process" : 'PostgreSQL'}`, cpu(w.ours, part), `${cpu(w.ffBaseline, part)} (a)`, cpu(w.httpBaseline, part), `${fmt(ratio)}x`, '', '']);
+      rows.push([
+        `  CPU ms per request, ${part === 'server' ? "the function's process" : 'PostgreSQL'}`,
+        cpu(w.ours, part),
+        `${cpu(w.ffBaseline, part)} (a)`,
+        cpu(w.httpBaseline, part),
+        `${fmt(ratio)}x`,
+        '',
+        '',
+      ]);
     }
   }
   if (m) {
-    rows.push([`idle RSS after one request (MiB)`, fmt(m.ours.rssMiB), `${fmt(m.hello.rssMiB)} FF hello`, '', `${fmt(m.ratio)}x`, `< ${targets.rssMiBMax} MiB`, mark(m.met)]);
+    rows.push([
+      `idle RSS after one request (MiB)`,
+      fmt(m.ours.rssMiB),
+      `${fmt(m.hello.rssMiB)} FF hello`,
+      '',
+      `${fmt(m.ratio)}x`,
+      `< ${targets.rssMiBMax} MiB`,
+      mark(m.met),
+    ]);
   }
   if (b) {
     const conc = `${b.settings.events} events, ${b.settings.concurrency} in flight`;
     const runs = [['embedded PG', b.embedded] as const, ...(b.postgres ? [[`PostgreSQL ${b.postgres.version.split(' ')[0]}`, b.postgres] as const] : [])];
     for (const [where, ours] of runs) {
-      rows.push([`broker to no-op handler, ${where}: events/s (${conc})`, fmt(ours.eventsPerSecond), `${fmt(b.baseline.eventsPerSecond)} node:http`, '', `${fmt(round(ours.eventsPerSecond / b.baseline.eventsPerSecond, 3))}x`, '', ours.failure ? 'INCOMPLETE' : '']);
+      rows.push([
+        `broker to no-op handler, ${where}: events/s (${conc})`,
+        fmt(ours.eventsPerSecond),
+        `${fmt(b.baseline.eventsPerSecond)} node:http`,
+        '',
+        `${fmt(round(ours.eventsPerSecond / b.baseline.eventsPerSecond, 3))}x`,
+        '',
+        ours.failure ? 'INCOMPLETE' : '',
+      ]);
       for (const p of ['p50', 'p95', 'p99'] as const) {
         const key = `${p}Ms` as const;
-        rows.push([`  ingress-to-handler latency ${p} (ms)`, fmt(ours[key]), `${fmt(b.baseline[key])} node:http`, '', `${fmt(round(ours[key] / b.baseline[key], 1))}x`, '', '']);
+        rows.push([
+          `  ingress-to-handler latency ${p} (ms)`,
+          fmt(ours[key]),
+          `${fmt(b.baseline[key])} node:http`,
+          '',
+          `${fmt(round(ours[key] / b.baseline[key], 1))}x`,
+          '',
+          '',
+        ]);
       }
     }
   }
@@ -504,20 +576,60 @@ const table = (results: Results): string => {
     for (const [title, ours, embeddedRun, targeted] of pairs) {
       const met = ours.eventsPerSecond >= targets.kafkaEventsPerSecondMin && !ours.failure;
       const pipe = targeted ? k.pipeToSink : undefined;
-      rows.push([title, fmt(ours.eventsPerSecond), `${fmt(embeddedRun.eventsPerSecond)} embedded broker`, pipe ? `${fmt(pipe.eventsPerSecond)} bare kafkajs` : '', `${fmt(round(ours.eventsPerSecond / embeddedRun.eventsPerSecond, 2))}x`, targeted ? `>= ${targets.kafkaEventsPerSecondMin}` : '', targeted ? mark(met) : ours.failure ? 'INCOMPLETE' : '']);
+      rows.push([
+        title,
+        fmt(ours.eventsPerSecond),
+        `${fmt(embeddedRun.eventsPerSecond)} embedded broker`,
+        pipe ? `${fmt(pipe.eventsPerSecond)} bare kafkajs` : '',
+        `${fmt(round(ours.eventsPerSecond / embeddedRun.eventsPerSecond, 2))}x`,
+        targeted ? `>= ${targets.kafkaEventsPerSecondMin}` : '',
+        targeted ? mark(met) : ours.failure ? 'INCOMPLETE' : '',
+      ]);
       for (const p of ['p50', 'p95', 'p99'] as const) {
         const key = `${p}Ms` as const;
-        rows.push([`  ingress-to-handler latency ${p} (ms)`, fmt(ours[key]), `${fmt(embeddedRun[key])} embedded broker`, pipe ? fmt(pipe[key]) : '', `${fmt(round(ours[key] / embeddedRun[key], 2))}x`, '', '']);
+        rows.push([
+          `  ingress-to-handler latency ${p} (ms)`,
+          fmt(ours[key]),
+          `${fmt(embeddedRun[key])} embedded broker`,
+          pipe ? fmt(pipe[key]) : '',
+          `${fmt(round(ours[key] / embeddedRun[key], 2))}x`,
+          '',
+          '',
+        ]);
       }
       if (pipe) {
         // Where the CPU goes: the figure a 2-core machine allows is bounded by the sum of these.
         const parts = ['sender', 'broker', 'subscriber', 'kafka', 'postgres'];
         const cpuOf = (f: DeliveryFigures) => (f.cpuMsPerEvent ? parts.map((name) => fmt(f.cpuMsPerEvent?.[name] ?? 0)).join(' / ') : 'n/a');
-        rows.push([`  CPU ms per event: sender / broker / subscriber / Kafka / PostgreSQL`, cpuOf(ours), `${cpuOf(embeddedRun)} embedded`, cpuOf(pipe), '', '', '']);
+        rows.push([
+          `  CPU ms per event: sender / broker / subscriber / Kafka / PostgreSQL`,
+          cpuOf(ours),
+          `${cpuOf(embeddedRun)} embedded`,
+          cpuOf(pipe),
+          '',
+          '',
+          '',
+        ]);
         const rest = (f: DeliveryFigures) => ['sender', 'subscriber', 'kafka'].reduce((sum, name) => sum + (f.cpuMsPerEvent?.[name] ?? 0), 0);
         const ceiling = (f: DeliveryFigures) => (f.cpuMsPerEvent && rest(f) > 0 ? fmt(Math.round((cpuCount * 1000) / rest(f))) : 'n/a');
-        rows.push([`  events/s the ${cpuCount} cores allow if the broker process cost nothing (sender + subscriber + Kafka CPU)`, ceiling(ours), '', ceiling(pipe), '', '', '']);
-        rows.push([`  sender straight to the subscriber, no broker: events/s (CPU ms per event sender / subscriber)`, fmt(k.directToSink.eventsPerSecond), '', `${fmt(k.directToSink.cpuMsPerEvent?.sender ?? NaN)} / ${fmt(k.directToSink.cpuMsPerEvent?.subscriber ?? NaN)}`, '', '', '']);
+        rows.push([
+          `  events/s the ${cpuCount} cores allow if the broker process cost nothing (sender + subscriber + Kafka CPU)`,
+          ceiling(ours),
+          '',
+          ceiling(pipe),
+          '',
+          '',
+          '',
+        ]);
+        rows.push([
+          `  sender straight to the subscriber, no broker: events/s (CPU ms per event sender / subscriber)`,
+          fmt(k.directToSink.eventsPerSecond),
+          '',
+          `${fmt(k.directToSink.cpuMsPerEvent?.sender ?? NaN)} / ${fmt(k.directToSink.cpuMsPerEvent?.subscriber ?? NaN)}`,
+          '',
+          '',
+          '',
+        ]);
       }
     }
   }
@@ -525,12 +637,36 @@ const table = (results: Results): string => {
     const l = sg.kafka.latency;
     const embeddedRun = sg.postgres ?? sg.embedded;
     const met = l.confirmed === l.planned && l.failed === 0 && l.p95Ms < SAGA_KAFKA_P95_TARGET_MS;
-    rows.push([`saga over Kafka, ${sg.kafka.database}: checkout to confirmed, ${l.orders} sequential orders, ${l.confirmed} confirmed`, '', '', '', '', '', sg.kafka.failure ? 'INCOMPLETE' : '']);
+    rows.push([
+      `saga over Kafka, ${sg.kafka.database}: checkout to confirmed, ${l.orders} sequential orders, ${l.confirmed} confirmed`,
+      '',
+      '',
+      '',
+      '',
+      '',
+      sg.kafka.failure ? 'INCOMPLETE' : '',
+    ]);
     for (const p of ['p50', 'p95', 'p99'] as const) {
       const isP95 = p === 'p95';
-      rows.push([`  latency ${p} (ms)`, fmt(l[`${p}Ms`]), `${fmt(embeddedRun.latency[`${p}Ms`])} embedded broker`, '', '', isP95 ? `< ${SAGA_KAFKA_P95_TARGET_MS} ms` : '', isP95 ? mark(met) : '']);
+      rows.push([
+        `  latency ${p} (ms)`,
+        fmt(l[`${p}Ms`]),
+        `${fmt(embeddedRun.latency[`${p}Ms`])} embedded broker`,
+        '',
+        '',
+        isP95 ? `< ${SAGA_KAFKA_P95_TARGET_MS} ms` : '',
+        isP95 ? mark(met) : '',
+      ]);
     }
-    rows.push([`  confirmed orders/s (${sg.kafka.throughput.customers} customers)`, fmt(sg.kafka.throughput.ordersPerSecond), `${fmt(embeddedRun.throughput.ordersPerSecond)} embedded broker`, '', '', '', '']);
+    rows.push([
+      `  confirmed orders/s (${sg.kafka.throughput.customers} customers)`,
+      fmt(sg.kafka.throughput.ordersPerSecond),
+      `${fmt(embeddedRun.throughput.ordersPerSecond)} embedded broker`,
+      '',
+      '',
+      '',
+      '',
+    ]);
   }
   if (sg) {
     const runs = [['embedded PG', sg.embedded] as const, ...(sg.postgres ? [[`PostgreSQL ${sg.postgres.version.split(' ')[0]}`, sg.postgres] as const] : [])];
@@ -544,7 +680,15 @@ const table = (results: Results): string => {
         rows.push([`  latency ${p} (ms)`, fmt(l[`${p}Ms`]), '', '', '', isP95 ? `< ${SAGA_P95_TARGET_MS} ms` : '', isP95 ? mark(l.met) : '']);
       }
       const t = ours.throughput;
-      rows.push([`  confirmed orders/s (${t.customers} customers, ${t.seconds} s, ${t.confirmed} orders${t.failed ? `, ${t.failed} failed` : ''})`, fmt(t.ordersPerSecond), '', '', '', '', '']);
+      rows.push([
+        `  confirmed orders/s (${t.customers} customers, ${t.seconds} s, ${t.confirmed} orders${t.failed ? `, ${t.failed} failed` : ''})`,
+        fmt(t.ordersPerSecond),
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
       const o = ours.perOrder;
       rows.push([`  events per order, placed to confirmed (all with its correlation id)`, `${fmt(o.events)} (${fmt(o.eventsTotal)})`, '', '', '', '', '']);
       rows.push([`  event handler invocations per order (all)`, `${fmt(o.deliveries)} (${fmt(o.deliveriesTotal)})`, '', '', '', '', '']);
@@ -563,12 +707,24 @@ const table = (results: Results): string => {
       const what = kind === 'select' ? 'SELECT $1 (parameterised)' : 'one-row INSERT';
       for (const way of ['inProcess', 'socket'] as const) {
         const how = way === 'inProcess' ? 'in process' : 'over its socket';
-        rows.push([`embedded PostgreSQL, ${what} through pg ${how}, mean of ${pl.queries} (ms)`, fmt(f[way]), `${fmt(f.direct)} PGlite direct`, '', `${fmt(round(f[way] / f.direct, 2))}x`, '', '']);
+        rows.push([
+          `embedded PostgreSQL, ${what} through pg ${how}, mean of ${pl.queries} (ms)`,
+          fmt(f[way]),
+          `${fmt(f.direct)} PGlite direct`,
+          '',
+          `${fmt(round(f[way] / f.direct, 2))}x`,
+          '',
+          '',
+        ]);
       }
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(line)].join('\n');
 };
 
@@ -669,13 +825,26 @@ const main = async () => {
   const failures = [results.warm?.ours, results.warm?.ffBaseline, results.warm?.httpBaseline].filter((r) => r?.failure);
   for (const r of failures) console.log(`warning: ${r?.label}: ${r?.failure}`);
   const b = results.broker;
-  for (const r of [b?.baseline, b?.embedded, b?.postgres, b?.kafka?.toSink, b?.kafka?.embeddedToSink, b?.kafka?.pipeToSink, b?.kafka?.directToSink, b?.kafka?.toFunction]) if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
+  for (const r of [
+    b?.baseline,
+    b?.embedded,
+    b?.postgres,
+    b?.kafka?.toSink,
+    b?.kafka?.embeddedToSink,
+    b?.kafka?.pipeToSink,
+    b?.kafka?.directToSink,
+    b?.kafka?.toFunction,
+  ])
+    if (r?.failure) console.log(`warning: broker, ${r.label}: ${r.failure}`);
   const sg = results.saga;
   for (const r of [sg?.embedded, sg?.postgres, sg?.kafka]) if (r?.failure) console.log(`warning: ${r.label}: ${r.failure}`);
   if (results.start?.note) console.log(`note: npm start: ${results.start.note}`);
   if (results.warm) console.log('(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http');
   if (b) console.log('broker: node:http = a bare node:http server receiving the same binary-mode POSTs; latency = handler receive - send');
-  if (b?.kafka) console.log('broker: bare kafkajs = node:http ingress, idempotent producer, one consumer group, node:http delivery, nothing else (fixtures/kafka-pipe.cjs)');
+  if (b?.kafka)
+    console.log(
+      'broker: bare kafkajs = node:http ingress, idempotent producer, one consumer group, node:http delivery, nothing else (fixtures/kafka-pipe.cjs)',
+    );
   console.log(`logs in ${logs}; results written to dist/bench.json`);
 };
 

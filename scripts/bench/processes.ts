@@ -206,16 +206,11 @@ export const request = (port: number, options: RequestOptions = {}): Promise<Ans
     req.end(body);
   });
 
-
 /**
  * Polls until the server answers any HTTP status; returns that answer. Fails when the process
  * exits first or when `deadlineMs` passes.
  */
-export const waitForHttp = async (
-  port: number,
-  child: Child,
-  options: RequestOptions & { deadlineMs?: number; intervalMs?: number } = {},
-): Promise<Answer> => {
+export const waitForHttp = async (port: number, child: Child, options: RequestOptions & { deadlineMs?: number; intervalMs?: number } = {}): Promise<Answer> => {
   const deadline = performance.now() + (options.deadlineMs ?? 15_000);
   let gone = false;
   void child.exited.then(() => {

@@ -58,7 +58,10 @@ type Answer = { status: number; body: any }; // eslint-disable-line @typescript-
 const address = { line1: '1 Rue de la Paix', city: 'Paris', postalCode: '75002', country: 'FR' };
 
 class Client {
-  constructor(readonly base: string, readonly admin: string) {}
+  constructor(
+    readonly base: string,
+    readonly admin: string,
+  ) {}
 
   async call(method: string, path: string, token?: string, body?: unknown): Promise<Answer> {
     const res = await fetch(this.base + path, {
@@ -94,7 +97,6 @@ class Client {
   }
 }
 
-
 const createProduct = async (c: Client, stock: number): Promise<string> => {
   const category = await c.expect(201, 'POST', '/catalog/categories', c.admin, { name: `Bench ${randomUUID().slice(0, 8)}` });
   const created = await c.expect(201, 'POST', '/catalog/products', c.admin, {
@@ -105,7 +107,11 @@ const createProduct = async (c: Client, stock: number): Promise<string> => {
   });
   const id = created.body.id as string;
   // Inventory makes the item from product-created, through the broker.
-  await c.waitFor(() => c.call('GET', `/inventory/items/${id}`), (r) => r.status === 200, `inventory item ${id}`);
+  await c.waitFor(
+    () => c.call('GET', `/inventory/items/${id}`),
+    (r) => r.status === 200,
+    `inventory item ${id}`,
+  );
   await c.expect(200, 'POST', `/inventory/items/${id}/receipts`, c.admin, { quantity: stock });
   return id;
 };
@@ -121,7 +127,11 @@ const registerCustomer = async (c: Client): Promise<Buyer> => {
   const registered = await c.expect(201, 'POST', '/customers/register', undefined, { email, password, name: 'Bench Buyer' });
   const login = await c.expect(200, 'POST', '/customers/login', undefined, { email, password });
   const id = registered.body.id as string;
-  await c.waitFor(() => c.call('GET', `/billing/clients/${id}`, c.admin), (r) => r.status === 200, `billing client ${id}`);
+  await c.waitFor(
+    () => c.call('GET', `/billing/clients/${id}`, c.admin),
+    (r) => r.status === 200,
+    `billing client ${id}`,
+  );
   return { id, token: login.body.accessToken as string };
 };
 
@@ -247,15 +257,19 @@ const measure = async (label: string, c: Client, ctx: Context, readyMs: number):
     met: false,
   };
   latency.met = failed === 0 && done === settings.orders && latency.p95Ms < SAGA_P95_TARGET_MS;
-  log(`${label}: ${latencies.length}/${done} orders confirmed one after the other (${settings.orders} planned), checkout to confirmed ` +
-    `p50 ${latency.p50Ms} ms, p95 ${latency.p95Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms`);
+  log(
+    `${label}: ${latencies.length}/${done} orders confirmed one after the other (${settings.orders} planned), checkout to confirmed ` +
+      `p50 ${latency.p50Ms} ms, p95 ${latency.p95Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms`,
+  );
 
   // 3. Events and invocations of one order (the last one confirmed above, while the broker was quiet otherwise).
   const one = lastConfirmed
     ? await perOrder(c, lastConfirmed)
     : { orderId: '', events: NaN, types: [], deliveries: NaN, eventsTotal: NaN, deliveriesTotal: NaN, httpInvocations: ORDER_REQUESTS + CATALOG_CALLS };
-  log(`${label}: one order: ${one.events} events up to confirmed (${one.types.join(', ')}), ${one.deliveries} deliveries; ` +
-    `${one.eventsTotal} events and ${one.deliveriesTotal} deliveries with its correlation id in all`);
+  log(
+    `${label}: one order: ${one.events} events up to confirmed (${one.types.join(', ')}), ${one.deliveries} deliveries; ` +
+      `${one.eventsTotal} events and ${one.deliveriesTotal} deliveries with its correlation id in all`,
+  );
 
   // 2. Concurrent customers for a fixed duration (shortened when time is short).
   const seconds = Math.max(1, Math.min(settings.durationSeconds, (deadline - performance.now() - 30_000) / 1000));
@@ -281,9 +295,17 @@ const measure = async (label: string, c: Client, ctx: Context, readyMs: number):
   };
   await Promise.all(buyers.map(worker));
   const elapsed = (performance.now() - began) / 1000;
-  const throughput = { customers: buyers.length, seconds: round(elapsed, 1), confirmed, failed: concurrentFailed, ordersPerSecond: round(confirmed / elapsed, 1) };
-  log(`${label}: ${buyers.length} customers for ${throughput.seconds} s: ${confirmed} orders confirmed, ${throughput.ordersPerSecond} orders/s` +
-    (concurrentFailed ? `, ${concurrentFailed} failed` : ''));
+  const throughput = {
+    customers: buyers.length,
+    seconds: round(elapsed, 1),
+    confirmed,
+    failed: concurrentFailed,
+    ordersPerSecond: round(confirmed / elapsed, 1),
+  };
+  log(
+    `${label}: ${buyers.length} customers for ${throughput.seconds} s: ${confirmed} orders confirmed, ${throughput.ordersPerSecond} orders/s` +
+      (concurrentFailed ? `, ${concurrentFailed} failed` : ''),
+  );
 
   const figures: SagaFigures = { label, readyMs: round(readyMs, 0), latency, throughput, perOrder: one };
   const notes = [...failures];

@@ -68,7 +68,12 @@ const startOnce = async (ctx: Context, dataDir: string, name: string): Promise<{
     const deadline = started + ctx.settings.deadlineMs;
     // The gateway listens before it is ready: 503 until every function is registered.
     for (;;) {
-      const answer = await waitForHttp(port, child, { path: '/healthz', deadlineMs: Math.max(0, deadline - performance.now()), intervalMs: 25, timeoutMs: 2_000 });
+      const answer = await waitForHttp(port, child, {
+        path: '/healthz',
+        deadlineMs: Math.max(0, deadline - performance.now()),
+        intervalMs: 25,
+        timeoutMs: 2_000,
+      });
       if (answer.status === 200) break;
       if (performance.now() > deadline) throw new Error(`npm start answered /healthz ${answer.status} after ${ctx.settings.deadlineMs} ms:\n${child.output()}`);
       await sleep(25);
@@ -105,8 +110,10 @@ export const startupScenario = async (ctx: Context): Promise<StartupResult> => {
       empty.push(first.readyS);
       existing.push(second.readyS);
       stopS.push(round(first.stopS), round(second.stopS));
-      log(`npm start ${i + 1}/${settings.runs}: empty data dir ${round(first.readyS)} s, existing ${round(second.readyS)} s` +
-        ` (stops ${round(first.stopS)} s, ${round(second.stopS)} s)`);
+      log(
+        `npm start ${i + 1}/${settings.runs}: empty data dir ${round(first.readyS)} s, existing ${round(second.readyS)} s` +
+          ` (stops ${round(first.stopS)} s, ${round(second.stopS)} s)`,
+      );
     } finally {
       dataDir.remove();
     }

@@ -10,8 +10,13 @@ import { contractFiles, generateContracts } from './generate.js';
 import { checkResponse } from './response-testing.js';
 
 const generated = await generateContracts();
-const openapi = JSON.parse(generated.openapi) as { paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown>; parameters: Array<{ $ref?: string }> }>> };
-const asyncapi = JSON.parse(generated.asyncapi) as { channels: Record<string, { address: string }>; operations: Record<string, { action: string; 'x-consumer'?: string }> };
+const openapi = JSON.parse(generated.openapi) as {
+  paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown>; parameters: Array<{ $ref?: string }> }>>;
+};
+const asyncapi = JSON.parse(generated.asyncapi) as {
+  channels: Record<string, { address: string }>;
+  operations: Record<string, { action: string; 'x-consumer'?: string }>;
+};
 const operations = Object.values(openapi.paths).flatMap((methods) => Object.values(methods));
 
 describe('the published contracts', () => {
@@ -32,12 +37,21 @@ describe('the published contracts', () => {
     expect(validator.version).toBe('3.1');
     const refs = [...generated.openapi.matchAll(/"\$ref": "#\/([^"]+)"/g)].map((m) => m[1] as string);
     const document = JSON.parse(generated.openapi) as Record<string, unknown>;
-    const unresolved = refs.filter((ref) => ref.split('/').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')], document) === undefined);
+    const unresolved = refs.filter(
+      (ref) =>
+        ref
+          .split('/')
+          .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')], document) ===
+        undefined,
+    );
     expect([...new Set(unresolved)]).toEqual([]);
   });
 
   it('OpenAPI: one operation per command and query, named after its function', () => {
-    const http = registry.filter((fn) => fn.definition.kind !== 'handler').map((fn) => fn.name).sort();
+    const http = registry
+      .filter((fn) => fn.definition.kind !== 'handler')
+      .map((fn) => fn.name)
+      .sort();
     expect(operations.map((op) => op.operationId).sort()).toEqual(http);
   });
 
@@ -60,11 +74,21 @@ describe('the published contracts', () => {
   });
 
   it('AsyncAPI: every event type has its channel, its producer and the consumers of its Triggers', () => {
-    expect(Object.values(asyncapi.channels).map((c) => c.address).sort()).toEqual(eventDefinitions().map((e) => e.type).sort());
+    expect(
+      Object.values(asyncapi.channels)
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual(
+      eventDefinitions()
+        .map((e) => e.type)
+        .sort(),
+    );
     const placed = Object.entries(asyncapi.operations).filter(([key]) => key.startsWith('order.order-placed.v1.'));
     expect(placed.map(([, op]) => op.action).sort()).toEqual(['receive', 'send']);
     expect(placed.find(([, op]) => op.action === 'receive')?.[1]['x-consumer']).toBe('inventory-on-order-placed');
-    const cancelledConsumers = Object.values(asyncapi.operations).filter((op, i) => Object.keys(asyncapi.operations)[i]?.startsWith('order.order-cancelled.v1.') && op.action === 'receive');
+    const cancelledConsumers = Object.values(asyncapi.operations).filter(
+      (op, i) => Object.keys(asyncapi.operations)[i]?.startsWith('order.order-cancelled.v1.') && op.action === 'receive',
+    );
     expect(cancelledConsumers.map((op) => op['x-consumer']).sort()).toEqual([
       'billing-on-order-cancelled',
       'inventory-on-order-cancelled',
@@ -81,7 +105,16 @@ describe('the published contracts', () => {
 
 describe('the check the test clients apply to every answer', () => {
   const fn = registry.find((f) => f.name === 'inventory-get-item');
-  const item = { id: 'b0f7f1a2-3c4d-4e5f-8a9b-0c1d2e3f4a5b', productId: 'b0f7f1a2-3c4d-4e5f-8a9b-0c1d2e3f4a5b', onHand: 3, reserved: 1, available: 2, version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+  const item = {
+    id: 'b0f7f1a2-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+    productId: 'b0f7f1a2-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+    onHand: 3,
+    reserved: 1,
+    available: 2,
+    version: 1,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
   const problem = { type: 'https://gotuto.dev/problems/not-found', title: 'Not found', status: 404, detail: 'no such item' };
 
   it('passes an answer that keeps the contract', () => {

@@ -31,7 +31,9 @@ const documented = (name: string): Set<number> | undefined => {
   if (!statuses) {
     const document = JSON.parse(readFileSync(new URL('../../schemas/contracts/openapi.json', import.meta.url), 'utf8')) as OpenApi;
     statuses = new Map(
-      Object.values(document.paths).flatMap((methods) => Object.values(methods)).map((op) => [op.operationId, new Set(Object.keys(op.responses).map(Number))]),
+      Object.values(document.paths)
+        .flatMap((methods) => Object.values(methods))
+        .map((op) => [op.operationId, new Set(Object.keys(op.responses).map(Number))]),
     );
   }
   return statuses.get(name);

@@ -51,7 +51,10 @@ const rewrite = (value: unknown, baseId: string, prefix: string): unknown => {
   if (Array.isArray(value)) return value.map((item) => rewrite(item, baseId, prefix));
   if (!value || typeof value !== 'object') return value;
   return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [key, key === '$ref' && typeof inner === 'string' ? localRef(inner, baseId, prefix) : rewrite(inner, baseId, prefix)]),
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      key === '$ref' && typeof inner === 'string' ? localRef(inner, baseId, prefix) : rewrite(inner, baseId, prefix),
+    ]),
   );
 };
 

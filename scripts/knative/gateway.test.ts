@@ -13,7 +13,16 @@ import { parseRoute } from '../../functions/runtime/route.js';
 import { ENVS, renderOverlay, type Env, type Rendered } from '../deploy.js';
 import type { RegisteredFunction } from '../../functions/runtime/definition.js';
 import { BROKER, CONFIG_DEFAULTS, buildManifests } from './generate.js';
-import { BROKER_INGRESS, BROKER_ROUTE, CLUSTER_LOCAL_INGRESS, GATEWAY, GATEWAY_CLASS, GATEWAY_LISTENER, GATEWAY_POD_LABEL, GATEWAY_TLS_SECRET } from './gateway.js';
+import {
+  BROKER_INGRESS,
+  BROKER_ROUTE,
+  CLUSTER_LOCAL_INGRESS,
+  GATEWAY,
+  GATEWAY_CLASS,
+  GATEWAY_LISTENER,
+  GATEWAY_POD_LABEL,
+  GATEWAY_TLS_SECRET,
+} from './gateway.js';
 import { candidates, routeRequest, type HttpRouteDoc } from './gateway-match.js';
 import { segmentExcept } from './paths.js';
 import { schemaErrors } from './schema-testing.js';
@@ -53,7 +62,7 @@ const requests = (): { method: string; path: string }[] => {
 };
 
 describe.each(ENVS)('the front door of %s', (env) => {
-  it('renders the Gateway, an HTTPRoute per command and query, and the Broker\'s route; all satisfy the Gateway API schemas', () => {
+  it("renders the Gateway, an HTTPRoute per command and query, and the Broker's route; all satisfy the Gateway API schemas", () => {
     const docs = docsOf(env);
     const [gateway, ...more] = ofKind(docs, 'Gateway');
     expect(more).toEqual([]);
@@ -89,18 +98,29 @@ describe.each(ENVS)('the front door of %s', (env) => {
 
   it('answers nothing for a path or a method no function has', () => {
     const routes = ofKind(docsOf(env), 'HTTPRoute');
-    for (const [method, path] of [['GET', '/'], ['GET', '/functions'], ['GET', '/nothing/here'], ['DELETE', '/customers/login'], ['GET', '/billing/invoices/x/y/z'], ['GET', '/broker']]) {
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['GET', '/functions'],
+      ['GET', '/nothing/here'],
+      ['DELETE', '/customers/login'],
+      ['GET', '/billing/invoices/x/y/z'],
+      ['GET', '/broker'],
+    ]) {
       expect(localTarget(method as string, path as string), `${method} ${path}`).toBeUndefined();
       expect(routeRequest(routes, GATEWAY, method as string, path as string), `${method} ${path}`).toBeUndefined();
     }
   });
 
-  it('sends POST /broker to the Kafka Broker\'s ingress of its own namespace', () => {
+  it("sends POST /broker to the Kafka Broker's ingress of its own namespace", () => {
     const routes = ofKind(docsOf(env), 'HTTPRoute');
-    expect(routeRequest(routes, GATEWAY, 'POST', '/broker')).toMatchObject({ route: BROKER_ROUTE, backend: { ...BROKER_INGRESS }, path: `/${namespaceOf(env)}/${BROKER}` });
+    expect(routeRequest(routes, GATEWAY, 'POST', '/broker')).toMatchObject({
+      route: BROKER_ROUTE,
+      backend: { ...BROKER_INGRESS },
+      path: `/${namespaceOf(env)}/${BROKER}`,
+    });
   });
 
-  it('makes every function cluster-local, and points CATALOG_URL at Catalog\'s cluster-local host', () => {
+  it("makes every function cluster-local, and points CATALOG_URL at Catalog's cluster-local host", () => {
     const docs = docsOf(env);
     const services = ofKind(docs, 'Service');
     expect(services).toHaveLength(registry.length);
@@ -108,11 +128,18 @@ describe.each(ENVS)('the front door of %s', (env) => {
     const config = ofKind(docs, 'ConfigMap').find((c) => c.metadata.name === 'gotuto-config')?.data ?? {};
     // Every setting that is a URL names a function of this namespace by its cluster-local host.
     const urls = Object.entries(config).filter(([, v]) => /^https?:\/\//.test(v));
-    expect(urls.map(([k]) => k)).toEqual(Object.entries(CONFIG_DEFAULTS).filter(([, v]) => /^https?:\/\//.test(v)).map(([k]) => k));
+    expect(urls.map(([k]) => k)).toEqual(
+      Object.entries(CONFIG_DEFAULTS)
+        .filter(([, v]) => /^https?:\/\//.test(v))
+        .map(([k]) => k),
+    );
     for (const [key, value] of urls) {
       const [service = '', namespace, ...domain] = new URL(value).hostname.split('.');
       expect([namespace, domain.join('.')], key).toEqual([namespaceOf(env), 'svc.cluster.local']);
-      expect(services.map((s) => s.metadata.name), key).toContain(service);
+      expect(
+        services.map((s) => s.metadata.name),
+        key,
+      ).toContain(service);
     }
     expect(new URL(config.CATALOG_URL ?? '').hostname.split('.')[0]).toBe(localTarget('POST', '/catalog/products/validate'));
   });
@@ -120,29 +147,58 @@ describe.each(ENVS)('the front door of %s', (env) => {
 
 describe('the NetworkPolicies of every environment', () => {
   type Peer = { podSelector?: object; namespaceSelector?: { matchExpressions?: { key: string; values: string[] }[] } };
-  type Policy = { podSelector: object; policyTypes: string[]; ingress?: { from?: Peer[] }[]; egress?: { to?: Peer[]; ports?: { protocol: string; port: number }[] }[] };
+  type Policy = {
+    podSelector: object;
+    policyTypes: string[];
+    ingress?: { from?: Peer[] }[];
+    egress?: { to?: Peer[]; ports?: { protocol: string; port: number }[] }[];
+  };
   const namespacesOf = (peers: Peer[] = []) => peers.flatMap((p) => p.namespaceSelector?.matchExpressions?.flatMap((e) => e.values) ?? []);
 
-  it.each(ENVS)('%s: the functions admit only Knative\'s namespaces and the namespace\'s pods, and send only to DNS, PostgreSQL, Kafka, SMTP, the Broker and the ingress; the Gateway takes HTTPS', (env) => {
-    const all = ofKind(docsOf(env), 'NetworkPolicy').map((p) => p.spec as unknown as Policy);
-    const gateway = all.filter((p) => JSON.stringify(p.podSelector) === JSON.stringify({ matchLabels: { [GATEWAY_POD_LABEL]: GATEWAY } }));
-    // The Gateway's pods: HTTPS from anywhere, nothing else.
-    expect(gateway).toEqual([{ podSelector: expect.anything(), policyTypes: ['Ingress'], ingress: [{ ports: [{ protocol: 'TCP', port: 443 }] }] }]);
-    const policies = all.filter((p) => !gateway.includes(p));
-    const ingress = policies.filter((p) => p.policyTypes.includes('Ingress'));
-    const egress = policies.filter((p) => p.policyTypes.includes('Egress'));
-    // Every pod of the functions and the migration Jobs.
-    for (const p of [...ingress, ...egress]) expect(p.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/part-of': 'gotuto' } });
-    const pods = ofKind(docsOf(env), 'Service').concat(ofKind(docsOf(env), 'Job')).map((d) => (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels);
-    for (const labels of pods) expect(labels['app.kubernetes.io/part-of']).toBe('gotuto');
-    const from = ingress.flatMap((p) => p.ingress ?? []).flatMap((rule) => rule.from ?? []);
-    expect(namespacesOf(from).sort()).toEqual(['knative-eventing', 'knative-serving', 'knative-serving-ingress']);
-    expect(from.filter((peer) => peer.podSelector && !peer.namespaceSelector)).toEqual([{ podSelector: {} }]);
-    const rules = egress.flatMap((p) => p.egress ?? []);
-    const ports = rules.filter((r) => !r.to).flatMap((r) => r.ports ?? []).map((p) => `${p.protocol}/${p.port}`);
-    expect(ports.sort()).toEqual(['TCP/25', 'TCP/443', 'TCP/465', 'TCP/53', 'TCP/5353', 'TCP/5432', 'TCP/587', 'TCP/6432', 'TCP/6443', 'TCP/9092', 'TCP/9093', 'UDP/53', 'UDP/5353'].sort());
-    expect(namespacesOf(rules.flatMap((r) => r.to ?? [])).sort()).toEqual([BROKER_INGRESS.namespace, CLUSTER_LOCAL_INGRESS.namespace].sort());
-  });
+  it.each(ENVS)(
+    "%s: the functions admit only Knative's namespaces and the namespace's pods, and send only to DNS, PostgreSQL, Kafka, SMTP, the Broker and the ingress; the Gateway takes HTTPS",
+    (env) => {
+      const all = ofKind(docsOf(env), 'NetworkPolicy').map((p) => p.spec as unknown as Policy);
+      const gateway = all.filter((p) => JSON.stringify(p.podSelector) === JSON.stringify({ matchLabels: { [GATEWAY_POD_LABEL]: GATEWAY } }));
+      // The Gateway's pods: HTTPS from anywhere, nothing else.
+      expect(gateway).toEqual([{ podSelector: expect.anything(), policyTypes: ['Ingress'], ingress: [{ ports: [{ protocol: 'TCP', port: 443 }] }] }]);
+      const policies = all.filter((p) => !gateway.includes(p));
+      const ingress = policies.filter((p) => p.policyTypes.includes('Ingress'));
+      const egress = policies.filter((p) => p.policyTypes.includes('Egress'));
+      // Every pod of the functions and the migration Jobs.
+      for (const p of [...ingress, ...egress]) expect(p.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/part-of': 'gotuto' } });
+      const pods = ofKind(docsOf(env), 'Service')
+        .concat(ofKind(docsOf(env), 'Job'))
+        .map((d) => (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels);
+      for (const labels of pods) expect(labels['app.kubernetes.io/part-of']).toBe('gotuto');
+      const from = ingress.flatMap((p) => p.ingress ?? []).flatMap((rule) => rule.from ?? []);
+      expect(namespacesOf(from).sort()).toEqual(['knative-eventing', 'knative-serving', 'knative-serving-ingress']);
+      expect(from.filter((peer) => peer.podSelector && !peer.namespaceSelector)).toEqual([{ podSelector: {} }]);
+      const rules = egress.flatMap((p) => p.egress ?? []);
+      const ports = rules
+        .filter((r) => !r.to)
+        .flatMap((r) => r.ports ?? [])
+        .map((p) => `${p.protocol}/${p.port}`);
+      expect(ports.sort()).toEqual(
+        [
+          'TCP/25',
+          'TCP/443',
+          'TCP/465',
+          'TCP/53',
+          'TCP/5353',
+          'TCP/5432',
+          'TCP/587',
+          'TCP/6432',
+          'TCP/6443',
+          'TCP/9092',
+          'TCP/9093',
+          'UDP/53',
+          'UDP/5353',
+        ].sort(),
+      );
+      expect(namespacesOf(rules.flatMap((r) => r.to ?? [])).sort()).toEqual([BROKER_INGRESS.namespace, CLUSTER_LOCAL_INGRESS.namespace].sort());
+    },
+  );
 });
 
 describe('knative/openshift/gateway', () => {
@@ -152,18 +208,22 @@ describe('knative/openshift/gateway', () => {
     return parseAllDocuments(run.stdout).map((d) => d.toJS() as Rendered);
   };
 
-  it('is the GatewayClass the overlays name, and grants every environment\'s routes the backends they send to', () => {
+  it("is the GatewayClass the overlays name, and grants every environment's routes the backends they send to", () => {
     const all = docs();
     expect(schemaErrors(all)).toEqual({ checked: all.map((d) => `${d.kind}/${d.metadata.name}`), errors: [] });
     const [cls] = ofKind(all, 'GatewayClass');
     expect([cls?.metadata.name, cls?.spec?.controllerName]).toEqual([GATEWAY_CLASS, 'openshift.io/gateway-controller/v1']);
     const grants = ofKind(all, 'ReferenceGrant');
     for (const env of ENVS) {
-      const backends = ofKind(docsOf(env), 'HTTPRoute').flatMap((r) => (r.spec?.rules as { backendRefs: { name: string; namespace?: string }[] }[]).flatMap((rule) => rule.backendRefs));
+      const backends = ofKind(docsOf(env), 'HTTPRoute').flatMap((r) =>
+        (r.spec?.rules as { backendRefs: { name: string; namespace?: string }[] }[]).flatMap((rule) => rule.backendRefs),
+      );
       for (const backend of backends) {
         const grant = grants.find((g) => g.metadata.namespace === backend.namespace);
         const spec = grant?.spec as { from: { kind: string; namespace: string }[]; to: { kind: string; name?: string }[] } | undefined;
-        expect(spec?.from, `${env} -> ${backend.namespace}/${backend.name}`).toContainEqual(expect.objectContaining({ kind: 'HTTPRoute', namespace: namespaceOf(env) }));
+        expect(spec?.from, `${env} -> ${backend.namespace}/${backend.name}`).toContainEqual(
+          expect.objectContaining({ kind: 'HTTPRoute', namespace: namespaceOf(env) }),
+        );
         expect(spec?.to, `${env} -> ${backend.namespace}/${backend.name}`).toContainEqual(expect.objectContaining({ kind: 'Service', name: backend.name }));
       }
     }
@@ -179,16 +239,29 @@ describe('the routes generated for another registry', () => {
   });
 
   it('keeps literal segments winning over parameters wherever the new routes compete', () => {
-    const extra = [query('customer-get-customer', 'GET /customers/{id}'), query('customer-get-address', 'GET /customers/{id}/addresses/{addressId}'), query('customer-get-my-address', 'GET /customers/me/addresses/{addressId}')];
+    const extra = [
+      query('customer-get-customer', 'GET /customers/{id}'),
+      query('customer-get-address', 'GET /customers/{id}/addresses/{addressId}'),
+      query('customer-get-my-address', 'GET /customers/me/addresses/{addressId}'),
+    ];
     const routes = buildManifests([...registry, ...extra]).filter((m) => m.kind === 'HTTPRoute');
     const to = (path: string) => routeRequest(routes, GATEWAY, 'GET', path)?.host?.split('.')[0];
-    expect([to('/customers/me'), to('/customers/me/'), to('/customers/m'), to('/customers/mex'), to('/customers/7d1c')]).toEqual(['customer-get-me', 'customer-get-me', 'customer-get-customer', 'customer-get-customer', 'customer-get-customer']);
+    expect([to('/customers/me'), to('/customers/me/'), to('/customers/m'), to('/customers/mex'), to('/customers/7d1c')]).toEqual([
+      'customer-get-me',
+      'customer-get-me',
+      'customer-get-customer',
+      'customer-get-customer',
+      'customer-get-customer',
+    ]);
     expect([to('/customers/me/addresses/1'), to('/customers/you/addresses/1')]).toEqual(['customer-get-my-address', 'customer-get-address']);
-    for (const path of ['/customers/me', '/customers/x', '/customers/me/addresses/1', '/customers/x/addresses/1']) expect(candidates(routes as HttpRouteDoc[], GATEWAY, 'GET', path), path).toHaveLength(1);
+    for (const path of ['/customers/me', '/customers/x', '/customers/me/addresses/1', '/customers/x/addresses/1'])
+      expect(candidates(routes as HttpRouteDoc[], GATEWAY, 'GET', path), path).toHaveLength(1);
   });
 
-  it('refuses two routes that take the same paths, and a function on the Broker\'s public path', () => {
-    expect(() => buildManifests([...registry, query('customer-get-customer', 'GET /customers/{id}'), query('customer-find', 'GET /customers/{name}')])).toThrow(/take the same paths/);
+  it("refuses two routes that take the same paths, and a function on the Broker's public path", () => {
+    expect(() => buildManifests([...registry, query('customer-get-customer', 'GET /customers/{id}'), query('customer-find', 'GET /customers/{name}')])).toThrow(
+      /take the same paths/,
+    );
     expect(() => buildManifests([...registry, query('platform-publish', 'POST /broker')])).toThrow(/Broker's public path/);
   });
 });
@@ -197,7 +270,28 @@ describe('segmentExcept', () => {
   it('takes every non-empty segment except the words given', () => {
     const words = ['carts', 'car', 'me', 'validate', 'c', 'a.b', 'x]y'];
     const re = new RegExp(`^${segmentExcept(words)}$`);
-    const tried = ['carts', 'car', 'ca', 'c', 'cartsx', 'cars', 'me', 'm', 'mex', 'validate', 'valid', 'validatex', 'a.b', 'axb', 'x]y', 'x]', 'x', '7d1c4c2e', '', 'a/b'];
+    const tried = [
+      'carts',
+      'car',
+      'ca',
+      'c',
+      'cartsx',
+      'cars',
+      'me',
+      'm',
+      'mex',
+      'validate',
+      'valid',
+      'validatex',
+      'a.b',
+      'axb',
+      'x]y',
+      'x]',
+      'x',
+      '7d1c4c2e',
+      '',
+      'a/b',
+    ];
     for (const s of tried) expect(re.test(s), JSON.stringify(s)).toBe(s !== '' && !s.includes('/') && !words.includes(s));
     expect(segmentExcept([])).toBe('[^/]+');
   });

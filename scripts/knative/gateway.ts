@@ -42,7 +42,12 @@ const routeOf = (fn: RegisteredFunction): RoutePath | undefined => {
 };
 
 /** The Gateway, the Broker's route and an HTTPRoute per command and query of `functions`. */
-export const gatewayManifests = (functions: readonly RegisteredFunction[], labelsOf: (fn: RegisteredFunction) => Record<string, string>, partOf: string, broker: string): Manifest[] => {
+export const gatewayManifests = (
+  functions: readonly RegisteredFunction[],
+  labelsOf: (fn: RegisteredFunction) => Record<string, string>,
+  partOf: string,
+  broker: string,
+): Manifest[] => {
   const routed = functions.flatMap((fn) => {
     const route = routeOf(fn);
     return route ? [{ fn, route }] : [];
@@ -86,23 +91,21 @@ export const gatewayManifests = (functions: readonly RegisteredFunction[], label
       ],
     },
   };
-  const routes = routed.map(
-    ({ fn, route }): Manifest => ({
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: fn.name, labels: { ...labelsOf(fn), 'app.kubernetes.io/component': GATEWAY_COMPONENT } },
-      spec: {
-        parentRefs: parentRefs(),
-        rules: [
-          {
-            matches: pathMatches(route, all).map((path) => ({ method: route.method, path })),
-            filters: [{ type: 'URLRewrite', urlRewrite: { hostname: clusterLocalHost(fn.name) } }],
-            backendRefs: [{ ...CLUSTER_LOCAL_INGRESS }],
-          },
-        ],
-      },
-    }),
-  );
+  const routes = routed.map(({ fn, route }): Manifest => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: fn.name, labels: { ...labelsOf(fn), 'app.kubernetes.io/component': GATEWAY_COMPONENT } },
+    spec: {
+      parentRefs: parentRefs(),
+      rules: [
+        {
+          matches: pathMatches(route, all).map((path) => ({ method: route.method, path })),
+          filters: [{ type: 'URLRewrite', urlRewrite: { hostname: clusterLocalHost(fn.name) } }],
+          backendRefs: [{ ...CLUSTER_LOCAL_INGRESS }],
+        },
+      ],
+    },
+  }));
   return [gateway, brokerRoute, ...routes];
 };
 
@@ -153,7 +156,12 @@ export const networkPolicies = (partOf: string): Manifest[] => {
         policyTypes: ['Egress'],
         egress: [
           // DNS: OpenShift's resolvers listen on 5353 behind the dns-default Service's 53.
-          { ports: [53, 5353].flatMap((port) => [{ protocol: 'UDP', port }, { protocol: 'TCP', port }]) },
+          {
+            ports: [53, 5353].flatMap((port) => [
+              { protocol: 'UDP', port },
+              { protocol: 'TCP', port },
+            ]),
+          },
           // PostgreSQL, or PgBouncer in front of it (prod).
           { ports: tcp(5432, 6432) },
           // Kafka: the plain and the authenticated listener (the kafka-outbox component).

@@ -229,7 +229,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  */
 const migrationJob = (context: string, image: string): Manifest => {
   const name = migrationJobName(context);
-  if (!DNS_LABEL.test(context) || name.length > 63) throw new Error(`context "${context}" cannot name a Job (lowercase letters, digits, dashes; Job name ${name})`);
+  if (!DNS_LABEL.test(context) || name.length > 63)
+    throw new Error(`context "${context}" cannot name a Job (lowercase letters, digits, dashes; Job name ${name})`);
   const labels = sorted({
     [COMPONENT_LABEL]: MIGRATION_COMPONENT,
     'app.kubernetes.io/name': name,
@@ -415,10 +416,7 @@ export const manifestFiles = (registry: readonly RegisteredFunction[], options: 
   const paths = [...byFile.keys()].sort();
   const files = new Map<string, string>();
   for (const path of paths) files.set(path, HEADER + (byFile.get(path) ?? []).map(toYaml).join('---\n'));
-  files.set(
-    'kustomization.yaml',
-    HEADER + toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: paths }),
-  );
+  files.set('kustomization.yaml', HEADER + toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: paths }));
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 };
 

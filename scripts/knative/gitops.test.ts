@@ -49,16 +49,24 @@ const docsOf = (env: Env): Rendered[] => {
 const key = (d: Rendered) => `${d.kind}/${d.metadata.namespace ?? ''}/${d.metadata.name}`;
 
 describe('knative/gitops', () => {
-  it('satisfies Argo CD\'s schemas, and makes one Application per environment', () => {
+  it("satisfies Argo CD's schemas, and makes one Application per environment", () => {
     expect(schemaErrors(gitops)).toEqual({ checked: gitops.map((d) => `${d.kind}/${d.metadata.name}`), errors: [] });
     expect(schemaErrors(applications()).errors).toEqual([]);
-    expect(applications().map((a) => a.spec.source.path).sort()).toEqual(ENVS.map(overlayDir).sort());
+    expect(
+      applications()
+        .map((a) => a.spec.source.path)
+        .sort(),
+    ).toEqual(ENVS.map(overlayDir).sort());
     for (const d of gitops) expect(d.metadata.namespace).toBe('openshift-gitops');
   });
 
   it.each(ENVS)('deploys %s into the namespace of its overlay, which the project allows, from a repository it allows', (env) => {
     const app = appOf(env);
-    const project = one('AppProject').spec as { sourceRepos: string[]; destinations: { server: string; namespace: string }[]; namespaceResourceWhitelist: { group: string; kind: string }[] };
+    const project = one('AppProject').spec as {
+      sourceRepos: string[];
+      destinations: { server: string; namespace: string }[];
+      namespaceResourceWhitelist: { group: string; kind: string }[];
+    };
     const namespace = docsOf(env)[0]?.metadata.namespace;
     expect(app.spec.destination.namespace).toBe(namespace);
     expect(app.spec.project).toBe(one('AppProject').metadata.name);
@@ -73,7 +81,9 @@ describe('knative/gitops', () => {
 
   it.each(ENVS)('%s: Argo CD applies the objects npm run deploy applies', (env) => {
     // npm run deploy applies `kubectl apply -k <overlay>` (after the same overlay's first steps).
-    const applied = deployCommands(env, docsOf(env)).filter((c) => c[1] === 'apply').map((c) => c[3]);
+    const applied = deployCommands(env, docsOf(env))
+      .filter((c) => c[1] === 'apply')
+      .map((c) => c[3]);
     expect(new Set(applied)).toEqual(new Set([overlayDir(env)]));
     // Argo CD renders the Application's path with kustomize, with no options of its own.
     const argo = kustomize(appOf(env).spec.source.path);
@@ -105,7 +115,11 @@ describe('knative/gitops', () => {
 });
 
 describe('knative/gitops/argocd-health.yaml', () => {
-  const checks = (parse(readFileSync(join(root, 'knative/gitops/argocd-health.yaml'), 'utf8')) as { spec: { resourceHealthChecks: { group: string; kind: string; check: string }[] } }).spec.resourceHealthChecks;
+  const checks = (
+    parse(readFileSync(join(root, 'knative/gitops/argocd-health.yaml'), 'utf8')) as {
+      spec: { resourceHealthChecks: { group: string; kind: string; check: string }[] };
+    }
+  ).spec.resourceHealthChecks;
 
   const health = async (check: string, obj: object): Promise<{ status: string; message: string }> => {
     const lua = await new LuaFactory().createEngine();
@@ -118,12 +132,25 @@ describe('knative/gitops/argocd-health.yaml', () => {
   };
   const ready = (status: string, generation = 3, observed: number | undefined = 3) => ({
     metadata: { generation },
-    status: { observedGeneration: observed, conditions: [{ type: 'ConfigurationsReady', status: 'True' }, { type: 'Ready', status, reason: status === 'False' ? 'RevisionFailed' : undefined, message: 'm' }] },
+    status: {
+      observedGeneration: observed,
+      conditions: [
+        { type: 'ConfigurationsReady', status: 'True' },
+        { type: 'Ready', status, reason: status === 'False' ? 'RevisionFailed' : undefined, message: 'm' },
+      ],
+    },
   });
 
   it('covers every Knative kind the overlays and components deploy', () => {
     expect(checks.map((c) => `${c.group}/${c.kind}`).sort()).toEqual(
-      ['serving.knative.dev/Service', 'eventing.knative.dev/Broker', 'eventing.knative.dev/Trigger', 'sources.knative.dev/PingSource', 'sources.knative.dev/SinkBinding', 'sources.knative.dev/KafkaSource'].sort(),
+      [
+        'serving.knative.dev/Service',
+        'eventing.knative.dev/Broker',
+        'eventing.knative.dev/Trigger',
+        'sources.knative.dev/PingSource',
+        'sources.knative.dev/SinkBinding',
+        'sources.knative.dev/KafkaSource',
+      ].sort(),
     );
   });
 

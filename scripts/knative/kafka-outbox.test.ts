@@ -46,9 +46,7 @@ type SourceSpec = {
 };
 
 /** Contexts whose functions include an outbox relay: each has an outbox, so a topic. */
-const outboxContexts = [
-  ...new Set(registry.filter((fn) => fn.definition.kind === 'handler' && fn.definition.relay === true).map((fn) => fn.context)),
-].sort();
+const outboxContexts = [...new Set(registry.filter((fn) => fn.definition.kind === 'handler' && fn.definition.relay === true).map((fn) => fn.context))].sort();
 
 // --- rendering ------------------------------------------------------------------------------
 
@@ -77,7 +75,13 @@ const kustomization = (name: string, content: { resources: string[]; components?
   mkdirSync(dir, { recursive: true });
   const rel = (paths: string[] | undefined) => paths?.map((p) => relative(dir, p));
   const { resources, components, ...rest } = content;
-  const body = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', ...rest, resources: rel(resources), ...(components ? { components: rel(components) } : {}) };
+  const body = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    ...rest,
+    resources: rel(resources),
+    ...(components ? { components: rel(components) } : {}),
+  };
   writeFileSync(join(dir, 'kustomization.yaml'), stringify(body));
   return dir;
 };
@@ -125,7 +129,8 @@ const copyProblems = (docs: Doc[]): string[] => {
   const namespace = one(docs, 'Broker', BROKER).metadata.namespace;
   const spec = specOf(docs);
   if (servers === KAFKA_DEFAULTS['bootstrap.servers']) problems.push(`bootstrap.servers is base's placeholder ${servers}`);
-  if (JSON.stringify(spec.bootstrapServers) !== JSON.stringify([servers])) problems.push(`KafkaSource bootstrapServers ${JSON.stringify(spec.bootstrapServers)}, not [${servers}]`);
+  if (JSON.stringify(spec.bootstrapServers) !== JSON.stringify([servers]))
+    problems.push(`KafkaSource bootstrapServers ${JSON.stringify(spec.bootstrapServers)}, not [${servers}]`);
   if (settings(docs).KAFKA_BROKERS !== servers) problems.push(`KAFKA_BROKERS ${settings(docs).KAFKA_BROKERS}, not ${servers}`);
   if (sourceOf(docs).metadata.namespace !== namespace) problems.push(`KafkaSource in ${sourceOf(docs).metadata.namespace}, the Broker in ${namespace}`);
   if (settings(docs).OUTBOX_KAFKA_TOPIC !== `${namespace}.{context}.events`) problems.push(`OUTBOX_KAFKA_TOPIC ${settings(docs).OUTBOX_KAFKA_TOPIC}`);
@@ -188,7 +193,7 @@ describe.each(OVERLAYS)('overlays/%s with knative/components/kafka-outbox on top
     expect(one(docs, 'Service', DEAD_LETTER_SINK).metadata.namespace).toBe(namespace);
   });
 
-  it('satisfies the KafkaSource v1beta1 schema (on a copy marked v1beta1) and the v1 webhook\'s rules on values', () => {
+  it("satisfies the KafkaSource v1beta1 schema (on a copy marked v1beta1) and the v1 webhook's rules on values", () => {
     const schema = JSON.parse(readFileSync(SCHEMA, 'utf8')) as AnySchemaObject;
     // No $schema: draft-07, Ajv's default draft.
     expect(schema.$schema).toBeUndefined();
@@ -233,7 +238,7 @@ describe('knative/components/kafka-outbox', () => {
     expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
   });
 
-  it('stops the render when listed in an environment overlay itself, rather than copy base\'s placeholder', () => {
+  it("stops the render when listed in an environment overlay itself, rather than copy base's placeholder", () => {
     // Kustomize runs a component's replacements before the namespace and patches of the
     // kustomization that lists it: there, the Broker has no namespace yet.
     const prodDir = join(OVERLAYS_DIR, 'prod');

@@ -64,7 +64,12 @@ export const brokerCommands = (doc: Rendered, namespace: string, exists: boolean
   const config = spec.config;
   if (config && config.kind !== 'ConfigMap') throw new Error(`Broker ${name}: kn cannot express the config ${JSON.stringify(config)}`);
   const first: Command = [
-    'kn', 'broker', 'create', name, '-n', namespace,
+    'kn',
+    'broker',
+    'create',
+    name,
+    '-n',
+    namespace,
     ...(brokerClass ? ['--class', brokerClass] : []),
     ...(config?.name ? ['--broker-config', `cm:${config.name}${config.namespace ? `:${config.namespace}` : ''}`] : []),
     ...deliveryFlags,
@@ -80,9 +85,17 @@ export const bindingCommand = (doc: Rendered, namespace: string, exists: boolean
   const target = subject?.name ?? keyValues(subject?.selector?.matchLabels).join(',');
   if (!subject?.kind || !subject.apiVersion || !target) throw new Error(`SinkBinding ${name}: kn cannot express the subject ${JSON.stringify(subject)}`);
   return [
-    'kn', 'source', 'binding', exists ? 'update' : 'create', name, '-n', namespace,
-    '--subject', `${subject.kind}:${subject.apiVersion}:${target}`,
-    '--sink', sinkOf(`SinkBinding ${name} sink`, spec.sink),
+    'kn',
+    'source',
+    'binding',
+    exists ? 'update' : 'create',
+    name,
+    '-n',
+    namespace,
+    '--subject',
+    `${subject.kind}:${subject.apiVersion}:${target}`,
+    '--sink',
+    sinkOf(`SinkBinding ${name} sink`, spec.sink),
   ];
 };
 
@@ -197,7 +210,10 @@ export const triggerCommands = (doc: Rendered, namespace: string, exists: boolea
     exists
       ? ['kn', 'trigger', 'update', name, '-n', namespace, ...filters, ...sink]
       : ['kn', 'trigger', 'create', name, '-n', namespace, '--broker', spec.broker, ...filters, ...sink],
-    ...patchCommand('Trigger', name, namespace, { metadata: doc.metadata.annotations && { annotations: doc.metadata.annotations }, spec: spec.delivery && { delivery: spec.delivery } }),
+    ...patchCommand('Trigger', name, namespace, {
+      metadata: doc.metadata.annotations && { annotations: doc.metadata.annotations },
+      spec: spec.delivery && { delivery: spec.delivery },
+    }),
   ];
 };
 
@@ -207,10 +223,17 @@ export const pingCommands = (doc: Rendered, namespace: string, exists: boolean):
   only(`PingSource ${name} spec`, spec, ['schedule', 'data', 'contentType', 'sink']);
   return [
     [
-      'kn', 'source', 'ping', exists ? 'update' : 'create', name, '-n', namespace,
+      'kn',
+      'source',
+      'ping',
+      exists ? 'update' : 'create',
+      name,
+      '-n',
+      namespace,
       ...(spec.schedule ? ['--schedule', spec.schedule] : []),
       ...(spec.data !== undefined ? ['--data', spec.data] : []),
-      '--sink', sinkOf(`PingSource ${name} sink`, spec.sink),
+      '--sink',
+      sinkOf(`PingSource ${name} sink`, spec.sink),
     ],
     // kn sets no content type; the functions read the PingSource's `{}` as JSON.
     ...patchCommand('PingSource', name, namespace, { spec: spec.contentType ? { contentType: spec.contentType } : undefined }),

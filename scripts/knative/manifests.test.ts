@@ -64,7 +64,6 @@ type JobSpec = {
   template: { metadata?: { labels?: Record<string, string> }; spec: { restartPolicy?: string; containers: Container[] } };
 };
 
-
 // --- rendering ------------------------------------------------------------------------------
 
 const kustomize = (dir: string): Doc[] => {
@@ -163,7 +162,8 @@ const semanticProblems = (docs: Doc[]): string[] => {
     if (spec.subject?.kind !== 'Service' || spec.subject.selector?.matchLabels?.['app.kubernetes.io/part-of'] !== 'gotuto') {
       problems.push(`SinkBinding ${binding.metadata.name} does not select every function`);
     }
-    if (spec.sink?.ref?.kind !== 'Broker' || !brokers.has(spec.sink.ref.name ?? '')) problems.push(`SinkBinding ${binding.metadata.name} sink is not the Broker`);
+    if (spec.sink?.ref?.kind !== 'Broker' || !brokers.has(spec.sink.ref.name ?? ''))
+      problems.push(`SinkBinding ${binding.metadata.name} sink is not the Broker`);
   }
   for (const svc of ofKind(docs, 'Service')) {
     const name = `Service ${svc.metadata.name}`;
@@ -200,8 +200,10 @@ const jobProblems = (docs: Doc[]): string[] => {
     const spec = job.spec as JobSpec;
     if (job.metadata.labels?.[COMPONENT_LABEL] !== MIGRATION_COMPONENT) problems.push(`${name} is not labelled ${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`);
     if (!Number.isInteger(spec.backoffLimit) || (spec.backoffLimit as number) < 0) problems.push(`${name} backoffLimit ${spec.backoffLimit}`);
-    if (!Number.isInteger(spec.ttlSecondsAfterFinished) || (spec.ttlSecondsAfterFinished as number) < 0) problems.push(`${name} ttlSecondsAfterFinished ${spec.ttlSecondsAfterFinished}`);
-    if (!Number.isInteger(spec.activeDeadlineSeconds) || (spec.activeDeadlineSeconds as number) < 1) problems.push(`${name} activeDeadlineSeconds ${spec.activeDeadlineSeconds}`);
+    if (!Number.isInteger(spec.ttlSecondsAfterFinished) || (spec.ttlSecondsAfterFinished as number) < 0)
+      problems.push(`${name} ttlSecondsAfterFinished ${spec.ttlSecondsAfterFinished}`);
+    if (!Number.isInteger(spec.activeDeadlineSeconds) || (spec.activeDeadlineSeconds as number) < 1)
+      problems.push(`${name} activeDeadlineSeconds ${spec.activeDeadlineSeconds}`);
     if (spec.template.spec.restartPolicy !== 'OnFailure') problems.push(`${name} restartPolicy ${spec.template.spec.restartPolicy}`);
     const [container, ...others] = spec.template.spec.containers;
     if (!container || others.length > 0) {
@@ -213,12 +215,15 @@ const jobProblems = (docs: Doc[]): string[] => {
     if (node !== 'node' || script !== 'dist/migrate.js' || direction !== 'up' || more.length > 0 || container.args !== undefined) {
       problems.push(`${name} command ${JSON.stringify(container.command)} is not \`node dist/migrate.js up <context>\``);
     } else if (!context || !contexts.includes(context)) problems.push(`${name} migrates "${context}", which has no functions/${context}/migrations`);
-    else if (job.metadata.name !== `migrate-${context}` || job.metadata.labels?.['gotuto.dev/context'] !== context) problems.push(`${name} is not named after ${context}`);
-    if (!container.image || !serviceImages.has(container.image) || serviceImages.size !== 1) problems.push(`${name} image ${container.image} is not the functions' image`);
+    else if (job.metadata.name !== `migrate-${context}` || job.metadata.labels?.['gotuto.dev/context'] !== context)
+      problems.push(`${name} is not named after ${context}`);
+    if (!container.image || !serviceImages.has(container.image) || serviceImages.size !== 1)
+      problems.push(`${name} image ${container.image} is not the functions' image`);
     for (const e of container.env ?? []) if (/SECRET|PASSWORD|DATABASE_URL/.test(e.name)) problems.push(`${name} sets ${e.name} in the manifest`);
     const from = (container.envFrom ?? []).map((e) => e.configMapRef?.name ?? e.secretRef?.name);
     if (!from.includes('gotuto-config') || !from.includes('gotuto-secrets')) problems.push(`${name} does not read gotuto-config and gotuto-secrets`);
-    if (JSON.stringify(container.securityContext) !== JSON.stringify(SECURITY_CONTEXT)) problems.push(`${name} securityContext is not the Services' restricted one`);
+    if (JSON.stringify(container.securityContext) !== JSON.stringify(SECURITY_CONTEXT))
+      problems.push(`${name} securityContext is not the Services' restricted one`);
   }
   return problems;
 };
@@ -273,7 +278,10 @@ describe('knative/base', () => {
   });
 
   it('registers the dead-letter sink that the Broker and every Trigger name', () => {
-    expect(registry.some((fn) => fn.name === DEAD_LETTER_SINK), `the function ${DEAD_LETTER_SINK}`).toBe(true);
+    expect(
+      registry.some((fn) => fn.name === DEAD_LETTER_SINK),
+      `the function ${DEAD_LETTER_SINK}`,
+    ).toBe(true);
   });
 
   it('keeps gotuto-config equal to the runtime defaults', () => {
@@ -312,10 +320,14 @@ describe.each(['base', ...OVERLAYS])('kubectl kustomize %s', (target) => {
     expect(semanticProblems(docsOf(target))).toEqual([]);
   });
 
-  it('has one migration Job per context with migrations, on the functions\' image, with no secret in it', () => {
+  it("has one migration Job per context with migrations, on the functions' image, with no secret in it", () => {
     const docs = docsOf(target);
     expect(contexts.length, 'contexts with functions/<context>/migrations').toBeGreaterThan(0);
-    expect(ofKind(docs, 'Job').map((j) => j.metadata.name).sort()).toEqual(contexts.map((c) => `migrate-${c}`).sort());
+    expect(
+      ofKind(docs, 'Job')
+        .map((j) => j.metadata.name)
+        .sort(),
+    ).toEqual(contexts.map((c) => `migrate-${c}`).sort());
     expect(jobProblems(docs)).toEqual([]);
   });
 
@@ -384,7 +396,15 @@ describe('overlays', () => {
 describe('buildManifests', () => {
   // Handlers that the registry may not hold yet, so that Trigger generation is checked today.
   const event = (context: string, name: string): EventDefinition<unknown> =>
-    ({ type: `com.gotuto.${context}.${name}.v1`, context, name, version: 1, source: `/gotuto/${context}`, dataschema: '', schema: { $id: '' } }) as unknown as EventDefinition<unknown>;
+    ({
+      type: `com.gotuto.${context}.${name}.v1`,
+      context,
+      name,
+      version: 1,
+      source: `/gotuto/${context}`,
+      dataschema: '',
+      schema: { $id: '' },
+    }) as unknown as EventDefinition<unknown>;
   const handlerFn = (name: string, context: string, def: Record<string, unknown>): RegisteredFunction => ({
     name,
     context,
@@ -394,7 +414,10 @@ describe('buildManifests', () => {
   const samples = [
     handlerFn('inventory-on-order-placed', 'inventory', { event: event('order', 'order-placed') }),
     handlerFn('billing-on-customer-registered', 'billing', { event: event('customer', 'customer-registered') }),
-    handlerFn('shipping-on-order-paid', 'shipping', { event: event('billing', 'payment-received'), delivery: { retry: 8, backoffDelay: 'PT1S', timeout: 'PT2M', ordered: true } }),
+    handlerFn('shipping-on-order-paid', 'shipping', {
+      event: event('billing', 'payment-received'),
+      delivery: { retry: 8, backoffDelay: 'PT1S', timeout: 'PT2M', ordered: true },
+    }),
   ];
   const sample: RegisteredFunction[] = [...registry.filter((fn) => !samples.some((s) => s.name === fn.name)), ...samples];
   const manifests = buildManifests(sample) as Doc[];
@@ -405,14 +428,20 @@ describe('buildManifests', () => {
     expect(semanticProblems(manifests)).toEqual([]);
   });
 
-  it('applies the delivery defaults, a handler\'s own settings, and ordering', () => {
+  it("applies the delivery defaults, a handler's own settings, and ordering", () => {
     expect(trigger('billing-on-customer-registered').spec?.delivery).toMatchObject({
       ...DEFAULT_DELIVERY,
       // Knative sends the sink the subscriber, not the Trigger: the URI under the sink's Service names it.
       deadLetterSink: { ref: { name: DEAD_LETTER_SINK }, uri: '/?trigger=billing-on-customer-registered' },
     });
-    expect(trigger('billing-on-customer-registered').metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '2', 'kafka.eventing.knative.dev/delivery.order': 'unordered' });
-    expect(trigger('inventory-on-order-placed').metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '2', 'kafka.eventing.knative.dev/delivery.order': 'ordered' });
+    expect(trigger('billing-on-customer-registered').metadata.annotations).toEqual({
+      'argocd.argoproj.io/sync-wave': '2',
+      'kafka.eventing.knative.dev/delivery.order': 'unordered',
+    });
+    expect(trigger('inventory-on-order-placed').metadata.annotations).toEqual({
+      'argocd.argoproj.io/sync-wave': '2',
+      'kafka.eventing.knative.dev/delivery.order': 'ordered',
+    });
     const own = trigger('shipping-on-order-paid');
     expect(own.spec?.delivery).toMatchObject({ retry: 8, backoffDelay: 'PT1S', timeout: 'PT2M' });
     expect(own.metadata.annotations?.['kafka.eventing.knative.dev/delivery.order']).toBe('ordered');
@@ -428,11 +457,16 @@ describe('buildManifests', () => {
 
   it('makes a migration Job per context given, and none without', () => {
     expect(buildManifests(registry).filter((m) => m.kind === 'Job')).toEqual([]);
-    const jobs = buildManifests(registry, { image: 'registry.example/gotuto-functions:1', migrations: ['shipping', 'billing', 'billing'] }).filter((m) => m.kind === 'Job') as Doc[];
+    const jobs = buildManifests(registry, { image: 'registry.example/gotuto-functions:1', migrations: ['shipping', 'billing', 'billing'] }).filter(
+      (m) => m.kind === 'Job',
+    ) as Doc[];
     expect(jobs.map((j) => j.metadata.name)).toEqual(['migrate-billing', 'migrate-shipping']);
     const spec = jobs[0]?.spec as JobSpec;
     expect(spec).toMatchObject({ ...MIGRATION_JOB, template: { spec: { restartPolicy: 'OnFailure' } } });
-    expect(spec.template.spec.containers[0]).toMatchObject({ image: 'registry.example/gotuto-functions:1', command: ['node', 'dist/migrate.js', 'up', 'billing'] });
+    expect(spec.template.spec.containers[0]).toMatchObject({
+      image: 'registry.example/gotuto-functions:1',
+      command: ['node', 'dist/migrate.js', 'up', 'billing'],
+    });
     expect(() => buildManifests(registry, { migrations: ['Billing'] })).toThrow(/cannot name a Job/);
   });
 

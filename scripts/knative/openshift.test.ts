@@ -62,21 +62,60 @@ const BOOTSTRAP = /^[a-z0-9.-]+:\d+(,[a-z0-9.-]+:\d+)*$/;
 
 // Fields of the operators' spec types (knative.dev/operator CommonSpec and the per-kind ones, the
 // OpenShift Serverless KnativeKafkaSpec); anything else is a typo the API server would drop.
-const COMMON_SPEC = ['config', 'registry', 'resources', 'deployments', 'namespace', 'workloads', 'services', 'version', 'manifests', 'additionalManifests', 'high-availability', 'podDisruptionBudgets'];
+const COMMON_SPEC = [
+  'config',
+  'registry',
+  'resources',
+  'deployments',
+  'namespace',
+  'workloads',
+  'services',
+  'version',
+  'manifests',
+  'additionalManifests',
+  'high-availability',
+  'podDisruptionBudgets',
+];
 const OPERATOR_RESOURCES: Record<string, { apiVersion: string; name: string; namespace: string; spec: string[]; configMaps: string[] }> = {
   KnativeServing: {
     apiVersion: 'operator.knative.dev/v1beta1',
     name: 'knative-serving',
     namespace: 'knative-serving',
     spec: [...COMMON_SPEC, 'controller-custom-certs', 'ingress', 'security'],
-    configMaps: ['autoscaler', 'defaults', 'deployment', 'domain', 'features', 'gc', 'logging', 'network', 'observability', 'tracing', 'certmanager', 'leader-election', 'istio', 'kourier'],
+    configMaps: [
+      'autoscaler',
+      'defaults',
+      'deployment',
+      'domain',
+      'features',
+      'gc',
+      'logging',
+      'network',
+      'observability',
+      'tracing',
+      'certmanager',
+      'leader-election',
+      'istio',
+      'kourier',
+    ],
   },
   KnativeEventing: {
     apiVersion: 'operator.knative.dev/v1beta1',
     name: 'knative-eventing',
     namespace: 'knative-eventing',
     spec: [...COMMON_SPEC, 'defaultBrokerClass', 'sinkBindingSelectionMode', 'source'],
-    configMaps: ['features', 'br-defaults', 'br-default-channel', 'default-ch-webhook', 'ping-defaults', 'logging', 'observability', 'tracing', 'leader-election', 'sugar'],
+    configMaps: [
+      'features',
+      'br-defaults',
+      'br-default-channel',
+      'default-ch-webhook',
+      'ping-defaults',
+      'logging',
+      'observability',
+      'tracing',
+      'leader-election',
+      'sugar',
+    ],
   },
   KnativeKafka: {
     apiVersion: 'operator.serverless.openshift.io/v1alpha1',
@@ -127,17 +166,20 @@ const operatorProblems = (doc: Rendered): string[] => {
       if (channel.enabled === true && !(typeof channel.bootstrapServers === 'string' && BOOTSTRAP.test(channel.bootstrapServers))) {
         problems.push(`${where} channel.bootstrapServers is required when the channel is enabled`);
       }
-      if ((channel.authSecretName === undefined) !== (channel.authSecretNamespace === undefined)) problems.push(`${where} channel.authSecretName and authSecretNamespace go together`);
+      if ((channel.authSecretName === undefined) !== (channel.authSecretNamespace === undefined))
+        problems.push(`${where} channel.authSecretName and authSecretNamespace go together`);
     }
     const broker = spec.broker;
     if (isRecord(broker) && broker.enabled === true) {
       const d = broker.defaultConfig;
       if (!isRecord(d)) problems.push(`${where} broker.defaultConfig is required when the broker is enabled`);
       else {
-        if (!(typeof d.bootstrapServers === 'string' && BOOTSTRAP.test(d.bootstrapServers))) problems.push(`${where} broker.defaultConfig.bootstrapServers is not host:port[,host:port]`);
+        if (!(typeof d.bootstrapServers === 'string' && BOOTSTRAP.test(d.bootstrapServers)))
+          problems.push(`${where} broker.defaultConfig.bootstrapServers is not host:port[,host:port]`);
         if (!isCount(d.numPartitions)) problems.push(`${where} broker.defaultConfig.numPartitions is not a positive integer`);
         if (!isCount(d.replicationFactor)) problems.push(`${where} broker.defaultConfig.replicationFactor is not a positive integer`);
-        if (d.authSecretName !== undefined && (typeof d.authSecretName !== 'string' || d.authSecretName === '')) problems.push(`${where} broker.defaultConfig.authSecretName is empty`);
+        if (d.authSecretName !== undefined && (typeof d.authSecretName !== 'string' || d.authSecretName === ''))
+          problems.push(`${where} broker.defaultConfig.authSecretName is empty`);
       }
     }
   }
@@ -148,7 +190,11 @@ describe('kubectl kustomize knative/openshift', () => {
   const docs = () => docsOf('knative/openshift');
 
   it('renders KnativeServing, KnativeEventing and KnativeKafka in the namespaces the operator accepts, and those namespaces', () => {
-    expect(docs().map((d) => `${d.apiVersion} ${d.kind} ${d.metadata.namespace ?? '-'}/${d.metadata.name}`).sort()).toEqual([
+    expect(
+      docs()
+        .map((d) => `${d.apiVersion} ${d.kind} ${d.metadata.namespace ?? '-'}/${d.metadata.name}`)
+        .sort(),
+    ).toEqual([
       'operator.knative.dev/v1beta1 KnativeEventing knative-eventing/knative-eventing',
       'operator.knative.dev/v1beta1 KnativeServing knative-serving/knative-serving',
       'operator.serverless.openshift.io/v1alpha1 KnativeKafka knative-eventing/knative-kafka',
@@ -189,7 +235,7 @@ describe('kubectl kustomize knative/openshift', () => {
     ]);
   });
 
-  it('enables the Kafka broker, source and sink, on the prod overlay\'s Kafka, partitions and replication factor 3', () => {
+  it("enables the Kafka broker, source and sink, on the prod overlay's Kafka, partitions and replication factor 3", () => {
     const spec = one(docs(), 'KnativeKafka').spec;
     expect(at(spec, 'broker', 'enabled')).toBe(true);
     expect(at(spec, 'source', 'enabled')).toBe(true);
@@ -217,13 +263,15 @@ describe('kubectl kustomize knative/openshift/kafka (the assumed Kafka cluster)'
   it('is the AMQ Streams cluster whose bootstrap Service the prod overlay names', () => {
     const kafka = one(docs(), 'Kafka');
     expect(kafka.apiVersion).toBe('kafka.strimzi.io/v1beta2');
-    const plain = (at(kafka.spec, 'kafka', 'listeners') as { name: string; port: number; type: string; tls: boolean }[]).find((l) => !l.tls && l.type === 'internal');
+    const plain = (at(kafka.spec, 'kafka', 'listeners') as { name: string; port: number; type: string; tls: boolean }[]).find(
+      (l) => !l.tls && l.type === 'internal',
+    );
     // Strimzi names the bootstrap Service <cluster>-kafka-bootstrap, in the cluster's namespace.
     expect(`${kafka.metadata.name}-kafka-bootstrap.${kafka.metadata.namespace}:${plain?.port}`).toBe(brokerConfig()['bootstrap.servers']);
     expect(ofKind(docs(), 'Namespace').map((n) => n.metadata.name)).toEqual([kafka.metadata.namespace]);
   });
 
-  it('runs KRaft on node pools with enough brokers for the topics\' replication factor', () => {
+  it("runs KRaft on node pools with enough brokers for the topics' replication factor", () => {
     const kafka = one(docs(), 'Kafka');
     expect(kafka.metadata.annotations).toMatchObject({ 'strimzi.io/node-pools': 'enabled', 'strimzi.io/kraft': 'enabled' });
     const pools = ofKind(docs(), 'KafkaNodePool').filter((p) => p.metadata.labels?.['strimzi.io/cluster'] === kafka.metadata.name);
@@ -249,7 +297,10 @@ describe('kubectl kustomize knative/openshift/operators', () => {
   it('subscribes to OpenShift Serverless and AMQ Streams from the Red Hat catalog', () => {
     const docs = docsOf('knative/openshift/operators');
     const subscriptions = ofKind(docs, 'Subscription');
-    expect(subscriptions.map((s) => `${s.metadata.namespace}/${String(at(s.spec, 'name'))}`).sort()).toEqual(['openshift-operators/amq-streams', 'openshift-serverless/serverless-operator']);
+    expect(subscriptions.map((s) => `${s.metadata.namespace}/${String(at(s.spec, 'name'))}`).sort()).toEqual([
+      'openshift-operators/amq-streams',
+      'openshift-serverless/serverless-operator',
+    ]);
     for (const s of subscriptions) {
       expect(s.apiVersion).toBe('operators.coreos.com/v1alpha1');
       expect(s.spec).toMatchObject({ channel: 'stable', source: 'redhat-operators', sourceNamespace: 'openshift-marketplace' });
@@ -282,14 +333,18 @@ describe('the prod overlay', () => {
     const triggers = ofKind(prod(), 'Trigger');
     const order = triggers.filter((t) => t.metadata.labels?.['gotuto.dev/context'] === 'order');
     expect(order.map((t) => t.metadata.name).sort()).toEqual(
-      registry.filter((fn) => fn.context === 'order' && fn.definition.kind === 'handler' && fn.definition.event && !fn.definition.schedule).map((fn) => fn.name).sort(),
+      registry
+        .filter((fn) => fn.context === 'order' && fn.definition.kind === 'handler' && fn.definition.event && !fn.definition.schedule)
+        .map((fn) => fn.name)
+        .sort(),
     );
     expect(order.length).toBeGreaterThan(0);
     for (const t of order) expect(t.metadata.annotations?.[DELIVERY_ORDER], t.metadata.name).toBe('ordered');
-    for (const t of triggers.filter((x) => !order.includes(x))) expect(t.metadata.annotations?.[DELIVERY_ORDER], t.metadata.name).toBe(base.get(t.metadata.name));
+    for (const t of triggers.filter((x) => !order.includes(x)))
+      expect(t.metadata.annotations?.[DELIVERY_ORDER], t.metadata.name).toBe(base.get(t.metadata.name));
   });
 
-  it('points Order\'s Catalog call at the Catalog function inside the cluster', () => {
+  it("points Order's Catalog call at the Catalog function inside the cluster", () => {
     const url = new URL(one(prod(), 'ConfigMap', 'gotuto-config').data?.CATALOG_URL ?? '');
     // The Service's cluster-local host, which Knative's cluster-local ingress routes on.
     const [service = '', namespace, ...domain] = url.hostname.split('.');
@@ -403,7 +458,10 @@ const warmTable = (markdown: string): Map<string, string> => {
   const table = new Map<string, string>();
   for (const line of lines.slice(header + 2)) {
     if (!line.startsWith('|')) break;
-    const [names = '', scale = ''] = line.split('|').slice(1).map((cell) => cell.trim());
+    const [names = '', scale = ''] = line
+      .split('|')
+      .slice(1)
+      .map((cell) => cell.trim());
     for (const [, name] of names.matchAll(/`([a-z0-9-]+)`/g)) table.set(name as string, scale);
   }
   return table;
@@ -420,7 +478,13 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
 
   it('applies kustomizations that exist and render: the operators, the Kafka, knative/openshift, the prod overlay', () => {
     const applied = [...new Set(commands.flatMap((c) => (c[0] === 'oc' && c[1] === 'apply' ? values(c, '-k') : [])))];
-    expect(applied.sort()).toEqual(['knative/openshift', 'knative/openshift/gateway', 'knative/openshift/kafka', 'knative/openshift/operators', 'knative/overlays/prod']);
+    expect(applied.sort()).toEqual([
+      'knative/openshift',
+      'knative/openshift/gateway',
+      'knative/openshift/kafka',
+      'knative/openshift/operators',
+      'knative/overlays/prod',
+    ]);
     for (const dir of applied) expect(docsOf(dir).length, dir).toBeGreaterThan(0);
   });
 
@@ -443,7 +507,7 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
     expect(lines.findIndex((l, i) => i > eventingReady && l === 'oc apply -k knative/openshift')).toBeGreaterThan(eventingReady);
   });
 
-  it('creates and labels the overlay\'s namespace for the SinkBinding', () => {
+  it("creates and labels the overlay's namespace for the SinkBinding", () => {
     const namespace = prodNamespace();
     expect(starting('oc', 'new-project')).toEqual([['oc', 'new-project', namespace]]);
     expect(starting('oc', 'label', 'namespace')).toEqual([['oc', 'label', 'namespace', namespace, 'bindings.knative.dev/include=true']]);
@@ -457,7 +521,9 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
     const name = create?.[4];
     const consumers = [...ofKind(prod(), 'Service'), ...ofKind(prod(), 'Job')];
     const envFrom = (d: Rendered) =>
-      ((at(d.spec, 'template', 'spec', 'containers') as { envFrom?: { secretRef?: { name: string } }[] }[])[0]?.envFrom ?? []).flatMap((e) => (e.secretRef ? [e.secretRef.name] : []));
+      ((at(d.spec, 'template', 'spec', 'containers') as { envFrom?: { secretRef?: { name: string } }[] }[])[0]?.envFrom ?? []).flatMap((e) =>
+        e.secretRef ? [e.secretRef.name] : [],
+      );
     expect(consumers.length).toBeGreaterThan(registry.length);
     for (const d of consumers) expect(envFrom(d), `${d.kind} ${d.metadata.name}`).toEqual([name]);
     expect(values(create ?? [], '-n')).toEqual([prodNamespace()]);
@@ -465,20 +531,31 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
     const keys = (create ?? []).filter((w) => w.startsWith('--from-literal=')).map((w) => w.slice('--from-literal='.length).split('=')[0] as string);
     expect(keys).toEqual(expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET']));
     const code = [
-      ...listFiles(join(root, 'functions')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.includes('test-support')).map((f) => join(root, 'functions', f)),
+      ...listFiles(join(root, 'functions'))
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.includes('test-support'))
+        .map((f) => join(root, 'functions', f)),
       join(root, 'scripts', 'migrate.ts'),
     ].map((file) => readFileSync(file, 'utf8'));
     const config = one(prod(), 'ConfigMap', 'gotuto-config').data ?? {};
     for (const key of keys) {
-      expect(code.some((text) => new RegExp(`\\b${key}\\b`).test(text)), `${key} is read by no function`).toBe(true);
+      expect(
+        code.some((text) => new RegExp(`\\b${key}\\b`).test(text)),
+        `${key} is read by no function`,
+      ).toBe(true);
       expect(config[key], `${key} is also in gotuto-config`).toBeUndefined();
     }
   });
 
   it('builds and pushes the image under the name and tag the overlay deploys', () => {
-    const overlay = parse(readFileSync(join(root, 'knative/overlays/prod/kustomization.yaml'), 'utf8')) as { images: { name: string; newName: string; newTag: string }[] };
+    const overlay = parse(readFileSync(join(root, 'knative/overlays/prod/kustomization.yaml'), 'utf8')) as {
+      images: { name: string; newName: string; newTag: string }[];
+    };
     const image = overlay.images.find((i) => i.name === 'gotuto-functions');
-    const tagLine = blocks.join('\n').split('\n').find((l) => l.startsWith('TAG=')) ?? '';
+    const tagLine =
+      blocks
+        .join('\n')
+        .split('\n')
+        .find((l) => l.startsWith('TAG=')) ?? '';
     const tag = spawnSync('sh', ['-c', `${tagLine}\nprintf %s "$TAG"`], { cwd: root, encoding: 'utf8' });
     expect(tag.stdout).toBe(image?.newTag);
     const [build] = starting('podman', 'build');
@@ -488,7 +565,9 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
     expect(build?.at(-1)).toBe('.');
     expect(starting('podman', 'push')).toEqual([['podman', 'push', `${image?.newName}:$TAG`]]);
     // The same image as the rendered Services and Jobs, once the tag is substituted.
-    const images = new Set([...ofKind(prod(), 'Service'), ...ofKind(prod(), 'Job')].map((d) => (at(d.spec, 'template', 'spec', 'containers') as { image: string }[])[0]?.image));
+    const images = new Set(
+      [...ofKind(prod(), 'Service'), ...ofKind(prod(), 'Job')].map((d) => (at(d.spec, 'template', 'spec', 'containers') as { image: string }[])[0]?.image),
+    );
     expect([...images]).toEqual([`${image?.newName}:${tag.stdout}`]);
   });
 
@@ -503,13 +582,21 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
     const printed = deployCommands('prod', prod()).map(formatCommand);
     // The Secret check is the script's own; by hand, creating the Secret was the step before.
     expect(printed[0]).toMatch(/^kubectl get secret /);
-    const byHand = blocks.find((b) => b.startsWith('oc delete job'))?.trimEnd().split('\n');
+    const byHand = blocks
+      .find((b) => b.startsWith('oc delete job'))
+      ?.trimEnd()
+      .split('\n');
     expect(byHand).toEqual(printed.slice(1).map((line) => line.replace(/^kubectl /, 'oc ')));
   });
 
-  it('lists the Broker, Services, Triggers and PingSources of the overlay\'s namespace with kn', () => {
+  it("lists the Broker, Services, Triggers and PingSources of the overlay's namespace with kn", () => {
     const lists = commands.filter((c) => c[0] === 'kn' && c.includes('list'));
-    expect(lists.map((c) => c.slice(0, c.indexOf('list') + 1).join(' ')).sort()).toEqual(['kn broker list', 'kn service list', 'kn source ping list', 'kn trigger list']);
+    expect(lists.map((c) => c.slice(0, c.indexOf('list') + 1).join(' ')).sort()).toEqual([
+      'kn broker list',
+      'kn service list',
+      'kn source ping list',
+      'kn trigger list',
+    ]);
     for (const c of lists) expect(values(c, '-n')).toEqual([prodNamespace()]);
     const broker = one(prod(), 'Broker');
     expect(section).toContain(`\`http://kafka-broker-ingress.knative-eventing.svc.cluster.local/${broker.metadata.namespace}/${broker.metadata.name}\``);
@@ -519,13 +606,11 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
   const firstEvent = () => {
     const [run] = starting('oc', 'run');
     const curl = run?.slice(run.indexOf('--') + 1) ?? [];
-    const headers = Object.fromEntries(
-      values(curl, '-H').map((h) => [h.slice(0, h.indexOf(':')).toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]),
-    );
+    const headers = Object.fromEntries(values(curl, '-H').map((h) => [h.slice(0, h.indexOf(':')).toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]));
     return { run: run ?? [], curl, url: curl.find((w) => w.startsWith('http')), headers, body: values(curl, '-d')[0] ?? '' };
   };
 
-  it('posts a first CloudEvent from a pod of the namespace to the Kafka broker\'s ingress, one the functions accept', () => {
+  it("posts a first CloudEvent from a pod of the namespace to the Kafka broker's ingress, one the functions accept", () => {
     const { run, curl, url, headers, body } = firstEvent();
     expect(curl[0]).toBe('curl');
     expect(values(run, '-n')).toEqual([prodNamespace()]);
@@ -587,7 +672,11 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
     expect(warm.size).toBeGreaterThan(0);
     expect(warmTable(readFileSync(join(root, 'knative', 'README.md'), 'utf8'))).toEqual(warm);
     const services = ofKind(prod(), 'Service');
-    for (const name of warm.keys()) expect(services.some((s) => s.metadata.name === name), name).toBe(true);
+    for (const name of warm.keys())
+      expect(
+        services.some((s) => s.metadata.name === name),
+        name,
+      ).toBe(true);
     for (const svc of services) expect(minScale(svc), svc.metadata.name).toBe(warm.get(svc.metadata.name) ?? '0');
     // Warm means a shopper's request: no handler or schedule among them.
     for (const name of warm.keys()) expect(registry.find((f) => f.name === name)?.definition.kind, name).not.toBe('handler');
@@ -606,7 +695,12 @@ describe('the core kinds of knative/openshift and knative/gitops', () => {
 describe('knative/README.md', () => {
   it('describes every kustomization in knative/openshift', () => {
     const text = readFileSync(join(root, 'knative', 'README.md'), 'utf8');
-    const dirs = ['openshift', ...readdirSync(join(root, 'knative', 'openshift'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `openshift/${e.name}`)];
+    const dirs = [
+      'openshift',
+      ...readdirSync(join(root, 'knative', 'openshift'), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => `openshift/${e.name}`),
+    ];
     expect(dirs.sort()).toEqual(['openshift', 'openshift/gateway', 'openshift/kafka', 'openshift/operators']);
     for (const dir of dirs) expect(text, dir).toContain(`| \`${dir}\` |`);
     for (const doc of docsOf('knative/openshift').filter((d) => d.kind !== 'Namespace')) {

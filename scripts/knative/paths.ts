@@ -99,7 +99,10 @@ const trieOf = (words: readonly string[]): Trie => {
 // What may follow the characters read so far so that the segment is none of the excluded words.
 const remainder = (node: Trie, mayEnd: boolean): string => {
   const chars = [...node.next.keys()].sort();
-  const alternatives = [`[^/${chars.map(escapeInClass).join('')}][^/]*`, ...chars.map((c) => escapeLiteral(c) + remainder(node.next.get(c) as Trie, !(node.next.get(c) as Trie).end))];
+  const alternatives = [
+    `[^/${chars.map(escapeInClass).join('')}][^/]*`,
+    ...chars.map((c) => escapeLiteral(c) + remainder(node.next.get(c) as Trie, !(node.next.get(c) as Trie).end)),
+  ];
   return `(?:${alternatives.join('|')})${mayEnd ? '?' : ''}`;
 };
 

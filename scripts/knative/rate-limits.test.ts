@@ -26,7 +26,10 @@ const withComponent = (env: string): Rendered[] => {
   const overlay = join(root, 'knative', 'overlays', env);
   const kustomization = parse(readFileSync(join(overlay, 'kustomization.yaml'), 'utf8')) as { resources: string[]; components?: string[] };
   kustomization.resources = kustomization.resources.map((r) => relative(dir, join(overlay, r)));
-  kustomization.components = [...(kustomization.components ?? []).map((c) => relative(dir, join(overlay, c))), relative(dir, join(root, 'knative', 'components', 'rate-limits'))];
+  kustomization.components = [
+    ...(kustomization.components ?? []).map((c) => relative(dir, join(overlay, c))),
+    relative(dir, join(root, 'knative', 'components', 'rate-limits')),
+  ];
   writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization));
   const run = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${run.stderr ?? run.error?.message}`);
@@ -46,7 +49,7 @@ const LIMITED = [
 ] as const;
 
 describe.each(ENVS)('the rate limits on %s', (env) => {
-  it('limit sign-in, sign-up and the Broker\'s public path per client, on routes of the render', () => {
+  it("limit sign-in, sign-up and the Broker's public path per client, on routes of the render", () => {
     const docs = withComponent(env);
     const routes = docs.filter((d) => d.kind === 'HTTPRoute');
     const policies = docs.filter((d) => d.kind === 'RateLimitPolicy');
@@ -61,7 +64,8 @@ describe.each(ENVS)('the rate limits on %s', (env) => {
       expect(limits.length).toBeGreaterThan(0);
       for (const [name, limit] of limits) {
         expect(limit.rates.length, name).toBeGreaterThan(0);
-        for (const rate of limit.rates) expect([Number.isInteger(rate.limit) && rate.limit > 0, WINDOW.test(rate.window)], `${name} ${JSON.stringify(rate)}`).toEqual([true, true]);
+        for (const rate of limit.rates)
+          expect([Number.isInteger(rate.limit) && rate.limit > 0, WINDOW.test(rate.window)], `${name} ${JSON.stringify(rate)}`).toEqual([true, true]);
         expect(limit.counters, name).toEqual([{ expression: 'source.address' }]);
       }
     }

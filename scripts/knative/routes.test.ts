@@ -15,7 +15,9 @@ const extra = (name: string, route: string): RegisteredFunction => ({
 describe('manifest generation and route precedence', () => {
   it('refuses a registry with two routes that match the same requests, naming both', () => {
     const shadowing = extra('catalog-get-product-by-sku', 'GET /catalog/products/{sku}');
-    expect(() => manifestFiles([...registry, shadowing])).toThrow(/catalog-get-product\b.*catalog-get-product-by-sku|catalog-get-product-by-sku.*catalog-get-product\b/);
+    expect(() => manifestFiles([...registry, shadowing])).toThrow(
+      /catalog-get-product\b.*catalog-get-product-by-sku|catalog-get-product-by-sku.*catalog-get-product\b/,
+    );
   });
 
   it('accepts a literal route beside a parameter route, registered after it', () => {

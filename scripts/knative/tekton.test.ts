@@ -23,9 +23,13 @@ type Step = { name: string; image: string; script?: string; env?: { name: string
 type TaskSpec = { params?: Param[]; workspaces?: { name: string }[]; results?: { name: string }[]; sidecars?: (Step & { args?: string[] })[]; steps: Step[] };
 type PipelineTask = { name: string; runAfter?: string[]; params?: Param[]; workspaces?: { name: string; workspace: string }[]; taskSpec: TaskSpec };
 type Pipeline = { metadata: { name: string }; spec: { params: Param[]; workspaces: { name: string }[]; results?: Param[]; tasks: PipelineTask[] } };
-type PipelineRun = { metadata: { name: string; annotations: Record<string, string> }; spec: { pipelineRef: { name: string }; params: Param[]; workspaces: { name: string }[] } };
+type PipelineRun = {
+  metadata: { name: string; annotations: Record<string, string> };
+  spec: { pipelineRef: { name: string }; params: Param[]; workspaces: { name: string }[] };
+};
 
-const docs = () => ['pipeline.yaml', 'push.yaml'].flatMap((f) => parseAllDocuments(read(`.tekton/${f}`)).map((d) => d.toJS() as { apiVersion: string; kind: string }));
+const docs = () =>
+  ['pipeline.yaml', 'push.yaml'].flatMap((f) => parseAllDocuments(read(`.tekton/${f}`)).map((d) => d.toJS() as { apiVersion: string; kind: string }));
 const pipeline = () => docs().find((d) => d.kind === 'Pipeline') as unknown as Pipeline;
 const run = () => docs().find((d) => d.kind === 'PipelineRun') as unknown as PipelineRun;
 const task = (name: string) => pipeline().spec.tasks.find((t) => t.name === name) as PipelineTask;
@@ -44,13 +48,22 @@ const ciValue = (name: string) => new RegExp(`^${name}="?\\$\\{${name}:-([^}]+)\
 
 describe('.tekton', () => {
   it('is a tekton.dev/v1 Pipeline and a PipelineRun that Pipelines as Code starts on a push to main', () => {
-    expect(docs().map((d) => `${d.apiVersion} ${d.kind}`).sort()).toEqual(['tekton.dev/v1 Pipeline', 'tekton.dev/v1 PipelineRun']);
+    expect(
+      docs()
+        .map((d) => `${d.apiVersion} ${d.kind}`)
+        .sort(),
+    ).toEqual(['tekton.dev/v1 Pipeline', 'tekton.dev/v1 PipelineRun']);
     const { metadata, spec } = run();
     expect(metadata.annotations['pipelinesascode.tekton.dev/on-event']).toBe('[push]');
     expect(metadata.annotations['pipelinesascode.tekton.dev/on-target-branch']).toBe('[main]');
     expect(spec.pipelineRef.name).toBe(pipeline().metadata.name);
     const declared = pipeline().spec.params;
-    expect(spec.params.map((p) => p.name).sort()).toEqual(declared.filter((p) => p.default === undefined).map((p) => p.name).sort());
+    expect(spec.params.map((p) => p.name).sort()).toEqual(
+      declared
+        .filter((p) => p.default === undefined)
+        .map((p) => p.name)
+        .sort(),
+    );
     for (const p of spec.params) expect(p.value, p.name).toMatch(/^\{\{ [a-z_]+ \}\}$/);
     expect(spec.workspaces.map((w) => w.name)).toEqual(pipeline().spec.workspaces.map((w) => w.name));
   });
@@ -62,20 +75,37 @@ describe('.tekton', () => {
       const outer = JSON.stringify([t.params, t.workspaces]);
       for (const [name] of refs(outer, /\$\(params\.([a-z-]+)\)/g)) expect(pipelineParams, `${t.name}: $(params.${name})`).toContain(name);
       for (const [from, result] of refs(outer, /\$\(tasks\.([a-z-]+)\.results\.([A-Z_]+)\)/g)) {
-        expect(task(from as string).taskSpec.results?.map((r) => r.name), `${t.name} reads ${from}.${result}`).toContain(result);
+        expect(
+          task(from as string).taskSpec.results?.map((r) => r.name),
+          `${t.name} reads ${from}.${result}`,
+        ).toContain(result);
         expect(before(t.name), `${t.name} runs after ${from}`).toContain(from);
       }
       expect((t.workspaces ?? []).map((w) => w.workspace).every((w) => p.spec.workspaces.some((x) => x.name === w))).toBe(true);
       const inner = JSON.stringify(t.taskSpec);
-      for (const [name] of refs(inner, /\$\(params\.([a-z-]+)\)/g)) expect(t.taskSpec.params?.map((x) => x.name), `${t.name}: $(params.${name})`).toContain(name);
-      for (const [name] of refs(inner, /\$\(workspaces\.([a-z-]+)\.path\)/g)) expect(t.taskSpec.workspaces?.map((x) => x.name), `${t.name}: workspace ${name}`).toContain(name);
-      for (const [name] of refs(inner, /\$\(results\.([A-Z_]+)\.path\)/g)) expect(t.taskSpec.results?.map((x) => x.name), `${t.name}: result ${name}`).toContain(name);
-      expect(t.taskSpec.params?.map((x) => x.name).sort() ?? [], `${t.name} passes every param its taskSpec declares`).toEqual(t.params?.map((x) => x.name).sort() ?? []);
+      for (const [name] of refs(inner, /\$\(params\.([a-z-]+)\)/g))
+        expect(
+          t.taskSpec.params?.map((x) => x.name),
+          `${t.name}: $(params.${name})`,
+        ).toContain(name);
+      for (const [name] of refs(inner, /\$\(workspaces\.([a-z-]+)\.path\)/g))
+        expect(
+          t.taskSpec.workspaces?.map((x) => x.name),
+          `${t.name}: workspace ${name}`,
+        ).toContain(name);
+      for (const [name] of refs(inner, /\$\(results\.([A-Z_]+)\.path\)/g))
+        expect(
+          t.taskSpec.results?.map((x) => x.name),
+          `${t.name}: result ${name}`,
+        ).toContain(name);
+      expect(t.taskSpec.params?.map((x) => x.name).sort() ?? [], `${t.name} passes every param its taskSpec declares`).toEqual(
+        t.params?.map((x) => x.name).sort() ?? [],
+      );
     }
     expect(['fetch', 'test', 'build', 'promote'].map((n) => [...before(n)].sort())).toEqual([[], ['fetch'], ['fetch', 'test'], ['build', 'fetch', 'test']]);
   });
 
-  it('tests as .ci/run does: its steps but the two that start PostgreSQL and Kafka, which are sidecars configured as .ci/run\'s', () => {
+  it("tests as .ci/run does: its steps but the two that start PostgreSQL and Kafka, which are sidecars configured as .ci/run's", () => {
     const t = task('test').taskSpec;
     const steps = (/^STEPS=\(([^)]*)\)$/m.exec(ci)?.[1] ?? '').split(/\s+/);
     expect(steps).toEqual(expect.arrayContaining(['postgres', 'kafka']));

@@ -36,7 +36,8 @@ describe('traffic', () => {
     expect(parseTraffic('--promote=customer-login')).toEqual({ action: 'promote', fn: 'customer-login' });
     expect(parseTraffic('--rollback=customer-login')).toEqual({ action: 'rollback', fn: 'customer-login' });
     expect(parseTraffic('--kn')).toBeUndefined();
-    for (const bad of ['--canary=customer-login', '--canary=customer-login:0', '--canary=customer-login:100', '--promote=']) expect(() => parseTraffic(bad), bad).toThrow();
+    for (const bad of ['--canary=customer-login', '--canary=customer-login:0', '--canary=customer-login:100', '--promote='])
+      expect(() => parseTraffic(bad), bad).toThrow();
   });
 
   it('splits commands and queries only: an event handler or a schedule runs one revision at a time', () => {
@@ -48,16 +49,29 @@ describe('traffic', () => {
     expect(() => canaryTarget(prod, { action: 'promote', fn: 'nothing' })).toThrow(/no function nothing/);
   });
 
-  it('leaves with kn the spec.traffic the GitOps path writes, which Knative\'s Service schema accepts', () => {
+  it("leaves with kn the spec.traffic the GitOps path writes, which Knative's Service schema accepts", () => {
     const svc = canaryTarget(prod, { action: 'canary', fn: 'customer-login', percent: 10 });
     const canary: TrafficAction = { action: 'canary', fn: 'customer-login', percent: 10 };
     const command = trafficCommand(canary, 'gotuto-prod', 'quay.io/gotuto/gotuto-functions@sha256:0', 'customer-login-00007');
-    expect(command.slice(0, 8)).toEqual(['kn', 'service', 'update', 'customer-login', '-n', 'gotuto-prod', '--image', 'quay.io/gotuto/gotuto-functions@sha256:0']);
+    expect(command.slice(0, 8)).toEqual([
+      'kn',
+      'service',
+      'update',
+      'customer-login',
+      '-n',
+      'gotuto-prod',
+      '--image',
+      'quay.io/gotuto/gotuto-functions@sha256:0',
+    ]);
     const afterCanary = knTraffic(command);
     expect(afterCanary).toEqual(trafficSpec(canary, 'customer-login-00007'));
     const tags = { stable: 'customer-login-00007', candidate: '@latest' };
-    expect(knTraffic(trafficCommand({ action: 'rollback', fn: 'customer-login' }, 'gotuto-prod', ''), tags)).toEqual(trafficSpec({ action: 'rollback', fn: 'customer-login' }, 'customer-login-00007'));
-    expect(knTraffic(trafficCommand({ action: 'promote', fn: 'customer-login' }, 'gotuto-prod', ''), tags)).toEqual(trafficSpec({ action: 'promote', fn: 'customer-login' }, 'customer-login-00007'));
+    expect(knTraffic(trafficCommand({ action: 'rollback', fn: 'customer-login' }, 'gotuto-prod', ''), tags)).toEqual(
+      trafficSpec({ action: 'rollback', fn: 'customer-login' }, 'customer-login-00007'),
+    );
+    expect(knTraffic(trafficCommand({ action: 'promote', fn: 'customer-login' }, 'gotuto-prod', ''), tags)).toEqual(
+      trafficSpec({ action: 'promote', fn: 'customer-login' }, 'customer-login-00007'),
+    );
     for (const action of [canary, { action: 'promote', fn: 'customer-login' }, { action: 'rollback', fn: 'customer-login' }] as TrafficAction[]) {
       const spec = trafficSpec(action, 'customer-login-00007');
       expect(spec.reduce((sum, t) => sum + t.percent, 0)).toBe(100);
@@ -74,7 +88,9 @@ describe('traffic', () => {
     expect(lines[0]).toBe("kubectl get services.serving.knative.dev customer-login -n gotuto-prod -o 'jsonpath={.status.latestReadyRevisionName}'");
     // The migrations first, as a deploy runs them.
     expect(lines.slice(1, -1)).toEqual(deployCommands('prod', prod).slice(0, -1).map(formatCommand));
-    expect(lines.at(-1)).toMatch(/^kn service update customer-login -n gotuto-prod --image quay\.io\/gotuto\/gotuto-functions:\S+ --tag '.*=stable' --tag @latest=candidate --traffic '.*=90' --traffic @latest=10$/);
+    expect(lines.at(-1)).toMatch(
+      /^kn service update customer-login -n gotuto-prod --image quay\.io\/gotuto\/gotuto-functions:\S+ --tag '.*=stable' --tag @latest=candidate --traffic '.*=90' --traffic @latest=10$/,
+    );
     const scheduled = registry.find((fn) => fn.definition.kind === 'handler' && fn.definition.schedule);
     const refused = deploy('prod', `--promote=${scheduled?.name ?? ''}`, '--dry-run');
     expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/a schedule: it runs one revision at a time/)]);

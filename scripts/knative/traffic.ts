@@ -32,7 +32,14 @@ export const parseTraffic = (flag: string): TrafficAction | undefined => {
 
 /** The command that prints the revision serving `fn` now: the one a canary keeps as `stable`. */
 export const currentRevisionCommand = (fn: string, namespace: string): string[] => [
-  'kubectl', 'get', 'services.serving.knative.dev', fn, '-n', namespace, '-o', 'jsonpath={.status.latestReadyRevisionName}',
+  'kubectl',
+  'get',
+  'services.serving.knative.dev',
+  fn,
+  '-n',
+  namespace,
+  '-o',
+  'jsonpath={.status.latestReadyRevisionName}',
 ];
 
 /** The Service of `action.fn` in the render, refused unless it is a command or a query. */
@@ -40,7 +47,10 @@ export const canaryTarget = (docs: readonly Manifest[], action: TrafficAction): 
   const svc = docs.find((d) => d.kind === 'Service' && d.apiVersion.startsWith('serving.knative.dev/') && d.metadata.name === action.fn);
   if (!svc) throw new Error(`no function ${action.fn} in the overlay`);
   const trigger = svc.metadata.labels?.['gotuto.dev/trigger'];
-  if (trigger !== 'http') throw new Error(`${action.fn} is started by ${trigger === 'event' ? 'events' : 'a schedule'}: it runs one revision at a time, deploy it whole (no --${action.action})`);
+  if (trigger !== 'http')
+    throw new Error(
+      `${action.fn} is started by ${trigger === 'event' ? 'events' : 'a schedule'}: it runs one revision at a time, deploy it whole (no --${action.action})`,
+    );
   return svc;
 };
 
@@ -55,9 +65,17 @@ export const trafficCommand = (action: TrafficAction, namespace: string, image: 
     case 'canary':
       if (!stable) throw new Error(`${action.fn} has no ready revision to keep: deploy it whole first`);
       return [
-        ...base, '--image', image,
-        '--tag', `${stable}=${STABLE_TAG}`, '--tag', `@latest=${CANDIDATE_TAG}`,
-        '--traffic', `${stable}=${100 - action.percent}`, '--traffic', `@latest=${action.percent}`,
+        ...base,
+        '--image',
+        image,
+        '--tag',
+        `${stable}=${STABLE_TAG}`,
+        '--tag',
+        `@latest=${CANDIDATE_TAG}`,
+        '--traffic',
+        `${stable}=${100 - action.percent}`,
+        '--traffic',
+        `@latest=${action.percent}`,
       ];
     case 'promote':
       return [...base, '--traffic', '@latest=100', '--untag', `${STABLE_TAG},${CANDIDATE_TAG}`];

@@ -55,9 +55,7 @@ describe('POST /billing/clients', () => {
 
     expect(response.status).toBe(201);
     expect(response.body).toMatchObject({ name, address: odd });
-    const [row] = await db.query<{ name: string; address: unknown }>('SELECT name, address FROM billing.clients WHERE id = $1', [
-      response.body.id,
-    ]);
+    const [row] = await db.query<{ name: string; address: unknown }>('SELECT name, address FROM billing.clients WHERE id = $1', [response.body.id]);
     expect(row).toEqual({ name, address: odd });
     expect(await db.query("SELECT to_regclass('billing.clients') AS t")).toEqual([{ t: 'billing.clients' }]);
   });

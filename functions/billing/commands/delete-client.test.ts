@@ -24,9 +24,7 @@ describe('DELETE /billing/clients/{id}', () => {
     expect(response.status).toBe(204);
     expect(response.text).toBe('');
     expect(await db.query('SELECT id FROM billing.clients WHERE id = $1', [client.id])).toEqual([]);
-    expect((await eventsNamed('client-deleted')).filter((e) => e.subject === client.id).map((e) => e.data)).toEqual([
-      { clientId: client.id },
-    ]);
+    expect((await eventsNamed('client-deleted')).filter((e) => e.subject === client.id).map((e) => e.data)).toEqual([{ clientId: client.id }]);
   });
 
   it('frees the email for a new client', async () => {

@@ -29,9 +29,7 @@ describe('DELETE /billing/invoices/{id}', () => {
 
     expect(response.status).toBe(204);
     expect(await db.query('SELECT id FROM billing.invoices WHERE id = $1', [draft.id])).toEqual([]);
-    expect((await eventsNamed('invoice-deleted')).filter((e) => e.subject === draft.id).map((e) => e.data)).toEqual([
-      { invoiceId: draft.id, clientId },
-    ]);
+    expect((await eventsNamed('invoice-deleted')).filter((e) => e.subject === draft.id).map((e) => e.data)).toEqual([{ invoiceId: draft.id, clientId }]);
     expect((await remove(draft.id)).status).toBe(404);
   });
 

@@ -85,9 +85,7 @@ describe('POST /billing/invoices/{id}/payments', () => {
     const response = await pay(sent.id, { amount: eur(551) });
 
     expect(response.status).toBe(409);
-    expect(await db.query('SELECT paid_amount, version FROM billing.invoices WHERE id = $1', [sent.id])).toEqual([
-      { paid_amount: 34_000, version: 3 },
-    ]);
+    expect(await db.query('SELECT paid_amount, version FROM billing.invoices WHERE id = $1', [sent.id])).toEqual([{ paid_amount: 34_000, version: 3 }]);
     expect(await db.query('SELECT count(*)::int AS n FROM billing.payments WHERE invoice_id = $1', [sent.id])).toEqual([{ n: 1 }]);
   });
 
@@ -125,9 +123,7 @@ describe('POST /billing/invoices/{id}/payments', () => {
     const response = await pay(sent.id, { amount: eur(100) }, { 'if-match': '"1"' });
 
     expect(response.status).toBe(412);
-    expect(await db.query('SELECT paid_amount, version FROM billing.invoices WHERE id = $1', [sent.id])).toEqual([
-      { paid_amount: 0, version: 2 },
-    ]);
+    expect(await db.query('SELECT paid_amount, version FROM billing.invoices WHERE id = $1', [sent.id])).toEqual([{ paid_amount: 0, version: 2 }]);
     expect((await eventsNamed('payment-received')).filter((e) => e.subject === sent.id)).toEqual([]);
   });
 

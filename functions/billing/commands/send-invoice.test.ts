@@ -72,9 +72,7 @@ describe('POST /billing/invoices/{id}/send', () => {
     const second = await sendInvoice(draft.id);
 
     expect(second.status).toBe(409);
-    expect(await db.query('SELECT number, version FROM billing.invoices WHERE id = $1', [draft.id])).toEqual([
-      { number: first.body.number, version: 2 },
-    ]);
+    expect(await db.query('SELECT number, version FROM billing.invoices WHERE id = $1', [draft.id])).toEqual([{ number: first.body.number, version: 2 }]);
     expect((await eventsNamed('invoice-status-changed')).filter((e) => e.subject === draft.id)).toHaveLength(1);
   });
 
@@ -121,9 +119,7 @@ describe('POST /billing/invoices/{id}/send', () => {
     const response = await sendInvoice(draft.id, { 'if-match': '"7"' });
 
     expect(response.status).toBe(412);
-    expect(await db.query('SELECT status, number FROM billing.invoices WHERE id = $1', [draft.id])).toEqual([
-      { status: 'draft', number: null },
-    ]);
+    expect(await db.query('SELECT status, number FROM billing.invoices WHERE id = $1', [draft.id])).toEqual([{ status: 'draft', number: null }]);
     expect((await sendInvoice(draft.id, { 'if-match': '"1"' })).body.number).toBe('INV-2033-000001');
   });
 

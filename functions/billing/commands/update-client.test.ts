@@ -112,9 +112,7 @@ describe('PATCH /billing/clients/{id}', () => {
     const client = await givenClient(api, admin);
 
     expect((await api.request('PATCH', `/billing/clients/${client.id}`, { token: admin, body: {} })).status).toBe(422);
-    expect(
-      (await api.request('PATCH', '/billing/clients/3f2504e0-4f89-41d3-9a0c-0305e82c3301', { token: admin, body: { name: 'x' } })).status,
-    ).toBe(404);
+    expect((await api.request('PATCH', '/billing/clients/3f2504e0-4f89-41d3-9a0c-0305e82c3301', { token: admin, body: { name: 'x' } })).status).toBe(404);
     expect((await api.request('PATCH', '/billing/clients/not-a-uuid', { token: admin, body: { name: 'x' } })).status).toBe(404);
   });
 });

@@ -22,8 +22,7 @@ afterAll(() => {
 });
 
 const orderId = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
-const statusOf = async (id: string) =>
-  (await db.query<{ status: string }>('SELECT status FROM billing.invoices WHERE id = $1', [id]))[0]?.status;
+const statusOf = async (id: string) => (await db.query<{ status: string }>('SELECT status FROM billing.invoices WHERE id = $1', [id]))[0]?.status;
 
 describe('the overdue schedule', () => {
   it('makes every sent invoice due before today overdue, each with its sent -> overdue event', async () => {

@@ -109,7 +109,10 @@ describe('customer-registered', () => {
     for (const query of [`?clientId=${customer.customerId}`, `?clientId=${made.id}`, '']) {
       const response = await api.request('GET', `/billing/invoices${query}`, { token });
       expect(response.status, query).toBe(200);
-      expect(response.body.items.map((i: { id: string }) => i.id), query).toEqual([earlier.id]);
+      expect(
+        response.body.items.map((i: { id: string }) => i.id),
+        query,
+      ).toEqual([earlier.id]);
     }
     expect((await api.request('GET', `/billing/invoices?clientId=${other.id}`, { token })).status).toBe(403);
     expect((await api.request('GET', `/billing/invoices/${earlier.id}`, { token })).status).toBe(200);

@@ -13,11 +13,7 @@ export default handler({
     const client = await clients.ofCustomer(ctx.tx, data.customerId);
     // Billing has not handled the registration yet (another Trigger): retried until it has.
     if (!client) throw new NotFound(`customer ${data.customerId} has no client yet`);
-    const [updated, events] = updateClient(
-      client,
-      { name: data.name, email: data.email, phone: data.phone, address: data.address },
-      ctx.now(),
-    );
+    const [updated, events] = updateClient(client, { name: data.name, email: data.email, phone: data.phone, address: data.address }, ctx.now());
     if (events.length === 0) return;
     await clients.update(ctx.tx, updated, client.version);
     await ctx.tx.emit(...events);

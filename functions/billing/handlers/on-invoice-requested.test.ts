@@ -234,7 +234,10 @@ describe('invoice-requested', () => {
       const response = await request(data, id);
 
       expect(response.status, pointer).toBe(422);
-      expect(response.body.errors.map((e: { pointer: string }) => e.pointer), pointer).toContain(pointer);
+      expect(
+        response.body.errors.map((e: { pointer: string }) => e.pointer),
+        pointer,
+      ).toContain(pointer);
       const rejected = (await rejectedBy(db, 'billing-on-invoice-requested')).filter((r) => r.event_id === id);
       expect(rejected, pointer).toEqual([{ event_id: id, type: invoiceRequested.type, reason: expect.any(String) }]);
       expect(await db.query('SELECT id FROM billing.invoices WHERE order_id::text = $1', [String(data.orderId)])).toEqual([]);

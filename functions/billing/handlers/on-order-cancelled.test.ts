@@ -37,8 +37,7 @@ const cancelOrder = (data: Record<string, unknown>, id?: string) =>
   api.deliver(HANDLER, { type: orderCancelled.type, subject: String(data.orderId), data, ...(id ? { id } : {}) });
 const invoicesOf = (orderId: string) =>
   db.query<{ id: string; status: string }>('SELECT id, status FROM billing.invoices WHERE order_id = $1 ORDER BY created_at', [orderId]);
-const tombstoneOf = (orderId: string) =>
-  db.query<{ reason: string }>('SELECT reason FROM billing.cancelled_orders WHERE order_id = $1', [orderId]);
+const tombstoneOf = (orderId: string) => db.query<{ reason: string }>('SELECT reason FROM billing.cancelled_orders WHERE order_id = $1', [orderId]);
 const invoiceOf = async (id: string) => (await api.request('GET', `/billing/invoices/${id}`, { token: admin })).body;
 
 /** A registered customer and an order of theirs that Billing has invoiced (sent). */

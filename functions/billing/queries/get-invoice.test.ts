@@ -3,12 +3,7 @@ import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
 import { givenClient, givenSent, startBilling } from '../test-support.js';
 
 useTestDatabase(['billing']);
-const api = startBilling([
-  'billing/commands/create-client',
-  'billing/commands/create-invoice',
-  'billing/commands/send-invoice',
-  'billing/queries/get-invoice',
-]);
+const api = startBilling(['billing/commands/create-client', 'billing/commands/create-invoice', 'billing/commands/send-invoice', 'billing/queries/get-invoice']);
 let admin: string;
 beforeAll(async () => {
   admin = await tokenFor('admin');
@@ -36,7 +31,7 @@ describe('GET /billing/invoices/{id}', () => {
     expect(response.body.id).toBe(invoice.id);
   });
 
-  it("answers 404 to another customer, as if the invoice did not exist", async () => {
+  it('answers 404 to another customer, as if the invoice did not exist', async () => {
     const client = await givenClient(api, admin);
     const invoice = await givenSent(api, admin, client.id);
     const other = await givenClient(api, admin);

@@ -39,7 +39,11 @@ describe('GET /billing/clients', () => {
   });
 
   it('answers 422 to a cursor it did not make', async () => {
-    for (const cursor of ['nonsense', Buffer.from('["2026-02-31T00:00:00.000000Z","3f2504e0-4f89-41d3-9a0c-0305e82c3301"]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url')]) {
+    for (const cursor of [
+      'nonsense',
+      Buffer.from('["2026-02-31T00:00:00.000000Z","3f2504e0-4f89-41d3-9a0c-0305e82c3301"]').toString('base64url'),
+      Buffer.from('{"a":1}').toString('base64url'),
+    ]) {
       const response = await api.request('GET', `/billing/clients?cursor=${cursor}`, { token: admin });
       expect(response.status, cursor).toBe(422);
     }

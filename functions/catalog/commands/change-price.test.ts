@@ -18,8 +18,7 @@ beforeAll(async () => {
 
 const put = (id: string, price: unknown, headers?: Record<string, string>) =>
   api.request('PUT', `/catalog/products/${id}/price`, { token: admin, body: { price }, ...(headers ? { headers } : {}) });
-const storedPrice = async (id: string) =>
-  (await db.query('SELECT price_amount, currency, version FROM catalog.products WHERE id = $1', [id]))[0];
+const storedPrice = async (id: string) => (await db.query('SELECT price_amount, currency, version FROM catalog.products WHERE id = $1', [id]))[0];
 
 describe('PUT /catalog/products/{id}/price', () => {
   it('sets the price: 200, the product at version 2, and price-changed with the old and the new price', async () => {
@@ -78,8 +77,8 @@ describe('PUT /catalog/products/{id}/price', () => {
     const product = await givenProduct(api, admin, categoryId);
 
     expect((await api.request('PUT', `/catalog/products/${product.id}/price`, { body: { price: eur(1) } })).status).toBe(401);
-    expect(
-      (await api.request('PUT', `/catalog/products/${product.id}/price`, { token: await tokenFor('customer'), body: { price: eur(1) } })).status,
-    ).toBe(403);
+    expect((await api.request('PUT', `/catalog/products/${product.id}/price`, { token: await tokenFor('customer'), body: { price: eur(1) } })).status).toBe(
+      403,
+    );
   });
 });

@@ -26,9 +26,7 @@ describe('POST /catalog/categories', () => {
     expect(response.headers.get('location')).toBe(`/catalog/categories/${response.body.id}`);
     expect(response.headers.get('etag')).toBe('"1"');
     const events = (await eventsNamed('category-created')).filter((e) => e.subject === response.body.id);
-    expect(events.map((e) => e.data)).toEqual([
-      { categoryId: response.body.id, name: 'Kitchen', description: 'Cook, bake and brew', parentId: null },
-    ]);
+    expect(events.map((e) => e.data)).toEqual([{ categoryId: response.body.id, name: 'Kitchen', description: 'Cook, bake and brew', parentId: null }]);
     expect((await api.request('GET', `/catalog/categories/${response.body.id}`)).body).toEqual(response.body);
   });
 

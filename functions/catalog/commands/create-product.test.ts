@@ -111,7 +111,10 @@ describe('POST /catalog/products', () => {
     for (const price of [eur(0), eur(-1), eur(9.99), { amount: '100', currency: 'EUR' }, { amount: 100, currency: 'euro' }, { amount: 100 }, eur(1e13)]) {
       const response = await create(productBody(categoryId, { price }));
       expect(response.status, JSON.stringify(price)).toBe(422);
-      expect(response.body.errors.every((e: { pointer: string }) => e.pointer.startsWith('/price')), response.text).toBe(true);
+      expect(
+        response.body.errors.every((e: { pointer: string }) => e.pointer.startsWith('/price')),
+        response.text,
+      ).toBe(true);
     }
     expect(await productCount()).toBe(before);
   });

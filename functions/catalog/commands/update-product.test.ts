@@ -57,9 +57,7 @@ describe('PATCH /catalog/products/{id}', () => {
 
     expect(response.status).toBe(422);
     expect(response.body.errors).toEqual([{ pointer: '/categoryId', message: expect.any(String) }]);
-    expect(await db.query('SELECT category_id, version FROM catalog.products WHERE id = $1', [product.id])).toEqual([
-      { category_id: coffee.id, version: 1 },
-    ]);
+    expect(await db.query('SELECT category_id, version FROM catalog.products WHERE id = $1', [product.id])).toEqual([{ category_id: coffee.id, version: 1 }]);
   });
 
   it('answers 422 to fields it does not change here (SKU, price) and to an empty patch', async () => {

@@ -23,8 +23,7 @@ beforeAll(async () => {
   expect((await api.request('DELETE', `/catalog/products/${withdrawn.id}`, { token: admin })).status).toBe(204);
 });
 
-const validate = (items: unknown, token?: string) =>
-  api.request('POST', '/catalog/products/validate', { body: { items }, ...(token ? { token } : {}) });
+const validate = (items: unknown, token?: string) => api.request('POST', '/catalog/products/validate', { body: { items }, ...(token ? { token } : {}) });
 
 describe('POST /catalog/products/validate', () => {
   it("answers each item's current name and unit price, without a token", async () => {
@@ -81,7 +80,13 @@ describe('POST /catalog/products/validate', () => {
   });
 
   it('answers 422 to a cart that fails the schema', async () => {
-    for (const items of [[], [{ productId: 'nope', quantity: 1 }], [{ productId: beans.id }], [{ productId: beans.id, quantity: 1.5 }], [{ productId: beans.id, quantity: 1, price: 1 }]]) {
+    for (const items of [
+      [],
+      [{ productId: 'nope', quantity: 1 }],
+      [{ productId: beans.id }],
+      [{ productId: beans.id, quantity: 1.5 }],
+      [{ productId: beans.id, quantity: 1, price: 1 }],
+    ]) {
       expect((await validate(items)).status, JSON.stringify(items)).toBe(422);
     }
     expect((await validate(Array.from({ length: 201 }, () => ({ productId: beans.id, quantity: 1 })))).status).toBe(422);

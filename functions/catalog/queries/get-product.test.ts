@@ -3,7 +3,12 @@ import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
 import { UNKNOWN_ID, givenCategory, givenProduct, startCatalog } from '../test-support.js';
 
 useTestDatabase(['catalog']);
-const api = startCatalog(['catalog/commands/create-category', 'catalog/commands/create-product', 'catalog/commands/delete-product', 'catalog/queries/get-product']);
+const api = startCatalog([
+  'catalog/commands/create-category',
+  'catalog/commands/create-product',
+  'catalog/commands/delete-product',
+  'catalog/queries/get-product',
+]);
 let admin: string;
 let categoryId: string;
 beforeAll(async () => {

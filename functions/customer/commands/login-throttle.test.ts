@@ -16,8 +16,7 @@ const WRONG = 'not the right password';
 const source = () => `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
 const loginOn = (instance: TestApi, email: string, password: string, from: string) =>
   instance.request('POST', '/customers/login', { body: { email, password }, headers: { 'x-forwarded-for': from } });
-const failuresOf = async (email: string) =>
-  (await db.query('SELECT id FROM customer.login_failures WHERE email_key = lower($1)', [email])).length;
+const failuresOf = async (email: string) => (await db.query('SELECT id FROM customer.login_failures WHERE email_key = lower($1)', [email])).length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const expectThrottled = (response: TestResponse, maxSeconds: number) => {

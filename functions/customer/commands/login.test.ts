@@ -7,13 +7,10 @@ import { hashPassword } from '../password-hash.js';
 import { PASSWORD, SQL_LOOKING, UNICODE, customerFunction, givenCustomer, givenToken, withEnv } from '../test-support.js';
 
 const db = useTestDatabase(['customer']);
-const api = startFunctions(
-  (['customer/commands/register', 'customer/commands/login', 'customer/queries/get-me'] as const).map(customerFunction),
-);
+const api = startFunctions((['customer/commands/register', 'customer/commands/login', 'customer/queries/get-me'] as const).map(customerFunction));
 
 const login = (email: string, password: string) => api.request('POST', '/customers/login', { body: { email, password } });
-const failuresOf = async (email: string) =>
-  (await db.query('SELECT id FROM customer.login_failures WHERE email_key = lower($1)', [email])).length;
+const failuresOf = async (email: string) => (await db.query('SELECT id FROM customer.login_failures WHERE email_key = lower($1)', [email])).length;
 
 let ada: { id: string; email: string };
 beforeAll(async () => {
@@ -73,7 +70,9 @@ describe('POST /customers/login', () => {
 
     expect((await login(customer.email, PASSWORD)).status).toBe(200);
 
-    const [row] = await db.query<{ password_hash: string; version: number }>('SELECT password_hash, version FROM customer.customers WHERE id = $1', [customer.id]);
+    const [row] = await db.query<{ password_hash: string; version: number }>('SELECT password_hash, version FROM customer.customers WHERE id = $1', [
+      customer.id,
+    ]);
     expect(row?.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(row?.version).toBe(1);
     expect((await login(customer.email, PASSWORD)).status).toBe(200);

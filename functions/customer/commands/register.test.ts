@@ -28,7 +28,13 @@ describe('POST /customers/register', () => {
     });
     expect(response.headers.get('etag')).toBe('"1"');
     const [event] = (await eventsNamed('customer-registered')).filter((e) => e.subject === response.body.id);
-    expect(event?.data).toEqual({ customerId: response.body.id, email: 'Ada.Lovelace@Example.test', name: 'Ada Lovelace', role: 'customer', emailVerified: false });
+    expect(event?.data).toEqual({
+      customerId: response.body.id,
+      email: 'Ada.Lovelace@Example.test',
+      name: 'Ada Lovelace',
+      role: 'customer',
+      emailVerified: false,
+    });
     expect(event?.partitionkey).toBe(response.body.id);
   });
 

@@ -4,9 +4,7 @@ import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing
 import { SQL_LOOKING, UNICODE, customerFunction, eventsNamed, givenCustomer, givenToken } from '../test-support.js';
 
 const db = useTestDatabase(['customer']);
-const api = startFunctions(
-  (['customer/commands/register', 'customer/commands/login', 'customer/commands/update-me'] as const).map(customerFunction),
-);
+const api = startFunctions((['customer/commands/register', 'customer/commands/login', 'customer/commands/update-me'] as const).map(customerFunction));
 
 const address = { line1: '5 Main St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
@@ -15,8 +13,7 @@ const givenSignedIn = async () => {
   const customer = await givenCustomer(api);
   return { customer, token: await givenToken(api, customer.email) };
 };
-const rowOf = async (id: string) =>
-  (await db.query('SELECT name, phone, address, role, email, version FROM customer.customers WHERE id = $1', [id]))[0];
+const rowOf = async (id: string) => (await db.query('SELECT name, phone, address, role, email, version FROM customer.customers WHERE id = $1', [id]))[0];
 const updatesAbout = async (id: string) => (await eventsNamed('customer-updated')).filter((e) => e.subject === id);
 
 let ada: Awaited<ReturnType<typeof givenSignedIn>>;
@@ -46,7 +43,10 @@ describe('PATCH /customers/me', () => {
 
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ phone: null, address: null, version: 3 });
-    expect((await updatesAbout(customer.id)).map((e) => e.data.changed)).toEqual([['phone', 'address'], ['phone', 'address']]);
+    expect((await updatesAbout(customer.id)).map((e) => e.data.changed)).toEqual([
+      ['phone', 'address'],
+      ['phone', 'address'],
+    ]);
   });
 
   it('stores and returns SQL-looking and unicode text exactly', async () => {
@@ -83,7 +83,15 @@ describe('PATCH /customers/me', () => {
   it('answers 422 to bad input (empty, unknown fields such as email, role or password, a bad phone) and changes nothing', async () => {
     const { customer, token } = await givenSignedIn();
 
-    for (const body of [{}, { email: 'new@example.test' }, { role: 'admin' }, { password: 'another long password' }, { phone: 'call me' }, { name: ' ' }, { name: 'nul\u0000' }]) {
+    for (const body of [
+      {},
+      { email: 'new@example.test' },
+      { role: 'admin' },
+      { password: 'another long password' },
+      { phone: 'call me' },
+      { name: ' ' },
+      { name: 'nul\u0000' },
+    ]) {
       const response = await api.request('PATCH', '/customers/me', { token, body });
       expect(response.status, JSON.stringify(body)).toBe(422);
     }

@@ -6,8 +6,7 @@ import { customers, verifications } from '../store.js';
 import { hashToken } from '../verification.js';
 import responseSchema from '../../../schemas/customer/customer.json' with { type: 'json' };
 
-const badToken = () =>
-  new ValidationError('the token is not a current verification token', [{ pointer: '/token', message: 'is unknown, used or expired' }]);
+const badToken = () => new ValidationError('the token is not a current verification token', [{ pointer: '/token', message: 'is unknown, used or expired' }]);
 
 /** The token mailed at sign-up (or on request) proves the email; it works once, before it expires. */
 export default command<{ token: string }, Record<string, string>, Record<string, string>, Customer>({

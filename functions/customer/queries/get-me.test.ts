@@ -5,9 +5,7 @@ import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing
 import { customerFunction, givenCustomer, givenToken } from '../test-support.js';
 
 useTestDatabase(['customer']);
-const api = startFunctions(
-  (['customer/commands/register', 'customer/commands/login', 'customer/queries/get-me'] as const).map(customerFunction),
-);
+const api = startFunctions((['customer/commands/register', 'customer/commands/login', 'customer/queries/get-me'] as const).map(customerFunction));
 
 describe('GET /customers/me', () => {
   it("answers the caller's own record with its ETag, and nothing of the password", async () => {

@@ -3,9 +3,7 @@ import { startFunctions, tokenFor, useTestDatabase } from '../../runtime/testing
 import { customerFunction, givenCustomer, givenToken } from '../test-support.js';
 
 useTestDatabase(['customer']);
-const api = startFunctions(
-  (['customer/commands/register', 'customer/commands/login', 'customer/queries/list-customers'] as const).map(customerFunction),
-);
+const api = startFunctions((['customer/commands/register', 'customer/commands/login', 'customer/queries/list-customers'] as const).map(customerFunction));
 let admin: string;
 const created: Array<{ id: string; email: string }> = [];
 beforeAll(async () => {

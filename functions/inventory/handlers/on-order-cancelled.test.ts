@@ -137,10 +137,7 @@ describe('order-cancelled', () => {
     const orders = Array.from({ length: 5 }, () => orderPlacement([{ productId: beans, quantity: 2 }]));
 
     const responses = await Promise.all(
-      orders.flatMap((order) => [
-        deliverUntilDone(() => placeOrder(api, order)),
-        deliverUntilDone(() => cancelOrder(api, orderCancellation(order.orderId))),
-      ]),
+      orders.flatMap((order) => [deliverUntilDone(() => placeOrder(api, order)), deliverUntilDone(() => cancelOrder(api, orderCancellation(order.orderId)))]),
     );
 
     expect(responses.map((r) => r.response.status)).toEqual(Array(10).fill(204));

@@ -16,7 +16,10 @@ export default handler({
     await orders.markCancelled(ctx.tx, data.orderId, now, data.reason);
     const held = (await reservations.ofOrder(ctx.tx, data.orderId)).filter((r) => r.status === 'reserved');
     if (held.length === 0) return;
-    const stock = await items.lockAll(ctx.tx, held.map((r) => r.productId));
+    const stock = await items.lockAll(
+      ctx.tx,
+      held.map((r) => r.productId),
+    );
     const released = release(data.orderId, held, stock, now, data.reason);
     await items.updateAll(ctx.tx, released.items, stock);
     await reservations.settle(ctx.tx, released.reservations);

@@ -3,16 +3,7 @@
 // the same time (a pool large enough for all of them); on the embedded database they queue.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
-import {
-  deliverUntilDone,
-  eventsNamed,
-  givenItem,
-  orderPlacement,
-  placeOrder,
-  startInventory,
-  stockOf,
-  type Want,
-} from '../test-support.js';
+import { deliverUntilDone, eventsNamed, givenItem, orderPlacement, placeOrder, startInventory, stockOf, type Want } from '../test-support.js';
 
 // Read when the pool is made, in beforeAll: enough connections for every delivery at once.
 process.env.PG_POOL_MAX = '25';
@@ -98,9 +89,7 @@ describe('order-placed under concurrency', () => {
   it('keeps every count true while orders, receipts and stock-takes of one product all run at once', async () => {
     const productId = await givenItem(api, admin, 5);
     const orders = Array.from({ length: 20 }, () => orderPlacement([{ productId, quantity: 1 }]));
-    const receipts = Array.from({ length: 5 }, () =>
-      api.request('POST', `/inventory/items/${productId}/receipts`, { token: admin, body: { quantity: 1 } }),
-    );
+    const receipts = Array.from({ length: 5 }, () => api.request('POST', `/inventory/items/${productId}/receipts`, { token: admin, body: { quantity: 1 } }));
     const stockTakes = Array.from({ length: 5 }, () => api.request('PUT', `/inventory/items/${productId}`, { token: admin, body: { onHand: 3 } }));
 
     const [placed, received, counted] = await Promise.all([placeAllAtOnce(orders), Promise.all(receipts), Promise.all(stockTakes)]);

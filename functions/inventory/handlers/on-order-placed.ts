@@ -19,7 +19,10 @@ export default handler({
       return;
     }
     if (await orders.placementOf(ctx.tx, data.orderId)) return;
-    const stock = await items.lockAll(ctx.tx, data.lines.map((line) => line.productId));
+    const stock = await items.lockAll(
+      ctx.tx,
+      data.lines.map((line) => line.productId),
+    );
     const result = reserve(data, stock, now);
     if (result.outcome === 'reserved') {
       await items.updateAll(ctx.tx, result.items, stock);

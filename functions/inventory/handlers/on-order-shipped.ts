@@ -18,7 +18,10 @@ export default handler({
       ctx.log.info('order shipped holds no reserved stock; nothing changed', { orderId: data.orderId });
       return;
     }
-    const stock = await items.lockAll(ctx.tx, held.map((r) => r.productId));
+    const stock = await items.lockAll(
+      ctx.tx,
+      held.map((r) => r.productId),
+    );
     const shipped = ship(held, stock, now);
     await items.updateAll(ctx.tx, shipped.items, stock);
     await reservations.settle(ctx.tx, shipped.reservations);

@@ -46,7 +46,7 @@ describe('account emails', () => {
     expect(mail?.html).toContain(token);
   });
 
-  it("tells the owner of an address that someone tried to sign up with it", async () => {
+  it('tells the owner of an address that someone tried to sign up with it', async () => {
     const customer = customerRegistration();
     await registerCustomer(api, customer);
 

@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../runtime/testing.js';
-import {
-  confirmOrder,
-  customerUpdate,
-  givenCustomer,
-  orderConfirmation,
-  settled,
-  startNotification,
-  updateCustomer,
-  useSmtpServer,
-} from '../test-support.js';
+import { confirmOrder, customerUpdate, givenCustomer, orderConfirmation, settled, startNotification, updateCustomer, useSmtpServer } from '../test-support.js';
 
 const db = useTestDatabase(['notification']);
 const smtp = useSmtpServer();
-const api = startNotification(['notification/handlers/on-customer-registered', 'notification/handlers/on-customer-updated', 'notification/handlers/on-order-confirmed']);
+const api = startNotification([
+  'notification/handlers/on-customer-registered',
+  'notification/handlers/on-customer-updated',
+  'notification/handlers/on-order-confirmed',
+]);
 
 const contactOf = async (customerId: string) =>
   (await db.query('SELECT email, name FROM notification.contacts WHERE kind = $1 AND id = $2', ['customer', customerId]))[0];

@@ -7,6 +7,14 @@ export default handler({
   event: emailVerificationRequested,
   handle: (event, ctx) => {
     const { data } = event;
-    return notify(event, { recipient: { kind: 'customer', id: data.customerId }, about: data.customerId, details: { kind: 'email-verification', email: data.email, token: data.token, expiresAt: data.expiresAt } }, ctx);
+    return notify(
+      event,
+      {
+        recipient: { kind: 'customer', id: data.customerId },
+        about: data.customerId,
+        details: { kind: 'email-verification', email: data.email, token: data.token, expiresAt: data.expiresAt },
+      },
+      ctx,
+    );
   },
 });

@@ -7,6 +7,14 @@ export default handler({
   event: loginThrottled,
   handle: (event, ctx) => {
     const { data } = event;
-    return notify(event, { recipient: { kind: 'customer', id: data.customerId }, about: data.customerId, details: { kind: 'login-throttled', email: data.email, failures: data.failures } }, ctx);
+    return notify(
+      event,
+      {
+        recipient: { kind: 'customer', id: data.customerId },
+        about: data.customerId,
+        details: { kind: 'login-throttled', email: data.email, failures: data.failures },
+      },
+      ctx,
+    );
   },
 });

@@ -22,7 +22,11 @@ describe('order-cancelled', () => {
     const customer = await givenCustomer(api);
     const id = randomUUID();
 
-    const response = await cancelOrder(api, orderCancellation(customer.customerId, { orderNumber: 'ORD-2026-000043', reason: 'payment not received in time' }), { id });
+    const response = await cancelOrder(
+      api,
+      orderCancellation(customer.customerId, { orderNumber: 'ORD-2026-000043', reason: 'payment not received in time' }),
+      { id },
+    );
     await settled();
 
     expect(response.status).toBe(204);

@@ -22,7 +22,11 @@ describe('order-shipped', () => {
     const customer = await givenCustomer(api);
     const id = randomUUID();
 
-    const response = await shipOrder(api, orderShipment(customer.customerId, { orderNumber: 'ORD-2026-000044', carrier: 'Colissimo', trackingNumber: '6A12345678901' }), { id });
+    const response = await shipOrder(
+      api,
+      orderShipment(customer.customerId, { orderNumber: 'ORD-2026-000044', carrier: 'Colissimo', trackingNumber: '6A12345678901' }),
+      { id },
+    );
     await settled();
 
     expect(response.status).toBe(204);

@@ -7,6 +7,10 @@ export default handler({
   event: signUpAttempted,
   handle: (event, ctx) => {
     const { data } = event;
-    return notify(event, { recipient: { kind: 'customer', id: data.customerId }, about: data.customerId, details: { kind: 'sign-up-attempted', email: data.email } }, ctx);
+    return notify(
+      event,
+      { recipient: { kind: 'customer', id: data.customerId }, about: data.customerId, details: { kind: 'sign-up-attempted', email: data.email } },
+      ctx,
+    );
   },
 });

@@ -47,9 +47,10 @@ describe('GET /notifications/me', () => {
   });
 
   it("never shows the SMTP server's error text to the customer", async () => {
-    await db.query(`UPDATE notification.notifications SET status = 'failed', sent_at = NULL, last_error = 'connect ECONNREFUSED 10.0.0.5:25' WHERE recipient_id = $1`, [
-      bob.customerId,
-    ]);
+    await db.query(
+      `UPDATE notification.notifications SET status = 'failed', sent_at = NULL, last_error = 'connect ECONNREFUSED 10.0.0.5:25' WHERE recipient_id = $1`,
+      [bob.customerId],
+    );
 
     const response = await api.request('GET', '/notifications/me', { token: await tokenFor('customer', bob.customerId) });
 

@@ -35,7 +35,9 @@ beforeAll(async () => {
   await confirmOrder(api, orderConfirmation(customer.customerId), { id: eventId });
   await settled();
   confirmed = (await notificationOf(db, eventId)).id;
-  welcome = (await db.query<{ id: string }>(`SELECT id FROM notification.notifications WHERE recipient_id = $1 AND kind = 'welcome'`, [customer.customerId]))[0]!.id;
+  welcome = (
+    await db.query<{ id: string }>(`SELECT id FROM notification.notifications WHERE recipient_id = $1 AND kind = 'welcome'`, [customer.customerId])
+  )[0]!.id;
   // Someone else's emails.
   const other = await givenCustomer(api);
   await confirmOrder(api, orderConfirmation(other.customerId));

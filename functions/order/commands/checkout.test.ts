@@ -1,7 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFunctions, useTestDatabase } from '../../runtime/testing.js';
-import { aCustomer, address, eur, eventNamesAbout, eventsNamed, givenCart, givenItem, orderOf, orderRegistry, streamOf, useTestCatalog } from '../test-support.js';
+import {
+  aCustomer,
+  address,
+  eur,
+  eventNamesAbout,
+  eventsNamed,
+  givenCart,
+  givenItem,
+  orderOf,
+  orderRegistry,
+  streamOf,
+  useTestCatalog,
+} from '../test-support.js';
 
 process.env.CATALOG_BREAKER_VOLUME = '1000';
 
@@ -25,8 +37,7 @@ const checkout = (cartId: string, options: { token?: string; headers?: Record<st
     ...(options.headers ? { headers: options.headers } : {}),
   });
 
-const ordersOfCart = (cartId: string) =>
-  db.query<{ id: string }>(`SELECT id FROM "order".orders_view WHERE document->>'cartId' = $1`, [cartId]);
+const ordersOfCart = (cartId: string) => db.query<{ id: string }>(`SELECT id FROM "order".orders_view WHERE document->>'cartId' = $1`, [cartId]);
 
 /** A cart of `customer` holding 1 espresso machine and 2 bags of beans. */
 const aFullCart = async () => {
@@ -54,7 +65,11 @@ describe('POST /orders/carts/{id}/checkout', () => {
     expect(placed.map((e) => e.data)).toEqual([
       { orderId, orderNumber: response.body.number, customerId: customer.id, lines, total: eur(28_600), shippingAddress: address },
     ]);
-    expect(placed[0]).toMatchObject({ source: '/gotuto/order', partitionkey: orderId, dataschema: 'https://gotuto.dev/schemas/events/order/order-placed.v1.json' });
+    expect(placed[0]).toMatchObject({
+      source: '/gotuto/order',
+      partitionkey: orderId,
+      dataschema: 'https://gotuto.dev/schemas/events/order/order-placed.v1.json',
+    });
     expect(await streamOf(db, orderId)).toEqual(['order-placed']);
 
     const order = await orderOf(api, customer.token, orderId);

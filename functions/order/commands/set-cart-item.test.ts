@@ -23,8 +23,7 @@ afterEach(async () => {
 
 const put = (cartId: string, productId: string, quantity: number, token = customer.token, headers?: Record<string, string>) =>
   api.request('PUT', `/orders/carts/${cartId}/items/${productId}`, { token, body: { quantity }, ...(headers ? { headers } : {}) });
-const remove = (cartId: string, productId: string, token = customer.token) =>
-  api.request('DELETE', `/orders/carts/${cartId}/items/${productId}`, { token });
+const remove = (cartId: string, productId: string, token = customer.token) => api.request('DELETE', `/orders/carts/${cartId}/items/${productId}`, { token });
 const storedCart = async (id: string) =>
   (await db.query<{ items: unknown[]; version: number }>('SELECT items, version FROM "order".carts WHERE id = $1', [id]))[0];
 

@@ -36,7 +36,9 @@ describe('the cart expiry schedule', () => {
     at(1000);
     const checkedOut = await givenCart(api, customer.token);
     await givenItem(api, customer.token, checkedOut.id, shop.beans.id, 1);
-    expect((await api.request('POST', `/orders/carts/${checkedOut.id}/checkout`, { token: customer.token, body: { shippingAddress: address } })).status).toBe(202);
+    expect((await api.request('POST', `/orders/carts/${checkedOut.id}/checkout`, { token: customer.token, body: { shippingAddress: address } })).status).toBe(
+      202,
+    );
 
     at(1799);
     await expireCarts();

@@ -8,11 +8,9 @@ export default handler({
   handle: async (event, ctx) => {
     const { orderId, invoiceId, number } = event.data;
     if (orderId === undefined) return;
-    await execute(
-      ctx.tx,
-      { type: 'record-invoice', orderId, invoiceId, invoiceNumber: number },
-      ctx.now(),
-      { correlationId: ctx.correlationId, causationId: event.id },
-    );
+    await execute(ctx.tx, { type: 'record-invoice', orderId, invoiceId, invoiceNumber: number }, ctx.now(), {
+      correlationId: ctx.correlationId,
+      causationId: event.id,
+    });
   },
 });

@@ -87,13 +87,6 @@ describe('shipment-delivered', () => {
     expect((await saga.delivered(orderId, shipmentId, id)).status).toBe(204);
     expect((await saga.delivered(orderId, shipmentId)).status).toBe(204);
 
-    expect(await eventNamesAbout(orderId)).toEqual([
-      'order-placed',
-      'invoice-requested',
-      'order-confirmed',
-      'order-paid',
-      'order-shipped',
-      'order-delivered',
-    ]);
+    expect(await eventNamesAbout(orderId)).toEqual(['order-placed', 'invoice-requested', 'order-confirmed', 'order-paid', 'order-shipped', 'order-delivered']);
   });
 });

@@ -6,11 +6,9 @@ import { execute } from '../execute.js';
 export default handler({
   event: stockReservationFailed,
   handle: async (event, ctx) => {
-    await execute(
-      ctx.tx,
-      { type: 'record-reservation-failure', orderId: event.data.orderId, products: event.data.products },
-      ctx.now(),
-      { correlationId: ctx.correlationId, causationId: event.id },
-    );
+    await execute(ctx.tx, { type: 'record-reservation-failure', orderId: event.data.orderId, products: event.data.products }, ctx.now(), {
+      correlationId: ctx.correlationId,
+      causationId: event.id,
+    });
   },
 });

@@ -111,10 +111,7 @@ describe('order-cancelled', () => {
     const orders = Array.from({ length: 5 }, () => orderPayment());
 
     const responses = await Promise.all(
-      orders.flatMap((order) => [
-        deliverUntilDone(() => payOrder(api, order)),
-        deliverUntilDone(() => cancelOrder(api, orderCancellation(order.orderId))),
-      ]),
+      orders.flatMap((order) => [deliverUntilDone(() => payOrder(api, order)), deliverUntilDone(() => cancelOrder(api, orderCancellation(order.orderId)))]),
     );
 
     expect(responses.map((r) => r.response.status)).toEqual(Array(10).fill(204));

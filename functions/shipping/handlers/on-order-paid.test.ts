@@ -2,17 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { orderPaid } from '../../../events/order.js';
 import { tokenFor, useTestDatabase } from '../../runtime/testing.js';
-import {
-  address,
-  deliverUntilDone,
-  eventNamesOfOrder,
-  eventsNamed,
-  orderPayment,
-  payOrder,
-  rejectedBy,
-  shipmentsOf,
-  startShipping,
-} from '../test-support.js';
+import { address, deliverUntilDone, eventNamesOfOrder, eventsNamed, orderPayment, payOrder, rejectedBy, shipmentsOf, startShipping } from '../test-support.js';
 
 const db = useTestDatabase(['shipping']);
 const api = startShipping(['shipping/queries/get-shipment', 'shipping/handlers/on-order-paid']);
