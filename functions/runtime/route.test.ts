@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { query } from './definition.js';
 import { functionRoutes, register } from './registry.js';
-import { routeTable } from './route.js';
+import { outranks, routeTable } from './route.js';
 import { startFunctions } from './testing.js';
 
 const answering = (route: string, name: string) => query({ route, access: 'public', handle: async ({ params }) => ({ served: name, params }) });
@@ -75,5 +75,19 @@ describe('ambiguous routes', () => {
   it('are refused only for the same method', () => {
     const deleteProduct = answering('DELETE /catalog/products/{sku}', 'd');
     expect(register({ 'catalog/queries/get-product': byId, 'catalog/queries/delete-product': deleteProduct })).toHaveLength(2);
+  });
+});
+
+describe('outranks, the rule as a generator of cluster routes reads it', () => {
+  it('puts the route with the literal first, at the first segment where the kinds differ', () => {
+    expect(outranks('/catalog/products/count', '/catalog/products/{id}')).toBe(true);
+    expect(outranks('/catalog/products/{id}', '/catalog/products/count')).toBe(false);
+    expect(outranks('/orders/{id}/events', '/orders/carts/{id}')).toBe(false);
+    expect(outranks('/orders/carts/{id}', '/orders/{id}/events')).toBe(true);
+  });
+
+  it('ranks neither of two routes of the same shape', () => {
+    expect(outranks('/catalog/products/{id}', '/catalog/products/{sku}')).toBe(false);
+    expect(outranks('/catalog/products/{sku}', '/catalog/products/{id}')).toBe(false);
   });
 });

@@ -60,12 +60,28 @@ export const parseRoute = (route: string): Route => {
 /** What decides precedence: per segment, 0 for a literal and 1 for a parameter. */
 const rank = (pattern: string): number[] => pattern.split('/').map((segment) => (PARAM.test(segment) ? 1 : 0));
 
+/** The first segment where two ranks differ, or -1. */
+const firstDifference = (a: number[], b: number[]): number => {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return i;
+  return -1;
+};
+
 /** Literal segments first, at the first segment where two routes differ. */
 const byPrecedence = (a: number[], b: number[]): number => {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
-  }
-  return a.length - b.length;
+  const i = firstDifference(a, b);
+  return i === -1 ? a.length - b.length : (a[i] as number) - (b[i] as number);
+};
+
+/**
+ * Whether route pattern `a` takes a request both could match before `b`: at the first segment where
+ * one has a literal and the other a parameter, `a` has the literal. The rule of `routeTable`, for
+ * generators of another router's rules (the cluster's HTTPRoutes).
+ */
+export const outranks = (a: string, b: string): boolean => {
+  const ra = rank(a);
+  const rb = rank(b);
+  const i = firstDifference(ra, rb);
+  return i !== -1 && ra[i] === 0;
 };
 
 /** The requests a route matches, its parameters' names left out: `GET /catalog/products/{}`. */

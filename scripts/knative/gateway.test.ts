@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../functions/index.js';
+import { functionRoutes } from '../../functions/runtime/registry.js';
 import { parseRoute } from '../../functions/runtime/route.js';
 import { ENVS, renderOverlay, type Env, type Rendered } from '../deploy.js';
 import type { RegisteredFunction } from '../../functions/runtime/definition.js';
@@ -40,8 +41,9 @@ const namespaceOf = (env: Env) => ofKind(docsOf(env), 'Broker')[0]?.metadata.nam
 
 const routed = registry.flatMap((fn) => (fn.definition.kind === 'handler' ? [] : [{ name: fn.name, route: parseRoute(fn.definition.route) }]));
 
-/** The function the local gateway (`npm start`) calls for a request: the first route of the registry that takes it. */
-const localTarget = (method: string, path: string): string | undefined => routed.find((r) => r.route.method === method && r.route.match(path))?.name;
+/** The function the local gateway (`npm start`) calls for a request: the registry's route table resolves it. */
+const table = functionRoutes(registry);
+const localTarget = (method: string, path: string): string | undefined => table.resolve(method, path)?.entry.name;
 
 /**
  * Requests to try for each route: every parameter as an ordinary value and as each literal another

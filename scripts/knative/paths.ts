@@ -3,8 +3,10 @@
 // Gateway API ranks Exact over PathPrefix matches, but the order of two RegularExpression matches is
 // left to each implementation. So the matches are made disjoint instead of ordered: a route whose
 // paths another route also takes, and that loses to it (a literal segment wins over a parameter at
-// the first segment where the two differ, as on the local gateway), gets a regular expression that
-// leaves those paths out. Every request then matches at most one rule, whatever the gateway.
+// the first segment where the two differ: the runtime's `outranks`, the rule the local gateway
+// resolves by), gets a regular expression that leaves those paths out. Every request then matches
+// at most one rule, whatever the gateway.
+import { outranks } from '../../functions/runtime/route.js';
 
 export type Segment = { literal: string } | { param: string; except: readonly string[] };
 /** The paths of one route, as a union of segment lists (one list until another route takes some). */
@@ -27,16 +29,6 @@ export const segmentsOf = (pattern: string): Segment[] =>
     });
 
 const isLiteral = (s: Segment): s is { literal: string } => 'literal' in s;
-
-/** Whether `a` wins over `b` for a path both take: at the first segment where they differ in kind, `a` has the literal. */
-export const winsOver = (a: readonly Segment[], b: readonly Segment[]): boolean => {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i] as Segment;
-    const y = b[i] as Segment;
-    if (isLiteral(x) !== isLiteral(y)) return isLiteral(x);
-  }
-  return false;
-};
 
 const overlaps = (shape: readonly Segment[], other: readonly Segment[]): boolean =>
   shape.length === other.length &&
@@ -64,8 +56,9 @@ export const pathShapes = (route: RoutePath, all: readonly RoutePath[]): Segment
   for (const other of all) {
     if (other === route || other.method !== route.method) continue;
     const theirs = segmentsOf(other.pattern);
-    if (!winsOver(theirs, own)) {
-      if (!winsOver(own, theirs) && overlaps(own, theirs)) throw new Error(`${route.method} ${route.pattern} and ${other.pattern} take the same paths`);
+    if (!outranks(other.pattern, route.pattern)) {
+      if (!outranks(route.pattern, other.pattern) && overlaps(own, theirs))
+        throw new Error(`${route.method} ${route.pattern} and ${other.pattern} take the same paths`);
       continue;
     }
     shapes = shapes.flatMap((shape) => subtract(shape, theirs));
