@@ -13,7 +13,9 @@ const other = startFunctions([customerFunction('customer/commands/login')]);
 const WRONG = 'not the right password';
 // Each test speaks from its own address (behind one trusted proxy), so the per-source cap of one
 // test never throttles another.
-const source = () => `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+// A new address each time (failures of one test must not count against another's source).
+let sources = 0;
+const source = () => `198.51.${100 + Math.floor(sources / 250)}.${(sources++ % 250) + 1}`;
 const loginOn = (instance: TestApi, email: string, password: string, from: string) =>
   instance.request('POST', '/customers/login', { body: { email, password }, headers: { 'x-forwarded-for': from } });
 const failuresOf = async (email: string) => (await db.query('SELECT id FROM customer.login_failures WHERE email_key = lower($1)', [email])).length;
