@@ -85,6 +85,10 @@ interface HttpDefinition<Body, Params, Query, Result> {
   status?: number;
   /** The `Location` header of a created resource. */
   location?: (result: Result) => string;
+  /** Reads `ifMatch`: a stale version named by If-Match answers 412 (published with the operation). */
+  ifMatch?: true;
+  /** May refuse with 429 and Retry-After (published with the operation). */
+  throttled?: true;
   handle(input: HttpInput<Body, Params, Query>, ctx: HttpContext): Promise<Result | Reply>;
   /** Served by the local platform only (a view of its own broker): never deployed, no Knative Service. */
   localOnly?: true;

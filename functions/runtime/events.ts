@@ -67,7 +67,10 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
       let child: Logger | undefined;
       await def.handle(received, {
         tx,
-        query: flattenQuery(delivery.req.query),
+        // Read by the dead-letter sink alone (its URL names the Trigger).
+        get query() {
+          return flattenQuery(delivery.req.query);
+        },
         now,
         correlationId,
         // Made when the handler logs, which most deliveries never do.

@@ -94,9 +94,10 @@ const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
  */
 const jsonBody = (raw: Buffer, parsed: unknown): unknown => {
   const text = raw.toString('utf8');
+  const max = maxJsonDepth();
   try {
-    if (parsed === undefined) return parseBoundedJson(text, maxJsonDepth(), '');
-    if (tooDeepAt(text, maxJsonDepth()) >= 0) throw new InvalidJson(`the body nests deeper than ${maxJsonDepth()} levels`, '/');
+    if (parsed === undefined) return parseBoundedJson(text, max, '');
+    if (tooDeepAt(text, max) >= 0) throw new InvalidJson(`the body nests deeper than ${max} levels`, '/');
     return parsed;
   } catch (error) {
     if (error instanceof InvalidJson) throw new BadRequest(error.message, [{ pointer: error.pointer, message: error.message }]);
@@ -232,7 +233,10 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
     let child: Logger | undefined;
     const ctx: HttpContext = {
       caller: inv.caller,
-      clientAddress: clientAddress(inv.req),
+      // Read by the few functions that limit per source (login): proxy-addr runs only for them.
+      get clientAddress() {
+        return clientAddress(inv.req);
+      },
       now,
       correlationId: inv.correlationId,
       // Made when the function logs, which most requests never do.
@@ -242,7 +246,16 @@ export const httpFunction = (fn: RegisteredFunction, options: { now?: () => Date
       db,
       inTransaction: transactionRunner(fn, inv, now, idempotency),
     };
-    const result = def.handle({ body: inv.body, params: inv.params, query: inv.query, ifMatch: parseIfMatch(header(inv.req.headers, 'if-match')) }, ctx);
+    const result = def.handle(
+      {
+        body: inv.body,
+        params: inv.params,
+        query: inv.query,
+        // Only a function that declares it reads If-Match: what the published contract says is what runs.
+        ifMatch: def.ifMatch ? parseIfMatch(header(inv.req.headers, 'if-match')) : undefined,
+      },
+      ctx,
+    );
     return Promise.resolve(result).then((value) => toResponse(def, value));
   };
 

@@ -72,6 +72,7 @@ const renameThing = fn(
   command<{ name: string }, { id: string }, Record<string, string>, Thing>({
     route: 'PATCH /probe/things/{id}',
     access: ['admin'],
+    ifMatch: true,
     body: { $id: 'https://gotuto.dev/schemas/probe/rename-thing.json', type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
     handle: ({ body, params, ifMatch }, ctx) =>
       ctx.inTransaction(async (tx) => {

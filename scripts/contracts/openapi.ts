@@ -2,7 +2,6 @@
 // one operation per command and query, named after its function, with what the runtime makes of
 // its definition (who may call, the statuses it can answer, Idempotency-Key, If-Match and ETag,
 // paging). Every status that is not a success answers an RFC 9457 problem.
-import { readFileSync } from 'node:fs';
 import type { CommandDefinition, QueryDefinition, RegisteredFunction } from '../../functions/runtime/definition.js';
 import { parseRoute } from '../../functions/runtime/route.js';
 import { components, keyOf, refTo, SCHEMA_BASE, type JsonSchema } from './schemas.js';
@@ -42,8 +41,6 @@ const problemResponses = () =>
 
 // Whether a function honours If-Match is decided in its handle (`checkIfMatch` against the
 // resource it loads), so it is read from the function's module rather than declared twice.
-const honoursIfMatch = (fn: RegisteredFunction): boolean => /\bifMatch\b/.test(readFileSync(new URL(`../../functions/${fn.path}.ts`, import.meta.url), 'utf8'));
-
 const isPaged = (def: Http): boolean => {
   const properties = (def.query?.properties ?? {}) as Record<string, unknown>;
   return 'limit' in properties && 'cursor' in properties;
@@ -56,8 +53,8 @@ const problemStatuses = (fn: RegisteredFunction, def: Http): number[] => {
   if (def.access !== 'public') statuses.add(403);
   if (def.kind === 'command') [409, 413, 415, 422].forEach((s) => statuses.add(s));
   if (def.query) statuses.add(422);
-  if (honoursIfMatch(fn)) statuses.add(412);
-  if (fn.name === 'customer-login') statuses.add(429);
+  if (def.ifMatch) statuses.add(412);
+  if (def.throttled) statuses.add(429);
   return [...statuses].sort((a, b) => a - b);
 };
 
@@ -69,7 +66,7 @@ const parametersOf = (fn: RegisteredFunction, def: Http, pathParams: string[], m
     parameters.push({ name, in: 'query', required: required.has(name), schema: { $ref: `${PREFIX}/${keyOf((query as JsonSchema).$id)}/properties/${name}` } });
   }
   if (def.kind === 'command' && method === 'POST') parameters.push({ $ref: '#/components/parameters/idempotencyKey' });
-  if (honoursIfMatch(fn)) parameters.push({ $ref: '#/components/parameters/ifMatch' });
+  if (def.ifMatch) parameters.push({ $ref: '#/components/parameters/ifMatch' });
   return parameters;
 };
 

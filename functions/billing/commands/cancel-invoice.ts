@@ -8,6 +8,7 @@ import responseSchema from '../../../schemas/billing/invoice.json' with { type: 
 export default command<unknown, { id: string }, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices/{id}/cancel',
   access: ['admin'],
+  ifMatch: true,
   response: responseSchema,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

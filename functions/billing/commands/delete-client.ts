@@ -7,6 +7,7 @@ import { clients } from '../store.js';
 export default command<unknown, { id: string }, Record<string, string>, undefined>({
   route: 'DELETE /billing/clients/{id}',
   access: ['admin'],
+  ifMatch: true,
   status: 204,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

@@ -12,6 +12,7 @@ import responseSchema from '../../../schemas/billing/invoice.json' with { type: 
 export default command<BillingRecordPayment, { id: string }, Record<string, string>, InvoiceView>({
   route: 'POST /billing/invoices/{id}/payments',
   access: ['admin'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   status: 201,

@@ -10,6 +10,7 @@ import responseSchema from '../../../schemas/billing/client.json' with { type: '
 export default command<BillingUpdateClient, { id: string }, Record<string, string>, Client>({
   route: 'PATCH /billing/clients/{id}',
   access: ['admin'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>

@@ -11,6 +11,7 @@ import responseSchema from '../../../schemas/catalog/product.json' with { type: 
 export default command<CatalogChangePrice, { id: string }, Record<string, string>, Product>({
   route: 'PUT /catalog/products/{id}/price',
   access: ['admin'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>

@@ -8,6 +8,7 @@ import { categories } from '../store.js';
 export default command<unknown, { id: string }, Record<string, string>, undefined>({
   route: 'DELETE /catalog/categories/{id}',
   access: ['admin'],
+  ifMatch: true,
   status: 204,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

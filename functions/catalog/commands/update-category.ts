@@ -11,6 +11,7 @@ import responseSchema from '../../../schemas/catalog/category.json' with { type:
 export default command<CatalogUpdateCategory, { id: string }, Record<string, string>, Category>({
   route: 'PATCH /catalog/categories/{id}',
   access: ['admin'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>

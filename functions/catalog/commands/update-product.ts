@@ -10,6 +10,7 @@ import responseSchema from '../../../schemas/catalog/product.json' with { type: 
 export default command<CatalogUpdateProduct, { id: string }, Record<string, string>, Product>({
   route: 'PATCH /catalog/products/{id}',
   access: ['admin'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>

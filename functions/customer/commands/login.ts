@@ -26,6 +26,7 @@ type Attempt = { status: 'throttled'; retryAfterSeconds: number } | { status: 'o
 export default command<CustomerLogin, Record<string, string>, Record<string, string>, AccessToken>({
   route: 'POST /customers/login',
   access: 'public',
+  throttled: true,
   response: responseSchema,
   body: schema,
   handle: async ({ body }, ctx) => {

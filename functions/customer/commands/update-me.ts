@@ -10,6 +10,7 @@ import responseSchema from '../../../schemas/customer/customer.json' with { type
 export default command<CustomerUpdateMe, Record<string, string>, Record<string, string>, Customer>({
   route: 'PATCH /customers/me',
   access: ['customer'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: ({ body, ifMatch }, ctx) =>

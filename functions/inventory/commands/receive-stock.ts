@@ -11,6 +11,7 @@ import responseSchema from '../../../schemas/inventory/item.json' with { type: '
 export default command<InventoryReceiveStock, { productId: string }, Record<string, string>, ItemView>({
   route: 'POST /inventory/items/{productId}/receipts',
   access: ['admin'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>

@@ -14,6 +14,7 @@ import responseSchema from '../../../schemas/order/order.json' with { type: 'jso
 export default command<OrderCancelOrder, { id: string }, Record<string, string>, OrderView>({
   route: 'POST /orders/{id}/cancel',
   access: ['admin', 'customer'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>

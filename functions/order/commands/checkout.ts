@@ -26,6 +26,7 @@ export interface Placed {
 export default command<OrderCheckout, { id: string }, Record<string, string>, Placed>({
   route: 'POST /orders/carts/{id}/checkout',
   access: ['customer'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   status: 202,

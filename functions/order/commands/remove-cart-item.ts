@@ -9,6 +9,7 @@ import responseSchema from '../../../schemas/order/cart.json' with { type: 'json
 export default command<unknown, { id: string; productId: string }, Record<string, string>, CartView>({
   route: 'DELETE /orders/carts/{id}/items/{productId}',
   access: ['customer'],
+  ifMatch: true,
   response: responseSchema,
   handle: ({ params, ifMatch }, ctx) =>
     ctx.inTransaction(async (tx) => {

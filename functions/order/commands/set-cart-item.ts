@@ -17,6 +17,7 @@ import responseSchema from '../../../schemas/order/cart.json' with { type: 'json
 export default command<OrderSetCartItem, { id: string; productId: string }, Record<string, string>, CartView>({
   route: 'PUT /orders/carts/{id}/items/{productId}',
   access: ['customer'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: async ({ body, params, ifMatch }, ctx) => {

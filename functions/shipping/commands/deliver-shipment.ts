@@ -10,6 +10,7 @@ import responseSchema from '../../../schemas/shipping/shipment.json' with { type
 export default command<Record<string, never>, { id: string }, Record<string, string>, ShipmentView>({
   route: 'POST /shipping/shipments/{id}/deliver',
   access: ['admin'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: ({ params, ifMatch }, ctx) =>

@@ -11,6 +11,7 @@ import responseSchema from '../../../schemas/shipping/shipment.json' with { type
 export default command<ShippingDispatchShipment, { id: string }, Record<string, string>, ShipmentView>({
   route: 'POST /shipping/shipments/{id}/dispatch',
   access: ['admin'],
+  ifMatch: true,
   response: responseSchema,
   body: schema,
   handle: ({ body, params, ifMatch }, ctx) =>
