@@ -8,10 +8,20 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import AjvDraft04Module from 'ajv-draft-04';
 import addFormatsModule from 'ajv-formats';
 
 const schemaDir = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'knative', 'schemas');
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: unknown }).default ?? AjvDraft04Module) as new (options: object) => Ajv;
+
+// CRD patterns are Go (RE2) expressions; the only RE2 syntax in the kept schemas that JavaScript
+// lacks is the leading case-insensitive flag `(?i)` (PrometheusRule), which JavaScript writes as `i`.
+const GO_CASELESS = /^(\^?)\(\?i\)/;
+const goRegExp = Object.assign(
+  (pattern: string, flags: string) => (GO_CASELESS.test(pattern) ? new RegExp(pattern.replace(GO_CASELESS, '$1'), `${flags}i`) : new RegExp(pattern, flags)),
+  { code: 'new RegExp' },
+);
 
 export interface Doc {
   apiVersion: string;
@@ -24,11 +34,17 @@ const ajvs = new Map<string, Ajv>();
 const ajvFor = (schema: { $schema?: unknown }): Ajv => {
   const declared = typeof schema.$schema === 'string' ? schema.$schema : '';
   const draft = declared.includes('2020-12') ? '2020-12' : declared.includes('2019-09') ? '2019-09' : declared.includes('draft-04') ? 'draft-04' : 'draft-07';
-  if (draft === 'draft-04') throw new Error(`draft-04 schemas need ajv-draft-04 (${declared})`);
   let ajv = ajvs.get(draft);
   if (!ajv) {
-    const options = { strict: false, allErrors: true };
-    ajv = draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
+    const options = { strict: false, allErrors: true, code: { regExp: goRegExp } };
+    ajv =
+      draft === '2020-12'
+        ? new Ajv2020(options)
+        : draft === '2019-09'
+          ? new Ajv2019(options)
+          : draft === 'draft-04'
+            ? new AjvDraft04(options)
+            : new Ajv(options);
     addFormats(ajv);
     ajvs.set(draft, ajv);
   }
