@@ -31,6 +31,7 @@ import { parseAllDocuments } from 'yaml';
 import { COMPONENT_LABEL, CONFIG_COMPONENT, MIGRATION_COMPONENT, MIGRATION_JOB, SECRET, type Manifest } from './knative/generate.js';
 import { RESOURCE, bindingCommand, brokerCommands, pingCommands, serviceCommand, triggerCommands, type KnKind, type ServiceSpec } from './knative/kn.js';
 import { GATEWAY_COMPONENT, NETWORK_COMPONENT } from './knative/gateway.js';
+import { OBSERVABILITY_COMPONENT } from './knative/observability.js';
 import { canaryTarget, currentRevisionCommand, parseTraffic, trafficCommand, type TrafficAction } from './knative/traffic.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -142,6 +143,7 @@ const MIGRATIONS = `${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`;
 // The NetworkPolicies come first too: the namespace is closed before anything in it runs.
 const APPLIED_FIRST = `${COMPONENT_LABEL} in (${CONFIG_COMPONENT},${MIGRATION_COMPONENT},${NETWORK_COMPONENT})`;
 const GATEWAY = `${COMPONENT_LABEL}=${GATEWAY_COMPONENT}`;
+const OBSERVABILITY = `${COMPONENT_LABEL}=${OBSERVABILITY_COMPONENT}`;
 /** The component label each kind applied outside kn must carry, or the step that applies it would miss it. */
 const COMPONENT_OF: Record<string, string> = {
   ConfigMap: CONFIG_COMPONENT,
@@ -149,6 +151,9 @@ const COMPONENT_OF: Record<string, string> = {
   NetworkPolicy: NETWORK_COMPONENT,
   Gateway: GATEWAY_COMPONENT,
   HTTPRoute: GATEWAY_COMPONENT,
+  OpenTelemetryCollector: OBSERVABILITY_COMPONENT,
+  ServiceMonitor: OBSERVABILITY_COMPONENT,
+  PrometheusRule: OBSERVABILITY_COMPONENT,
 };
 
 /** What already exists in the namespace, as `<Kind>/<name>` (`Service/billing-get-invoice`); decides create or update. */
@@ -231,6 +236,8 @@ export const deployCommands = (env: string, docs: readonly Rendered[], options: 
   // kn reads every sink it is given (`broker:`, `ksvc:`), so each comes after what it names.
   return [
     ...first,
+    // kn has no command for the telemetry either: the collector is up before the first function exports.
+    ...(docs.some((d) => COMPONENT_OF[d.kind] === OBSERVABILITY_COMPONENT) ? [['kubectl', 'apply', '-k', overlayDir(env), '-l', OBSERVABILITY]] : []),
     ...brokers.map((b) => b.first),
     // Before the Services, so that their first revision already has K_SINK (the binding's webhook
     // injects it when a Service is created) instead of getting it in a second revision.

@@ -128,11 +128,13 @@ describe.each(ENVS)('the front door of %s', (env) => {
     expect(services).toHaveLength(registry.length);
     for (const svc of services) expect(svc.metadata.labels?.['networking.knative.dev/visibility'], svc.metadata.name).toBe('cluster-local');
     const config = ofKind(docs, 'ConfigMap').find((c) => c.metadata.name === 'gotuto-config')?.data ?? {};
-    // Every setting that is a URL names a function of this namespace by its cluster-local host.
-    const urls = Object.entries(config).filter(([, v]) => /^https?:\/\//.test(v));
+    // Every setting that is a URL names a function of this namespace by its cluster-local host
+    // (but the telemetry endpoint, the namespace's collector: observability.test.ts).
+    const isFunctionUrl = ([k, v]: [string, string]) => /^https?:\/\//.test(v) && !k.startsWith('OTEL_');
+    const urls = Object.entries(config).filter(isFunctionUrl);
     expect(urls.map(([k]) => k)).toEqual(
       Object.entries(CONFIG_DEFAULTS)
-        .filter(([, v]) => /^https?:\/\//.test(v))
+        .filter(isFunctionUrl)
         .map(([k]) => k),
     );
     for (const [key, value] of urls) {
@@ -152,13 +154,13 @@ describe('the NetworkPolicies of every environment', () => {
   type Policy = {
     podSelector: object;
     policyTypes: string[];
-    ingress?: { from?: Peer[] }[];
+    ingress?: { from?: Peer[]; ports?: { protocol: string; port: number }[] }[];
     egress?: { to?: Peer[]; ports?: { protocol: string; port: number }[] }[];
   };
   const namespacesOf = (peers: Peer[] = []) => peers.flatMap((p) => p.namespaceSelector?.matchExpressions?.flatMap((e) => e.values) ?? []);
 
   it.each(ENVS)(
-    "%s: the functions admit only Knative's namespaces and the namespace's pods, and send only to DNS, PostgreSQL, Kafka, SMTP, the Broker and the ingress; the Gateway takes HTTPS",
+    "%s: the functions admit only Knative's namespaces, the namespace's pods and monitoring's scrape of queue-proxy, and send only to DNS, PostgreSQL, Kafka, SMTP, the Broker and the ingress; the Gateway takes HTTPS",
     (env) => {
       const all = ofKind(docsOf(env), 'NetworkPolicy').map((p) => p.spec as unknown as Policy);
       const gateway = all.filter((p) => JSON.stringify(p.podSelector) === JSON.stringify({ matchLabels: { [GATEWAY_POD_LABEL]: GATEWAY } }));
@@ -174,7 +176,9 @@ describe('the NetworkPolicies of every environment', () => {
         .map((d) => (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels);
       for (const labels of pods) expect(labels['app.kubernetes.io/part-of']).toBe('gotuto');
       const from = ingress.flatMap((p) => p.ingress ?? []).flatMap((rule) => rule.from ?? []);
-      expect(namespacesOf(from).sort()).toEqual(['knative-eventing', 'knative-serving', 'knative-serving-ingress']);
+      expect(namespacesOf(from).sort()).toEqual(['knative-eventing', 'knative-serving', 'knative-serving-ingress', 'openshift-user-workload-monitoring']);
+      const monitoring = ingress.flatMap((p) => p.ingress ?? []).filter((rule) => namespacesOf(rule.from ?? []).includes('openshift-user-workload-monitoring'));
+      expect(monitoring.map((rule) => rule.ports)).toEqual([[{ protocol: 'TCP', port: 9091 }]]);
       expect(from.filter((peer) => peer.podSelector && !peer.namespaceSelector)).toEqual([{ podSelector: {} }]);
       const rules = egress.flatMap((p) => p.egress ?? []);
       const ports = rules

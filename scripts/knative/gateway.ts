@@ -144,7 +144,11 @@ export const networkPolicies = (partOf: string): Manifest[] => {
       spec: {
         podSelector: ours,
         policyTypes: ['Ingress'],
-        ingress: [{ from: [namespaces('knative-serving', 'knative-serving-ingress', 'knative-eventing'), { podSelector: {} }] }],
+        ingress: [
+          { from: [namespaces('knative-serving', 'knative-serving-ingress', 'knative-eventing'), { podSelector: {} }] },
+          // User-workload monitoring scrapes queue-proxy's request metrics (ServiceMonitor gotuto-queue-proxy).
+          { from: [namespaces('openshift-user-workload-monitoring')], ports: tcp(9091) },
+        ],
       },
     },
     {

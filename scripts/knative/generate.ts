@@ -16,6 +16,7 @@ import { HEADER, drift, writeFiles } from './files.js';
 import { clusterLocalHost, gatewayManifests, networkPolicies } from './gateway.js';
 import { assertCron, durationSeconds } from './values.js';
 import { withSyncWave } from './waves.js';
+import { DASHBOARDS_DIR, OTEL_CONFIG, dashboardFiles, observabilityManifests } from './observability.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BASE_DIR = join(root, 'knative', 'base');
@@ -84,6 +85,7 @@ export const CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
   OUTBOX_RELAY_BATCH: '200',
   PG_POOL_MAX: '4',
   PUBLISH_TIMEOUT_MS: '10000',
+  ...OTEL_CONFIG,
 };
 
 /** Topic defaults of the Kafka Broker; `bootstrap.servers` is a placeholder every overlay replaces. */
@@ -127,6 +129,8 @@ export interface ManifestOptions {
 
 export interface Metadata {
   name: string;
+  /** Only on cluster resources outside knative/base (the dashboards); base leaves it to the overlay. */
+  namespace?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
@@ -378,7 +382,7 @@ export const buildManifests = (registry: readonly RegisteredFunction[], options:
   const jobs = contexts.map((context) => migrationJob(context, image));
 
   const door = [...networkPolicies(PART_OF), ...gatewayManifests(functions, (fn) => sorted(commonLabels(fn)), PART_OF, BROKER)];
-  return [...platform, ...door, ...perFunction, ...jobs].map(withSyncWave);
+  return [...platform, ...door, ...observabilityManifests(PART_OF), ...perFunction, ...jobs].map(withSyncWave);
 };
 
 /** The file of knative/base (relative, `/`-separated) a manifest belongs in. */
@@ -395,6 +399,10 @@ export const fileOf = (manifest: Manifest): string => {
       return 'gateway.yaml';
     case 'NetworkPolicy':
       return 'network-policies.yaml';
+    case 'OpenTelemetryCollector':
+    case 'ServiceMonitor':
+    case 'PrometheusRule':
+      return 'observability.yaml';
     case 'ConfigMap':
       return manifest.metadata.name === KAFKA_CONFIG_MAP ? 'broker.yaml' : 'config.yaml';
     default:
@@ -427,15 +435,20 @@ const main = async (args: string[]): Promise<void> => {
   const { migratedContexts } = await import('../../functions/runtime/migrate.js');
   const files = manifestFiles(registry, { migrations: migratedContexts(join(root, 'functions')) });
   const where = relative(process.cwd(), BASE_DIR) || '.';
+  const dashboards = relative(process.cwd(), DASHBOARDS_DIR);
   if (args.includes('--check')) {
-    const differ = drift(BASE_DIR, files);
+    const differ = [
+      ...drift(BASE_DIR, files).map((path) => `${where}/${path}`),
+      ...drift(DASHBOARDS_DIR, dashboardFiles()).map((path) => `${dashboards}/${path}`),
+    ];
     if (differ.length > 0) {
-      console.error(`${where} is not what the registry generates: ${differ.join(', ')}\nrun \`npm run knative\``);
+      console.error(`not what the registry and the dashboards' description generate: ${differ.join(', ')}\nrun \`npm run knative\``);
       process.exit(1);
     }
-    console.log(`${where} matches the registry (${registry.length} functions)`);
+    console.log(`${where} matches the registry (${registry.length} functions), ${dashboards} the dashboards' description`);
     return;
   }
+  for (const path of writeFiles(DASHBOARDS_DIR, dashboardFiles()).written) console.log(`wrote   ${dashboards}/${path}`);
   const result = writeFiles(BASE_DIR, files);
   for (const path of result.written) console.log(`wrote   ${where}/${path}`);
   for (const path of result.deleted) console.log(`deleted ${where}/${path}`);

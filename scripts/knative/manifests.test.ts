@@ -310,8 +310,10 @@ describe.each(['base', ...OVERLAYS])('kubectl kustomize %s', (target) => {
     const docs = docsOf(target);
     const { checked, errors } = schemaErrors(docs);
     expect(errors).toEqual([]);
-    // Every Knative and Gateway API resource has a schema: none slipped through unchecked.
-    const knative = docs.filter((d) => /knative\.dev|gateway\.networking\.k8s\.io/.test(d.apiVersion)).map((d) => `${d.kind}/${d.metadata.name}`);
+    // Every Knative, Gateway API and telemetry resource has a schema: none slipped through unchecked.
+    const knative = docs
+      .filter((d) => /knative\.dev|gateway\.networking\.k8s\.io|opentelemetry\.io|monitoring\.coreos\.com/.test(d.apiVersion))
+      .map((d) => `${d.kind}/${d.metadata.name}`);
     expect(checked.sort()).toEqual(knative.sort());
     expect(checked.filter((c) => c.startsWith('Service/'))).toHaveLength(registry.length);
   });

@@ -22,6 +22,10 @@ const WAVES: Record<string, Wave> = {
   Broker: { wave: 0 },
   SinkBinding: { wave: 0 },
   Gateway: { wave: 0 },
+  // The collector is up before the first function exports to it; monitors and alerts with it.
+  OpenTelemetryCollector: { wave: 0 },
+  ServiceMonitor: { wave: 0 },
+  PrometheusRule: { wave: 0 },
   Service: { wave: 1 },
   Trigger: { wave: 2 },
   PingSource: { wave: 2 },
