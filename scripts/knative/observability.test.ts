@@ -103,6 +103,11 @@ describe('the wiring', () => {
     expect(config.OTEL_EXPORTER_OTLP_PROTOCOL).toBe('http/protobuf');
   });
 
+  it.each(['dev', 'staging', 'prod'])('%s: spans and metrics name their environment, since one Tempo holds them all', (env) => {
+    const config = one(renderOverlay(env), 'ConfigMap', 'gotuto-config').data ?? {};
+    expect(config.OTEL_RESOURCE_ATTRIBUTES).toBe(`deployment.environment.name=${env}`);
+  });
+
   it("both collectors send traces to the cluster's Tempo, which takes OTLP/gRPC", () => {
     const tempo = one(cluster(), 'TempoMonolithic');
     expect(at(tempo.spec, 'ingestion', 'otlp', 'grpc', 'enabled')).toBe(true);
