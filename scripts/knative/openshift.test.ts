@@ -476,12 +476,14 @@ describe('README.md, Deploy to OpenShift Serverless', () => {
     }
   });
 
-  it('applies kustomizations that exist and render: the operators, the Kafka, knative/openshift, the prod overlay', () => {
+  it('applies kustomizations that exist and render: the operators, the Kafka, knative/openshift, observability, the prod overlay', () => {
     const applied = [...new Set(commands.flatMap((c) => (c[0] === 'oc' && c[1] === 'apply' ? values(c, '-k') : [])))];
     expect(applied.sort()).toEqual([
       'knative/openshift',
       'knative/openshift/gateway',
       'knative/openshift/kafka',
+      'knative/openshift/observability',
+      'knative/openshift/observability/operators',
       'knative/openshift/operators',
       'knative/overlays/prod',
     ]);
