@@ -8,10 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import AjvDraft04Module from 'ajv-draft-04';
 import addFormatsModule from 'ajv-formats';
 
 const schemaDir = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'knative', 'schemas');
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+// OpenShift's Route schema is draft-04 (the catalog's openshift files), which Ajv 8 reads through ajv-draft-04.
+const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: unknown }).default ?? AjvDraft04Module) as new (options: object) => Ajv;
 
 export interface Doc {
   apiVersion: string;
@@ -24,11 +27,17 @@ const ajvs = new Map<string, Ajv>();
 const ajvFor = (schema: { $schema?: unknown }): Ajv => {
   const declared = typeof schema.$schema === 'string' ? schema.$schema : '';
   const draft = declared.includes('2020-12') ? '2020-12' : declared.includes('2019-09') ? '2019-09' : declared.includes('draft-04') ? 'draft-04' : 'draft-07';
-  if (draft === 'draft-04') throw new Error(`draft-04 schemas need ajv-draft-04 (${declared})`);
   let ajv = ajvs.get(draft);
   if (!ajv) {
     const options = { strict: false, allErrors: true };
-    ajv = draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
+    ajv =
+      draft === '2020-12'
+        ? new Ajv2020(options)
+        : draft === '2019-09'
+          ? new Ajv2019(options)
+          : draft === 'draft-04'
+            ? new AjvDraft04(options)
+            : new Ajv(options);
     addFormats(ajv);
     ajvs.set(draft, ajv);
   }
