@@ -180,6 +180,7 @@ describe('knative/gitops/argocd-health.yaml', () => {
         'sources.knative.dev/PingSource',
         'sources.knative.dev/SinkBinding',
         'sources.knative.dev/KafkaSource',
+        'eventing.knative.dev/EventPolicy',
       ].sort(),
     );
   });
