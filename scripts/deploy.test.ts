@@ -14,6 +14,8 @@ import type { RegisteredFunction } from '../functions/runtime/definition.js';
 import { migratedContexts } from '../functions/runtime/migrate.js';
 import { ENVS, deployCommands, formatCommand, parseArgs, parseInventory, renderOverlay, runCommands, type Command, type Env, type Rendered } from './deploy.js';
 import { DEAD_LETTER_SINK, buildManifests } from './knative/generate.js';
+import { PUBLISHER_TOKEN_FILE, PUBLISHER_TOKEN_VOLUME } from './knative/identity.js';
+import type { ServiceSpec } from './knative/kn.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -34,6 +36,8 @@ const docsOf = (env: Env): Rendered[] => {
   if (!docs) rendered.set(env, (docs = renderOverlay(env)));
   return docs;
 };
+
+const serviceOf = (env: Env, name: string): Rendered => docsOf(env).find((d) => d.kind === 'Service' && d.metadata.name === name) as Rendered;
 
 /** The min-scale annotation of a function's Service, as the overlay renders it. */
 const minScaleOf = (env: Env, name: string): string | undefined => {
@@ -70,7 +74,11 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
       expect(c[2], c[3]).toBe('create');
       expect(values(c, '-n'), c[3]).toEqual([namespace]);
       expect(values(c, '--image'), c[3]).toEqual([image]);
-      expect(values(c, '--env'), c[3]).toEqual([`FUNCTION_TARGET=${c[3]}`]);
+      // A publishing function also finds its Broker token (sender identity), and runs as its context's account.
+      const pod = (serviceOf(env, c[3] as string).spec as ServiceSpec).template.spec;
+      const publisher = pod.volumes !== undefined;
+      expect(values(c, '--env'), c[3]).toEqual([`FUNCTION_TARGET=${c[3]}`, ...(publisher ? [`PUBLISHER_TOKEN_FILE=${PUBLISHER_TOKEN_FILE}`] : [])]);
+      expect(values(c, '--service-account'), c[3]).toEqual(pod.serviceAccountName ? [pod.serviceAccountName] : []);
       expect(values(c, '--env-from'), c[3]).toEqual(['cm:gotuto-config', 'secret:gotuto-secrets']);
       // Only prod keeps functions warm (README.md, "Deploy to OpenShift Serverless").
       expect(values(c, '--scale-min'), c[3]).toEqual([env === 'prod' ? minScaleOf(env, c[3] as string) : '0']);
@@ -129,7 +137,7 @@ describe.each(ENVS)('deploy %s --kn --dry-run', (env) => {
     const order = [
       at((c) => starts(c, 'kubectl', 'get', 'secret', 'gotuto-secrets')),
       at((c) => starts(c, 'kubectl', 'delete', 'job')),
-      at((c) => starts(c, 'kubectl', 'apply', '-k') && values(c, '-l')[0] === 'app.kubernetes.io/component in (config,migration,network)'),
+      at((c) => starts(c, 'kubectl', 'apply', '-k') && values(c, '-l')[0] === 'app.kubernetes.io/component in (config,migration,network,identity)'),
       at((c) => starts(c, 'kubectl', 'wait', 'job')),
       at((c) => starts(c, 'kn', 'broker', 'create')),
       at((c) => starts(c, 'kn', 'source', 'binding')),
@@ -242,7 +250,7 @@ describe.each(ENVS)('deploy %s --dry-run (kubectl)', (env) => {
     expect(run.stdout.trimEnd().split('\n')).toEqual([
       `kubectl get secret gotuto-secrets -n ${namespace} -o name`,
       `kubectl delete job -n ${namespace} -l app.kubernetes.io/component=migration --ignore-not-found`,
-      `kubectl apply -k knative/overlays/${env} -l 'app.kubernetes.io/component in (config,migration,network)'`,
+      `kubectl apply -k knative/overlays/${env} -l 'app.kubernetes.io/component in (config,migration,network,identity)'`,
       `kubectl wait job -n ${namespace} -l app.kubernetes.io/component=migration --for=condition=complete --timeout=660s`,
       `kubectl apply -k knative/overlays/${env}`,
     ]);
@@ -383,9 +391,12 @@ describe('deployCommands --kn', () => {
           timeout: 'PT30S',
           deadLetterSink: {
             ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: DEAD_LETTER_SINK },
+            audience: DEAD_LETTER_SINK,
             uri: '/?trigger=inventory-on-order-placed',
           },
         }),
+        // kn sets no audience: the subscriber's comes with the patch (sender identity).
+        subscriber: { audience: 'inventory-on-order-placed' },
       },
     });
     const own = commands.find((c) => starts(c, 'kubectl', 'patch', 'triggers.eventing.knative.dev', 'shipping-on-payment-received')) as Command;
@@ -395,6 +406,29 @@ describe('deployCommands --kn', () => {
     expect(values(svc, '--timeout')).toEqual(['120']);
     expect(values(svc, '--concurrency-limit')).toEqual(['4']);
     expect(svc).toContain('--cluster-local');
+  });
+
+  it("runs each publishing function as its context's account, then mounts its Broker token with a JSON patch", () => {
+    const commands = deployCommands('dev', docs, { kn: true });
+    const create = commands.findIndex((c) => starts(c, 'kn', 'service', 'create', 'inventory-on-order-placed'));
+    expect(values(commands[create] as Command, '--service-account')).toEqual(['gotuto-inventory']);
+    expect(values(commands[create] as Command, '--env')).toContain(`PUBLISHER_TOKEN_FILE=${PUBLISHER_TOKEN_FILE}`);
+    const patch = commands[create + 1] as Command;
+    expect(patch.slice(0, 8)).toEqual(['kubectl', 'patch', 'services.serving.knative.dev', 'inventory-on-order-placed', '-n', 'gotuto-test', '--type', 'json']);
+    const ops = JSON.parse(values(patch, '-p')[0] as string) as { path: string; value: { name: string }[] }[];
+    expect(ops.map((o) => [o.path, o.value.map((v) => v.name)])).toEqual([
+      ['/spec/template/spec/volumes', [PUBLISHER_TOKEN_VOLUME]],
+      ['/spec/template/spec/containers/0/volumeMounts', [PUBLISHER_TOKEN_VOLUME]],
+    ]);
+    // A query never publishes: the namespace's default account, no token, no patch.
+    const query = commands.findIndex((c) => starts(c, 'kn', 'service', 'create', 'billing-get-invoice'));
+    expect(values(commands[query] as Command, '--service-account')).toEqual([]);
+    expect(starts(commands[query + 1] as Command, 'kubectl', 'patch')).toBe(false);
+    // The Broker's dead-letter sink gets its audience once kn has set it.
+    const dls = commands.findIndex((c) => starts(c, 'kn', 'broker', 'update') && c.includes('--dl-sink'));
+    expect(JSON.parse(values(commands[dls + 1] as Command, '-p')[0] as string)).toEqual({
+      spec: { delivery: { deadLetterSink: { audience: DEAD_LETTER_SINK } } },
+    });
   });
 
   it('updates what exists instead of creating it', () => {
@@ -432,10 +466,10 @@ describe('deployCommands --kn', () => {
     expect(() => deployCommands('dev', [...docs, deployment], { kn: true })).toThrow(/cannot deploy Deployment pgbouncer/);
     const withVolume = docs.map((d) =>
       d.kind === 'Service' && d.metadata.name === 'billing-get-invoice'
-        ? { ...d, spec: { template: { ...(d.spec?.template as object), spec: { ...(d.spec?.template as { spec: object }).spec, volumes: [] } } } }
+        ? { ...d, spec: { template: { ...(d.spec?.template as object), spec: { ...(d.spec?.template as { spec: object }).spec, nodeSelector: {} } } } }
         : d,
     );
-    expect(() => deployCommands('dev', withVolume, { kn: true })).toThrow(/billing-get-invoice pod spec has volumes/);
+    expect(() => deployCommands('dev', withVolume, { kn: true })).toThrow(/billing-get-invoice pod spec has nodeSelector/);
     // kubectl mode applies whatever the overlay holds.
     expect(deployCommands('dev', [...docs, deployment]).at(-1)).toEqual(['kubectl', 'apply', '-k', 'knative/overlays/dev']);
     const mixed = docs.map((d, i) => (i === 0 ? { ...d, metadata: { ...d.metadata, namespace: 'elsewhere' } } : d));

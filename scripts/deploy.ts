@@ -29,9 +29,20 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { COMPONENT_LABEL, CONFIG_COMPONENT, MIGRATION_COMPONENT, MIGRATION_JOB, SECRET, type Manifest } from './knative/generate.js';
-import { RESOURCE, bindingCommand, brokerCommands, pingCommands, serviceCommand, triggerCommands, type KnKind, type ServiceSpec } from './knative/kn.js';
+import {
+  RESOURCE,
+  bindingCommand,
+  brokerCommands,
+  pingCommands,
+  serviceCommand,
+  serviceVolumePatch,
+  triggerCommands,
+  type KnKind,
+  type ServiceSpec,
+} from './knative/kn.js';
 import { GATEWAY_COMPONENT, NETWORK_COMPONENT } from './knative/gateway.js';
 import { OBSERVABILITY_COMPONENT } from './knative/observability.js';
+import { IDENTITY_COMPONENT } from './knative/identity.js';
 import { canaryTarget, currentRevisionCommand, parseTraffic, trafficCommand, type TrafficAction } from './knative/traffic.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -140,8 +151,9 @@ export const renderOverlay = (env: string, cwd = root): Rendered[] => {
 // --- the commands ---------------------------------------------------------------------------
 
 const MIGRATIONS = `${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`;
-// The NetworkPolicies come first too: the namespace is closed before anything in it runs.
-const APPLIED_FIRST = `${COMPONENT_LABEL} in (${CONFIG_COMPONENT},${MIGRATION_COMPONENT},${NETWORK_COMPONENT})`;
+// The NetworkPolicies come first too: the namespace is closed before anything in it runs; and the
+// identities (ServiceAccounts, the replay Role, the Broker's EventPolicies), which the Services run as.
+const APPLIED_FIRST = `${COMPONENT_LABEL} in (${CONFIG_COMPONENT},${MIGRATION_COMPONENT},${NETWORK_COMPONENT},${IDENTITY_COMPONENT})`;
 const GATEWAY = `${COMPONENT_LABEL}=${GATEWAY_COMPONENT}`;
 const OBSERVABILITY = `${COMPONENT_LABEL}=${OBSERVABILITY_COMPONENT}`;
 /** The component label each kind applied outside kn must carry, or the step that applies it would miss it. */
@@ -149,6 +161,10 @@ const COMPONENT_OF: Record<string, string> = {
   ConfigMap: CONFIG_COMPONENT,
   Job: MIGRATION_COMPONENT,
   NetworkPolicy: NETWORK_COMPONENT,
+  ServiceAccount: IDENTITY_COMPONENT,
+  Role: IDENTITY_COMPONENT,
+  RoleBinding: IDENTITY_COMPONENT,
+  EventPolicy: IDENTITY_COMPONENT,
   Gateway: GATEWAY_COMPONENT,
   HTTPRoute: GATEWAY_COMPONENT,
   OpenTelemetryCollector: OBSERVABILITY_COMPONENT,
@@ -242,7 +258,7 @@ export const deployCommands = (env: string, docs: readonly Rendered[], options: 
     // Before the Services, so that their first revision already has K_SINK (the binding's webhook
     // injects it when a Service is created) instead of getting it in a second revision.
     ...each('SinkBinding').map((d) => bindingCommand(d, namespace, exists('SinkBinding', d.metadata.name))),
-    ...each('Service').map((d) => serviceCommand(d, namespace, exists('Service', d.metadata.name))),
+    ...each('Service').flatMap((d) => [serviceCommand(d, namespace, exists('Service', d.metadata.name)), ...serviceVolumePatch(d, namespace)]),
     ...brokers.flatMap((b) => b.deadLetters),
     ...each('Trigger').flatMap((d) => triggerCommands(d, namespace, exists('Trigger', d.metadata.name))),
     ...each('PingSource').flatMap((d) => pingCommands(d, namespace, exists('PingSource', d.metadata.name))),

@@ -128,9 +128,10 @@ describe.each(ENVS)('the front door of %s', (env) => {
     expect(services).toHaveLength(registry.length);
     for (const svc of services) expect(svc.metadata.labels?.['networking.knative.dev/visibility'], svc.metadata.name).toBe('cluster-local');
     const config = ofKind(docs, 'ConfigMap').find((c) => c.metadata.name === 'gotuto-config')?.data ?? {};
-    // Every setting that is a URL names a function of this namespace by its cluster-local host
-    // (but the telemetry endpoint, the namespace's collector: observability.test.ts).
-    const isFunctionUrl = ([k, v]: [string, string]) => /^https?:\/\//.test(v) && !k.startsWith('OTEL_');
+    // Every setting that is a URL names a function of this namespace by its cluster-local host, but
+    // the telemetry endpoint (the namespace's collector: observability.test.ts) and the issuer of
+    // delivery tokens (the cluster's API server: sender-identity.test.ts).
+    const isFunctionUrl = ([k, v]: [string, string]) => /^https?:\/\//.test(v) && !k.startsWith('OTEL_') && k !== 'DELIVERY_TOKEN_ISSUER';
     const urls = Object.entries(config).filter(isFunctionUrl);
     expect(urls.map(([k]) => k)).toEqual(
       Object.entries(CONFIG_DEFAULTS)
@@ -160,7 +161,7 @@ describe('the NetworkPolicies of every environment', () => {
   const namespacesOf = (peers: Peer[] = []) => peers.flatMap((p) => p.namespaceSelector?.matchExpressions?.flatMap((e) => e.values) ?? []);
 
   it.each(ENVS)(
-    "%s: the functions admit only Knative's namespaces, the namespace's pods and monitoring's scrape of queue-proxy, and send only to DNS, PostgreSQL, Kafka, SMTP, the Broker and the ingress; the Gateway takes HTTPS",
+    "%s: the functions admit only Knative's namespaces, the namespace's pods and monitoring's scrape of queue-proxy, and send only to the cluster's DNS, PostgreSQL, Kafka, SMTP, the API server, the Broker and the ingress; the Gateway takes HTTPS",
     (env) => {
       const all = ofKind(docsOf(env), 'NetworkPolicy').map((p) => p.spec as unknown as Policy);
       const gateway = all.filter((p) => JSON.stringify(p.podSelector) === JSON.stringify({ matchLabels: { [GATEWAY_POD_LABEL]: GATEWAY } }));
@@ -186,23 +187,20 @@ describe('the NetworkPolicies of every environment', () => {
         .flatMap((r) => r.ports ?? [])
         .map((p) => `${p.protocol}/${p.port}`);
       expect(ports.sort()).toEqual(
-        [
-          'TCP/25',
-          'TCP/443',
-          'TCP/465',
-          'TCP/53',
-          'TCP/5353',
-          'TCP/5432',
-          'TCP/587',
-          'TCP/6432',
-          'TCP/6443',
-          'TCP/9092',
-          'TCP/9093',
-          'UDP/53',
-          'UDP/5353',
-        ].sort(),
+        // SMTP, PostgreSQL and PgBouncer, the API server, Kafka: no HTTPS to anywhere.
+        ['TCP/25', 'TCP/465', 'TCP/587', 'TCP/5432', 'TCP/6432', 'TCP/6443', 'TCP/9092', 'TCP/9093'].sort(),
       );
-      expect(namespacesOf(rules.flatMap((r) => r.to ?? [])).sort()).toEqual([BROKER_INGRESS.namespace, CLUSTER_LOCAL_INGRESS.namespace].sort());
+      // DNS only to the cluster's resolvers.
+      const dns = rules.filter((r) => r.ports?.some((p) => p.port === 53));
+      expect(dns.map((r) => [namespacesOf(r.to).sort(), (r.ports ?? []).map((p) => `${p.protocol}/${p.port}`).sort()])).toEqual([
+        [
+          ['kube-system', 'openshift-dns'],
+          ['TCP/53', 'TCP/5353', 'UDP/53', 'UDP/5353'],
+        ],
+      ]);
+      const others = rules.filter((r) => r.to && !dns.includes(r));
+      expect(others.flatMap((r) => r.ports ?? [])).toEqual([]);
+      expect(namespacesOf(others.flatMap((r) => r.to ?? [])).sort()).toEqual([BROKER_INGRESS.namespace, CLUSTER_LOCAL_INGRESS.namespace].sort());
     },
   );
 });

@@ -117,8 +117,8 @@ const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: 'TCP', port
 /**
  * Zero trust inside the cluster: the namespace's pods take traffic only from Knative's system
  * namespaces (the ingress, the activator, the Broker's dispatcher, the PingSources) and from each
- * other; they send only to DNS, PostgreSQL (or PgBouncer), Kafka, SMTP, the Broker and Knative's
- * ingress (the calls between functions), and the API server (the service-account issuer's keys).
+ * other; they send only to the cluster's DNS, PostgreSQL (or PgBouncer), Kafka, SMTP, the Broker and
+ * Knative's ingress (the calls between functions), and the API server (the service-account issuer's keys).
  */
 export const networkPolicies = (partOf: string): Manifest[] => {
   const labels = { 'app.kubernetes.io/component': NETWORK_COMPONENT, 'app.kubernetes.io/part-of': partOf };
@@ -159,8 +159,10 @@ export const networkPolicies = (partOf: string): Manifest[] => {
         podSelector: ours,
         policyTypes: ['Egress'],
         egress: [
-          // DNS: OpenShift's resolvers listen on 5353 behind the dns-default Service's 53.
+          // DNS, to the cluster's resolvers only (no lookups through outside servers): OpenShift's
+          // listen on 5353 behind the dns-default Service's 53 in openshift-dns; elsewhere kube-system.
           {
+            to: [namespaces('openshift-dns', 'kube-system')],
             ports: [53, 5353].flatMap((port) => [
               { protocol: 'UDP', port },
               { protocol: 'TCP', port },
@@ -175,10 +177,12 @@ export const networkPolicies = (partOf: string): Manifest[] => {
           // The Broker's ingress (publishing to K_SINK) and Knative's cluster-local ingress
           // (Order's call to Catalog): both in Knative's namespaces.
           { to: [namespaces('knative-eventing', 'knative-serving-ingress')] },
-          // Each other (a function's own pods) and the API server, which serves the service-account
-          // issuer's keys that verify delivery tokens.
+          // Each other (a function's own pods), and the API server, which serves the service-account
+          // issuer's discovery and keys that verify delivery tokens (and TokenRequest, for the replay
+          // functions). OVN-Kubernetes applies a policy after the kubernetes Service's translation to
+          // the API servers' own port, 6443, so HTTPS (443) to anywhere is not opened for it.
           { to: [{ podSelector: {} }] },
-          { ports: tcp(443, 6443) },
+          { ports: tcp(6443) },
         ],
       },
     },

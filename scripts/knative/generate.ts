@@ -2,7 +2,8 @@
 // cluster-local), the Kafka-class Broker, a Trigger per event handler, a SinkBinding that gives every
 // function K_SINK, a PingSource per schedule, the shared ConfigMap, a migration Job per context that
 // has migrations (functions/<context>/migrations), and from gateway.ts the Gateway, an HTTPRoute per
-// command and query and the NetworkPolicies; waves.ts adds Argo CD's sync waves to all of them. The cluster's routing and the local platform's routing are both
+// command and query and the NetworkPolicies; from identity.ts the ServiceAccounts, the Broker's
+// EventPolicies and each publishing function's Broker token; waves.ts adds Argo CD's sync waves to all of them. The cluster's routing and the local platform's routing are both
 // read from these files, so they cannot drift from the code.
 //
 //   npm run knative              regenerate knative/base (writes changed files, deletes stale ones)
@@ -14,6 +15,7 @@ import type { HandlerDefinition, RegisteredFunction } from '../../functions/runt
 import { functionRoutes } from '../../functions/runtime/registry.js';
 import { HEADER, drift, writeFiles } from './files.js';
 import { clusterLocalHost, gatewayManifests, networkPolicies } from './gateway.js';
+import { identityManifests, publishingContexts, withIdentity } from './identity.js';
 import { assertCron, durationSeconds } from './values.js';
 import { withSyncWave } from './waves.js';
 import { DASHBOARDS_DIR, OTEL_CONFIG, dashboardFiles, observabilityManifests } from './observability.js';
@@ -141,6 +143,10 @@ export interface Manifest {
   metadata: Metadata;
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
+  /** RBAC: a Role's rules, a RoleBinding's role and subjects. */
+  rules?: unknown[];
+  roleRef?: Record<string, string>;
+  subjects?: Record<string, string>[];
 }
 
 const triggerOf = (fn: RegisteredFunction): Trigger => {
@@ -159,7 +165,9 @@ const commonLabels = (fn: RegisteredFunction): Record<string, string> => ({
   'gotuto.dev/trigger': triggerOf(fn),
 });
 
-const serviceRef = (name: string) => ({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name } });
+// Every destination is a function, whose deliveries carry a token for its own name (sender
+// identity): a Knative Service announces no audience of its own, so the destination names it.
+const serviceRef = (name: string) => ({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name }, audience: name });
 
 /** A delivery spec with the platform's defaults, its durations checked. */
 const deliveryOf = (fn: RegisteredFunction, deadLetterSink: string) => {
@@ -382,7 +390,13 @@ export const buildManifests = (registry: readonly RegisteredFunction[], options:
   const jobs = contexts.map((context) => migrationJob(context, image));
 
   const door = [...networkPolicies(PART_OF), ...gatewayManifests(functions, (fn) => sorted(commonLabels(fn)), PART_OF, BROKER)];
-  return [...platform, ...door, ...observabilityManifests(PART_OF), ...perFunction, ...jobs].map(withSyncWave);
+  const publishing = new Set(publishingContexts(functions));
+  const byName = new Map(functions.map((fn) => [fn.name, fn]));
+  const identified = perFunction.map((m) =>
+    m.kind === 'Service' ? withIdentity(m, byName.get(m.metadata.name) as RegisteredFunction, publishing, BROKER) : m,
+  );
+  const identities = identityManifests(functions, BROKER, PART_OF);
+  return [...platform, ...door, ...observabilityManifests(PART_OF), ...identities, ...identified, ...jobs].map(withSyncWave);
 };
 
 /** The file of knative/base (relative, `/`-separated) a manifest belongs in. */

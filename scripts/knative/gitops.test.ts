@@ -109,8 +109,38 @@ describe('knative/gitops', () => {
     expect(config as number).toBeLessThan(jobs as number);
     const [services, ...moreServiceWaves] = waves('Service');
     expect(moreServiceWaves).toEqual([]);
-    for (const kind of ['NetworkPolicy', 'Broker', 'SinkBinding', 'Gateway']) for (const w of waves(kind)) expect(w, kind).toBeLessThan(services as number);
+    for (const kind of ['NetworkPolicy', 'Broker', 'SinkBinding', 'Gateway', 'ServiceAccount', 'Role', 'RoleBinding', 'EventPolicy'])
+      for (const w of waves(kind)) expect(w, kind).toBeLessThan(services as number);
     for (const kind of ['Trigger', 'PingSource', 'HTTPRoute']) for (const w of waves(kind)) expect(w, kind).toBeGreaterThan(services as number);
+  });
+});
+
+describe('the manual gate for prod', () => {
+  type Window = { kind: string; schedule: string; duration: string; applications?: string[]; manualSync?: boolean };
+  const windows = (): Window[] => (one('AppProject').spec as { syncWindows?: Window[] }).syncWindows ?? [];
+  // Argo CD matches `applications` as globs; these name Applications exactly.
+  const windowsOf = (app: string) => windows().filter((w) => w.applications?.includes(app));
+  /** A Go duration (`1h`, `90m`, `1h30m`) in minutes. */
+  const minutes = (duration: string): number => {
+    const match = /^(?:(\d+)h)?(?:(\d+)m)?$/.exec(duration);
+    if (!match || duration === '') throw new Error(`duration ${duration}`);
+    return Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0);
+  };
+
+  it('keeps Argo CD from syncing gotuto-prod by itself at any time, and lets a person sync it', () => {
+    const prod = appOf('prod').metadata.name;
+    const gates = windowsOf(prod).filter((w) => w.kind === 'deny');
+    expect(gates).toHaveLength(1);
+    const [gate] = gates as [Window];
+    // Starting every minute and lasting at least a minute, the window never closes.
+    expect(gate.schedule).toBe('* * * * *');
+    expect(minutes(gate.duration)).toBeGreaterThanOrEqual(1);
+    expect(gate.manualSync).toBe(true);
+  });
+
+  it('leaves dev and staging to sync on their own', () => {
+    for (const env of ['dev', 'staging'] as const) expect(windowsOf(appOf(env).metadata.name), env).toEqual([]);
+    for (const env of ENVS) expect((appOf(env).spec as { syncPolicy?: { automated?: object } }).syncPolicy?.automated, env).toBeDefined();
   });
 });
 
@@ -150,6 +180,7 @@ describe('knative/gitops/argocd-health.yaml', () => {
         'sources.knative.dev/PingSource',
         'sources.knative.dev/SinkBinding',
         'sources.knative.dev/KafkaSource',
+        'eventing.knative.dev/EventPolicy',
       ].sort(),
     );
   });

@@ -23,6 +23,7 @@ import { registry } from '../../functions/index.js';
 import { config } from '../../functions/runtime/config.js';
 import { migratedContexts } from '../../functions/runtime/migrate.js';
 import { BROKER, CONFIG_MAP, DEAD_LETTER_SINK, KAFKA_CONFIG_MAP, KAFKA_DEFAULTS, durationSeconds, type Manifest } from './generate.js';
+import { schemaErrors } from './schema-testing.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const COMPONENT = join(root, 'knative', 'components', 'kafka-outbox');
@@ -189,7 +190,10 @@ describe.each(OVERLAYS)('overlays/%s with knative/components/kafka-outbox on top
     expect(delivery.retry).toBeGreaterThan(0);
     expect(['exponential', 'linear']).toContain(delivery.backoffPolicy);
     expect(durationSeconds(delivery.backoffDelay ?? '')).toBeGreaterThan(0);
-    expect(delivery.deadLetterSink).toEqual({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: DEAD_LETTER_SINK } });
+    expect(delivery.deadLetterSink).toEqual({
+      ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: DEAD_LETTER_SINK },
+      audience: DEAD_LETTER_SINK,
+    });
     expect(one(docs, 'Service', DEAD_LETTER_SINK).metadata.namespace).toBe(namespace);
   });
 
@@ -212,12 +216,24 @@ describe.each(OVERLAYS)('overlays/%s with knative/components/kafka-outbox on top
     expect(['ordered', 'unordered']).toContain(spec.ordering);
   });
 
-  it('changes nothing else: only the KafkaSource is added, and only KAFKA_BROKERS and OUTBOX_KAFKA_TOPIC of gotuto-config', () => {
+  it("admits the KafkaSource to the Broker of the render (an EventPolicy), for the platform's event types", () => {
+    const docs = withOutbox(env);
+    const policy = one(docs, 'EventPolicy', SOURCE);
+    expect(policy.metadata.namespace).toBe(sourceOf(docs).metadata.namespace);
+    expect(schemaErrors([policy]).errors).toEqual([]);
+    expect(policy.spec).toEqual({
+      to: [{ ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: BROKER } }],
+      from: [{ ref: { apiVersion: sourceOf(docs).apiVersion, kind: 'KafkaSource', name: SOURCE } }],
+      filters: [{ prefix: { type: 'com.gotuto.' } }],
+    });
+  });
+
+  it('changes nothing else: only the KafkaSource and its EventPolicy are added, and only KAFKA_BROKERS and OUTBOX_KAFKA_TOPIC of gotuto-config', () => {
     const id = (d: Doc) => `${d.apiVersion} ${d.kind} ${d.metadata.namespace ?? '-'}/${d.metadata.name}`;
     const before = new Map(plain(env).map((d) => [id(d), d]));
     const after = new Map(withOutbox(env).map((d) => [id(d), d]));
     expect(before.size).toBe(plain(env).length);
-    expect([...after.keys()].filter((k) => !before.has(k))).toEqual([id(sourceOf(withOutbox(env)))]);
+    expect([...after.keys()].filter((k) => !before.has(k))).toEqual([id(one(withOutbox(env), 'EventPolicy', SOURCE)), id(sourceOf(withOutbox(env)))]);
     expect([...before.keys()].filter((k) => !after.has(k))).toEqual([]);
     for (const [key, doc] of before) {
       const changed = after.get(key) as Doc;

@@ -14,7 +14,7 @@ export const RESOURCE = {
 } as const;
 export type KnKind = keyof typeof RESOURCE;
 
-type Ref = { ref?: { apiVersion?: string; kind?: string; name?: string; namespace?: string }; uri?: string };
+type Ref = { ref?: { apiVersion?: string; kind?: string; name?: string; namespace?: string }; uri?: string; audience?: string };
 
 /** A kn `--sink` / `--dl-sink` for a destination. */
 const sinkOf = (where: string, dest: Ref | undefined): string => {
@@ -57,7 +57,12 @@ export const brokerCommands = (doc: Rendered, namespace: string, exists: boolean
     ...(delivery.timeout ? ['--timeout', delivery.timeout] : []),
     ...(dls && !deferred ? ['--dl-sink', dls] : []),
   ];
-  const deadLetters: Command[] = deferred ? [['kn', 'broker', 'update', name, '-n', namespace, '--dl-sink', dls]] : [];
+  // kn sets no audience: a patch after the sink is set adds the dead-letter sink's (sender identity).
+  const audience = delivery.deadLetterSink?.audience;
+  const deadLetters: Command[] = [
+    ...(deferred ? [['kn', 'broker', 'update', name, '-n', namespace, '--dl-sink', dls]] : []),
+    ...(audience ? patchCommand('Broker', name, namespace, { spec: { delivery: { deadLetterSink: { audience } } } }) : []),
+  ];
   // The class and the config of a Broker are immutable: `kn broker update` sets delivery only.
   if (exists) return { first: ['kn', 'broker', 'update', name, '-n', namespace, ...deliveryFlags], deadLetters };
   const brokerClass = doc.metadata.annotations?.['eventing.knative.dev/broker.class'];
@@ -108,11 +113,12 @@ type Container = {
   readinessProbe?: { httpGet?: { path?: string; port?: unknown; host?: string; scheme?: string } } & Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: Record<string, unknown>;
+  volumeMounts?: object[];
 };
 export type ServiceSpec = {
   template: {
     metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-    spec: { containers: Container[]; containerConcurrency?: number; timeoutSeconds?: number };
+    spec: { containers: Container[]; containerConcurrency?: number; timeoutSeconds?: number; serviceAccountName?: string; volumes?: object[] };
   };
 };
 
@@ -133,13 +139,14 @@ export const serviceCommand = (doc: Rendered, namespace: string, exists: boolean
   only(`${where} spec`, spec, ['template']);
   only(`${where} template`, spec.template, ['metadata', 'spec']);
   only(`${where} template metadata`, spec.template.metadata ?? {}, ['labels', 'annotations']);
-  only(`${where} pod spec`, spec.template.spec, ['containers', 'containerConcurrency', 'timeoutSeconds']);
+  only(`${where} pod spec`, spec.template.spec, ['containers', 'containerConcurrency', 'timeoutSeconds', 'serviceAccountName', 'volumes']);
   const [container, ...others] = spec.template.spec.containers;
   if (!container || others.length > 0) throw new Error(`${where} has ${spec.template.spec.containers.length} containers; the kn commands deploy one`);
-  only(`${where} container`, container, ['name', 'image', 'ports', 'env', 'envFrom', 'readinessProbe', 'resources', 'securityContext']);
+  only(`${where} container`, container, ['name', 'image', 'ports', 'env', 'envFrom', 'readinessProbe', 'resources', 'securityContext', 'volumeMounts']);
   if (!container.image) throw new Error(`${where} has no image`);
 
   const args: string[] = ['kn', 'service', exists ? 'update' : 'create', name, '-n', namespace, '--image', container.image];
+  if (spec.template.spec.serviceAccountName) args.push('--service-account', spec.template.spec.serviceAccountName);
   for (const port of container.ports ?? []) args.push('--port', `${port.name ? `${port.name}:` : ''}${port.containerPort}`);
   for (const e of container.env ?? []) {
     if (e.valueFrom !== undefined || e.value === undefined) throw new Error(`${where} env ${e.name} has no plain value`);
@@ -189,6 +196,22 @@ export const serviceCommand = (doc: Rendered, namespace: string, exists: boolean
   return args;
 };
 
+/**
+ * The projected token volume of a publishing function (serviceVolumes), which kn's `--mount` cannot
+ * express: a JSON patch after `kn service create|update`, which makes a second revision; the first
+ * one publishes nothing its outbox does not keep (the relay publishes it once the token is there).
+ */
+export const serviceVolumePatch = (doc: Rendered, namespace: string): Command[] => {
+  const pod = (doc.spec as ServiceSpec).template.spec;
+  const mounts = pod.containers[0]?.volumeMounts;
+  if (!pod.volumes && !mounts) return [];
+  const ops = [
+    { op: 'add', path: '/spec/template/spec/volumes', value: pod.volumes ?? [] },
+    { op: 'add', path: '/spec/template/spec/containers/0/volumeMounts', value: mounts ?? [] },
+  ];
+  return [['kubectl', 'patch', RESOURCE.Service, doc.metadata.name, '-n', namespace, '--type', 'json', '-p', JSON.stringify(ops)]];
+};
+
 /** `kubectl patch` of what kn cannot set on a resource it created: a merge patch, or nothing. */
 const patchCommand = (kind: KnKind, name: string, namespace: string, patch: { metadata?: object; spec?: object }): Command[] => {
   const body = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && Object.keys(v).length > 0));
@@ -212,7 +235,10 @@ export const triggerCommands = (doc: Rendered, namespace: string, exists: boolea
       : ['kn', 'trigger', 'create', name, '-n', namespace, '--broker', spec.broker, ...filters, ...sink],
     ...patchCommand('Trigger', name, namespace, {
       metadata: doc.metadata.annotations && { annotations: doc.metadata.annotations },
-      spec: spec.delivery && { delivery: spec.delivery },
+      spec: {
+        ...(spec.subscriber?.audience ? { subscriber: { audience: spec.subscriber.audience } } : {}),
+        ...(spec.delivery ? { delivery: spec.delivery } : {}),
+      },
     }),
   ];
 };
@@ -235,7 +261,12 @@ export const pingCommands = (doc: Rendered, namespace: string, exists: boolean):
       '--sink',
       sinkOf(`PingSource ${name} sink`, spec.sink),
     ],
-    // kn sets no content type; the functions read the PingSource's `{}` as JSON.
-    ...patchCommand('PingSource', name, namespace, { spec: spec.contentType ? { contentType: spec.contentType } : undefined }),
+    // kn sets no content type (the functions read the PingSource's `{}` as JSON), nor an audience.
+    ...patchCommand('PingSource', name, namespace, {
+      spec: {
+        ...(spec.contentType ? { contentType: spec.contentType } : {}),
+        ...(spec.sink?.audience ? { sink: { audience: spec.sink.audience } } : {}),
+      },
+    }),
   ];
 };

@@ -42,7 +42,7 @@ const OVERLAYS = ['dev', 'staging', 'prod'] as const;
 const NAMESPACES: Record<(typeof OVERLAYS)[number], string> = { dev: 'gotuto-dev', staging: 'gotuto-staging', prod: 'gotuto-prod' };
 
 type Doc = Manifest & { metadata: Manifest['metadata'] & { namespace?: string } };
-type Ref = { ref?: { apiVersion?: string; kind?: string; name?: string }; uri?: string };
+type Ref = { ref?: { apiVersion?: string; kind?: string; name?: string }; uri?: string; audience?: string };
 type Delivery = { retry?: number; backoffPolicy?: string; backoffDelay?: string; timeout?: string; deadLetterSink?: Ref };
 type Container = {
   name?: string;
@@ -108,6 +108,8 @@ const semanticProblems = (docs: Doc[]): string[] => {
     if (!ref) return problems.push(`${where} has no ref`);
     if (ref.apiVersion !== 'serving.knative.dev/v1' || ref.kind !== 'Service') problems.push(`${where} is not a Knative Service`);
     if (!ref.name || !services.has(ref.name)) problems.push(`${where} names Service "${ref.name}", which does not exist`);
+    // Sender identity: the function verifies tokens for its own name.
+    if (dest?.audience !== ref.name) problems.push(`${where} audience "${dest?.audience}" is not the function's name`);
     return 0;
   };
   const delivery = (where: string, d: Delivery | undefined, needsTimeout: boolean) => {
@@ -333,9 +335,9 @@ describe.each(['base', ...OVERLAYS])('kubectl kustomize %s', (target) => {
     expect(jobProblems(docs)).toEqual([]);
   });
 
-  it('satisfies the Kubernetes schemas of its core kinds (ConfigMap, Job, NetworkPolicy)', async () => {
-    const core = docsOf(target).filter((d) => !d.apiVersion.includes('.') || d.apiVersion.startsWith('networking.k8s.io/'));
-    expect(new Set(core.map((d) => d.kind))).toEqual(new Set(['ConfigMap', 'Job', 'NetworkPolicy']));
+  it('satisfies the Kubernetes schemas of its core kinds (ConfigMap, Job, NetworkPolicy, ServiceAccount, Role, RoleBinding)', async () => {
+    const core = docsOf(target).filter((d) => !d.apiVersion.includes('.') || /^(networking|rbac\.authorization)\.k8s\.io\//.test(d.apiVersion));
+    expect(new Set(core.map((d) => d.kind))).toEqual(new Set(['ConfigMap', 'Job', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding']));
     expect(await coreSchemaErrors(core)).toEqual([]);
   });
 

@@ -703,7 +703,7 @@ describe('knative/README.md', () => {
         .filter((e) => e.isDirectory())
         .map((e) => `openshift/${e.name}`),
     ];
-    expect(dirs.sort()).toEqual(['openshift', 'openshift/gateway', 'openshift/kafka', 'openshift/observability', 'openshift/operators']);
+    expect(dirs.sort()).toEqual(['openshift', 'openshift/gateway', 'openshift/kafka', 'openshift/observability', 'openshift/operators', 'openshift/route']);
     for (const dir of dirs) expect(text, dir).toContain(`| \`${dir}\` |`);
     for (const doc of docsOf('knative/openshift').filter((d) => d.kind !== 'Namespace')) {
       expect(text).toContain(`\`${doc.kind}\` (\`${doc.apiVersion}\`) in \`${doc.metadata.namespace}\``);

@@ -13,6 +13,7 @@ import addFormatsModule from 'ajv-formats';
 
 const schemaDir = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'knative', 'schemas');
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+// OpenShift's Route and Tempo's schemas are draft-04, which Ajv 8 reads through ajv-draft-04.
 const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: unknown }).default ?? AjvDraft04Module) as new (options: object) => Ajv;
 
 // CRD patterns are Go (RE2) expressions; the only RE2 syntax in the kept schemas that JavaScript

@@ -19,6 +19,11 @@ const WAVES: Record<string, Wave> = {
   ConfigMap: { wave: -1, preSync: true },
   Job: { wave: 0, preSync: true },
   NetworkPolicy: { wave: 0 },
+  // The functions' identities, before the Services that run as them; the Broker's EventPolicies.
+  ServiceAccount: { wave: 0 },
+  Role: { wave: 0 },
+  RoleBinding: { wave: 0 },
+  EventPolicy: { wave: 0 },
   Broker: { wave: 0 },
   SinkBinding: { wave: 0 },
   Gateway: { wave: 0 },
