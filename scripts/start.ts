@@ -16,7 +16,7 @@ try {
 }
 
 // BROKER_DELIVER=off accepts and stores events without delivering them, to inspect or hold them.
-const platform = await startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off' }).catch((error: unknown) => {
+const platform = await startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off', receiveTelemetry: true }).catch((error: unknown) => {
   unlock();
   // A port in use, a database that refuses: the message says which; LOG_LEVEL=debug adds where.
   console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
