@@ -46,7 +46,11 @@ describe('migration sets', () => {
     await db.query(`INSERT INTO platform.broker_events (id, source, type, event) VALUES ('kept', '/test', 'com.gotuto.test.kept.v1', '{}')`);
 
     const applied = await migrateLocal();
-    expect(applied.filter((m) => m.startsWith('local-broker/'))).toEqual(['local-broker/001_broker', 'local-broker/002_kafka_broker', 'local-broker/003_spans']);
+    expect(applied.filter((m) => m.startsWith('local-broker/'))).toEqual([
+      'local-broker/001_broker',
+      'local-broker/002_kafka_broker',
+      'local-broker/003_spans',
+    ]);
     expect(await recorded()).toEqual([
       'local-broker/1_broker',
       'local-broker/2_kafka_broker',

@@ -20,6 +20,7 @@ import { migrateLocal, openDatabase, type Database } from './database.js';
 import { closeGateway, createGateway, listen } from './gateway.js';
 import { createKafkaBroker } from './kafka-broker.js';
 import { startKafkaSource, type KafkaSource } from './kafka-source.js';
+import { journeyRoutes } from './journey/page.js';
 import { mount } from './mounts.js';
 import { createMetricStore } from './otlp/metrics.js';
 import { otlpRoutes } from './otlp/receiver.js';
@@ -167,7 +168,13 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   const telemetry = otlpRoutes({ keepSpans: (spans) => keepSpans(platformPool, spans, config.otlpReceiverMaxSpans()), keepPoints: metrics.keep });
   const server = createGateway({
     mounts,
-    platformRoutes: [healthRoute(() => ready, functions.length), ingressRoute(broker), functionTableRoute(functions, deadLettersWaiting), ...telemetry],
+    platformRoutes: [
+      healthRoute(() => ready, functions.length),
+      ingressRoute(broker),
+      functionTableRoute(functions, deadLettersWaiting),
+      ...telemetry,
+      ...journeyRoutes({ db: () => poolFor('platform'), mounts, metrics }),
+    ],
     pages: contractsResponse,
     log,
   });

@@ -37,7 +37,10 @@ const recordSpans = (orderId: string): { spans: InMemorySpanExporter; traceId: s
     spanProcessors: [new SimpleSpanProcessor(memory)],
   });
   const tracer = provider.getTracer('receiver-test');
-  const server = tracer.startSpan('POST /orders/carts/{id}/checkout', { kind: SpanKind.SERVER, attributes: { 'faas.name': 'order-checkout', 'gotuto.order.id': orderId } });
+  const server = tracer.startSpan('POST /orders/carts/{id}/checkout', {
+    kind: SpanKind.SERVER,
+    attributes: { 'faas.name': 'order-checkout', 'gotuto.order.id': orderId },
+  });
   const child = tracer.startSpan('INSERT order.order_events', { kind: SpanKind.CLIENT }, trace.setSpan(context.active(), server));
   child.setStatus({ code: SpanStatusCode.ERROR, message: 'deadlock detected' });
   child.end();
@@ -114,7 +117,14 @@ describe('the OTLP/HTTP receiver', () => {
           scopeSpans: [
             {
               spans: [
-                { traceId, spanId: randomBytes(8).toString('hex'), name: 'kept', kind: 2, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: 1700000000500000000 },
+                {
+                  traceId,
+                  spanId: randomBytes(8).toString('hex'),
+                  name: 'kept',
+                  kind: 2,
+                  startTimeUnixNano: '1700000000000000000',
+                  endTimeUnixNano: 1700000000500000000,
+                },
                 { traceId: 'not-hex', spanId: '00', name: 'refused' },
               ],
             },

@@ -19,7 +19,9 @@ export const SEARCH_ATTRIBUTES = [
 ] as const;
 
 const keysOf = (span: ReceivedSpan): string[] =>
-  SEARCH_ATTRIBUTES.map((name) => span.attributes[name]).filter((v): v is string | number => typeof v === 'string' || typeof v === 'number').map(String);
+  SEARCH_ATTRIBUTES.map((name) => span.attributes[name])
+    .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
+    .map(String);
 
 /** Stores `spans` (a span sent twice is kept once) and drops the oldest beyond `max`. */
 export const keepSpans = async (db: Queryable, spans: ReceivedSpan[], max: number): Promise<void> => {
@@ -48,7 +50,9 @@ export const keepSpans = async (db: Queryable, spans: ReceivedSpan[], max: numbe
     [JSON.stringify(rows)],
   );
   const bySpan = new Map(spans.map((s) => [`${s.traceId}/${s.spanId}`, s]));
-  const keys = inserted.flatMap((r) => keysOf(bySpan.get(`${r.trace_id}/${r.span_id}`) as ReceivedSpan).map((key) => ({ key, trace_id: r.trace_id, seq: r.seq })));
+  const keys = inserted.flatMap((r) =>
+    keysOf(bySpan.get(`${r.trace_id}/${r.span_id}`) as ReceivedSpan).map((key) => ({ key, trace_id: r.trace_id, seq: r.seq })),
+  );
   if (keys.length > 0) {
     await db.query(
       `INSERT INTO platform.span_keys (key, trace_id, seq)
