@@ -164,4 +164,36 @@ describe('the OTLP/HTTP receiver', () => {
     const brotli = await post('/v1/metrics', 'application/json', '{}', { 'content-encoding': 'br' });
     expect(brotli.status).toBe(415);
   });
+
+  it('keeps only the newest OTLP_RECEIVER_MAX_SPANS spans, and forgets the keys of those it dropped', async () => {
+    process.env.OTLP_RECEIVER_MAX_SPANS = '3';
+    try {
+      const sent: { traceId: string; orderId: string }[] = [];
+      for (let i = 0; i < 5; i++) {
+        const one = { traceId: randomBytes(16).toString('hex'), orderId: crypto.randomUUID() };
+        const span = {
+          traceId: one.traceId,
+          spanId: randomBytes(8).toString('hex'),
+          name: `span ${i}`,
+          attributes: [{ key: 'gotuto.order.id', value: { stringValue: one.orderId } }],
+        };
+        const response = await post('/v1/traces', 'application/json', JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }));
+        expect(response.status).toBe(200);
+        sent.push(one);
+      }
+      const db = await poolFor('platform');
+      expect(
+        (
+          await spansOf(
+            db,
+            sent.map((s) => s.traceId),
+          )
+        ).map((s) => s.name),
+      ).toEqual(['span 2', 'span 3', 'span 4']);
+      expect(await tracesFor(db, [sent[0]?.orderId ?? ''])).toEqual([]);
+      expect(await tracesFor(db, [sent[4]?.orderId ?? ''])).toEqual([sent[4]?.traceId]);
+    } finally {
+      delete process.env.OTLP_RECEIVER_MAX_SPANS;
+    }
+  });
 });
