@@ -2,7 +2,6 @@
 // the stack, searched by its number, shows its saga's steps, its events with their deliveries,
 // attempts and dead letters, and the waterfall of the spans exported for it (sent here with the
 // OpenTelemetry SDK as the runtime exports them); the second view shows the events flowing now.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -10,8 +9,9 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, launchChromium } from '../browser-testing.js';
 import { order } from '../../events/index.js';
 import { signToken } from '../../functions/runtime/auth.js';
 import { handler, type RegisteredFunction } from '../../functions/runtime/definition.js';
@@ -20,16 +20,6 @@ import type { Platform } from '../platform.js';
 import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from '../testing.js';
 
 process.env.JWT_SECRET ??= 'journey-test-secret-journey-test-secret';
-
-const findChromium = (): string => {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-};
-const chromium = process.env.CHROMIUM_PATH ?? findChromium();
-if (!chromium && process.env.CI) throw new Error('CI runs the browser tests: install Chromium (apt-get install chromium) or set CHROMIUM_PATH');
 
 // An auditor of placed orders whose downstream is always down: each delivery is retried once, then dead-lettered.
 const auditor: RegisteredFunction = {
@@ -66,7 +56,7 @@ beforeAll(async () => {
   env = await createTestEnvironment();
   platform = await env.start({ extraFunctions: [auditor], extraTriggers: [auditorTrigger] });
   admin = await signToken({ id: randomUUID(), role: 'admin' });
-  if (chromium) browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  if (chromium) browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
