@@ -49,12 +49,12 @@ describe('migration sets', () => {
     expect(applied.filter((m) => m.startsWith('local-broker/'))).toEqual([
       'local-broker/001_broker',
       'local-broker/002_kafka_broker',
-      'local-broker/003_spans',
+      'local-broker/003_journey',
     ]);
     expect(await recorded()).toEqual([
       'local-broker/1_broker',
       'local-broker/2_kafka_broker',
-      'local-broker/3_spans',
+      'local-broker/3_journey',
       'platform/0_messaging',
       'platform/1_dead_letters',
       'platform/4_dead_letter_trigger',

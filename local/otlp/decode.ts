@@ -63,7 +63,8 @@ const list = (v: unknown, what: string): unknown[] => {
   if (!Array.isArray(v)) throw new UnreadableExport(`${what} must be an array`);
   return v;
 };
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+// PostgreSQL's jsonb and text take no NUL character, which an OTLP string may hold.
+const str = (v: unknown): string => (typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : '');
 
 /** Nanoseconds (a string, a number, or protobufjs's Long as a string; absent is 0) to microseconds; NaN when unreadable. */
 const micros = (v: unknown): number => {
@@ -95,16 +96,24 @@ const attributes = (v: unknown): Attributes =>
       .map((kv) => [str(kv.key), anyValue(kv.value)]),
   );
 
-const serviceOf = (resource: unknown): string | null => {
-  const name = attributes(isObj(resource) ? resource.attributes : [])['service.name'];
-  return typeof name === 'string' ? name : null;
+/** What a resource tells of where its items come from: the service, and the function (FaaS conventions). */
+interface Origin {
+  service: string | null;
+  faasName: string | undefined;
+}
+
+const originOf = (resource: unknown): Origin => {
+  const attrs = attributes(isObj(resource) ? resource.attributes : []);
+  const service = attrs['service.name'];
+  const faasName = attrs['faas.name'];
+  return { service: typeof service === 'string' ? service : null, faasName: typeof faasName === 'string' ? faasName : undefined };
 };
 
 /** Walks resource → scope → item, the shape both signals share. */
-const eachItem = (resources: unknown, scopesKey: string, itemsKey: string, what: string, visit: (item: Obj, service: string | null) => void) => {
+const eachItem = (resources: unknown, scopesKey: string, itemsKey: string, what: string, visit: (item: Obj, origin: Origin) => void) => {
   for (const rs of list(resources, what).filter(isObj)) {
-    const service = serviceOf(rs.resource);
-    for (const ss of list(rs[scopesKey], scopesKey).filter(isObj)) for (const item of list(ss[itemsKey], itemsKey).filter(isObj)) visit(item, service);
+    const origin = originOf(rs.resource);
+    for (const ss of list(rs[scopesKey], scopesKey).filter(isObj)) for (const item of list(ss[itemsKey], itemsKey).filter(isObj)) visit(item, origin);
   }
 };
 
@@ -112,7 +121,7 @@ const HEX_TRACE = /^[0-9a-f]{32}$/;
 const HEX_SPAN = /^[0-9a-f]{16}$/;
 const ZEROS = /^0+$/;
 
-const readSpan = (s: Obj, service: string | null, hex: (v: unknown) => string): ReceivedSpan | string => {
+const readSpan = (s: Obj, { service, faasName }: Origin, hex: (v: unknown) => string): ReceivedSpan | string => {
   const traceId = hex(s.traceId);
   const spanId = hex(s.spanId);
   if (!HEX_TRACE.test(traceId) || ZEROS.test(traceId)) return `span "${str(s.name)}" has no valid traceId`;
@@ -133,7 +142,8 @@ const readSpan = (s: Obj, service: string | null, hex: (v: unknown) => string): 
     endUs: Math.max(endUs, startUs),
     statusCode: Number(status.code ?? 0) || 0,
     statusMessage: str(status.message) || null,
-    attributes: attributes(s.attributes),
+    // A function named on its resource (one process per function, in a cluster) is named on each of its spans.
+    attributes: { ...(faasName === undefined ? {} : { 'faas.name': faasName }), ...attributes(s.attributes) },
     events: list(s.events, 'events')
       .filter(isObj)
       .map((e) => ({ name: str(e.name), timeUs: micros(e.timeUnixNano), attributes: attributes(e.attributes) })),
@@ -143,8 +153,8 @@ const readSpan = (s: Obj, service: string | null, hex: (v: unknown) => string): 
 const spansOf = (request: unknown, hex: (v: unknown) => string): Decoded<ReceivedSpan> => {
   if (!isObj(request)) throw new UnreadableExport('the body is not an ExportTraceServiceRequest');
   const out: Decoded<ReceivedSpan> = { items: [], rejected: 0, reason: undefined };
-  eachItem(request.resourceSpans, 'scopeSpans', 'spans', 'resourceSpans', (s, service) => {
-    const span = readSpan(s, service, hex);
+  eachItem(request.resourceSpans, 'scopeSpans', 'spans', 'resourceSpans', (s, origin) => {
+    const span = readSpan(s, origin, hex);
     if (typeof span === 'string') {
       out.rejected += 1;
       out.reason ??= span;
@@ -158,7 +168,7 @@ const POINT_KINDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summa
 const pointsOf = (request: unknown): Decoded<MetricPoint> => {
   if (!isObj(request)) throw new UnreadableExport('the body is not an ExportMetricsServiceRequest');
   const out: Decoded<MetricPoint> = { items: [], rejected: 0, reason: undefined };
-  eachItem(request.resourceMetrics, 'scopeMetrics', 'metrics', 'resourceMetrics', (m, service) => {
+  eachItem(request.resourceMetrics, 'scopeMetrics', 'metrics', 'resourceMetrics', (m, { service }) => {
     const kind = POINT_KINDS.find((k) => isObj(m[k]));
     if (!kind || !str(m.name)) {
       out.rejected += 1;

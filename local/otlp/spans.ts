@@ -1,4 +1,4 @@
-// The spans the local platform received, in its database (local/migrations/003_spans): written one
+// The spans the local platform received, in its database (local/migrations/003_journey): written one
 // statement per export, pruned to the newest OTLP_RECEIVER_MAX_SPANS, and read by trace id or by
 // the keys the journey page searches for.
 import type { Queryable } from '../../functions/runtime/db.js';

@@ -1,2 +1,0 @@
-DROP TABLE IF EXISTS platform.span_keys;
-DROP TABLE IF EXISTS platform.spans;
