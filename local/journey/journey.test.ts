@@ -143,6 +143,9 @@ const exportTrace = async (orderId: string): Promise<string> => {
     )
     .end();
   second.end();
+  // A span whose parent never arrived (a hop that did not export its own): the page says so.
+  const lost = trace.setSpanContext(context.active(), { traceId: checkout.spanContext().traceId, spanId: 'a1b2c3d4e5f60718', traceFlags: 1 });
+  tracer.startSpan('CloudEvent stock-reserved', { kind: SpanKind.SERVER, attributes: { 'faas.name': 'order-on-stock-reserved' } }, lost).end();
   ingress.end();
   checkout.end();
   await provider.forceFlush();
@@ -209,12 +212,13 @@ describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PAT
     expect(shown).toMatch(/platform-journey-auditor-trigger\s+platform-journey-auditor\s+dead\s+2 attempts\s+503/);
     expect(shown).toMatch(/dead letter [0-9a-f-]{36}: dead, 1 failure\(s\), status 503/);
     // The waterfall of the exported trace: functions, broker hops and the refused attempt.
-    expect(shown).toContain(`trace ${traceId} · 5 spans`);
+    expect(shown).toContain(`trace ${traceId} · 6 spans`);
     expect(shown).toMatch(/order-checkout\s+POST \/orders\/carts\/\{id\}\/checkout/);
     expect(shown).toMatch(/gotuto\.delivery\.attempt=1.*http\.response\.status_code=503.*subscriber answered 503/);
     expect(shown).toMatch(/inventory-on-order-placed\s+CloudEvent order-placed/);
     const rows = await page.$$eval('.waterfall .span', (items) => items.map((li) => li.querySelector('.label')?.getAttribute('style')));
-    expect(rows).toEqual(['padding-left:0px', 'padding-left:14px', 'padding-left:28px', 'padding-left:28px', 'padding-left:42px']);
+    expect(rows).toEqual(['padding-left:0px', 'padding-left:14px', 'padding-left:28px', 'padding-left:28px', 'padding-left:42px', 'padding-left:0px']);
+    expect(shown).toMatch(/order-on-stock-reserved\s+CloudEvent stock-reserved\s+parent not received/);
     expect(page.url()).toBe(`${platform.url}/journey?q=${encodeURIComponent(placed.number)}`);
     expect(outside).toEqual([]);
     await page.close();
@@ -243,6 +247,9 @@ describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PAT
     const empty = await fetch(`${platform.url}/journey/order?q=`, { headers: { authorization: `Bearer ${admin}` } });
     expect(empty.status).toBe(422);
     expect(await empty.json()).toMatchObject({ errors: [{ pointer: '/q' }] });
+    const window = await fetch(`${platform.url}/journey/flow?seconds=5`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(window.status).toBe(422);
+    expect(await window.json()).toMatchObject({ errors: [{ pointer: '/seconds' }] });
   });
 
   it('shows the events flowing now: by type, to which Triggers, retries and dead letters, and the metrics received', async () => {
