@@ -233,6 +233,24 @@ describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PAT
     }
   });
 
+  it("finds an order by a later request's correlation id: its payment's", async () => {
+    const invoice = (await call('GET', `/billing/invoices?orderId=${placed.id}`, admin)).body.items[0];
+    const correlation = randomUUID();
+    const paid = await call('POST', `/billing/invoices/${invoice.id}/payments`, admin, { amount: invoice.total }, { 'x-correlation-id': correlation });
+    expect(paid.status).toBe(201);
+    // Order's order-paid carries the payment's correlation; over Kafka the broker's trace may trail it by a moment.
+    await waitFor(
+      () => call('GET', `/broker/events?correlationid=${correlation}`, admin),
+      (r) => r.body?.items?.some((i: { event: { type: string } }) => i.event.type === order.orderPaid.type),
+    );
+    const response = await fetch(`${platform.url}/journey/order?q=${correlation}`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(response.status).toBe(200);
+    const fragment = await response.text();
+    expect(fragment).toContain(`Order ${placed.number}`);
+    expect(fragment).toContain(correlation);
+    expect(fragment).toContain('order.order-paid');
+  });
+
   it('says when no order matches, and refuses a reader without an admin token or a search', async () => {
     const { page } = await openPage();
     await page.type('#search-input', 'ORD-1999-000000');

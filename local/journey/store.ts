@@ -15,12 +15,17 @@ export interface PlacedOrder {
   correlationId: string | null;
 }
 
-/** The order whose `order-placed` the search names: by the order's id, its number, or the saga's correlation id. */
+/**
+ * The order whose `order-placed` the search names: by the order's id, its number, or a correlation
+ * id: the checkout's, or a later request's (a payment, a dispatch) whose events name the order as subject.
+ */
 export const findPlacedOrder = async (db: Queryable, search: string): Promise<PlacedOrder | undefined> => {
   const { rows } = await db.query<{ order_id: string | null; number: string | null; correlation_id: string | null; subject: string | null }>(
     `SELECT e.event->'data'->>'orderId' AS order_id, e.event->'data'->>'orderNumber' AS number, e.correlation_id, e.subject
      FROM ${log().events} e
-     WHERE e.type = $1 AND (e.subject = $2 OR e.correlation_id = $2 OR e.event->'data'->>'orderNumber' = $2)
+     WHERE e.type = $1
+       AND (e.subject = $2 OR e.correlation_id = $2 OR e.event->'data'->>'orderNumber' = $2
+         OR e.subject IN (SELECT c.subject FROM ${log().events} c WHERE c.correlation_id = $2))
      ORDER BY e.seq DESC LIMIT 1`,
     [order.orderPlaced.type, search],
   );
