@@ -1,25 +1,12 @@
 // The published contracts as a person meets them on the local platform: the documents at
 // /openapi.json and /asyncapi.json, and their reference pages read in a real headless Chromium,
 // which must render from the platform alone (no request leaves it).
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, launchChromium } from './browser-testing.js';
 import type { Platform } from './platform.js';
 import { createTestEnvironment, type TestEnvironment } from './testing.js';
-
-// The machine's Chromium (CHROMIUM_PATH, else the first on PATH): puppeteer-core downloads no browser.
-// Without one the page tests are reported skipped, their name saying what they need; CI installs it
-// (.ci/run) and must not skip them.
-const findChromium = (): string => {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-};
-const chromium = process.env.CHROMIUM_PATH ?? findChromium();
-if (!chromium && process.env.CI) throw new Error('CI runs the browser tests: install Chromium (apt-get install chromium) or set CHROMIUM_PATH');
 
 let env: TestEnvironment;
 let platform: Platform;
@@ -28,7 +15,7 @@ let browser: Browser;
 beforeAll(async () => {
   env = await createTestEnvironment();
   platform = await env.start({ deliver: false });
-  if (chromium) browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  if (chromium) browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -40,16 +40,21 @@ describe('migration sets', () => {
 
   it('takes over the tables of a data directory where they were platform migrations 2 and 3', async () => {
     // A data directory of before: the same tables, recorded under the platform context, with an event in them.
-    for (const migration of readMigrations(LOCAL_MIGRATIONS.dir)) await db.query(migration.up);
+    for (const migration of readMigrations(LOCAL_MIGRATIONS.dir).filter((m) => m.version <= 2)) await db.query(migration.up);
     await db.query(`DELETE FROM platform.migrations WHERE context = 'local-broker'`);
     await db.query(`INSERT INTO platform.migrations (context, version, name) VALUES ('platform', 2, 'broker'), ('platform', 3, 'kafka_broker')`);
     await db.query(`INSERT INTO platform.broker_events (id, source, type, event) VALUES ('kept', '/test', 'com.gotuto.test.kept.v1', '{}')`);
 
     const applied = await migrateLocal();
-    expect(applied.filter((m) => m.startsWith('local-broker/'))).toEqual(['local-broker/001_broker', 'local-broker/002_kafka_broker']);
+    expect(applied.filter((m) => m.startsWith('local-broker/'))).toEqual([
+      'local-broker/001_broker',
+      'local-broker/002_kafka_broker',
+      'local-broker/003_journey',
+    ]);
     expect(await recorded()).toEqual([
       'local-broker/1_broker',
       'local-broker/2_kafka_broker',
+      'local-broker/3_journey',
       'platform/0_messaging',
       'platform/1_dead_letters',
       'platform/4_dead_letter_trigger',

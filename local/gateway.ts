@@ -11,11 +11,14 @@ import type { Logger } from '../functions/runtime/log.js';
 import { toHttpRequest, writeResponse } from '../functions/runtime/serve.js';
 import { directTarget, functionFor, type Mounts } from './mounts.js';
 
+/** An answer whose body may be binary (the OTLP receiver answers protobuf to protobuf). */
+export type GatewayResponse = Omit<HttpResponse, 'body'> & { body?: string | Uint8Array };
+
 /** A route of the platform itself, matched on its exact method and path. */
 export interface PlatformRoute {
   method: string;
   path: string;
-  handle(req: IncomingMessage, body: Buffer): Promise<HttpResponse>;
+  handle(req: IncomingMessage, body: Buffer): Promise<GatewayResponse>;
 }
 
 export interface GatewayOptions {
@@ -45,7 +48,7 @@ const readBody = (req: IncomingMessage, limit: number): Promise<Buffer> =>
 
 const dispatch =
   (options: GatewayOptions, routes: Map<string, PlatformRoute>) =>
-  async (req: IncomingMessage, url: URL, body: Buffer): Promise<HttpResponse> => {
+  async (req: IncomingMessage, url: URL, body: Buffer): Promise<GatewayResponse> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const own = routes.get(`${method} ${url.pathname}`);
     if (own) return own.handle(req, body);
@@ -78,7 +81,10 @@ export const createGateway = (options: GatewayOptions): Server => {
     }
     readBody(req, config.bodyLimit())
       .then((body) => handle(req, url, body))
-      .then((response) => writeResponse(res, response))
+      .then((response) => {
+        res.writeHead(response.status, response.headers);
+        res.end(response.body);
+      })
       .catch((error: unknown) => {
         if (problemResponse(error).status >= 500) options.log.error('gateway error', { path: url.pathname, error: String(error) });
         writeResponse(res, problemResponse(error));

@@ -20,7 +20,11 @@ import { migrateLocal, openDatabase, type Database } from './database.js';
 import { closeGateway, createGateway, listen } from './gateway.js';
 import { createKafkaBroker } from './kafka-broker.js';
 import { startKafkaSource, type KafkaSource } from './kafka-source.js';
+import { journeyRoutes } from './journey/page.js';
 import { mount } from './mounts.js';
+import { createMetricStore } from './otlp/metrics.js';
+import { otlpRoutes } from './otlp/receiver.js';
+import { keepSpans } from './otlp/spans.js';
 import { functionTableRoute, healthRoute, ingressRoute } from './platform-routes.js';
 import { loadRouting, type Destination, type PingSpec, type Routing, type TriggerSpec } from './routing.js';
 import { startSchedules, type Schedules } from './schedules.js';
@@ -42,6 +46,11 @@ export interface PlatformOptions {
   deliver?: boolean;
   brokerPollMs?: number;
   logger?: Logger;
+  /**
+   * Point the functions' OpenTelemetry exporters at this platform's own OTLP receiver when
+   * OTEL_EXPORTER_OTLP_ENDPOINT is unset (`npm start` does; tests that trace ask for it).
+   */
+  receiveTelemetry?: boolean;
 }
 
 export interface Platform {
@@ -62,6 +71,7 @@ export interface Platform {
 const STOP_DRAIN_MS = 10_000;
 
 let catalogUrlSetHere: string | undefined;
+let otlpEndpointSetHere: string | undefined;
 
 /**
  * The URL of a destination: a Service is its function's URL at the gateway (one that is not served
@@ -75,9 +85,12 @@ export const destinationUrl = (baseUrl: string, d: Destination): string => {
 };
 
 /** Functions publish to the broker ingress, as a SinkBinding makes them do in a cluster; Order calls Catalog through the gateway. */
-const pointAt = (baseUrl: string) => {
+const pointAt = (baseUrl: string, receiveTelemetry: boolean) => {
   process.env.K_SINK = `${baseUrl}/broker`;
   if (!process.env.CATALOG_URL || process.env.CATALOG_URL === catalogUrlSetHere) process.env.CATALOG_URL = catalogUrlSetHere = baseUrl;
+  // An endpoint a person set is theirs; one set by an earlier start here follows the new port.
+  const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (receiveTelemetry && (!endpoint || endpoint === otlpEndpointSetHere)) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpEndpointSetHere = baseUrl;
 };
 
 const startBroker = async (
@@ -150,14 +163,23 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   const resolveDestination = (d: Destination): string => destinationUrl(baseUrl, d);
   const broker = await startBroker(routing, triggers, resolveDestination, options, log);
   let ready = false;
+  const metrics = createMetricStore();
+  const platformPool = await poolFor('platform');
+  const telemetry = otlpRoutes({ keepSpans: (spans) => keepSpans(platformPool, spans, config.otlpReceiverMaxSpans()), keepPoints: metrics.keep });
   const server = createGateway({
     mounts,
-    platformRoutes: [healthRoute(() => ready, functions.length), ingressRoute(broker), functionTableRoute(functions, deadLettersWaiting)],
+    platformRoutes: [
+      healthRoute(() => ready, functions.length),
+      ingressRoute(broker),
+      functionTableRoute(functions, deadLettersWaiting),
+      ...telemetry,
+      ...journeyRoutes({ db: () => poolFor('platform'), mounts, metrics }),
+    ],
     pages: contractsResponse,
     log,
   });
   baseUrl = await listen(server, options.port ?? Number(process.env.PORT ?? 8080), options.host ?? process.env.HOST ?? '127.0.0.1');
-  pointAt(baseUrl);
+  pointAt(baseUrl, options.receiveTelemetry === true);
 
   if (options.deliver !== false) broker.start();
   const source = await startOutboxSource(functions, routing, broker, log);

@@ -86,6 +86,17 @@ describe('npm start', () => {
     expect(found.items.map((p: { name: string }) => p.name)).toEqual(['Crème Brûlée Ramekins (4)']);
   });
 
+  it('links the order journey page from its banner, with an admin token that reads it, and receives OTLP', async () => {
+    const link = /journey:\s+(\S+)\/journey#token=(\S+)/.exec(output.join(''));
+    expect(link?.[1]).toBe(base);
+    const page = await fetch(`${base}/journey`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script src="/journey/script.js"></script>');
+    expect((await fetch(`${base}/journey/flow`, { headers: { authorization: `Bearer ${link?.[2]}` } })).status).toBe(200);
+    const traces = await fetch(`${base}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans":[]}' });
+    expect(traces.status).toBe(200);
+  });
+
   it('runs a Billing lifecycle: client, invoice, send, two payments, paid, with its events on the broker', async () => {
     const client = await call('POST', '/billing/clients', { name: 'Grace Hopper', email: `grace-${randomUUID()}@example.com` });
     expect(client.status).toBe(201);

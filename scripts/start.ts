@@ -1,4 +1,6 @@
 // npm start: the whole platform in one process on embedded defaults (or DATABASE_URL).
+import { randomUUID } from 'node:crypto';
+import { signToken } from '../functions/runtime/auth.js';
 import { config } from '../functions/runtime/config.js';
 import { DataDirInUse, lockDataDir, recordInDataDir } from '../functions/runtime/data-lock.js';
 import { startPlatform } from '../local/platform.js';
@@ -16,7 +18,7 @@ try {
 }
 
 // BROKER_DELIVER=off accepts and stores events without delivering them, to inspect or hold them.
-const platform = await startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off' }).catch((error: unknown) => {
+const platform = await startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off', receiveTelemetry: true }).catch((error: unknown) => {
   unlock();
   // A port in use, a database that refuses: the message says which; LOG_LEVEL=debug adds where.
   console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
@@ -31,6 +33,8 @@ recordInDataDir(platform.dataDir, {
   ...(platform.embedded ? {} : { externalDatabase: true }),
 });
 
+// The journey page's link carries an admin token in its fragment, which the browser keeps to itself.
+const journeyToken = await signToken({ id: randomUUID(), role: 'admin' }, '12h');
 const handlers = platform.functions.filter((f) => f.definition.kind === 'handler').map((f) => f.definition);
 const count = (n: number, what: string) => `${n} ${what}`;
 console.log(
@@ -48,6 +52,7 @@ console.log(
     `  triggers:  ${platform.broker.triggers.length}, schedules: ${platform.pings.length}`,
     `  data:      ${platform.embedded ? `embedded PostgreSQL in ${platform.dataDir} (psql ${process.env.DATABASE_URL})` : 'PostgreSQL at DATABASE_URL'}`,
     `  broker:    ${platform.url}/broker (events: ${platform.url}/broker/events, admin)`,
+    `  journey:   ${platform.url}/journey#token=${journeyToken} (an order's journey, events now; the link's token lasts 12 h)`,
     `  a token:   npm run token -- --role admin`,
     '',
   ].join('\n'),

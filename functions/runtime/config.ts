@@ -47,4 +47,6 @@ export const config = {
   jwtIssuer: () => process.env.JWT_ISSUER ?? 'gotuto',
   jwtAudience: () => process.env.JWT_AUDIENCE ?? 'gotuto',
   localSecretFile: () => join(config.dataDir(), 'jwt-secret'),
+  /** How many received spans the local platform keeps for its journey page; the oldest go first. */
+  otlpReceiverMaxSpans: () => int('OTLP_RECEIVER_MAX_SPANS', 100_000),
 };
