@@ -110,9 +110,11 @@ export const createInstance = (o: InstanceOptions): Instance => {
       tail = (tail + chunk.toString('utf8')).slice(-2_000);
     });
     let gone: string | undefined;
+    let clean = false;
     const exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         gone = `exited (${code ?? signal})`;
+        clean = code === 0;
         resolve();
       });
       child.once('error', (error) => {
@@ -138,11 +140,13 @@ export const createInstance = (o: InstanceOptions): Instance => {
     record({ at, ms, ok: true, pid: child.pid ?? -1 });
     o.log.info('function started', { function: o.name, pid: child.pid, port, ms: Math.round(ms) });
     void exited.then(() => {
-      // Gone without being asked (a crash): the next request starts it again.
+      // Gone without being asked: the next request starts it again. A clean exit is a signal that
+      // reached it first (Ctrl-C goes to the terminal's whole process group); anything else is a crash.
       if (current !== process_) return;
       current = undefined;
       process_.agent.destroy();
-      o.log.warn('function exited', { function: o.name, pid: child.pid, status: gone, output: tail.trim().slice(-500) || undefined });
+      if (clean) o.log.info('function exited', { function: o.name, pid: child.pid });
+      else o.log.warn('function exited', { function: o.name, pid: child.pid, status: gone, output: tail.trim().slice(-500) || undefined });
     });
     return process_;
   };
