@@ -61,6 +61,12 @@ const STOP_GRACE_MS = 12_000;
 const PROBE_INTERVAL_MS = 5;
 const KEPT_STARTS = 200;
 
+/**
+ * Loaded before the bundle: when the platform goes away without stopping it (kill -9), the IPC
+ * channel closes, and the function stops itself as on SIGTERM instead of running on, orphaned.
+ */
+const STOP_WITH_THE_PLATFORM = `data:text/javascript,${encodeURIComponent("process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));")}`;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const freePort = (): Promise<number> =>
@@ -103,7 +109,7 @@ export const createInstance = (o: InstanceOptions): Instance => {
     const port = await freePort();
     const began = performance.now();
     const at = Date.now();
-    const child = spawn(process.execPath, [o.bundle], { env: o.env(port), stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', STOP_WITH_THE_PLATFORM, o.bundle], { env: o.env(port), stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
     let tail = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       process.stderr.write(chunk);
