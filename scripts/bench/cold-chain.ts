@@ -108,7 +108,11 @@ const probeOf = (platform: Receiver, admin: pg.Client | undefined, database: str
       return ends.get(orderId) as { at: number; confirmed: boolean };
     },
     backends: async () =>
-      admin && database ? (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database])).rows.map((r) => r.pid) : [],
+      admin && database
+        ? (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).rows.map(
+            (r) => r.pid,
+          )
+        : [],
   };
 };
 
