@@ -275,7 +275,8 @@ export const coldChainScenario = async (ctx: Context, postgres?: { url: string; 
     await admin?.connect();
     ctx.log(`cold chain: platform ready in ${round(platform.readyMs / 1000, 1)} s at ${platform.url}`);
     const probe = probeOf(platform, admin, postgres ? new URL(postgres.url).pathname.slice(1) : undefined);
-    const c = new Client(platform.url.replace(/\/+$/, ''), await signToken({ id: randomUUID(), role: 'admin' }, '2h', secret));
+    // A request may wait for its function's start and its first connection: minutes on a busy machine.
+    const c = new Client(platform.url.replace(/\/+$/, ''), await signToken({ id: randomUUID(), role: 'admin' }, '2h', secret), 120_000);
     const productId = await createProduct(c, 100_000);
     const buyer = await registerCustomer(c);
     const notes: string[] = [];
@@ -292,6 +293,7 @@ export const coldChainScenario = async (ctx: Context, postgres?: { url: string; 
 export const coldChainRows = (r: ColdChainResult): string[][] => {
   const fmt = (value: number) => (Number.isFinite(value) ? String(value) : 'n/a');
   const cpu = (x: CpuPerOrder) => `${fmt(x.total)} (${fmt(x.platform)} / ${fmt(x.functions)} / ${fmt(x.postgres)})`;
+  const embedded = r.database === 'embedded PG';
   const rows: string[][] = [
     [`cold chain, ${r.database}: checkout to confirmed, every function stopped, ${r.cold.orders} runs (${r.cold.confirmed} confirmed)`, '', '', '', '', '', ''],
     ['  latency p50 (ms)', fmt(r.cold.p50Ms), `${fmt(r.warm.p50Ms)} warm`, '', `${fmt(round(r.cold.p50Ms / r.warm.p50Ms, 1))}x`, '', ''],
@@ -302,7 +304,7 @@ export const coldChainRows = (r: ColdChainResult): string[][] => {
     rows.push([`    ${s.function}: median start (ms), share`, `${fmt(s.medianStartMs)}, ${fmt(round(s.share * 100, 1))}%`, '', '', '', '', '']);
   }
   rows.push([
-    `  CPU ms per confirmed order: total (platform / functions / PostgreSQL)`,
+    `  CPU ms per confirmed order: total (platform${embedded ? ' with embedded PG' : ''} / functions / PostgreSQL)`,
     cpu(r.cold.cpuMsPerOrder),
     `${cpu(r.warm.cpuMsPerOrder)} warm`,
     '',

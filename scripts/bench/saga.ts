@@ -61,6 +61,8 @@ export class Client {
   constructor(
     readonly base: string,
     readonly admin: string,
+    /** Longest one request may take (a cold function starts within it). */
+    readonly timeoutMs = 15_000,
   ) {}
 
   async call(method: string, path: string, token?: string, body?: unknown): Promise<Answer> {
@@ -68,7 +70,7 @@ export class Client {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(15_000),
+      signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = await res.text();
     let parsed: unknown = text;
