@@ -14,6 +14,7 @@
 //          function process, and PostgreSQL's backends of the benchmark's database; checkout to the
 //          broker idle. Warm: BENCH_COLD_CHAIN_ORDERS carts checked out one after the other, then
 //          idle. Cold: each cold order, its processes' starts included.
+// Over the embedded broker, then over Kafka when the caller passes one (its JVM's CPU counted too).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -23,7 +24,8 @@ import { DEFAULT_BUNDLES_DIR, ensureBundles } from '../../local/scale-to-zero/bu
 import type { InstanceView } from '../../local/scale-to-zero/instance.js';
 import { ask, receiverEnv, startReceiver, type Receiver } from './broker.js';
 import { monotonicMs, type FromReceiver } from './broker-event.js';
-import { processCpuMs } from './cpu.js';
+import { kafkaPids, processCpuMs } from './cpu.js';
+import type { BenchKafka } from './kafka.js';
 import { temporaryDir } from './processes.js';
 import { Client, createProduct, registerCustomer, type Buyer } from './saga.js';
 
@@ -44,6 +46,8 @@ export interface CpuPerOrder {
   platform: number;
   functions: number;
   postgres: number;
+  /** Kafka's JVM, when the broker is on Kafka (a shared Kafka counts what others make it do). */
+  kafka: number;
   total: number;
 }
 
@@ -58,6 +62,7 @@ export interface ChainFigures {
 export interface ColdChainResult {
   settings: ColdChainSettings;
   database: string;
+  broker: 'embedded' | 'Kafka';
   warm: ChainFigures;
   cold: ChainFigures & {
     /** Each function started on the way to confirmed: its median start and the share of the chain's time its starts took. */
@@ -79,6 +84,7 @@ const address = { line1: '1 Rue de la Paix', city: 'Paris', postalCode: '75002',
 /** What the benchmark asks of the platform process over IPC. */
 interface Probe {
   platform: Receiver;
+  overKafka: boolean;
   instances(): Promise<InstanceView[]>;
   settle(): Promise<void>;
   /** Resolves with monotonicMs() when the saga of `orderId` ended, and how. */
@@ -87,13 +93,14 @@ interface Probe {
   backends(): Promise<number[]>;
 }
 
-const probeOf = (platform: Receiver, admin: pg.Client | undefined, database: string | undefined): Probe => {
+const probeOf = (platform: Receiver, overKafka: boolean, admin: pg.Client | undefined, database: string | undefined): Probe => {
   const ends = new Map<string, { at: number; confirmed: boolean }>();
   platform.child.proc.on('message', (m: FromReceiver) => {
     if (m.type === 'ended') ends.set(m.subject, { at: m.at, confirmed: /order-confirmed/.test(m.eventType) });
   });
   return {
     platform,
+    overKafka,
     instances: async () => (await ask(platform.child, { type: 'instances' }, 'instances')).instances,
     settle: async () => {
       const settled = await ask(platform.child, { type: 'settle' }, 'settled', 130_000);
@@ -121,18 +128,24 @@ const meter = async (probe: Probe) => {
   const read = async () => {
     const functions = (await probe.instances()).flatMap((i) => (i.pid ? [i.pid] : []));
     const group = (pids: number[]) => new Map(pids.map((pid) => [pid, processCpuMs(pid) ?? 0]));
-    return { platform: group([probe.platform.child.pid]), functions: group(functions), postgres: group(await probe.backends()) };
+    return {
+      platform: group([probe.platform.child.pid]),
+      functions: group(functions),
+      postgres: group(await probe.backends()),
+      kafka: group(probe.overKafka ? kafkaPids() : []),
+    };
   };
   const before = await read();
   return async (orders: number): Promise<CpuPerOrder> => {
     const after = await read();
     const spent = (name: keyof typeof after) => [...after[name]].reduce((sum, [pid, ms]) => sum + ms - (before[name].get(pid) ?? 0), 0) / orders;
-    const cpu = { platform: spent('platform'), functions: spent('functions'), postgres: spent('postgres') };
+    const cpu = { platform: spent('platform'), functions: spent('functions'), postgres: spent('postgres'), kafka: spent('kafka') };
     return {
       platform: round(cpu.platform, 2),
       functions: round(cpu.functions, 2),
       postgres: round(cpu.postgres, 2),
-      total: round(cpu.platform + cpu.functions + cpu.postgres, 2),
+      kafka: round(cpu.kafka, 2),
+      total: round(cpu.platform + cpu.functions + cpu.postgres + cpu.kafka, 2),
     };
   };
 };
@@ -244,22 +257,25 @@ const coldPhase = async (c: Client, buyer: Buyer, productId: string, probe: Prob
     confirmed: runs.filter((r) => r.confirmed).length,
     p50Ms: round(percentile(latencies, 50)),
     p95Ms: round(percentile(latencies, 95)),
-    cpuMsPerOrder: { platform: mean((x) => x.platform), functions: mean((x) => x.functions), postgres: mean((x) => x.postgres), total: mean((x) => x.total) },
+    cpuMsPerOrder: {
+      platform: mean((x) => x.platform),
+      functions: mean((x) => x.functions),
+      postgres: mean((x) => x.postgres),
+      kafka: mean((x) => x.kafka),
+      total: mean((x) => x.total),
+    },
     starts,
     startsShare: round(runs.reduce((sum, r) => sum + r.starts.reduce((a, s) => a + s.ms, 0), 0) / chainMs, 3),
   };
 };
 
-/** The cold chain and its warm twin, on embedded PostgreSQL or on `postgres` (a database of the benchmark's own). */
-export const coldChainScenario = async (ctx: Context, postgres?: { url: string; version: string }): Promise<ColdChainResult> => {
-  await ensureBundles(
-    DEFAULT_BUNDLES_DIR,
-    registry.map((fn) => fn.name),
-    (line) => ctx.log(`cold chain: ${line}`),
-  );
+/** One platform's cold chain and its warm twin, over the embedded broker or over `kafka`. */
+const chainRun = async (ctx: Context, postgres: { url: string; version: string } | undefined, kafka: BenchKafka | undefined): Promise<ColdChainResult> => {
+  const broker = kafka ? 'Kafka' : 'embedded';
   const dataDir = temporaryDir('gotuto-bench-cold-');
   const secret = randomBytes(32).toString('base64url');
-  const env = { ...receiverEnv(postgres?.url), JWT_SECRET: secret, CATALOG_TIMEOUT_MS: '20000', CATALOG_BREAKER_VOLUME: '1000' };
+  const kafkaEnv = kafka?.env();
+  const env = { ...receiverEnv(postgres?.url), ...kafkaEnv, JWT_SECRET: secret, CATALOG_TIMEOUT_MS: '20000', CATALOG_BREAKER_VOLUME: '1000' };
   const args = [
     '--import',
     'tsx',
@@ -269,12 +285,12 @@ export const coldChainScenario = async (ctx: Context, postgres?: { url: string; 
     '--idle-ms',
     String(ctx.settings.idleMs),
   ];
-  const platform = await startReceiver(ctx.root, args, env, join(ctx.logs, 'cold-chain.log'), dataDir.remove);
+  const platform = await startReceiver(ctx.root, args, env, join(ctx.logs, `cold-chain-${broker.toLowerCase()}.log`), dataDir.remove);
   const admin = postgres ? new pg.Client({ connectionString: postgres.url }) : undefined;
   try {
     await admin?.connect();
-    ctx.log(`cold chain: platform ready in ${round(platform.readyMs / 1000, 1)} s at ${platform.url}`);
-    const probe = probeOf(platform, admin, postgres ? new URL(postgres.url).pathname.slice(1) : undefined);
+    ctx.log(`cold chain, ${broker} broker: platform ready in ${round(platform.readyMs / 1000, 1)} s at ${platform.url}`);
+    const probe = probeOf(platform, kafka !== undefined, admin, postgres ? new URL(postgres.url).pathname.slice(1) : undefined);
     // A request may wait for its function's start and its first connection: minutes on a busy machine.
     const c = new Client(platform.url.replace(/\/+$/, ''), await signToken({ id: randomUUID(), role: 'admin' }, '2h', secret), 120_000);
     const productId = await createProduct(c, 100_000);
@@ -282,20 +298,52 @@ export const coldChainScenario = async (ctx: Context, postgres?: { url: string; 
     const notes: string[] = [];
     const warm = await warmPhase(c, buyer, productId, probe, ctx, notes);
     const cold = await coldPhase(c, buyer, productId, probe, ctx, notes);
-    return { settings: ctx.settings, database: postgres ? `PostgreSQL ${postgres.version.split(' ')[0]}` : 'embedded PG', warm, cold, notes };
+    return { settings: ctx.settings, database: postgres ? `PostgreSQL ${postgres.version.split(' ')[0]}` : 'embedded PG', broker, warm, cold, notes };
   } finally {
     await admin?.end().catch(() => undefined);
     await platform.stop();
+    if (kafkaEnv) await kafka?.drop(kafkaEnv.KAFKA_BROKER_TOPIC);
   }
+};
+
+/** A database of the benchmark's own for one run (dropped after it), or undefined: embedded PostgreSQL. */
+export type RunDatabase = () => Promise<{ url: string; version: string; drop(): Promise<void> } | undefined>;
+
+/** The cold chain and its warm twin over the embedded broker, then over `kafka` when given; each run on a fresh database. */
+export const coldChainScenario = async (ctx: Context, database: RunDatabase, kafka?: BenchKafka): Promise<ColdChainResult[]> => {
+  await ensureBundles(
+    DEFAULT_BUNDLES_DIR,
+    registry.map((fn) => fn.name),
+    (line) => ctx.log(`cold chain: ${line}`),
+  );
+  const results: ColdChainResult[] = [];
+  for (const over of kafka ? [undefined, kafka] : [undefined]) {
+    const postgres = await database();
+    try {
+      results.push(await chainRun(ctx, postgres, over));
+    } finally {
+      await postgres?.drop();
+    }
+  }
+  return results;
 };
 
 /** The rows of the benchmark's table (scripts/bench/index.ts): figure, ours, baseline, (b), ratio, target, mark. */
 export const coldChainRows = (r: ColdChainResult): string[][] => {
   const fmt = (value: number) => (Number.isFinite(value) ? String(value) : 'n/a');
-  const cpu = (x: CpuPerOrder) => `${fmt(x.total)} (${fmt(x.platform)} / ${fmt(x.functions)} / ${fmt(x.postgres)})`;
+  const kafka = r.broker === 'Kafka';
+  const cpu = (x: CpuPerOrder) => `${fmt(x.total)} (${fmt(x.platform)} / ${fmt(x.functions)} / ${fmt(x.postgres)}${kafka ? ` / ${fmt(x.kafka)}` : ''})`;
   const embedded = r.database === 'embedded PG';
   const rows: string[][] = [
-    [`cold chain, ${r.database}: checkout to confirmed, every function stopped, ${r.cold.orders} runs (${r.cold.confirmed} confirmed)`, '', '', '', '', '', ''],
+    [
+      `cold chain, ${r.broker} broker, ${r.database}: checkout to confirmed, every function stopped, ${r.cold.orders} runs (${r.cold.confirmed} confirmed)`,
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+    ],
     ['  latency p50 (ms)', fmt(r.cold.p50Ms), `${fmt(r.warm.p50Ms)} warm`, '', `${fmt(round(r.cold.p50Ms / r.warm.p50Ms, 1))}x`, '', ''],
     ['  latency p95 (ms)', fmt(r.cold.p95Ms), `${fmt(r.warm.p95Ms)} warm`, '', `${fmt(round(r.cold.p95Ms / r.warm.p95Ms, 1))}x`, '', ''],
     [`  starts on the way: share of the chain's time`, `${fmt(round(r.cold.startsShare * 100, 0))}%`, '', '', '', '', ''],
@@ -304,7 +352,7 @@ export const coldChainRows = (r: ColdChainResult): string[][] => {
     rows.push([`    ${s.function}: median start (ms), share`, `${fmt(s.medianStartMs)}, ${fmt(round(s.share * 100, 1))}%`, '', '', '', '', '']);
   }
   rows.push([
-    `  CPU ms per confirmed order: total (platform${embedded ? ' with embedded PG' : ''} / functions / PostgreSQL)`,
+    `  CPU ms per confirmed order: total (platform${embedded ? ' with embedded PG' : ''} / functions / PostgreSQL${kafka ? ' / Kafka' : ''})`,
     cpu(r.cold.cpuMsPerOrder),
     `${cpu(r.warm.cpuMsPerOrder)} warm`,
     '',

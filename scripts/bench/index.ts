@@ -712,7 +712,7 @@ const table = (results: Results): string => {
       }
     }
   }
-  if (results.coldChain) rows.push(...coldChainRows(results.coldChain));
+  for (const run of results.coldChain ?? []) rows.push(...coldChainRows(run));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
     r
@@ -765,7 +765,7 @@ const main = async () => {
   }
 
   let kafka: BenchKafka | undefined;
-  if (scenarios.includes('broker') || scenarios.includes('saga')) kafka = await benchKafka(log, settings.broker);
+  if (scenarios.includes('broker') || scenarios.includes('saga') || scenarios.includes('cold-chain')) kafka = await benchKafka(log, settings.broker);
 
   if (scenarios.includes('broker')) {
     const ctx = { root, logs, settings: settings.broker, log };
@@ -803,14 +803,16 @@ const main = async () => {
 
   if (scenarios.includes('cold-chain')) {
     const ctx = { root, logs, settings: settings.coldChain, log };
-    const database = adminUrl ? await prepareDatabase(adminUrl, COLD_CHAIN_DATABASE, false) : undefined;
-    if (database) {
-      postgres ??= database.version;
-      log(`cold chain: PostgreSQL ${database.version}, database ${new URL(database.url).pathname.slice(1)}`);
-      results.coldChain = await withDatabase(database, () => coldChainScenario(ctx, { url: database.url, version: database.version }));
-    } else {
-      results.coldChain = await coldChainScenario(ctx);
-    }
+    // Each run (embedded broker, Kafka) on a new database of DATABASE_URL's server when set.
+    const database = async () => {
+      const made = adminUrl ? await prepareDatabase(adminUrl, COLD_CHAIN_DATABASE, false) : undefined;
+      if (made) {
+        postgres ??= made.version;
+        log(`cold chain: PostgreSQL ${made.version}, database ${new URL(made.url).pathname.slice(1)}`);
+      }
+      return made;
+    };
+    results.coldChain = await coldChainScenario(ctx, database, kafka);
   }
 
   const report = {
@@ -845,7 +847,7 @@ const main = async () => {
   const sg = results.saga;
   for (const r of [sg?.embedded, sg?.postgres, sg?.kafka]) if (r?.failure) console.log(`warning: ${r.label}: ${r.failure}`);
   if (results.start?.note) console.log(`note: npm start: ${results.start.note}`);
-  for (const note of results.coldChain?.notes ?? []) console.log(`note: cold chain: ${note}`);
+  for (const run of results.coldChain ?? []) for (const note of run.notes) console.log(`note: cold chain, ${run.broker} broker: ${note}`);
   if (results.warm) console.log('(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http');
   if (b) console.log('broker: node:http = a bare node:http server receiving the same binary-mode POSTs; latency = handler receive - send');
   if (b?.kafka)
