@@ -69,7 +69,7 @@ const percentile = (sorted: number[], p: number) =>
 
 type Reply<T extends FromReceiver['type']> = Extract<FromReceiver, { type: T }>;
 
-export const nextMessage = <T extends FromReceiver['type']>(child: Child, type: T, timeoutMs: number): Promise<Reply<T>> =>
+const nextMessage = <T extends FromReceiver['type']>(child: Child, type: T, timeoutMs: number): Promise<Reply<T>> =>
   new Promise((resolve, reject) => {
     const onMessage = (message: FromReceiver) => {
       if (message?.type !== type) return;
