@@ -161,7 +161,9 @@ export const createInstance = (o: InstanceOptions): Instance => {
   const ensure = async (): Promise<Process> => {
     while (stopping) await stopping;
     if (closed) throw new Unavailable(`${o.name} is stopping with the platform`, 1);
-    if (current) return current;
+    if (current && current.child.exitCode === null && current.child.signalCode === null) return current;
+    // Gone before its exit was seen (it died as it became ready): started anew.
+    current = undefined;
     starting ??= start()
       .then((started) => (current = started))
       .finally(() => (starting = undefined));

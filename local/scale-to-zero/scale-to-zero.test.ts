@@ -113,6 +113,22 @@ describe('npm start -- --scale-to-zero', () => {
     expect(view('catalog-get-category-tree').starts).toHaveLength(before + 1);
   }, 60_000);
 
+  it('starts a new process for the next request when one is killed (kill -9)', async () => {
+    expect((await call('GET', '/catalog/products?limit=1')).status).toBe(200);
+    const killed = view('catalog-list-products').pid as number;
+    process.kill(killed, 'SIGKILL');
+    await waitFor(
+      () => Promise.resolve(view('catalog-list-products').pid),
+      (pid) => pid !== killed,
+      10_000,
+    );
+    expect((await call('GET', '/catalog/products?limit=1')).status).toBe(200);
+    const now = view('catalog-list-products');
+    expect(now.state).toBe('running');
+    expect(now.pid).not.toBe(killed);
+    expect(alive(killed)).toBe(false);
+  }, 60_000);
+
   it('starts a stopped event handler for a delivery, which is delivered', async () => {
     expect(view('inventory-on-product-created').state).toBe('stopped');
     const id = await product();
