@@ -39,12 +39,12 @@ export interface PlatformOptions {
   extraPings?: PingSpec[];
   /** Functions to serve instead of the registry's. */
   functions?: RegisteredFunction[];
+  /** Each function with a bundle in a process of its own, started on demand, stopped when idle. */
+  scaleToZero?: ScaleToZeroOptions;
   /** Start the broker's deliveries (default true); tests may hold them back. */
   deliver?: boolean;
   brokerPollMs?: number;
   logger?: Logger;
-  /** Each function with a bundle in a process of its own, started on demand, stopped when idle. */
-  scaleToZero?: ScaleToZeroOptions;
 }
 
 export interface Platform {

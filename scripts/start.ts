@@ -1,15 +1,15 @@
 // npm start: the whole platform in one process on embedded defaults (or DATABASE_URL).
+import { config } from '../functions/runtime/config.js';
+import { DataDirInUse, lockDataDir, recordInDataDir } from '../functions/runtime/data-lock.js';
+import { startPlatform, type PlatformOptions } from '../local/platform.js';
+import { jwtSettings } from './running-platform.js';
+import { catalogIsEmpty, seedCatalog } from './seed.js';
 // npm start -- --scale-to-zero [--idle 60s]: each function in a process of its own, started on
 // demand and stopped after the idle time, from its built bundle (built first when stale).
 import { parseArgs } from 'node:util';
 import { registry } from '../functions/index.js';
-import { config } from '../functions/runtime/config.js';
-import { DataDirInUse, lockDataDir, recordInDataDir } from '../functions/runtime/data-lock.js';
-import { startPlatform, type PlatformOptions } from '../local/platform.js';
 import { DEFAULT_BUNDLES_DIR, ensureBundles } from '../local/scale-to-zero/bundles.js';
 import { DEFAULT_IDLE_MS } from '../local/scale-to-zero/scaler.js';
-import { jwtSettings } from './running-platform.js';
-import { catalogIsEmpty, seedCatalog } from './seed.js';
 
 const USAGE = 'usage: npm start [-- --scale-to-zero [--idle <duration, e.g. 60s, 500ms, 2m>]]';
 
