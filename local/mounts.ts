@@ -20,11 +20,14 @@ export interface Mounts {
   routes: RouteTable<RegisteredFunction>;
 }
 
-export const mount = (functions: RegisteredFunction[]): Mounts => {
+/** How a function is invoked when not in this process: its own process, in the scale-to-zero mode. */
+export type Elsewhere = (fn: RegisteredFunction) => ((req: HttpRequest) => Promise<HttpResponse>) | undefined;
+
+export const mount = (functions: RegisteredFunction[], elsewhere?: Elsewhere): Mounts => {
   const all = functions.map((fn) => ({
     fn,
     route: fn.definition.kind === 'handler' ? undefined : parseRoute(fn.definition.route),
-    invoke: invokerFor(fn),
+    invoke: elsewhere?.(fn) ?? invokerFor(fn),
   }));
   return { all, byName: new Map(all.map((m) => [m.fn.name, m])), routes: functionRoutes(functions) };
 };

@@ -28,6 +28,7 @@ import { keepSpans } from './otlp/spans.js';
 import { functionTableRoute, healthRoute, ingressRoute } from './platform-routes.js';
 import { loadRouting, type Destination, type PingSpec, type Routing, type TriggerSpec } from './routing.js';
 import { startSchedules, type Schedules } from './schedules.js';
+import { createScaler, type ScaleToZeroOptions, type Scaler } from './scale-to-zero/scaler.js';
 
 export interface PlatformOptions {
   port?: number;
@@ -42,6 +43,8 @@ export interface PlatformOptions {
   extraPings?: PingSpec[];
   /** Functions to serve instead of the registry's. */
   functions?: RegisteredFunction[];
+  /** Each function with a bundle in a process of its own, started on demand, stopped when idle. */
+  scaleToZero?: ScaleToZeroOptions;
   /** Start the broker's deliveries (default true); tests may hold them back. */
   deliver?: boolean;
   brokerPollMs?: number;
@@ -64,6 +67,8 @@ export interface Platform {
   databaseUrl: string;
   embedded: boolean;
   pings: PingSpec[];
+  /** The functions' processes, in the scale-to-zero mode. */
+  scaler?: Scaler;
   stop(): Promise<void>;
 }
 
@@ -128,15 +133,18 @@ interface Running {
   server: Server;
   database: Database;
   log: Logger;
+  scaler: Scaler | undefined;
 }
 
 /** Stops what feeds the broker, the broker, then background work, the gateway and the databases. */
-const stopInOrder = async ({ schedules, source, broker, server, database, log }: Running): Promise<void> => {
+const stopInOrder = async ({ schedules, source, broker, server, database, log, scaler }: Running): Promise<void> => {
   schedules.stop();
   await source?.stop();
   await broker.stop();
   await closeKafka();
   if (!(await drainAll(STOP_DRAIN_MS))) log.warn('stopping with background work still running', { waitedMs: STOP_DRAIN_MS });
+  // Before the gateway and the database: a process that stops may still publish what it committed.
+  await scaler?.stop();
   await closeGateway(server);
   await closeDatabases();
   if (database.embedded) {
@@ -154,7 +162,8 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   await migrateLocal();
 
   const functions = [...(options.functions ?? [...registry, ...localOnlyFunctions]), ...(options.extraFunctions ?? [])];
-  const mounts = mount(functions);
+  const scaler = options.scaleToZero ? createScaler(functions, options.scaleToZero, log) : undefined;
+  const mounts = mount(functions, scaler?.invokerFor);
   const routing = loadRouting(options.manifestsDir ?? process.env.GOTUTO_MANIFESTS_DIR ?? join(process.cwd(), 'knative', 'base'));
   const triggers = [...routing.triggers, ...(options.extraTriggers ?? [])];
   const pings = [...routing.pings, ...(options.extraPings ?? [])];
@@ -198,9 +207,10 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     databaseUrl: database.url,
     embedded: database.embedded !== undefined,
     pings,
+    scaler,
     stop: async () => {
       ready = false;
-      await stopInOrder({ schedules, source, broker, server, database, log });
+      await stopInOrder({ schedules, source, broker, server, database, log, scaler });
     },
   };
 };

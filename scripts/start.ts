@@ -3,9 +3,45 @@ import { randomUUID } from 'node:crypto';
 import { signToken } from '../functions/runtime/auth.js';
 import { config } from '../functions/runtime/config.js';
 import { DataDirInUse, lockDataDir, recordInDataDir } from '../functions/runtime/data-lock.js';
-import { startPlatform } from '../local/platform.js';
+import { startPlatform, type PlatformOptions } from '../local/platform.js';
 import { jwtSettings } from './running-platform.js';
 import { catalogIsEmpty, seedCatalog } from './seed.js';
+// npm start -- --scale-to-zero [--idle 60s]: each function in a process of its own, started on
+// demand and stopped after the idle time, from its built bundle (built first when stale).
+import { parseArgs } from 'node:util';
+import { registry } from '../functions/index.js';
+import { DEFAULT_BUNDLES_DIR, ensureBundles } from '../local/scale-to-zero/bundles.js';
+import { DEFAULT_IDLE_MS } from '../local/scale-to-zero/scaler.js';
+
+const USAGE = 'usage: npm start [-- --scale-to-zero [--idle <duration, e.g. 60s, 500ms, 2m>]]';
+
+/** A duration as Knative writes one (`60s`, `500ms`, `2m`, `1h`), or a number of seconds. */
+const parseDuration = (text: string): number => {
+  const found = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!found) throw new Error(`--idle ${text}: not a duration (e.g. 60s, 500ms, 2m)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(found[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const ms = Number(found[1]) * unit;
+  if (ms <= 0) throw new Error(`--idle ${text}: must be more than zero`);
+  return ms;
+};
+
+/** The mode the command line asks for. */
+const modeOf = (args: string[]): Pick<PlatformOptions, 'scaleToZero'> => {
+  const { values } = parseArgs({ args, options: { 'scale-to-zero': { type: 'boolean' }, idle: { type: 'string' } }, strict: true });
+  if (!values['scale-to-zero']) {
+    if (values.idle !== undefined) throw new Error('--idle needs --scale-to-zero');
+    return {};
+  }
+  return { scaleToZero: { bundlesDir: DEFAULT_BUNDLES_DIR, idleMs: values.idle === undefined ? DEFAULT_IDLE_MS : parseDuration(values.idle) } };
+};
+
+let mode: Pick<PlatformOptions, 'scaleToZero'>;
+try {
+  mode = modeOf(process.argv.slice(2));
+} catch (error) {
+  console.error(`npm start: ${(error as Error).message}\n${USAGE}`);
+  process.exit(64);
+}
 
 // The data directory is this process's before anything opens it: a second `npm start` on it stops
 // here, with the first one's pid, instead of opening the same embedded database twice.
@@ -18,7 +54,15 @@ try {
 }
 
 // BROKER_DELIVER=off accepts and stores events without delivering them, to inspect or hold them.
-const platform = await startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off', receiveTelemetry: true }).catch((error: unknown) => {
+const platform = await (async () => {
+  if (mode.scaleToZero)
+    await ensureBundles(
+      mode.scaleToZero.bundlesDir,
+      registry.map((fn) => fn.name),
+      (line) => console.log(`npm start: ${line}`),
+    );
+  return startPlatform({ deliver: process.env.BROKER_DELIVER !== 'off', receiveTelemetry: true, ...mode });
+})().catch((error: unknown) => {
   unlock();
   // A port in use, a database that refuses: the message says which; LOG_LEVEL=debug adds where.
   console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
@@ -50,6 +94,11 @@ console.log(
       ].join(', ') +
       ')',
     `  triggers:  ${platform.broker.triggers.length}, schedules: ${platform.pings.length}`,
+    ...(mode.scaleToZero
+      ? [
+          `  scale to zero: ${platform.scaler?.instances().length ?? 0} functions each in a process of its own, stopped after ${mode.scaleToZero.idleMs / 1000} s idle`,
+        ]
+      : []),
     `  data:      ${platform.embedded ? `embedded PostgreSQL in ${platform.dataDir} (psql ${process.env.DATABASE_URL})` : 'PostgreSQL at DATABASE_URL'}`,
     `  broker:    ${platform.url}/broker (events: ${platform.url}/broker/events, admin)`,
     `  journey:   ${platform.url}/journey#token=${journeyToken} (an order's journey, events now; the link's token lasts 12 h)`,

@@ -93,7 +93,7 @@ const nextMessage = <T extends FromReceiver['type']>(child: Child, type: T, time
     child.proc.once('exit', onExit);
   });
 
-const ask = <T extends FromReceiver['type']>(child: Child, message: ToReceiver, reply: T, timeoutMs = 10_000): Promise<Reply<T>> => {
+export const ask = <T extends FromReceiver['type']>(child: Child, message: ToReceiver, reply: T, timeoutMs = 10_000): Promise<Reply<T>> => {
   const answer = nextMessage(child, reply, timeoutMs);
   child.proc.send(message);
   return answer;

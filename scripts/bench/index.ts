@@ -1,4 +1,4 @@
-// npm run bench [-- cold warm memory broker saga start pglite]
+// npm run bench [-- cold warm memory broker saga start pglite cold-chain]
 //
 // Measures one deployed function (the dist/ bundle of billing-create-invoice, as its container runs
 // it) against baselines, on a real PostgreSQL (DATABASE_URL; cold, warm and memory need it):
@@ -28,6 +28,11 @@
 //   pglite      a parameterised query and a one-row insert through pg to the embedded database, in
 //               process and over its socket, beside PGlite called directly, BENCH_PGLITE_QUERIES (2000)
 //               each (scripts/bench/pglite.ts).
+//   cold-chain  the saga on `npm start -- --scale-to-zero` with every function stopped, beside the same
+//               saga warm: checkout to confirmed p50/p95, each function's start and its share of the
+//               chain's time, CPU ms per confirmed order of the platform, the function processes and
+//               PostgreSQL, warm and cold (scripts/bench/cold-chain.ts); BENCH_COLD_CHAIN_RUNS (5) cold
+//               orders, BENCH_COLD_CHAIN_ORDERS (20) warm ones, BENCH_COLD_CHAIN_IDLE (10) s idle time.
 // Kafka is KAFKA_BROKERS, else the local one of `npm run kafka` (started if need be); BENCH_KAFKA=off
 // leaves it out (scripts/bench/kafka.ts).
 // `npm run bench -- broker saga start pglite` needs no DATABASE_URL.
@@ -36,7 +41,7 @@
 import autocannon, { type Options as LoadOptions } from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +49,8 @@ import pg from 'pg';
 import { signToken } from '../../functions/runtime/auth.js';
 import { dropDatabase } from '../../functions/runtime/db.js';
 import { brokerScenario, type DeliveryFigures } from './broker.js';
+import { coldChainRows, coldChainScenario } from './cold-chain.js';
+import { DEFAULT_BUNDLES_DIR, ensureBundles } from '../../local/scale-to-zero/bundles.js';
 import { cpuMeter, postgresPids } from './cpu.js';
 import { benchKafka, type BenchKafka } from './kafka.js';
 import { SAGA_KAFKA_P95_TARGET_MS, SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
@@ -63,6 +70,7 @@ const ROUTE = '/billing/invoices';
 const BENCH_DATABASE = 'gotuto_bench';
 const BROKER_DATABASE = 'gotuto_bench_broker';
 const SAGA_DATABASE = 'gotuto_bench_saga';
+const COLD_CHAIN_DATABASE = 'gotuto_bench_cold_chain';
 
 const int = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -96,6 +104,7 @@ const settings = {
     deadlineMs: 120_000,
   },
   pgliteQueries: int('BENCH_PGLITE_QUERIES', 2000),
+  coldChain: { runs: int('BENCH_COLD_CHAIN_RUNS', 5), orders: int('BENCH_COLD_CHAIN_ORDERS', 20), idleMs: int('BENCH_COLD_CHAIN_IDLE', 10) * 1000 },
 };
 
 const targets = { coldRatioMax: 1.3, warmRatioMin: 0.8, p99MsMax: 100, rssMiBMax: 90, kafkaEventsPerSecondMin: 2000 };
@@ -105,8 +114,8 @@ const LIMIT_MS = 25 * 60_000;
 const began = performance.now();
 const timeLeftMs = () => LIMIT_MS - (performance.now() - began);
 
-type Scenario = 'cold' | 'warm' | 'memory' | 'broker' | 'saga' | 'start' | 'pglite';
-const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'broker', 'saga', 'start', 'pglite'];
+type Scenario = 'cold' | 'warm' | 'memory' | 'broker' | 'saga' | 'start' | 'pglite' | 'cold-chain';
+const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'broker', 'saga', 'start', 'pglite', 'cold-chain'];
 /** The scenarios of one deployed function, on DATABASE_URL only. */
 const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'memory'];
 
@@ -189,16 +198,6 @@ const post = (port: number, path: string, token: string, body: string): Promise<
 
 // ---- preparation -----------------------------------------------------------------------------------
 
-const newestSource = (dir: string): number => {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-};
-
 const run = (args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
@@ -211,17 +210,10 @@ const run = (args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void
     });
   });
 
-/** Builds dist/ when it is missing or older than the sources it is made of. */
+/** Builds dist/ when a bundle is missing or older than the sources it is made of. */
 const ensureBuilt = async () => {
-  const target = bundle(OURS);
-  const sources = Math.max(...['functions', 'events', 'schemas'].map((d) => newestSource(join(root, d))));
-  if (existsSync(target) && statSync(target).mtimeMs >= sources) {
-    log(`using dist/ (built ${statSync(target).mtime.toISOString()})`);
-    return;
-  }
-  log(existsSync(target) ? 'dist/ is older than the sources: building' : 'no dist/: building');
-  await run(['--import', 'tsx', 'scripts/build.ts']);
-  if (!existsSync(target)) throw new Error(`the build wrote no ${OURS}.js: is ${OURS} in functions/index.ts yet?`);
+  await ensureBundles(DEFAULT_BUNDLES_DIR, [OURS, CLIENTS], log);
+  log(`using dist/ (built ${statSync(bundle(OURS)).mtime.toISOString()})`);
 };
 
 interface BenchDatabase {
@@ -468,6 +460,7 @@ type Results = {
   saga?: Awaited<ReturnType<typeof sagaScenario>>;
   start?: Awaited<ReturnType<typeof startupScenario>>;
   pglite?: PgliteFigures;
+  coldChain?: Awaited<ReturnType<typeof coldChainScenario>>;
 };
 
 const table = (results: Results): string => {
@@ -719,6 +712,7 @@ const table = (results: Results): string => {
       }
     }
   }
+  for (const run of results.coldChain ?? []) rows.push(...coldChainRows(run));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
     r
@@ -771,7 +765,7 @@ const main = async () => {
   }
 
   let kafka: BenchKafka | undefined;
-  if (scenarios.includes('broker') || scenarios.includes('saga')) kafka = await benchKafka(log, settings.broker);
+  if (scenarios.includes('broker') || scenarios.includes('saga') || scenarios.includes('cold-chain')) kafka = await benchKafka(log, settings.broker);
 
   if (scenarios.includes('broker')) {
     const ctx = { root, logs, settings: settings.broker, log };
@@ -807,6 +801,20 @@ const main = async () => {
 
   if (scenarios.includes('pglite')) results.pglite = await pgliteScenario(settings.pgliteQueries, log);
 
+  if (scenarios.includes('cold-chain')) {
+    const ctx = { root, logs, settings: settings.coldChain, log };
+    // Each run (embedded broker, Kafka) on a new database of DATABASE_URL's server when set.
+    const database = async () => {
+      const made = adminUrl ? await prepareDatabase(adminUrl, COLD_CHAIN_DATABASE, false) : undefined;
+      if (made) {
+        postgres ??= made.version;
+        log(`cold chain: PostgreSQL ${made.version}, database ${new URL(made.url).pathname.slice(1)}`);
+      }
+      return made;
+    };
+    results.coldChain = await coldChainScenario(ctx, database, kafka);
+  }
+
   const report = {
     at: new Date().toISOString(),
     node: process.version,
@@ -839,6 +847,7 @@ const main = async () => {
   const sg = results.saga;
   for (const r of [sg?.embedded, sg?.postgres, sg?.kafka]) if (r?.failure) console.log(`warning: ${r.label}: ${r.failure}`);
   if (results.start?.note) console.log(`note: npm start: ${results.start.note}`);
+  for (const run of results.coldChain ?? []) for (const note of run.notes) console.log(`note: cold chain, ${run.broker} broker: ${note}`);
   if (results.warm) console.log('(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http');
   if (b) console.log('broker: node:http = a bare node:http server receiving the same binary-mode POSTs; latency = handler receive - send');
   if (b?.kafka)

@@ -57,10 +57,12 @@ type Answer = { status: number; body: any }; // eslint-disable-line @typescript-
 
 const address = { line1: '1 Rue de la Paix', city: 'Paris', postalCode: '75002', country: 'FR' };
 
-class Client {
+export class Client {
   constructor(
     readonly base: string,
     readonly admin: string,
+    /** Longest one request may take (a cold function starts within it). */
+    readonly timeoutMs = 15_000,
   ) {}
 
   async call(method: string, path: string, token?: string, body?: unknown): Promise<Answer> {
@@ -68,7 +70,7 @@ class Client {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(15_000),
+      signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = await res.text();
     let parsed: unknown = text;
@@ -97,7 +99,7 @@ class Client {
   }
 }
 
-const createProduct = async (c: Client, stock: number): Promise<string> => {
+export const createProduct = async (c: Client, stock: number): Promise<string> => {
   const category = await c.expect(201, 'POST', '/catalog/categories', c.admin, { name: `Bench ${randomUUID().slice(0, 8)}` });
   const created = await c.expect(201, 'POST', '/catalog/products', c.admin, {
     name: `Bench widget ${randomUUID().slice(0, 8)}`,
@@ -116,12 +118,12 @@ const createProduct = async (c: Client, stock: number): Promise<string> => {
   return id;
 };
 
-interface Buyer {
+export interface Buyer {
   id: string;
   token: string;
 }
 
-const registerCustomer = async (c: Client): Promise<Buyer> => {
+export const registerCustomer = async (c: Client): Promise<Buyer> => {
   const email = `bench-${randomUUID()}@example.com`;
   const password = 'correct horse battery';
   const registered = await c.expect(201, 'POST', '/customers/register', undefined, { email, password, name: 'Bench Buyer' });
