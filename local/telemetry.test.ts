@@ -9,8 +9,10 @@ import { defineEvent, toBinaryHttp, type ReceivedEvent } from '../events/index.j
 import { signToken } from '../functions/runtime/auth.js';
 import { handler, type RegisteredFunction } from '../functions/runtime/definition.js';
 import { Unavailable } from '../functions/runtime/errors.js';
-import { flushTelemetry } from '../functions/runtime/telemetry.js';
+import { drainAll } from '../functions/runtime/lifecycle.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../functions/runtime/otlp-testing.js';
+import { useSmtpServer } from '../functions/runtime/smtp-testing.js';
+import { flushTelemetry } from '../functions/runtime/telemetry.js';
 import type { Platform } from './platform.js';
 import type { TriggerSpec } from './routing.js';
 import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
@@ -24,7 +26,9 @@ const nudged = defineEvent<{ n: number }>('oteltest', 'nudged', 1, {
   properties: { n: { type: 'integer' } },
 });
 
-/** Answers 503 to the first delivery of each event, then takes it. */
+const smtp = useSmtpServer();
+
+/** Answers 503 to the first delivery of each event, then takes it; never takes an event with n = 3. */
 const seen = new Map<string, number>();
 const flaky: RegisteredFunction = {
   name: 'platform-oteltest-flaky',
@@ -35,7 +39,7 @@ const flaky: RegisteredFunction = {
     handle: async (event) => {
       const n = (seen.get(event.id) ?? 0) + 1;
       seen.set(event.id, n);
-      if (n === 1) throw new Unavailable('not yet');
+      if (n === 1 || event.data.n === 3) throw new Unavailable('not yet');
     },
   }),
 };
@@ -175,6 +179,17 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     expect(attempt).toMatchObject({ kind: 'client', name: expect.stringMatching(/^deliver /) });
     expect(attempt?.attributes).toMatchObject({ 'gotuto.delivery.attempt': 1, 'http.response.status_code': 204, 'gotuto.delivery.outcome': 'delivered' });
     expect(spans.filter((s) => s.name === 'POST /broker').length).toBeGreaterThanOrEqual(4);
+    // Notification's email of the confirmation goes out over SMTP in a span of that trace.
+    const sent = await waitFor(
+      async () => {
+        await flushTelemetry();
+        return receiver.spans().filter((s) => s.traceId === traceId && s.name === 'smtp send' && s.attributes['gotuto.email.kind'] === 'order-confirmed');
+      },
+      (found) => found.length > 0,
+      30_000,
+    );
+    expect(sent[0]?.kind).toBe('client');
+    expect(smtp.accepted.length).toBeGreaterThan(0);
   }, 180_000);
 
   it('shows each attempt of a retried delivery as a span of its own', async () => {
@@ -228,15 +243,21 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
       () => call('GET', `/orders/${orderId}`, admin),
       (r) => r.body?.status === 'confirmed',
     );
+    expect((await call('POST', `/orders/${orderId}/cancel`, token, { reason: 'changed my mind' })).status).toBe(200);
     // The same event published twice: the second delivery is dropped by the handler's inbox.
     const event = { id: randomUUID(), type: nudged.type, source: '/test/telemetry', subject: randomUUID(), time: new Date().toISOString(), data: { n: 2 } };
     const { headers, body } = toBinaryHttp(event);
     for (let i = 0; i < 2; i++) expect((await fetch(`${platform.url}/broker`, { method: 'POST', headers, body })).status).toBe(202);
+    // One the subscriber never takes: retried twice, then given up.
+    const doomed = toBinaryHttp({ ...event, id: randomUUID(), data: { n: 3 } });
+    expect((await fetch(`${platform.url}/broker`, { method: 'POST', headers: doomed.headers, body: doomed.body })).status).toBe(202);
     await waitFor(
       async () => seen.get(event.id) ?? 0,
       (n) => n >= 2,
     );
     await platform.broker.idle();
+    // Notification's sends after commit run in the background.
+    await drainAll(10_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     await flushTelemetry();
     const after = receiver.metricsSnapshot();
@@ -249,7 +270,11 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     expect(moved('gotuto.saga.step.duration', { step: 'invoicing' })).toBe(1);
     // Both copies end delivered; the first attempt of one of them failed; the later copy met the inbox.
     expect(moved('gotuto.events.delivered', { trigger: flakyTrigger.name, type: nudged.type })).toBe(2);
-    expect(moved('gotuto.events.retried', { trigger: flakyTrigger.name })).toBe(1);
+    expect(moved('gotuto.events.retried', { trigger: flakyTrigger.name })).toBe(1 + 2);
+    expect(moved('gotuto.events.dead_lettered', { trigger: flakyTrigger.name, type: nudged.type })).toBe(1);
+    expect(moved('gotuto.orders.cancelled', { reason: 'customer' })).toBe(1);
+    expect(moved('gotuto.saga.step.duration', { step: 'awaiting-payment' })).toBe(1);
+    expect(moved('gotuto.emails.sent', { kind: 'order-confirmed' })).toBe(1);
     expect(moved('gotuto.inbox.duplicates', { handler: flaky.name })).toBe(1);
     expect(moved('faas.invoke_duration', { 'faas.name': 'order-checkout' })).toBeGreaterThanOrEqual(1);
     expect(after.value('faas.coldstarts', { 'faas.name': 'order-checkout' })).toBe(1);

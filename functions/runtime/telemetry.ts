@@ -3,7 +3,7 @@
 // so a cold start with none loads nothing more. W3C Trace Context end to end: an HTTP request
 // continues the caller's `traceparent`; an event handler the header, else the event's `traceparent`
 // extension; an event stored in the outbox keeps the context of the span that wrote it.
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type pg from 'pg';
 import type { ReceivedEvent } from '../../events/index.js';
 import type { RegisteredFunction } from './definition.js';
@@ -113,8 +113,16 @@ export const inSpan = async <T>(name: string, kind: SpanKind, attributes: Attrib
   }
 };
 
-/** Whether a child span is worth making: telemetry runs and a span of this trace is recording. */
-const recordingParent = (): boolean => running !== undefined && trace.getSpan(context.active())?.isRecording() === true;
+/**
+ * Whether a child span is worth making: telemetry runs and a span of a sampled trace is active. That
+ * span may have ended already: work an invocation left running after its answer (Notification's
+ * sends after commit) still belongs to its trace.
+ */
+const recordingParent = (): boolean => {
+  if (running === undefined) return false;
+  const parent = trace.getSpan(context.active());
+  return parent !== undefined && (parent.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+};
 
 /** Adds an attribute to the span of a call once its outcome is known (a status). */
 export type Annotate = (key: string, value: string | number | boolean) => void;
