@@ -1,6 +1,6 @@
-// A real OTLP/HTTP endpoint for tests: a node:http server that takes the exporters' http/json
-// requests at /v1/traces and /v1/metrics and keeps what they carried, read back as plain spans and
-// the latest value of each metric's series (cumulative temporality: the latest export holds the totals).
+// A real OTLP/HTTP endpoint for tests: a node:http server that takes the exporters' requests at
+// /v1/traces and /v1/metrics and keeps them; http/json ones are read back as plain spans and the
+// latest value of each metric's series (cumulative temporality: the latest export holds the totals).
 import { createServer } from 'node:http';
 
 type AnyValue = { stringValue?: string; intValue?: number | string; doubleValue?: number; boolValue?: boolean };
@@ -25,8 +25,16 @@ export interface MetricsSnapshot {
   units: Map<string, string>;
 }
 
+/** An export request as it arrived (http/protobuf bodies are kept as they are, not decoded). */
+export interface OtlpRequest {
+  path: string;
+  contentType: string;
+  body: Buffer;
+}
+
 export interface OtlpReceiver {
   url: string;
+  requests(): OtlpRequest[];
   spans(): ReceivedSpan[];
   metricsSnapshot(): MetricsSnapshot;
   stop(): Promise<void>;
@@ -78,14 +86,18 @@ const matches = (point: Point, attributes: Record<string, unknown>) => Object.en
 /** Starts an OTLP/HTTP (http/json) endpoint on a free port of 127.0.0.1. */
 export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
   const spans: ReceivedSpan[] = [];
+  const requests: OtlpRequest[] = [];
   const series = new Map<string, Map<string, Point>>();
   const units = new Map<string, string>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const contentType = req.headers['content-type'] ?? '';
+      requests.push({ path: req.url ?? '', contentType, body: raw });
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OTLP/JSON as it arrives
-      const body: any = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      const body: any = contentType.startsWith('application/json') ? JSON.parse(raw.toString('utf8') || '{}') : {};
       if (req.url === '/v1/traces') spans.push(...spansOf(body));
       else if (req.url === '/v1/metrics') {
         /* eslint-disable @typescript-eslint/no-explicit-any -- OTLP/JSON as it arrives */
@@ -107,6 +119,7 @@ export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
+    requests: () => [...requests],
     spans: () => [...spans],
     metricsSnapshot: () => {
       const copy = new Map([...series].map(([name, points]) => [name, [...points.values()]]));
