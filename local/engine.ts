@@ -7,7 +7,10 @@
 // `knativeerrorcode` and `knativeerrordata` (the last answer's body, base64, at most 1024 bytes).
 import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../events/index.js';
 import type { Logger } from '../functions/runtime/log.js';
+import { count } from '../functions/runtime/metrics.js';
 import { isRetried, postHttp, type Answer } from '../functions/runtime/post.js';
+import { traceHeaders } from '../functions/runtime/telemetry.js';
+import { attemptSpan, deadLetterSpan } from './delivery-spans.js';
 import type { DeliverySpec, Destination, TriggerSpec } from './routing.js';
 
 /** An event as a log hands it to the engine: attributes to filter and log on, the request, the whole. */
@@ -136,7 +139,8 @@ export const createEngine = (options: EngineOptions): Engine => {
 
   const post = async (destination: Destination, outgoing: Outgoing, timeoutMs: number, signal: AbortSignal): Promise<Answer> => {
     const { url, headers, body } = await request(destination, outgoing);
-    return postHttp(url, headers, body, AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]));
+    // The subscriber continues the span of this attempt.
+    return postHttp(url, { ...headers, ...traceHeaders() }, body, AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]));
   };
 
   const giveUp: Engine['giveUp'] = async (trigger, outgoing, failure, signal) => {
@@ -147,15 +151,27 @@ export const createEngine = (options: EngineOptions): Engine => {
       return true;
     }
     const letter = outgoingOf(deadLetterEvent(outgoing.whole(), options.resolve(trigger.subscriber), failure));
-    const sent = await persist(log, `dead-lettering ${event.id} of ${trigger.name}`, signal, async () => {
-      const answer = await post(sink, letter, trigger.delivery.timeoutMs, signal);
-      if (answer.status >= 300) throw new Error(`dead-letter sink answered ${answer.status}: ${answer.text.slice(0, 200)}`);
-    });
+    const sent = await deadLetterSpan(trigger, event, () =>
+      persist(log, `dead-lettering ${event.id} of ${trigger.name}`, signal, async () => {
+        const answer = await post(sink, letter, trigger.delivery.timeoutMs, signal);
+        if (answer.status >= 300) throw new Error(`dead-letter sink answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+      }),
+    );
     if (sent) log.warn('delivery given up, sent to the dead-letter sink', { trigger: trigger.name, eventId: event.id, status: failure.status });
     return sent;
   };
 
-  const attempt: Engine['attempt'] = async (trigger, outgoing, n, signal) => {
+  const attempt: Engine['attempt'] = (trigger, outgoing, n, signal) =>
+    attemptSpan(trigger, outgoing.attributes, n, async () => {
+      const ended = await attemptOnce(trigger, outgoing, n, signal);
+      const attributes = { trigger: trigger.name, type: outgoing.attributes.type };
+      if (ended.state === 'delivered') count((m) => m.eventsDelivered, attributes);
+      else if (ended.state === 'retry') count((m) => m.eventsRetried, attributes);
+      else if (ended.state === 'dead') count((m) => m.eventsDeadLettered, attributes);
+      return ended;
+    });
+
+  const attemptOnce: Engine['attempt'] = async (trigger, outgoing, n, signal) => {
     const event = outgoing.attributes;
     const started = performance.now();
     let failure: Failure;

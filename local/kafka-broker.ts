@@ -11,6 +11,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { recordHeader, type ReceivedEvent } from '../events/index.js';
 import { idempotentProducer, kafkaClient, transactionalProducer } from '../functions/runtime/kafka.js';
 import type { Logger } from '../functions/runtime/log.js';
+import { eventTraceHeaders } from '../functions/runtime/telemetry.js';
 import type { Broker, BrokerOptions } from './broker.js';
 import { createEngine, sleep, type Engine, type Outgoing } from './engine.js';
 import {
@@ -173,7 +174,8 @@ export const createKafkaBroker = async (options: KafkaBrokerOptions): Promise<Br
 
   /** Writes events to the topic, all or none, each for `targets(event)`; traced once Kafka has them. */
   const produce = async (events: ReceivedEvent<unknown>[], targets: (e: ReceivedEvent<unknown>) => TriggerSpec[]) => {
-    const entries = events.map((event): Produced => ({ event, headers: { [ACCEPT_HEADER]: randomUUID(), [RUN_HEADER]: runId } }));
+    // The trace rides in the record headers too, as Knative's Kafka broker keeps it.
+    const entries = events.map((event): Produced => ({ event, headers: { [ACCEPT_HEADER]: randomUUID(), [RUN_HEADER]: runId, ...eventTraceHeaders(event) } }));
     await ingress.produce(entries);
     trace.accepted(
       entries.map(({ event, headers }) => ({

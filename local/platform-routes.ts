@@ -3,8 +3,10 @@
 import { eventsFromHttp, InvalidCloudEvent, type ReceivedEvent } from '../events/index.js';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
 import { BadRequest } from '../functions/runtime/errors.js';
-import type { HttpResponse } from '../functions/runtime/http.js';
+import { stampTrace } from '../functions/runtime/telemetry.js';
+import type { Headers, HttpResponse } from '../functions/runtime/http.js';
 import type { Broker } from './broker.js';
+import { ingressSpan } from './delivery-spans.js';
 import type { PlatformRoute } from './gateway.js';
 
 const json = (status: number, body: unknown): HttpResponse => ({
@@ -27,18 +29,22 @@ export const healthRoute = (ready: () => boolean, functions: number): PlatformRo
 export const ingressRoute = (broker: Broker): PlatformRoute => ({
   method: 'POST',
   path: '/broker',
-  handle: async (req, body) => {
-    let events: ReceivedEvent<unknown>[];
-    try {
-      events = eventsFromHttp(req.headers, body);
-    } catch (error) {
-      if (!(error instanceof InvalidCloudEvent)) throw error;
-      throw new BadRequest(`not a valid CloudEvent: ${error.message}`, [{ pointer: error.pointer, message: error.message }]);
-    }
-    if (events.length > 0) await broker.accept(...events);
-    return { status: 202, headers: {} };
-  },
+  handle: (req, body) => ingressSpan(req.headers, () => ingest(broker, req.headers, body)),
 });
+
+const ingest = async (broker: Broker, headers: Headers, body: Buffer): Promise<HttpResponse> => {
+  let events: ReceivedEvent<unknown>[];
+  try {
+    events = eventsFromHttp(headers, body);
+  } catch (error) {
+    if (!(error instanceof InvalidCloudEvent)) throw error;
+    throw new BadRequest(`not a valid CloudEvent: ${error.message}`, [{ pointer: error.pointer, message: error.message }]);
+  }
+  // An event that comes without a trace of its own joins the publisher's, through the ingress span.
+  stampTrace(events);
+  if (events.length > 0) await broker.accept(...events);
+  return { status: 202, headers: {} };
+};
 
 export const describeFunction = (fn: RegisteredFunction, deadLetters: Record<string, number>) => {
   const d = fn.definition;

@@ -14,6 +14,7 @@ import { drainAll, startAll } from '../functions/runtime/lifecycle.js';
 import { createLogger, type Logger } from '../functions/runtime/log.js';
 import { migratedContexts } from '../functions/runtime/migrate.js';
 import { relayOutbox } from '../functions/runtime/outbox.js';
+import { startTelemetry, stopTelemetry } from '../functions/runtime/telemetry.js';
 import { createEmbeddedBroker, type Broker } from './broker.js';
 import { contractsResponse } from './contracts.js';
 import { migrateLocal, openDatabase, type Database } from './database.js';
@@ -145,6 +146,7 @@ const stopInOrder = async ({ schedules, source, broker, server, database, log, s
   if (!(await drainAll(STOP_DRAIN_MS))) log.warn('stopping with background work still running', { waitedMs: STOP_DRAIN_MS });
   // Before the gateway and the database: a process that stops may still publish what it committed.
   await scaler?.stop();
+  await stopTelemetry();
   await closeGateway(server);
   await closeDatabases();
   if (database.embedded) {
@@ -189,6 +191,8 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   });
   baseUrl = await listen(server, options.port ?? Number(process.env.PORT ?? 8080), options.host ?? process.env.HOST ?? '127.0.0.1');
   pointAt(baseUrl, options.receiveTelemetry === true);
+  // Spans and metrics of every function served here, and of the broker, when an OTLP endpoint is set.
+  await startTelemetry('gotuto-local');
 
   if (options.deliver !== false) broker.start();
   const source = await startOutboxSource(functions, routing, broker, log);

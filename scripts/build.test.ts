@@ -2,7 +2,7 @@
 // bundle that serves its function over HTTP from outside the repository (no node_modules in
 // reach), as it does in the container.
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBinaryHttp } from '../events/index.js';
 import { customerRegistered } from '../events/customer.js';
 import { registry } from '../functions/index.js';
+import { startOtlpReceiver } from '../functions/runtime/otlp-testing.js';
 import { tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
 import { freePort, request, startProcess, waitForHttp, type Child } from './bench/processes.js';
 
@@ -46,7 +47,8 @@ afterAll(async () => {
 describe('npm run build', () => {
   it('writes exactly one bundle per registry entry, and reports their sizes', () => {
     const bundles = readdirSync(join(outdir, 'functions')).sort();
-    expect(bundles).toEqual(registry.map((fn) => `${fn.name}.js`).sort());
+    // Beside them, the OpenTelemetry SDK, read only by a function that has an OTLP endpoint.
+    expect(bundles).toEqual([...registry.map((fn) => `${fn.name}.js`), 'telemetry-sdk.js'].sort());
     expect(stdout).toMatch(/function bundle\(s\)/);
     for (const fn of registry) expect(stdout).toContain(`functions/${fn.name}.js`);
   });
@@ -82,6 +84,46 @@ describe('npm run build', () => {
     expect(answer.status, answer.body).toBeLessThan(500);
 
     expect(await child.stop(10_000)).toBe(0);
+  }, 60_000);
+
+  it('exports the span of each invocation to the OTLP endpoint, and what is left when SIGTERM stops it', async () => {
+    if (!target) return;
+    const receiver = await startOtlpReceiver();
+    try {
+      const port = await freePort();
+      const child = startProcess(process.execPath, [join(outdir, 'functions', `${target.name}.js`)], {
+        cwd: outdir,
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATABASE_URL: db.url,
+          NODE_ENV: 'production',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        },
+      });
+      children.push(child);
+      expect((await waitForHttp(port, child, { path: '/healthz', deadlineMs: 20_000 })).status).toBe(200);
+      const traceId = randomBytes(16).toString('hex');
+      const caller = randomBytes(8).toString('hex');
+      const definition = target.definition;
+      const [method, pattern] = 'route' in definition ? definition.route.split(/\s+/) : ['POST', '/'];
+      await request(port, {
+        method,
+        path: (pattern ?? '/').replace(/\{[^}]+\}/g, () => randomUUID()),
+        headers: { authorization: `Bearer ${await tokenFor('admin')}`, 'content-type': 'application/json', traceparent: `00-${traceId}-${caller}-01` },
+        body: method === 'GET' ? undefined : '{}',
+      });
+      // The batch is not due yet: only the stop sends it.
+      expect(await child.stop(10_000)).toBe(0);
+      const invocation = receiver.spans().find((s) => s.traceId === traceId && s.kind === 'server');
+      expect(invocation).toMatchObject({ name: target.name, parentSpanId: caller, service: target.name });
+      expect(invocation?.attributes).toMatchObject({ 'faas.name': target.name, 'faas.trigger': 'http', 'faas.coldstart': true });
+      expect(receiver.metricsSnapshot().value('faas.invoke_duration', { 'faas.name': target.name })).toBe(1);
+    } finally {
+      await receiver.stop();
+    }
   }, 60_000);
 
   it('finishes the email a handler started sending before a SIGTERM stops the process', async () => {

@@ -135,6 +135,17 @@ const entryPlugin = (functions: RegisteredFunction[]): esbuild.Plugin => ({
   },
 });
 
+// The OpenTelemetry SDK and its exporters are a bundle of their own (dist/functions/telemetry-sdk.js)
+// that the runtime imports only when an OTLP endpoint is set: a function without one reads none of it.
+const TELEMETRY_SDK = './telemetry-sdk.js';
+
+const telemetrySdkPlugin: esbuild.Plugin = {
+  name: 'telemetry-sdk',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/telemetry-sdk\.js$/ }, () => ({ path: TELEMETRY_SDK, external: true }));
+  },
+};
+
 export const build = async (options: BuildOptions = {}): Promise<BuildResult> => {
   const started = performance.now();
   const outdir = resolve(root, options.outdir ?? process.env.BUILD_OUTDIR ?? 'dist');
@@ -155,8 +166,9 @@ export const build = async (options: BuildOptions = {}): Promise<BuildResult> =>
   const entryPoints = [
     ...selected.map((fn) => ({ in: `${ENTRY}:${fn.name}`, out: `functions/${fn.name}` })),
     ...(withMigrate ? [{ in: migrateSource, out: 'migrate' }] : []),
+    { in: join(root, 'functions', 'runtime', 'telemetry-sdk.ts'), out: 'functions/telemetry-sdk' },
   ];
-  const { metafile } = await esbuild.build({ ...common, entryPoints, outdir, plugins: [entryPlugin(selected)] });
+  const { metafile } = await esbuild.build({ ...common, entryPoints, outdir, plugins: [entryPlugin(selected), telemetrySdkPlugin] });
 
   const functions = selected.map((fn) => summarise(fn.name, join(functionsDir, `${fn.name}.js`), metafile as esbuild.Metafile));
   const migrate = withMigrate ? summarise('migrate', join(outdir, 'migrate.js'), metafile as esbuild.Metafile) : undefined;

@@ -23,6 +23,8 @@ import type { Queryable } from '../runtime/db.js';
 import { poolFor } from '../runtime/db.js';
 import { onStop } from '../runtime/lifecycle.js';
 import { rootLogger, type Logger } from '../runtime/log.js';
+import { count } from '../runtime/metrics.js';
+import { clientSpan } from '../runtime/telemetry.js';
 import { classifyFailure, smtpMailer, type Mailer } from './mailer.js';
 import { afterFailure, LEASE_EXPIRED, NO_SMTP, type RetryPolicy } from './notification.js';
 import { settings } from './settings.js';
@@ -94,18 +96,21 @@ export const sendPending = async (pool: NotificationPool, options: SendPendingOp
       const claimed = await notifications.claimNext(db, claimId, now(), leaseSeconds, tried);
       if (!claimed) break;
       tried.push(claimed.id);
-      mailer ??= smtpMailer(smtpUrl, from, settings.smtpTimeoutMs());
+      const smtp = (mailer ??= smtpMailer(smtpUrl, from, settings.smtpTimeoutMs()));
       const fields = { notificationId: claimed.id, eventId: claimed.eventId, kind: claimed.kind, attempt: claimed.attempts };
       try {
-        await mailer.send({
-          id: claimed.id,
-          eventId: claimed.eventId,
-          to: { name: claimed.recipient.name, address: claimed.recipient.email },
-          subject: claimed.email.subject,
-          text: claimed.email.text,
-          html: claimed.email.html,
-        });
+        await clientSpan('smtp send', { 'gotuto.email.kind': claimed.kind, 'gotuto.notification_id': claimed.id, 'peer.service': 'smtp' }, () =>
+          smtp.send({
+            id: claimed.id,
+            eventId: claimed.eventId,
+            to: { name: claimed.recipient.name, address: claimed.recipient.email },
+            subject: claimed.email.subject,
+            text: claimed.email.text,
+            html: claimed.email.html,
+          }),
+        );
       } catch (error) {
+        count((m) => m.emailsFailed, { kind: claimed.kind });
         const failure = classifyFailure(error);
         const after = afterFailure(claimed.attempts, failure, policy, now());
         await notifications.markFailedAttempt(db, claimed.id, claimId, after, now());
@@ -117,6 +122,7 @@ export const sendPending = async (pool: NotificationPool, options: SendPendingOp
       // Accepted: should this update fail, the row stays sending and becomes unknown, never resent.
       await notifications.markSent(db, claimed.id, claimId, now());
       report.sent += 1;
+      count((m) => m.emailsSent, { kind: claimed.kind });
       log.info('email sent', fields);
     }
   } finally {

@@ -7,6 +7,7 @@ import type { Money } from '../../events/index.js';
 import type { BaseContext } from '../runtime/definition.js';
 import { Unavailable } from '../runtime/errors.js';
 import { rootLogger } from '../runtime/log.js';
+import { clientSpan, type Annotate } from '../runtime/telemetry.js';
 import type { ProductCheck } from './cart.js';
 import { settings } from './settings.js';
 
@@ -47,15 +48,32 @@ const readAnswer = (body: unknown): CatalogAnswer => {
   };
 };
 
-const callCatalog = async (items: CatalogItem[], correlationId: string): Promise<CatalogAnswer> => {
+const VALIDATE = '/catalog/products/validate';
+
+/** The call, a CLIENT span of the caller's trace whose context Catalog continues. */
+const callCatalog = (items: CatalogItem[], correlationId: string): Promise<CatalogAnswer> => {
+  const url = `${settings.catalogUrl()}${VALIDATE}`;
+  return clientSpan(`POST ${VALIDATE}`, { 'http.request.method': 'POST', 'url.full': url, 'peer.service': 'catalog' }, (trace, annotate) =>
+    askCatalog(url, items, correlationId, trace, annotate),
+  );
+};
+
+const askCatalog = async (
+  url: string,
+  items: CatalogItem[],
+  correlationId: string,
+  trace: Record<string, string>,
+  annotate: Annotate,
+): Promise<CatalogAnswer> => {
   // The timeout covers the whole exchange, the body included.
   const signal = AbortSignal.timeout(settings.catalogTimeoutMs());
-  const response = await fetch(`${settings.catalogUrl()}/catalog/products/validate`, {
+  const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-correlation-id': correlationId },
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-correlation-id': correlationId, ...trace },
     body: JSON.stringify({ items }),
     signal,
   });
+  annotate('http.response.status_code', response.status);
   if (!response.ok) {
     await response.arrayBuffer().catch(() => undefined);
     throw new CatalogFailed(`Catalog answered ${response.status}`);

@@ -2,6 +2,7 @@
 // append what was decided at the version that was read, project the new state, and emit what it
 // publishes, all in the caller's transaction.
 import type { Tx } from '../runtime/definition.js';
+import { recordOrderChange } from './metrics.js';
 import { apply, decide, fold, type Order, type OrderCommand, type OrderEvent } from './order.js';
 import { orderStreams, ordersView, type EventMetadata } from './store.js';
 
@@ -32,5 +33,6 @@ export const execute = async (
   const [order, published] = apply(state, events);
   if (order) await ordersView.save(tx, [order]);
   await tx.emit(...published);
+  recordOrderChange(command, state, order, events, now);
   return { order, events };
 };

@@ -11,6 +11,7 @@ import { config } from './config.js';
 import { lockDataDir, recordInDataDir } from './data-lock.js';
 import { rootLogger } from './log.js';
 import { PgliteBackend, PgliteStream, servePglite } from './pglite-server.js';
+import { instrumentPool, transactionSpan } from './telemetry.js';
 
 export type Row = Record<string, unknown>;
 
@@ -151,6 +152,7 @@ const createPool = (url: string): pg.Pool => {
     : new pg.Pool({ connectionString: url, max: config.poolMax(), idleTimeoutMillis: 30_000 });
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on('error', (error) => rootLogger.warn('idle database client failed', { error: error.message }));
+  instrumentPool(pool, url);
   pools.set(url, pool);
   return pool;
 };
@@ -161,6 +163,12 @@ const createPool = (url: string): pg.Pool => {
  * promises per request; `fn` itself runs as a continuation of the caller.
  */
 export const inTransaction = <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+  transactionSpan(urlOf(pool), () => runTransaction(pool, fn));
+
+/** The URL a pool of this module was made for (its span attributes). */
+const urlOf = (pool: pg.Pool): string | undefined => (pool.options as { connectionString?: string }).connectionString;
+
+const runTransaction = <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
   new Promise<T>((resolve, reject) => {
     let client: pg.PoolClient | undefined;
     const fail = (error: unknown) => {

@@ -9,6 +9,7 @@ import { BadRequest, ValidationError, problemFor } from './errors.js';
 import { flattenQuery, problemResponse, type HttpRequest, type HttpResponse } from './http.js';
 import { rootLogger, type Logger } from './log.js';
 import { config } from './config.js';
+import { count } from './metrics.js';
 import { isRetried } from './post.js';
 import { publishStored, pruneMessaging, relayOutbox, storeEvents, table, type StoredEvent } from './outbox.js';
 
@@ -55,6 +56,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
         : await client.query(`INSERT INTO ${table(fn.context, 'inbox')} (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [fn.name, received.id]);
       if (rowCount === 0) {
         log.debug('duplicate delivery ignored', { eventId: received.id });
+        count((m) => m.inboxDuplicates, { handler: fn.name });
         return;
       }
       const tx: Tx = {

@@ -6,6 +6,7 @@ import { toKafkaRecord, type ReceivedEvent } from '../../events/index.js';
 import { config } from './config.js';
 import { Unavailable } from './errors.js';
 import { rootLogger, type Logger } from './log.js';
+import { eventTraceHeaders } from './telemetry.js';
 
 /** kafkajs logs through the platform's logger, warnings and errors only. */
 const logCreator = (log: Logger) => () => (entry: { level: logLevel; label: string; log: { message: string } & Record<string, unknown> }) => {
@@ -115,7 +116,7 @@ export const publishToKafka = async (topic: string, events: ReceivedEvent<unknow
   if (events.length === 0) return;
   const send = async () => {
     const producer = await sharedProducer();
-    await producer.send({ topic, acks: -1, messages: events.map((event) => toKafkaRecord(event)) });
+    await producer.send({ topic, acks: -1, messages: events.map((event) => toKafkaRecord(event, eventTraceHeaders(event))) });
   };
   await withTimeout(send(), config.publishTimeoutMs(), `publishing to Kafka topic ${topic}`);
 };

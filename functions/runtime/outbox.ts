@@ -10,6 +10,7 @@ import { config } from './config.js';
 import { inTransaction, type Queryable } from './db.js';
 import { rootLogger } from './log.js';
 import { postEvent } from './post.js';
+import { eventTraceHeaders, stampTrace } from './telemetry.js';
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
 
@@ -34,6 +35,8 @@ export interface StoredEvent {
  */
 export const storeEvents = async (tx: Queryable, context: string, events: ReceivedEvent<unknown>[]): Promise<StoredEvent[]> => {
   if (events.length === 0) return [];
+  // The outbox keeps the trace of the span that wrote the event; the relay publishes it under that parent.
+  stampTrace(events);
   const lease = publishTarget(context) ? config.outboxLeaseSeconds() : null;
   const { rows } = await tx.query<{ seq: number }>(
     `INSERT INTO ${table(context, 'outbox')} (id, type, subject, event, claimed_until)
@@ -58,7 +61,8 @@ export const publishTarget = (context: string): Target | undefined => {
 
 /** Sends one event to the sink in CloudEvents binary mode; throws unless the sink answers 2xx. */
 export const publish = async (sink: string, event: ReceivedEvent<unknown>): Promise<void> => {
-  const answer = await postEvent(sink, event, AbortSignal.timeout(config.publishTimeoutMs()));
+  // The trace rides as the HTTP header (what Knative's broker reads) beside the CloudEvents extension.
+  const answer = await postEvent(sink, event, AbortSignal.timeout(config.publishTimeoutMs()), eventTraceHeaders(event));
   if (answer.status < 200 || answer.status >= 300) throw new Error(`sink answered ${answer.status}`);
 };
 

@@ -12,14 +12,18 @@ import { eventFunction } from './events.js';
 import { httpFunction, problemResponse, type HttpRequest, type HttpResponse } from './http.js';
 import { drainAll } from './lifecycle.js';
 import { rootLogger } from './log.js';
+import { observeOutbox } from './metrics.js';
+import { startTelemetry, stopTelemetry, traced } from './telemetry.js';
 
 interface FrameworkRequest extends IncomingMessage {
   rawBody?: Buffer;
 }
 
 /** The invoke function of any registered function: request in, response out. */
-export const invokerFor = (fn: RegisteredFunction): ((req: HttpRequest) => Promise<HttpResponse>) =>
-  fn.definition.kind === 'handler' ? eventFunction(fn).invoke : httpFunction(fn).invoke;
+export const invokerFor = (fn: RegisteredFunction): ((req: HttpRequest) => Promise<HttpResponse>) => {
+  observeOutbox(fn.context);
+  return traced(fn, fn.definition.kind === 'handler' ? eventFunction(fn).invoke : httpFunction(fn).invoke);
+};
 
 export const toHttpRequest = (req: IncomingMessage & { rawBody?: Buffer }, url: string): HttpRequest => {
   const parsed = new URL(url, 'http://localhost');
@@ -118,18 +122,19 @@ const STOP_GRACE_MS = 10_000;
 
 /** Serves one function on PORT: what a container of this function runs. */
 export const serveFunction = async (fn: RegisteredFunction): Promise<Server> => {
+  await startTelemetry(fn.name);
   const server = createFunctionServer(fn);
   const port = Number(process.env.PORT ?? 8080);
   await new Promise<void>((resolve) => server.listen(port, process.env.HOST ?? '0.0.0.0', resolve));
   rootLogger.info('function listening', { function: fn.name, port });
   const stop = () => {
-    // Requests first, then what they started in the background, then the pools.
+    // Requests first, then what they started in the background, then the spans and metrics, then the pools.
     server.close(() => {
       void drainAll(STOP_DRAIN_MS)
         .then((done) => {
           if (!done) rootLogger.warn('stopping with background work still running', { function: fn.name, waitedMs: STOP_DRAIN_MS });
         })
-        .finally(() => closeDatabases().finally(() => process.exit(0)));
+        .finally(() => stopTelemetry().finally(() => closeDatabases().finally(() => process.exit(0))));
     });
     setTimeout(() => process.exit(0), STOP_GRACE_MS).unref();
   };

@@ -1,4 +1,4 @@
-// npm run bench [-- cold warm memory broker saga start pglite cold-chain]
+// npm run bench [-- cold warm memory telemetry broker saga start pglite cold-chain]
 //
 // Measures one deployed function (the dist/ bundle of billing-create-invoice, as its container runs
 // it) against baselines, on a real PostgreSQL (DATABASE_URL; cold, warm and memory need it):
@@ -25,6 +25,8 @@
 //               BENCH_SAGA_DURATION (20) s; events, deliveries and HTTP invocations per order; on
 //               embedded PostgreSQL, and also on a database of DATABASE_URL's server when it is set;
 //               and over Kafka (target p95 < 300 ms).
+//   telemetry   the same function's cold start and warm command with no OTLP endpoint beside traces and
+//               metrics exported to one (http/protobuf), in one run (scripts/bench/telemetry.ts).
 //   pglite      a parameterised query and a one-row insert through pg to the embedded database, in
 //               process and over its socket, beside PGlite called directly, BENCH_PGLITE_QUERIES (2000)
 //               each (scripts/bench/pglite.ts).
@@ -57,6 +59,7 @@ import { SAGA_KAFKA_P95_TARGET_MS, SAGA_P95_TARGET_MS, sagaScenario } from './sa
 import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
 import { startupScenario } from './startup.js';
 import { pgliteScenario, type PgliteFigures } from './pglite.js';
+import { telemetryRows, telemetryScenario, type TelemetryFigures } from './telemetry.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dist = join(root, 'dist');
@@ -114,10 +117,10 @@ const LIMIT_MS = 25 * 60_000;
 const began = performance.now();
 const timeLeftMs = () => LIMIT_MS - (performance.now() - began);
 
-type Scenario = 'cold' | 'warm' | 'memory' | 'broker' | 'saga' | 'start' | 'pglite' | 'cold-chain';
-const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'broker', 'saga', 'start', 'pglite', 'cold-chain'];
+type Scenario = 'cold' | 'warm' | 'memory' | 'telemetry' | 'broker' | 'saga' | 'start' | 'pglite' | 'cold-chain';
+const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'telemetry', 'broker', 'saga', 'start', 'pglite', 'cold-chain'];
 /** The scenarios of one deployed function, on DATABASE_URL only. */
-const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'memory'];
+const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'telemetry'];
 
 const log = (message: string) => console.log(`bench: ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -170,16 +173,20 @@ const childEnv = (env: Environment, port: number): NodeJS.ProcessEnv => {
   delete vars.K_SINK;
   delete vars.KAFKA_BROKERS;
   delete vars.BILLING_DATABASE_URL;
+  // No telemetry unless a scenario asks for it.
+  delete vars.OTEL_EXPORTER_OTLP_ENDPOINT;
+  delete vars.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  delete vars.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
   return vars;
 };
 
-const start = async (server: Server, env: Environment, name: string) => {
+const start = async (server: Server, env: Environment, name: string, extra: NodeJS.ProcessEnv = {}) => {
   const port = await freePort();
   mkdirSync(logs, { recursive: true });
   const started = performance.now();
   const child = startProcess(process.execPath, server.args(port), {
     cwd: root,
-    env: childEnv(env, port),
+    env: { ...childEnv(env, port), ...extra },
     logFile: join(logs, `${name}.log`),
   });
   await waitForHttp(port, child, { path: server.probe, deadlineMs: 30_000, intervalMs: 2 });
@@ -335,9 +342,9 @@ interface LoadResult {
   failure?: string;
 }
 
-const load = async (server: Server, env: Environment, name: string): Promise<LoadResult> => {
+const load = async (server: Server, env: Environment, name: string, extra: NodeJS.ProcessEnv = {}): Promise<LoadResult> => {
   const clientId = env.clientId as string;
-  const { child, port } = await start(server, env, `warm-${name}`);
+  const { child, port } = await start(server, env, `warm-${name}`, extra);
   try {
     const body = invoiceBody(clientId);
     const first = await post(port, ROUTE, env.token, body);
@@ -450,12 +457,26 @@ const memory = async (env: Environment) => {
   return { ours, hello, ratio: round(ours.rssMiB / hello.rssMiB, 2), target: `ours < ${targets.rssMiBMax} MiB`, met: ours.rssMiB < targets.rssMiBMax };
 };
 
+const telemetry = (env: Environment) =>
+  telemetryScenario({
+    runs: settings.coldRuns,
+    bundles: { function: bundle(OURS), sdk: join(dist, 'functions', 'telemetry-sdk.js') },
+    coldStart: async (extra, name) => {
+      const { child, readyMs } = await start(servers.ours, env, name, extra);
+      await child.stop();
+      return { readyMs, logFile: join(logs, `${name}.log`) };
+    },
+    load: (extra, name) => load(servers.ours, env, name, extra),
+    log,
+  });
+
 // ---- report ----------------------------------------------------------------------------------------
 
 type Results = {
   cold?: Awaited<ReturnType<typeof coldStart>>;
   warm?: Awaited<ReturnType<typeof warm>>;
   memory?: Awaited<ReturnType<typeof memory>>;
+  telemetry?: TelemetryFigures;
   broker?: Awaited<ReturnType<typeof brokerScenario>>;
   saga?: Awaited<ReturnType<typeof sagaScenario>>;
   start?: Awaited<ReturnType<typeof startupScenario>>;
@@ -531,6 +552,7 @@ const table = (results: Results): string => {
       mark(m.met),
     ]);
   }
+  if (results.telemetry) rows.push(...telemetryRows(results.telemetry));
   if (b) {
     const conc = `${b.settings.events} events, ${b.settings.concurrency} in flight`;
     const runs = [['embedded PG', b.embedded] as const, ...(b.postgres ? [[`PostgreSQL ${b.postgres.version.split(' ')[0]}`, b.postgres] as const] : [])];
@@ -757,10 +779,11 @@ const main = async () => {
       await migrate(database.url);
       const secret = randomBytes(32).toString('base64url');
       const env: Environment = { databaseUrl: database.url, secret, token: await signToken({ id: randomUUID(), role: 'admin' }, '2h', secret) };
-      if (scenarios.includes('warm') || scenarios.includes('memory')) env.clientId = await createClient(env);
+      if (scenarios.includes('warm') || scenarios.includes('memory') || scenarios.includes('telemetry')) env.clientId = await createClient(env);
       if (scenarios.includes('cold')) results.cold = await coldStart(env);
       if (scenarios.includes('warm')) results.warm = await warm(env);
       if (scenarios.includes('memory')) results.memory = await memory(env);
+      if (scenarios.includes('telemetry')) results.telemetry = await telemetry(env);
     });
   }
 
