@@ -314,11 +314,7 @@ describe('event handlers', () => {
       datacontenttype: 'application/json',
       data: { thingId, note: 'structured' },
     });
-    const res = await fetch(api.urlOf('probe/handlers/on-thing-noted'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
-      body,
-    });
+    const res = await api.requestAt('probe/handlers/on-thing-noted', 'POST', { rawBody: body, contentType: 'application/cloudevents+json' });
     expect(res.status).toBe(204);
     expect(await notes()).toBe(2);
   });
@@ -334,7 +330,7 @@ describe('event handlers', () => {
   });
 
   it('answers 400 to a request that is not a CloudEvent', async () => {
-    const res = await fetch(api.urlOf('probe/handlers/on-thing-noted'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await api.requestAt('probe/handlers/on-thing-noted', 'POST', { rawBody: '{}' });
     expect(res.status).toBe(400);
   });
 
