@@ -39,7 +39,11 @@ describe.each(process.env.KAFKA_BROKERS ? ['embedded', 'kafka'] : ['embedded'])(
   });
 
   const post = (body: unknown, contentType: string) =>
-    checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    checkedFetch(`${platform.url}/broker`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const stored = async (subject: string) => {
     await platform.broker.flush();
     const token = await signToken({ id: randomUUID(), role: 'admin' });

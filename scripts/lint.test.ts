@@ -147,7 +147,10 @@ describe('a test', () => {
     const bare = "export const probe = (url: string) => fetch(url, { method: 'POST' });\n";
     await expectBites('local/lint-probe.test.ts', bare, 'no-restricted-globals', "local/testing.ts's httpClient");
     await expectBites('functions/billing/lint-probe.test.ts', bare, 'no-restricted-globals', 'checked against the contract');
-    await expectClean('local/lint-probe.test.ts', "import { checkedFetch } from './testing.js';\n\nexport const probe = (url: string) => checkedFetch(url, { method: 'POST' });\n");
+    await expectClean(
+      'local/lint-probe.test.ts',
+      "import { checkedFetch } from './testing.js';\n\nexport const probe = (url: string) => checkedFetch(url, { method: 'POST' });\n",
+    );
   });
 });
 
