@@ -12,6 +12,7 @@ import { localOnlyFunctions, registry } from '../../functions/index.js';
 const served = [...registry, ...localOnlyFunctions];
 import { contractFiles, generateContracts } from './generate.js';
 import { GATEWAY_TAG } from './gateway.js';
+import { typeNameOf } from './types.js';
 import { checkGatewayResponse, checkResponse } from './response-testing.js';
 
 const generated = await generateContracts();
@@ -142,6 +143,19 @@ describe('the published contracts', () => {
       'notification-on-order-cancelled',
       'shipping-on-order-cancelled',
     ]);
+  });
+
+  it('every command and query answers the type generated from its response schema (Answer<T>), so the type-check holds them together', () => {
+    // The answer type exists only for the type-check: its name is read from the function's module.
+    const untied = served
+      .filter((fn) => fn.definition.kind !== 'handler' && fn.definition.response)
+      .filter((fn) => {
+        const source = readFileSync(new URL(`../../functions/${fn.path}.ts`, import.meta.url), 'utf8');
+        const name = typeNameOf((fn.definition as { response: { $id: string } }).response.$id);
+        return !new RegExp(`export default (command|query)<[^(]*Answer<${name}>>\\(`).test(source);
+      })
+      .map((fn) => fn.name);
+    expect(untied).toEqual([]);
   });
 
   it('OpenAPI: every command and query that answers a body has a response schema', () => {
