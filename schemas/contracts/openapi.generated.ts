@@ -188,7 +188,7 @@ export interface paths {
         put?: never;
         /**
          * POST /broker
-         * @description The broker ingress (the Knative Broker in a cluster): one CloudEvent in binary mode (ce-* headers, the data as the body) or structured mode, or a batch. 202 once every event of the request is stored; a refused request keeps none of them. Publishers present a token for the broker's audience.
+         * @description The broker ingress (the Knative Broker in a cluster): one CloudEvent in binary mode (ce-* headers, the data as the body) or structured mode, or a batch. 202 once every event of the request is stored; a refused request keeps none of them. Publishers present a token for the broker's audience: none, or one that cannot be verified, is a 401; a publisher the broker does not admit, a 403.
          */
         post: operations["gateway-broker-ingress"];
         delete?: never;
@@ -3015,6 +3015,7 @@ export interface operations {
             };
             400: components["responses"]["problem400"];
             401: components["responses"]["problem401"];
+            403: components["responses"]["problem403"];
             413: components["responses"]["problem413"];
             500: components["responses"]["problem500"];
             503: components["responses"]["problem503"];

@@ -30,7 +30,7 @@ const ingress: Operation = {
   description:
     'The broker ingress (the Knative Broker in a cluster): one CloudEvent in binary mode (ce-* headers, the data as the body) or ' +
     'structured mode, or a batch. 202 once every event of the request is stored; a refused request keeps none of them. ' +
-    "Publishers present a token for the broker's audience.",
+    "Publishers present a token for the broker's audience: none, or one that cannot be verified, is a 401; a publisher the broker does not admit, a 403.",
   security: [{ publisherToken: [] }],
   parameters: binaryHeaders,
   requestBody: {
@@ -43,7 +43,7 @@ const ingress: Operation = {
   },
   responses: {
     '202': { description: 'Every event of the request is stored' },
-    ...[400, 401, 413, 500, 503].reduce((all, s) => ({ ...all, ...problem(s) }), {}),
+    ...[400, 401, 403, 413, 500, 503].reduce((all, s) => ({ ...all, ...problem(s) }), {}),
   },
 };
 
