@@ -7,7 +7,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { RegisteredFunction } from '../../functions/runtime/definition.js';
 import { GATEWAY_TAG } from './gateway.js';
-import { loadSchemas, SCHEMA_BASE } from './schemas.js';
+import { idOf, loadSchemas, SCHEMA_BASE } from './schemas.js';
 
 // ajv-formats is CommonJS: its default export arrives wrapped under some loaders.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020, formats: string[]) => Ajv2020;
@@ -82,7 +82,7 @@ export const checkResponse = (fn: RegisteredFunction | undefined, status: number
 const inline = new Map<string, ValidateFunction>();
 const validatorOf = (schema: Record<string, unknown>): ValidateFunction => {
   const ref = schema.$ref;
-  if (typeof ref === 'string') return validatorFor(`${SCHEMA_BASE}${ref.slice('#/components/schemas/'.length).replaceAll('.', '/')}.json`);
+  if (typeof ref === 'string') return validatorFor(idOf(ref.slice('#/components/schemas/'.length)));
   const key = JSON.stringify(schema);
   let validate = inline.get(key);
   if (!validate) inline.set(key, (validate = compiler().compile(schema)));
