@@ -1,6 +1,7 @@
 // The routes of the local platform itself: its health, the broker's ingress, and the table of the
 // functions it serves. Everything else at the gateway is a function.
 import { eventsFromHttp, InvalidCloudEvent, type ReceivedEvent } from '../events/index.js';
+import type { GatewayFunctionTableFunction, GatewayHealth } from '../events/schemas.generated.js';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
 import { BadRequest } from '../functions/runtime/errors.js';
 import type { HttpResponse } from '../functions/runtime/http.js';
@@ -17,7 +18,8 @@ const json = (status: number, body: unknown): HttpResponse => ({
 export const healthRoute = (ready: () => boolean, functions: number): PlatformRoute => ({
   method: 'GET',
   path: '/healthz',
-  handle: () => Promise.resolve(ready() ? json(200, { status: 'ok', functions }) : json(503, { status: 'starting' })),
+  handle: () =>
+    Promise.resolve(ready() ? json(200, { status: 'ok', functions } satisfies GatewayHealth) : json(503, { status: 'starting' } satisfies GatewayHealth)),
 });
 
 /**
@@ -40,7 +42,8 @@ export const ingressRoute = (broker: Broker): PlatformRoute => ({
   },
 });
 
-export const describeFunction = (fn: RegisteredFunction, deadLetters: Record<string, number>) => {
+/** A row of the function table, typed from its schema (schemas/gateway/function-table.json). */
+export const describeFunction = (fn: RegisteredFunction, deadLetters: Record<string, number>): GatewayFunctionTableFunction => {
   const d = fn.definition;
   const http = d.kind !== 'handler';
   return {
@@ -48,7 +51,7 @@ export const describeFunction = (fn: RegisteredFunction, deadLetters: Record<str
     context: fn.context,
     kind: d.kind,
     route: http ? d.route : undefined,
-    access: http ? d.access : undefined,
+    access: !http ? undefined : d.access === 'public' ? 'public' : [...d.access],
     localOnly: http && d.localOnly ? true : undefined,
     eventTypes: !http && d.event ? [d.event.type] : !http && d.anyType ? ['*'] : undefined,
     schedule: !http ? d.schedule?.cron : undefined,
