@@ -139,4 +139,19 @@ export default tseslint.config(
     rules: forbid(except('pg', 'kafkajs'), 'In local/ and scripts/'),
   },
   { files: TESTS, ignores: ['functions/runtime/**'], rules: forbid(except(...OBSERVERS), 'In a test') },
+  // Every answer a test receives is held to the published contract (schemas/contracts/openapi.json):
+  // a test speaks to the platform through a client that checks it, never through a bare fetch.
+  {
+    files: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        {
+          name: 'fetch',
+          message:
+            "In a test, call the platform with local/testing.ts's httpClient (or checkedFetch for a raw request), or a function with the runtime's startFunctions (request, requestAt), so the answer is checked against the contract",
+        },
+      ],
+    },
+  },
 );

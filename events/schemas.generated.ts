@@ -28,6 +28,13 @@ export type CatalogCreateProductSku = string;
  */
 export type Uuid = string;
 /**
+ * At most CLOUDEVENT_MAX_BATCH events (100 by default).
+ *
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "gateway.cloud-event-batch".
+ */
+export type GatewayCloudEventBatch = GatewayCloudEvent[];
+/**
  * This interface was referenced by `Schemas`'s JSON-Schema
  * via the `definition` "platform.replayed.outcome".
  */
@@ -997,6 +1004,101 @@ export interface EventsShippingShipmentDispatchedV1 {
   trackingNumber: string;
 }
 /**
+ * Context attributes and extensions are top-level members; the data is `data` (JSON) or `data_base64`, never both. The limits (id, source and type lengths, data nesting) are the ingress's settings (CLOUDEVENT_MAX_*).
+ *
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "gateway.cloud-event".
+ */
+export interface GatewayCloudEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  /**
+   * The event type; the platform's own are listed in the AsyncAPI document
+   */
+  type: string;
+  subject?: string;
+  time?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  /**
+   * The event's data
+   */
+  data?: {} | unknown[] | string | number | boolean | null;
+  /**
+   * The event's data as base64, for data that is not JSON
+   */
+  data_base64?: string;
+  /**
+   * An extension attribute (correlationid, causationid, partitionkey, traceparent, ...)
+   */
+  [k: string]: string | number | boolean | '1.0' | {} | unknown[] | null | undefined;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "gateway.function-table".
+ */
+export interface GatewayFunctionTable {
+  items: GatewayFunctionTableFunction[];
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "gateway.function-table.function".
+ */
+export interface GatewayFunctionTableFunction {
+  /**
+   * The function's name, its Knative Service name (and its operationId when it has a route)
+   */
+  name: string;
+  /**
+   * Its bounded context
+   */
+  context: string;
+  kind: 'command' | 'query' | 'handler';
+  /**
+   * METHOD /path of a command or query
+   */
+  route?: string;
+  /**
+   * public, or the roles that may call a command or query
+   */
+  access?: 'public' | ('admin' | 'customer')[];
+  /**
+   * Served by the local platform only (never deployed)
+   */
+  localOnly?: true;
+  /**
+   * The event types a handler consumes (* for any)
+   */
+  eventTypes?: string[];
+  /**
+   * The cron of a scheduled function
+   */
+  schedule?: string;
+  /**
+   * The function's own URL at the gateway (its Knative Service URL locally)
+   */
+  url: string;
+  /**
+   * Dead letters waiting for this function
+   */
+  deadLetters: number;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "gateway.health".
+ */
+export interface GatewayHealth {
+  /**
+   * ok once migrations ran and every function is mounted; starting before
+   */
+  status: 'ok' | 'starting';
+  /**
+   * How many functions are mounted (when ok)
+   */
+  functions?: number;
+}
+/**
  * This interface was referenced by `Schemas`'s JSON-Schema
  * via the `definition` "inventory.item".
  */
@@ -1263,6 +1365,53 @@ export interface Page {
    * Opaque; pass it back as ?cursor= for the next page
    */
   nextCursor: string | null;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "platform.broker-event-page".
+ */
+export interface PlatformBrokerEventPage {
+  items: PlatformBrokerEventPageEvent[];
+  /**
+   * Opaque; pass it back as ?cursor= for the next page
+   */
+  nextCursor: string | null;
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "platform.broker-event-page.event".
+ */
+export interface PlatformBrokerEventPageEvent {
+  /**
+   * Its place in the broker's log
+   */
+  seq: number;
+  /**
+   * The event as the broker keeps it: its attributes, extensions and data
+   */
+  event: {
+    id: string;
+    type: string;
+    source: string;
+  };
+  acceptedAt: string;
+  deliveries: PlatformBrokerEventPageDelivery[];
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "platform.broker-event-page.delivery".
+ */
+export interface PlatformBrokerEventPageDelivery {
+  trigger: string;
+  subscriber: string;
+  state: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  /**
+   * The subscriber's last status; null before any answer
+   */
+  lastStatus: number | null;
+  lastError: string | null;
+  updatedAt: string;
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema

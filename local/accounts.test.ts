@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSmtpServer } from '../functions/runtime/smtp-testing.js';
 import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
-import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'accounts-test-secret-accounts-test-secret';
 process.env.CATALOG_TIMEOUT_MS ??= '10000';
@@ -195,7 +195,7 @@ describe('login', () => {
       const statuses: number[] = [];
       for (let i = 0; i < 8; i++) statuses.push((await login(`nobody-${randomUUID()}@example.com`, 'a wrong guess')).status);
       expect(statuses.slice(-1)).toEqual([429]);
-      const res = await fetch(`${platform.url}/customers/login`, {
+      const res = await checkedFetch(`${platform.url}/customers/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),

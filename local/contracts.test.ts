@@ -6,7 +6,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, launchChromium } from './browser-testing.js';
 import type { Platform } from './platform.js';
-import { createTestEnvironment, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, type TestEnvironment } from './testing.js';
 
 let env: TestEnvironment;
 let platform: Platform;
@@ -40,7 +40,7 @@ const read = async (path: string, texts: string[]): Promise<{ page: Page; outsid
 describe('the contracts at the gateway', () => {
   it('serves the generated documents as JSON', async () => {
     for (const name of ['openapi.json', 'asyncapi.json']) {
-      const response = await fetch(`${platform.url}/${name}`);
+      const response = await checkedFetch(`${platform.url}/${name}`);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);
       expect(await response.text()).toBe(file(name));
@@ -48,8 +48,23 @@ describe('the contracts at the gateway', () => {
   });
 
   it('answers 404 for an asset it does not list', async () => {
-    const response = await fetch(`${platform.url}/docs/assets/..%2Fpackage.json`);
+    const response = await checkedFetch(`${platform.url}/docs/assets/..%2Fpackage.json`);
     expect(response.status).toBe(404);
+  });
+
+  it("describes every function of GET /functions and every route of the gateway's own, each answering as described", async () => {
+    type Operations = Record<string, Record<string, { operationId: string; tags: string[] }>>;
+    const paths = (JSON.parse(file('openapi.json')) as { paths: Operations }).paths;
+    const operationIds = Object.values(paths).flatMap((methods) => Object.values(methods).map((op) => op.operationId));
+    const table = await httpClient(() => platform.url)('GET', '/functions');
+    const routed = (table.body as { items: Array<{ name: string; route?: string }> }).items.filter((fn) => fn.route).map((fn) => fn.name);
+    expect(routed.length).toBeGreaterThan(40);
+    expect(routed.filter((name) => !operationIds.includes(name))).toEqual([]);
+    for (const [path, methods] of Object.entries(paths)) {
+      if (!methods.get?.tags.includes('gateway')) continue;
+      // checkedFetch holds each answer to the operation's status, media type and schema.
+      expect((await checkedFetch(platform.url + path)).status, path).toBe(200);
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toBinaryHttp, type ReceivedEvent } from '../events/index.js';
 import type { TriggerSpec } from './routing.js';
-import { createTestEnvironment, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, type TestEnvironment } from './testing.js';
 
 const run = promisify(execFile);
 delete process.env.JWT_SECRET;
@@ -51,7 +51,7 @@ const publish = async (url: string) => {
     data: {},
   } as ReceivedEvent<unknown>;
   const { headers, body } = toBinaryHttp(event);
-  const res = await fetch(`${url}/broker`, { method: 'POST', headers, body });
+  const res = await checkedFetch(`${url}/broker`, { method: 'POST', headers, body });
   expect(res.status).toBe(202);
   return event.id;
 };
@@ -81,10 +81,11 @@ it('accepts the tokens of npm run token, signed with the secret kept in the data
     delete childEnv.JWT_SECRET;
     const { stdout } = await run('npx', ['tsx', 'scripts/token.ts', '--role', 'admin'], { env: childEnv, cwd: process.cwd() });
     const token = stdout.trim();
-    const ok = await fetch(`${platform.url}/broker/events`, { headers: { authorization: `Bearer ${token}` } });
+    const call = httpClient(() => platform.url);
+    const ok = await call('GET', '/broker/events', token);
     expect(ok.status).toBe(200);
     const { stdout: customer } = await run('npx', ['tsx', 'scripts/token.ts', '--role', 'customer', '--sub', randomUUID()], { env: childEnv });
-    const denied = await fetch(`${platform.url}/broker/events`, { headers: { authorization: `Bearer ${customer.trim()}` } });
+    const denied = await call('GET', '/broker/events', customer.trim());
     expect(denied.status).toBe(403);
     await expect(run('npx', ['tsx', 'scripts/token.ts', '--role', 'root'], { env: childEnv })).rejects.toThrow(/usage/);
   } finally {

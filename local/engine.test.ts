@@ -11,7 +11,7 @@ import { rootLogger } from '../functions/runtime/log.js';
 import { createEngine, outgoingOf } from './engine.js';
 import type { Platform } from './platform.js';
 import type { DeliverySpec, TriggerSpec } from './routing.js';
-import { createTestEnvironment, waitFor, type TestEnvironment } from './testing.js';
+import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'engine-test-secret-engine-test-secret';
 
@@ -257,11 +257,9 @@ describe.each(KAFKA ? ['embedded', 'kafka'] : ['embedded'])('the delivery engine
     const ids = new Set([...good, bad].map((e) => e.id));
     expect(sub.at('/ok').filter((r) => ids.has(String(r.headers['ce-id'])))).toEqual([]);
     await platform.broker.flush();
-    const traced = await fetch(`${platform.url}/broker/events?type=${TYPE}&limit=1000`, {
-      headers: { authorization: `Bearer ${await signToken({ id: randomUUID(), role: 'admin' })}` },
-    });
+    const traced = await httpClient(() => platform.url)('GET', `/broker/events?type=${TYPE}&limit=1000`, await signToken({ id: randomUUID(), role: 'admin' }));
     expect(traced.status).toBe(200);
-    const { items } = (await traced.json()) as { items: { event: { id: string } }[] };
+    const { items } = traced.body as { items: { event: { id: string } }[] };
     expect(items.filter((e) => ids.has(e.event.id))).toEqual([]);
   });
 });

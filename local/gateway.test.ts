@@ -19,8 +19,9 @@ const extra = (file: string, route: string, answer: Record<string, unknown>): Re
 describe('the gateway routes by precedence, not by registration order', () => {
   let env: TestEnvironment;
   let platform: Platform;
-  // Plain fetch: the function added here is no part of the published contract the test client checks.
   const call = async (method: string, path: string) => {
+    // A bare fetch: the function added here is no part of the published contract the test clients check.
+    // eslint-disable-next-line no-restricted-globals
     const res = await fetch(platform.url + path, { method });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };

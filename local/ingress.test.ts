@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
-import { createTestEnvironment, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'ingress-test-secret-ingress-test-secret';
 
@@ -39,13 +39,17 @@ describe.each(process.env.KAFKA_BROKERS ? ['embedded', 'kafka'] : ['embedded'])(
   });
 
   const post = (body: unknown, contentType: string) =>
-    fetch(`${platform.url}/broker`, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    checkedFetch(`${platform.url}/broker`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const stored = async (subject: string) => {
     await platform.broker.flush();
     const token = await signToken({ id: randomUUID(), role: 'admin' });
-    const answer = await fetch(`${platform.url}/broker/events?subject=${subject}`, { headers: { authorization: `Bearer ${token}` } });
+    const answer = await httpClient(() => platform.url)('GET', `/broker/events?subject=${subject}`, token);
     expect(answer.status).toBe(200);
-    return ((await answer.json()) as { items: { event: { id: string; data: unknown } }[] }).items.map((i) => i.event);
+    return (answer.body as { items: { event: { id: string; data: unknown } }[] }).items.map((i) => i.event);
   };
 
   it('keeps every event of a batch', async () => {

@@ -17,6 +17,7 @@ import { signToken } from '../functions/runtime/auth.js';
 import { optionsFromEnv, start as startKafka, stop as stopKafka, type KafkaOptions } from '../scripts/kafka.js';
 import type { Platform } from './platform.js';
 import {
+  checkedFetch,
   createDatabase,
   createTestEnvironment,
   deleteKafkaTopic,
@@ -132,7 +133,7 @@ describe.skipIf(!SHARED_KAFKA)('Kafka stopped for 10 s while orders are placed (
         const cart = await call('POST', '/orders/carts', token);
         expect(cart.status).toBe(201);
         expect((await call('PUT', `/orders/carts/${cart.body.id}/items/${productId}`, token, { quantity: 1 })).status).toBe(200);
-        const res = await fetch(`${platform.url}/orders/carts/${cart.body.id}/checkout`, {
+        const res = await checkedFetch(`${platform.url}/orders/carts/${cart.body.id}/checkout`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ shippingAddress: address }),
@@ -219,7 +220,7 @@ describe.skipIf(!SHARED_KAFKA)('a platform killed in the middle of a delivery (n
         const id = String(req.headers['ce-id']);
         forwarded.push(id);
         const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('ce-') || k === 'content-type')) as Record<string, string>;
-        const answer = await fetch(`${base}/functions/billing-on-customer-registered`, { method: 'POST', headers, body: Buffer.concat(chunks) });
+        const answer = await checkedFetch(`${base}/functions/billing-on-customer-registered`, { method: 'POST', headers, body: Buffer.concat(chunks) });
         const text = await answer.text();
         if (forwarded.filter((f) => f === id).length === 1) {
           // The handler has run and committed; the broker never hears back.

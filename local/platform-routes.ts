@@ -1,6 +1,7 @@
 // The routes of the local platform itself: its health, the broker's ingress, and the table of the
 // functions it serves. Everything else at the gateway is a function.
 import { eventsFromHttp, InvalidCloudEvent, type ReceivedEvent } from '../events/index.js';
+import type { GatewayFunctionTableFunction, GatewayHealth } from '../events/schemas.generated.js';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
 import { BadRequest } from '../functions/runtime/errors.js';
 import { stampTrace } from '../functions/runtime/telemetry.js';
@@ -19,7 +20,8 @@ const json = (status: number, body: unknown): HttpResponse => ({
 export const healthRoute = (ready: () => boolean, functions: number): PlatformRoute => ({
   method: 'GET',
   path: '/healthz',
-  handle: () => Promise.resolve(ready() ? json(200, { status: 'ok', functions }) : json(503, { status: 'starting' })),
+  handle: () =>
+    Promise.resolve(ready() ? json(200, { status: 'ok', functions } satisfies GatewayHealth) : json(503, { status: 'starting' } satisfies GatewayHealth)),
 });
 
 /**
@@ -46,7 +48,8 @@ const ingest = async (broker: Broker, headers: Headers, body: Buffer): Promise<H
   return { status: 202, headers: {} };
 };
 
-export const describeFunction = (fn: RegisteredFunction, deadLetters: Record<string, number>) => {
+/** A row of the function table, typed from its schema (schemas/gateway/function-table.json). */
+export const describeFunction = (fn: RegisteredFunction, deadLetters: Record<string, number>): GatewayFunctionTableFunction => {
   const d = fn.definition;
   const http = d.kind !== 'handler';
   return {
@@ -54,7 +57,7 @@ export const describeFunction = (fn: RegisteredFunction, deadLetters: Record<str
     context: fn.context,
     kind: d.kind,
     route: http ? d.route : undefined,
-    access: http ? d.access : undefined,
+    access: !http ? undefined : d.access === 'public' ? 'public' : [...d.access],
     localOnly: http && d.localOnly ? true : undefined,
     eventTypes: !http && d.event ? [d.event.type] : !http && d.anyType ? ['*'] : undefined,
     schedule: !http ? d.schedule?.cron : undefined,

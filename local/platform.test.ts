@@ -11,7 +11,7 @@ import { handler, scheduled, type RegisteredFunction } from '../functions/runtim
 import { Unavailable, ValidationError } from '../functions/runtime/errors.js';
 import type { Platform } from './platform.js';
 import type { TriggerSpec } from './routing.js';
-import { createTestEnvironment, httpClient, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'platform-test-secret-platform-test-secret';
 
@@ -163,7 +163,7 @@ const publish = async (event: Partial<ReceivedEvent<unknown>>, mode: 'binary' | 
           headers: { 'content-type': 'application/cloudevents+json' },
           body: JSON.stringify({ specversion: '1.0', datacontenttype: 'application/json', ...full }),
         };
-  const res = await fetch(`${platform.url}/broker`, { method: 'POST', headers: message.headers, body: message.body });
+  const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: message.headers, body: message.body });
   return { status: res.status, event: full };
 };
 const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> => {
@@ -189,13 +189,9 @@ describe('gateway', () => {
 
   it('routes API routes and /functions/<name>/<path> to the function, and its events reach the broker', async () => {
     const email = `ada-${randomUUID()}@example.com`;
-    const created = await fetch(`${platform.url}/billing/clients`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'x-correlation-id': 'gw-1' },
-      body: JSON.stringify({ name: 'Ada', email }),
-    });
+    const created = await call('POST', '/billing/clients', admin, { name: 'Ada', email }, { 'x-correlation-id': 'gw-1' });
     expect(created.status).toBe(201);
-    const client = await created.json();
+    const client = created.body;
     const direct = await get(`/functions/billing-get-client/billing/clients/${client.id}`);
     expect(direct.status).toBe(200);
     expect(direct.body.email).toBe(email);
@@ -224,7 +220,7 @@ describe('broker', () => {
   it('accepts binary and structured events with 202 and refuses what is not a CloudEvent', async () => {
     expect((await publish({ source: '/test/none' })).status).toBe(202);
     expect((await publish({ source: '/test/none' }, 'structured')).status).toBe(202);
-    const bad = await fetch(`${platform.url}/broker`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const bad = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(bad.status).toBe(400);
   });
 
@@ -249,7 +245,7 @@ describe('broker', () => {
       ['structured without type', { 'content-type': 'application/cloudevents+json' }, JSON.stringify({ specversion: '1.0', id: '1', source: '/x' })],
     ];
     for (const [what, headers, body] of cases) {
-      const res = await fetch(`${platform.url}/broker`, { method: 'POST', headers, body });
+      const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers, body });
       expect(res.status, what).toBe(400);
       expect((await res.json()).detail, what).toMatch(/not a valid CloudEvent/);
     }
@@ -284,15 +280,13 @@ describe('broker', () => {
     expect(listed.body.items.find((f: { name: string }) => f.name === 'platform-test-flaky').deadLetters).toBeGreaterThanOrEqual(1);
 
     flakyFailing = false;
-    const replay = await fetch(`${platform.url}/broker/dead-letters/${letter.id}/replay`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    const replay = await call('POST', `/broker/dead-letters/${letter.id}/replay`, admin);
     expect(replay.status).toBe(200);
-    expect(await replay.json()).toMatchObject({ id: letter.id, outcome: 'delivered' });
+    expect(replay.body).toMatchObject({ id: letter.id, outcome: 'delivered' });
     expect(flakyCalls.filter((id) => id === event.id)).toHaveLength(4);
     const after = await get(`/broker/dead-letters?subscriber=platform-test-flaky`);
     expect(after.body.items.find((d: { id: string }) => d.id === letter.id).state).toBe('replayed');
-    expect(
-      (await fetch(`${platform.url}/broker/dead-letters/${randomUUID()}/replay`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } })).status,
-    ).toBe(404);
+    expect((await call('POST', `/broker/dead-letters/${randomUUID()}/replay`, admin)).status).toBe(404);
   });
 
   it('shows one dead letter, discards one with a reason (kept), and replays all of a type', async () => {
@@ -308,16 +302,11 @@ describe('broker', () => {
     const shown = await get(`/broker/dead-letters/${letterA.id}`);
     expect(shown.body).toMatchObject({ id: letterA.id, eventId: a.id, state: 'dead', status: 503 });
 
-    const post = (path: string, body?: unknown) =>
-      fetch(platform.url + path, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: body ? JSON.stringify(body) : undefined,
-      });
+    const post = (path: string, body?: unknown) => call('POST', path, admin, body);
     expect((await post(`/broker/dead-letters/${letterA.id}/discard`, {})).status).toBe(422);
     const discarded = await post(`/broker/dead-letters/${letterA.id}/discard`, { reason: 'poisoned test data' });
     expect(discarded.status).toBe(200);
-    expect(await discarded.json()).toMatchObject({ state: 'discarded', discardReason: 'poisoned test data' });
+    expect(discarded.body).toMatchObject({ state: 'discarded', discardReason: 'poisoned test data' });
     expect((await post(`/broker/dead-letters/${letterA.id}/discard`, { reason: 'again' })).status).toBe(409);
     expect((await get(`/broker/dead-letters/${letterA.id}`)).body.state).toBe('discarded');
 
@@ -325,7 +314,7 @@ describe('broker', () => {
     const before = flakyCalls.length;
     const all = await post(`/broker/dead-letters/replay?type=${encodeURIComponent(probe.type)}`);
     expect(all.status).toBe(200);
-    const replayed = await all.json();
+    const replayed = all.body;
     expect(replayed.items.map((r: { id: string }) => r.id)).toContain(letterB.id);
     expect(replayed.items.map((r: { id: string }) => r.id)).not.toContain(letterA.id);
     expect(flakyCalls.filter((id) => id === b.id)).toHaveLength(4);
@@ -367,21 +356,12 @@ describe('broker', () => {
 describe('sign-up to own invoice', () => {
   it('registers, logs in, gets a Billing client through the broker, and reads only its own invoices', async () => {
     const email = `zoe-${randomUUID()}@example.com`;
-    const json = { 'content-type': 'application/json' };
-    const registered = await fetch(`${platform.url}/customers/register`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ email, password: 'a long enough passphrase', name: 'Zoë Ünal' }),
-    });
+    const registered = await call('POST', '/customers/register', undefined, { email, password: 'a long enough passphrase', name: 'Zoë Ünal' });
     expect(registered.status).toBe(201);
-    const customer = await registered.json();
-    const login = await fetch(`${platform.url}/customers/login`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ email, password: 'a long enough passphrase' }),
-    });
+    const customer = registered.body;
+    const login = await call('POST', '/customers/login', undefined, { email, password: 'a long enough passphrase' });
     expect(login.status).toBe(200);
-    const { accessToken } = await login.json();
+    const { accessToken } = login.body;
     const me = await get('/customers/me', accessToken);
     expect(me.body).toMatchObject({ id: customer.id, email, name: 'Zoë Ünal' });
 
@@ -392,16 +372,12 @@ describe('sign-up to own invoice', () => {
     );
     expect(client.body).toMatchObject({ id: customer.id, email, name: 'Zoë Ünal' });
 
-    const other = await fetch(`${platform.url}/billing/clients`, {
-      method: 'POST',
-      headers: { ...json, authorization: `Bearer ${admin}` },
-      body: JSON.stringify({ name: 'Someone Else', email: `else-${randomUUID()}@example.com` }),
-    }).then((r) => r.json());
+    const other = (await call('POST', '/billing/clients', admin, { name: 'Someone Else', email: `else-${randomUUID()}@example.com` })).body;
     for (const clientId of [customer.id, other.id]) {
-      const made = await fetch(`${platform.url}/billing/invoices`, {
-        method: 'POST',
-        headers: { ...json, authorization: `Bearer ${admin}` },
-        body: JSON.stringify({ clientId, dueDate: '2030-01-01', lines: [{ description: 'Tea', quantity: 1, unitPrice: { amount: 450, currency: 'EUR' } }] }),
+      const made = await call('POST', '/billing/invoices', admin, {
+        clientId,
+        dueDate: '2030-01-01',
+        lines: [{ description: 'Tea', quantity: 1, unitPrice: { amount: 450, currency: 'EUR' } }],
       });
       expect(made.status).toBe(201);
     }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
-import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'saga-test-secret-saga-test-secret-saga';
 // Twenty checkouts at once all call Catalog through one process: give the call room.
@@ -186,7 +186,7 @@ describe('the order saga', () => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       for (const [k, v] of Object.entries({ ...extensions, ...attributes })) headers[`ce-${k}`] = String(v);
       headers['ce-specversion'] = '1.0';
-      const res = await fetch(`${platform.url}/broker`, { method: 'POST', headers, body: JSON.stringify(data) });
+      const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers, body: JSON.stringify(data) });
       expect(res.status).toBe(202);
     }
     await platform.broker.idle();
@@ -201,7 +201,7 @@ describe('the order saga', () => {
     const orderId = randomUUID();
     const customerId = randomUUID();
     const send = async (type: string, data: unknown) => {
-      const res = await fetch(`${platform.url}/broker`, {
+      const res = await checkedFetch(`${platform.url}/broker`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBinaryHttp, type ReceivedEvent } from '../events/index.js';
-import { createDatabase, deleteKafkaTopic, httpClient, spawnPlatform } from './testing.js';
+import { checkedFetch, createDatabase, deleteKafkaTopic, httpClient, spawnPlatform } from './testing.js';
 
 const run = promisify(execFile);
 const adminUrl = process.env.DATABASE_URL;
@@ -78,11 +78,11 @@ const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 30
 describe('npm start', () => {
   it('seeds the demo catalog into an empty catalog, searchable without a token', async () => {
     const products = await waitFor(
-      () => fetch(`${base}/catalog/products?limit=100`).then((r) => r.json()),
+      () => request('GET', '/catalog/products?limit=100').then((r) => r.body),
       (b) => b.items?.length >= 12,
     );
     expect(products.items).toHaveLength(12);
-    const found = await fetch(`${base}/catalog/products?q=creme%20BRULEE`).then((r) => r.json());
+    const found = (await request('GET', '/catalog/products?q=creme%20BRULEE')).body;
     expect(found.items.map((p: { name: string }) => p.name)).toEqual(['Crème Brûlée Ramekins (4)']);
   });
 
@@ -151,7 +151,7 @@ describe('npm start', () => {
     });
     for (const event of registrations) {
       const { headers, body } = toBinaryHttp(event);
-      const res = await fetch(`${base}/broker`, { method: 'POST', headers, body });
+      const res = await checkedFetch(`${base}/broker`, { method: 'POST', headers, body });
       expect(res.status).toBe(202);
     }
     // Over Kafka the trace is written a moment behind the 202s.

@@ -142,6 +142,16 @@ describe('a test', () => {
     await expectBites('functions/customer/lint-probe.test.ts', importing('@google-cloud/functions-framework'), PACKAGES, 'In a test');
     await expectBites('scripts/lint-probe.test.ts', importing('@middy/core'), PACKAGES, 'In a test');
   });
+
+  it('never calls fetch itself: its answers go through a client that checks them against the contract', async () => {
+    const bare = "export const probe = (url: string) => fetch(url, { method: 'POST' });\n";
+    await expectBites('local/lint-probe.test.ts', bare, 'no-restricted-globals', "local/testing.ts's httpClient");
+    await expectBites('functions/billing/lint-probe.test.ts', bare, 'no-restricted-globals', 'checked against the contract');
+    await expectClean(
+      'local/lint-probe.test.ts',
+      "import { checkedFetch } from './testing.js';\n\nexport const probe = (url: string) => checkedFetch(url, { method: 'POST' });\n",
+    );
+  });
 });
 
 describe('the type-aware rules', () => {

@@ -1,6 +1,6 @@
 // A product of the catalog: filed in one existing category, sold at a strictly positive price in
 // integer minor units, known by a SKU that no other live product shares in any case.
-import type { CatalogCreateProduct, CatalogUpdateProduct } from '../../events/schemas.generated.js';
+import type { CatalogCreateProduct, CatalogProductCheck, CatalogUpdateProduct } from '../../events/schemas.generated.js';
 import { MAX_AMOUNT, type NewEvent } from '../../events/index.js';
 import { priceChanged, productCreated, productDeleted, productUpdated, type Money, type ProductUpdated } from '../../events/catalog.js';
 import { ValidationError } from '../runtime/errors.js';
@@ -130,16 +130,10 @@ export interface ProductStanding {
   deleted: boolean;
 }
 
-export type InvalidReason = 'unknown-product' | 'product-deleted' | 'quantity-not-positive';
-
-export type CheckedItem =
-  | { productId: string; quantity: number; valid: true; name: string; unitPrice: Money }
-  | { productId: string; quantity: number; valid: false; name?: string; unitPrice?: Money; reason: InvalidReason };
-
-export interface CartCheck {
-  valid: boolean;
-  items: CheckedItem[];
-}
+/** The answer of catalog-validate-products (schemas/catalog/product-check.json). */
+export type CartCheck = CatalogProductCheck;
+export type CheckedItem = CartCheck['items'][number];
+export type InvalidReason = Extract<CheckedItem, { valid: false }>['reason'];
 
 /**
  * Each item of a cart with the current name and unit price of its product, or why it cannot be

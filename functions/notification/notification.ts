@@ -1,3 +1,4 @@
+import type { NotificationNotification } from '../../events/schemas.generated.js';
 // One email Notification was asked to send, and where its sending stands. At most one email per
 // event: a notification is created once per (event, kind), and the only way from `sending` back
 // to `pending` is a failure that proves the SMTP server did not accept the message. Pure: time
@@ -116,22 +117,8 @@ export const LEASE_EXPIRED = 'the sender stopped while sending (its lease expire
 
 export const NO_SMTP = 'no SMTP configured (SMTP_URL is not set)';
 
-export interface NotificationView {
-  id: string;
-  eventId: string;
-  eventType: string;
-  kind: EmailKind;
-  recipientId: string;
-  to: string;
-  subject: string;
-  status: NotificationStatus;
-  attempts: number;
-  lastError?: string;
-  sentAt?: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A notification as the answers carry it (schemas/notification/notification.json). */
+export type NotificationView = NotificationNotification;
 
 /** The JSON of a notification; a customer's own view leaves out the SMTP server's error text. */
 export const notificationView = (n: Notification, audience: 'admin' | 'recipient' = 'admin'): NotificationView => ({

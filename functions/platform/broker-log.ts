@@ -2,26 +2,14 @@
 // oldest first, with each Trigger's delivery state. The tables are the local platform's own
 // (local/migrations): the embedded broker's log, or, when Kafka backs the broker, the trace it
 // writes beside Kafka (which may trail Kafka by a moment).
+import type { PlatformBrokerEventPageDelivery, PlatformBrokerEventPageEvent } from '../../events/schemas.generated.js';
 import type { Queryable } from '../runtime/db.js';
 import { config } from '../runtime/config.js';
 import { decodeSeqCursor, encodeSeqCursor, limitOf, type Page, type PageRequest } from '../runtime/paging.js';
 
-export interface DeliveryState {
-  trigger: string;
-  subscriber: string;
-  state: 'pending' | 'delivered' | 'dead';
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  updatedAt: string;
-}
-
-export interface BrokerEvent {
-  seq: number;
-  event: Record<string, unknown>;
-  acceptedAt: string;
-  deliveries: DeliveryState[];
-}
+// As the answers carry them (schemas/platform/broker-event-page.json).
+export type DeliveryState = PlatformBrokerEventPageDelivery;
+export type BrokerEvent = PlatformBrokerEventPageEvent;
 
 export interface EventFilter {
   type?: string;
@@ -39,7 +27,7 @@ export const listBrokerEvents = async (db: Queryable, filter: EventFilter, page:
   const log = config.kafkaBrokers().length > 0 ? KAFKA : EMBEDDED;
   const limit = limitOf({ limit: page.limit ?? DEFAULT_LIMIT }, MAX_LIMIT);
   const after = page.cursor === undefined ? 0 : decodeSeqCursor(page.cursor);
-  const { rows } = await db.query<{ seq: string; event: Record<string, unknown>; accepted_at: Date; deliveries: DeliveryState[] | null }>(
+  const { rows } = await db.query<{ seq: string; event: BrokerEvent['event']; accepted_at: Date; deliveries: DeliveryState[] | null }>(
     `SELECT e.seq, e.event, e.accepted_at,
        (SELECT json_agg(json_build_object('trigger', d.trigger, 'subscriber', d.subscriber, 'state', d.state,
           'attempts', d.attempts, 'lastStatus', d.last_status, 'lastError', d.last_error, 'updatedAt', d.updated_at) ORDER BY d.trigger)

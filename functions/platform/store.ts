@@ -2,38 +2,13 @@
 // with what Knative told about the failure until an operator replays it (state `replayed`) or sets
 // it aside with a reason (`discarded`). A replay the subscriber refuses leaves the row `dead` with
 // the new status and error, one failure more.
+import type { PlatformDeadLetter } from '../../events/schemas.generated.js';
 import type { Queryable } from '../runtime/db.js';
 import { cursorAt, decodeCursor, limitOf, pageOf, type Page, type PageRequest } from '../runtime/paging.js';
 
-export type DeadLetterState = 'dead' | 'replayed' | 'discarded';
-
-export interface DeadLetter {
-  id: string;
-  eventId: string;
-  type: string;
-  source: string;
-  subject: string | null;
-  correlationId: string | null;
-  /** The event as it was published, without Knative's error extensions. */
-  event: Record<string, unknown>;
-  /** `knativeerrordest`: the subscriber URL the delivery failed at, where a replay goes. */
-  destination: string;
-  /** The function behind `destination`. */
-  subscriber: string;
-  trigger: string | null;
-  /** `knativeerrorcode`: the subscriber's last status (none when it never answered). */
-  status: number | null;
-  /** `knativeerrordata`, decoded: the subscriber's last answer or why there was none. */
-  error: string | null;
-  /** Times the event was given up on (by a Trigger, or refused again on replay). */
-  failures: number;
-  state: DeadLetterState;
-  firstFailedAt: string;
-  lastFailedAt: string;
-  replayedAt: string | null;
-  discardedAt: string | null;
-  discardReason: string | null;
-}
+// A letter as the answers carry it: the type generated from schemas/platform/dead-letter.json.
+export type DeadLetter = PlatformDeadLetter;
+export type DeadLetterState = DeadLetter['state'];
 
 type Row = DeadLetter & { cursor_at: string };
 

@@ -122,8 +122,25 @@ beforeAll(async () => {
     id uuid PRIMARY KEY, name text NOT NULL, email text NOT NULL,
     version integer NOT NULL DEFAULT 1, notes integer NOT NULL DEFAULT 0)`);
 });
+// Emits an event whose data breaks its schema (an empty note): the producer's check (stamp) must stop it.
+const noteBadly = fn(
+  'commands/note-badly',
+  command<{ name: string; email: string }>({
+    route: 'POST /probe/bad-notes',
+    access: ['admin'],
+    body: createSchema,
+    handle: ({ body }, ctx) =>
+      ctx.inTransaction(async (tx) => {
+        const id = randomUUID();
+        await tx.query('INSERT INTO probe.things (id, name, email) VALUES ($1, $2, $3)', [id, body.name, body.email]);
+        await tx.emit(thingNoted.build(id, { thingId: id, note: '' }));
+        return { id };
+      }),
+  }),
+);
+
 const relay = fn('handlers/relay-outbox', outboxRelay());
-const api = startFunctions([createThing, renameThing, getThing, onThingNoted, relay]);
+const api = startFunctions([createThing, renameThing, getThing, onThingNoted, noteBadly, relay]);
 
 let admin: string;
 let customer: string;
@@ -155,6 +172,15 @@ describe('commands over HTTP', () => {
       data: { thingId: res.body.id, name: 'Ada' },
     });
     expect(event?.causationid).toBeTruthy();
+  });
+
+  it('never publishes an event whose data breaks its schema: a 500, the change rolled back, nothing in the outbox', async () => {
+    const name = `bad-note-${randomUUID()}`;
+    const res = await api.request('POST', '/probe/bad-notes', { token: admin, body: { name, email: 'bad@example.com' } });
+    expect(res.status).toBe(500);
+    expect(res.body.detail ?? '').not.toMatch(/note/);
+    expect(await db.query('SELECT id FROM probe.things WHERE name = $1', [name])).toEqual([]);
+    expect((await outboxEvents('probe')).filter((e) => e.type === 'com.gotuto.probe.thing-noted.v1')).toEqual([]);
   });
 
   it('stores SQL-looking and unicode strings exactly', async () => {
@@ -314,11 +340,7 @@ describe('event handlers', () => {
       datacontenttype: 'application/json',
       data: { thingId, note: 'structured' },
     });
-    const res = await fetch(api.urlOf('probe/handlers/on-thing-noted'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
-      body,
-    });
+    const res = await api.requestAt('probe/handlers/on-thing-noted', 'POST', { rawBody: body, contentType: 'application/cloudevents+json' });
     expect(res.status).toBe(204);
     expect(await notes()).toBe(2);
   });
@@ -334,7 +356,7 @@ describe('event handlers', () => {
   });
 
   it('answers 400 to a request that is not a CloudEvent', async () => {
-    const res = await fetch(api.urlOf('probe/handlers/on-thing-noted'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await api.requestAt('probe/handlers/on-thing-noted', 'POST', { rawBody: '{}' });
     expect(res.status).toBe(400);
   });
 

@@ -113,6 +113,11 @@ const send = async (url: string, method: string, options: RequestOptions): Promi
 export interface TestApi {
   /** Sends a request to the started function whose route matches, on its own server. */
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
+  /**
+   * Sends a request as is to one started function's own URL (a CloudEvent in structured mode, a
+   * malformed body); the answer is checked against the function's contract like every other.
+   */
+  requestAt(path: string, method: string, options?: RequestOptions): Promise<TestResponse>;
   /** Delivers a CloudEvent (binary mode) to a started handler. */
   deliver(path: string, event: Partial<ReceivedEvent<unknown>> & { type: string; data?: unknown }): Promise<TestResponse>;
   /** Sends a PingSource tick to a started scheduled function. */
@@ -138,6 +143,12 @@ export const startFunctions = (functions: readonly RegisteredFunction[]): TestAp
     if (!found) throw new Error(`${path} was not started`);
     return found;
   };
+  const requestAt: TestApi['requestAt'] = async (path, method, options = {}) => {
+    const target = byPath(path);
+    const response = await send(target.url, method, options);
+    checkResponse(target.fn, response.status, response.headers.get('content-type') ?? '', response.body);
+    return response;
+  };
   const deliver: TestApi['deliver'] = async (path, event) => {
     const full = {
       id: randomUUID(),
@@ -148,9 +159,10 @@ export const startFunctions = (functions: readonly RegisteredFunction[]): TestAp
       ...event,
     } as ReceivedEvent<unknown>;
     const { headers, body } = toBinaryHttp(full);
-    return send(byPath(path).url, 'POST', { rawBody: body, headers });
+    return requestAt(path, 'POST', { rawBody: body, headers });
   };
   return {
+    requestAt,
     request: async (method, path, options = {}) => {
       const pathname = path.split('?')[0] as string;
       const found = functionRoutes(started.map((s) => s.fn)).resolve(method, pathname);

@@ -1,23 +1,46 @@
 // The published contracts: current (what `npm run contracts` writes), valid by the reference
 // validators of OpenAPI and AsyncAPI, and complete (every HTTP function, every event type).
 import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { Parser } from '@asyncapi/parser';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { eventDefinitions } from '../../events/index.js';
-import { registry } from '../../functions/index.js';
+import { localOnlyFunctions, registry } from '../../functions/index.js';
+
+// What the local platform serves (GET /functions): the registry and its own local-only functions.
+const served = [...registry, ...localOnlyFunctions];
 import { contractFiles, generateContracts } from './generate.js';
-import { checkResponse } from './response-testing.js';
+import { GATEWAY_TAG } from './gateway.js';
+import { typeNameOf } from './types.js';
+import { checkGatewayResponse, checkResponse } from './response-testing.js';
 
 const generated = await generateContracts();
 const openapi = JSON.parse(generated.openapi) as {
-  paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown>; parameters: Array<{ $ref?: string }> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        tags: string[];
+        'x-local-only'?: true;
+        security?: unknown[];
+        responses: Record<string, unknown>;
+        parameters: Array<{ $ref?: string }>;
+      }
+    >
+  >;
 };
 const asyncapi = JSON.parse(generated.asyncapi) as {
   channels: Record<string, { address: string }>;
   operations: Record<string, { action: string; 'x-consumer'?: string }>;
 };
-const operations = Object.values(openapi.paths).flatMap((methods) => Object.values(methods));
+const everyOperation = Object.entries(openapi.paths).flatMap(([path, methods]) =>
+  Object.entries(methods).map(([method, op]) => ({ ...op, route: `${method.toUpperCase()} ${path}` })),
+);
+const operations = everyOperation.filter((op) => !op.tags.includes(GATEWAY_TAG));
+const gatewayOperations = everyOperation.filter((op) => op.tags.includes(GATEWAY_TAG));
 
 describe('the published contracts', () => {
   it('are what npm run contracts generates (run it after changing a function, a schema or a Trigger)', () => {
@@ -27,6 +50,7 @@ describe('the published contracts', () => {
 
   it('the TypeScript types of the schemas are what npm run contracts generates', () => {
     expect(readFileSync(contractFiles.types, 'utf8')).toBe(generated.types);
+    expect(readFileSync(contractFiles.client, 'utf8')).toBe(generated.client);
   });
 
   it('OpenAPI: valid against the official OpenAPI 3.1 schema, every $ref resolving', async () => {
@@ -48,7 +72,7 @@ describe('the published contracts', () => {
   });
 
   it('OpenAPI: one operation per command and query, named after its function', () => {
-    const http = registry
+    const http = served
       .filter((fn) => fn.definition.kind !== 'handler')
       .map((fn) => fn.name)
       .sort();
@@ -65,6 +89,30 @@ describe('the published contracts', () => {
     expect(op('catalog-get-product').parameters).not.toContainEqual({ $ref: '#/components/parameters/ifMatch' });
     expect(Object.keys(op('customer-login').responses)).toContain('429');
     expect(Object.keys(op('billing-delete-invoice').responses)).toContain('204');
+  });
+
+  it("OpenAPI: the gateway's own routes, local only except what the cluster's Gateway routes (POST /broker, with a publisher token)", () => {
+    expect(gatewayOperations.map((op) => op.route).sort()).toEqual([
+      'GET /asyncapi.json',
+      'GET /docs/asyncapi',
+      'GET /docs/openapi',
+      'GET /functions',
+      'GET /healthz',
+      'GET /openapi.json',
+      'POST /broker',
+    ]);
+    type Match = { method: string; path: { value: string } };
+    const httpRoutes = parseAllDocuments(readFileSync(new URL('../../knative/base/gateway.yaml', import.meta.url), 'utf8')).map(
+      (doc) => doc.toJS() as { kind: string; metadata: { name: string }; spec: { rules: Array<{ matches: Match[] }> } },
+    );
+    const broker = httpRoutes.find((doc) => doc.kind === 'HTTPRoute' && doc.metadata.name === 'gotuto-broker');
+    const routed = new Set(broker?.spec.rules.flatMap((rule) => rule.matches.map((m) => `${m.method} ${m.path.value}`)));
+    expect(gatewayOperations.filter((op) => !op['x-local-only']).map((op) => op.route)).toEqual(['POST /broker']);
+    expect(routed.has('POST /broker')).toBe(true);
+    expect(gatewayOperations.find((op) => op.route === 'POST /broker')?.security).toEqual([{ publisherToken: [] }]);
+    const localOnly = served.filter((fn) => fn.definition.kind !== 'handler' && fn.definition.localOnly).map((fn) => fn.name);
+    expect(operations.filter((op) => op['x-local-only']).map((op) => op.operationId)).toEqual(localOnly);
+    expect(localOnly).toContain('platform-list-broker-events');
   });
 
   it('AsyncAPI: valid by @asyncapi/parser, with no error diagnostic', async () => {
@@ -97,8 +145,21 @@ describe('the published contracts', () => {
     ]);
   });
 
+  it('every command and query answers the type generated from its response schema (Answer<T>), so the type-check holds them together', () => {
+    // The answer type exists only for the type-check: its name is read from the function's module.
+    const untied = served
+      .filter((fn) => fn.definition.kind !== 'handler' && fn.definition.response)
+      .filter((fn) => {
+        const source = readFileSync(new URL(`../../functions/${fn.path}.ts`, import.meta.url), 'utf8');
+        const name = typeNameOf((fn.definition as { response: { $id: string } }).response.$id);
+        return !new RegExp(`export default (command|query)<[^(]*Answer<${name}>>\\(`).test(source);
+      })
+      .map((fn) => fn.name);
+    expect(untied).toEqual([]);
+  });
+
   it('OpenAPI: every command and query that answers a body has a response schema', () => {
-    const without = registry.filter((fn) => fn.definition.kind !== 'handler' && fn.definition.status !== 204 && !fn.definition.response);
+    const without = served.filter((fn) => fn.definition.kind !== 'handler' && fn.definition.status !== 204 && !fn.definition.response);
     expect(without.map((fn) => fn.name)).toEqual([]);
   });
 });
@@ -129,5 +190,18 @@ describe('the check the test clients apply to every answer', () => {
     expect(() => checkResponse(fn, 404, 'application/json', problem)).toThrow(/not application\/problem\+json/);
     expect(() => checkResponse(fn, 404, 'application/problem+json', { ...problem, status: 409 })).toThrow(/whose status is 409/);
     expect(() => checkResponse(undefined, 401, 'application/problem+json', { detail: 'x' })).toThrow(/not a problem/);
+  });
+
+  it("checks the gateway's own routes by their operations, and refuses an answer from a route the document does not have", () => {
+    expect(() => checkGatewayResponse('GET', '/healthz', 200, 'application/json', { status: 'ok', functions: 3 })).not.toThrow();
+    expect(() => checkGatewayResponse('GET', '/healthz', 503, 'application/json', { status: 'starting' })).not.toThrow();
+    expect(() => checkGatewayResponse('GET', '/healthz', 200, 'application/json', { status: 'fine' })).toThrow(/does not satisfy/);
+    expect(() => checkGatewayResponse('POST', '/broker', 202, '', undefined)).not.toThrow();
+    expect(() => checkGatewayResponse('POST', '/broker', 400, 'application/problem+json', { ...problem, status: 400 })).not.toThrow();
+    expect(() => checkGatewayResponse('POST', '/broker', 400, 'application/json', { ...problem, status: 400 })).toThrow(/not application\/problem\+json/);
+    expect(() => checkGatewayResponse('POST', '/broker', 200, '', undefined)).toThrow(/does not list/);
+    expect(() => checkGatewayResponse('GET', '/docs/openapi', 200, 'application/json', {})).toThrow(/not text\/html/);
+    expect(() => checkGatewayResponse('GET', '/nowhere', 404, 'application/problem+json', problem)).not.toThrow();
+    expect(() => checkGatewayResponse('GET', '/nowhere', 200, 'application/json', {})).toThrow(/does not have/);
   });
 });

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventDefinitions } from '../../events/index.js';
-import { registry } from '../../functions/index.js';
+import { localOnlyFunctions, registry } from '../../functions/index.js';
 import { loadRouting } from '../../local/routing.js';
 import { buildAsyncApi } from './asyncapi.js';
 import { buildOpenApi } from './openapi.js';
@@ -34,7 +34,8 @@ export const generateContracts = async (): Promise<Record<keyof typeof contractF
   const version = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string }).version;
   const schemas = loadSchemas();
   const routing = loadRouting(fileURLToPath(new URL('knative/base', root)));
-  const openapi = buildOpenApi(registry, schemas, version);
+  // The local platform's own functions too (x-local-only): GET /functions lists them.
+  const openapi = buildOpenApi([...registry, ...localOnlyFunctions], schemas, version);
   const asyncapi = buildAsyncApi({ events: eventDefinitions(), schemas, registry, triggers: routing.triggers, topic: BROKER_TOPIC, version });
   return {
     openapi: `${JSON.stringify(openapi, null, 2)}\n`,

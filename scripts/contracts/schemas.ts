@@ -34,6 +34,9 @@ export const keyOf = (id: string): string => {
   return id.slice(SCHEMA_BASE.length, -'.json'.length).replaceAll('/', '.');
 };
 
+/** The `$id` of the schema with component key `key` (the reverse of `keyOf`; not for a definition). */
+export const idOf = (key: string): string => `${SCHEMA_BASE}${key.replaceAll('.', '/')}.json`;
+
 /**
  * A `$ref` (absolute or relative to the schema it is in) as a pointer into `prefix`
  * (`#/components/schemas`); a definition under `$defs` is a component of its own (`common.money`).

@@ -3,13 +3,16 @@
 // so a type and its schema cannot disagree. Each schema's type is named after its component key
 // (`events.billing.client-created.v1` is `EventsBillingClientCreatedV1`).
 import { compile } from 'json-schema-to-typescript';
-import { components, type JsonSchema } from './schemas.js';
+import { components, keyOf, type JsonSchema } from './schemas.js';
 
 const pascal = (key: string): string =>
   key
     .split(/[.-]/)
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('');
+
+/** The name of the type generated for the schema with `$id` `id` (`billing/client.json` is `BillingClient`). */
+export const typeNameOf = (id: string): string => pascal(keyOf(id));
 
 /** The module's text: one exported type per schema (and per shared definition of common.json). */
 export const generateTypes = async (schemas: JsonSchema[]): Promise<string> => {

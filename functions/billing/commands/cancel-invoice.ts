@@ -1,11 +1,13 @@
+import type { BillingInvoice } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
-import { cancel, invoiceView, type InvoiceView } from '../invoice.js';
+import { cancel, invoiceView } from '../invoice.js';
 import { invoices } from '../store.js';
 import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
-export default command<unknown, { id: string }, Record<string, string>, InvoiceView>({
+export default command<unknown, { id: string }, Record<string, string>, Answer<BillingInvoice>>({
   route: 'POST /billing/invoices/{id}/cancel',
   access: ['admin'],
   ifMatch: true,

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/billing/create-client.json' with { type: 'json' };
-import type { BillingCreateClient } from '../../../events/schemas.generated.js';
+import type { BillingClient, BillingCreateClient } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
-import { createClient, type Client } from '../client.js';
+import { createClient } from '../client.js';
 import { clients } from '../store.js';
 import responseSchema from '../../../schemas/billing/client.json' with { type: 'json' };
 
-export default command<BillingCreateClient, Record<string, string>, Record<string, string>, Client>({
+export default command<BillingCreateClient, Record<string, string>, Record<string, string>, Answer<BillingClient>>({
   route: 'POST /billing/clients',
   access: ['admin'],
   response: responseSchema,

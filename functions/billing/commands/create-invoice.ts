@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/billing/create-invoice.json' with { type: 'json' };
-import type { BillingCreateInvoice } from '../../../events/schemas.generated.js';
+import type { BillingCreateInvoice, BillingInvoice } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
-import { createInvoice, invoiceView, type InvoiceView } from '../invoice.js';
+import { createInvoice, invoiceView } from '../invoice.js';
 import { clients, invoices } from '../store.js';
 import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
-export default command<BillingCreateInvoice, Record<string, string>, Record<string, string>, InvoiceView>({
+export default command<BillingCreateInvoice, Record<string, string>, Record<string, string>, Answer<BillingInvoice>>({
   route: 'POST /billing/invoices',
   access: ['admin'],
   response: responseSchema,

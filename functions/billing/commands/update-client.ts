@@ -1,13 +1,14 @@
 import schema from '../../../schemas/billing/update-client.json' with { type: 'json' };
-import type { BillingUpdateClient } from '../../../events/schemas.generated.js';
+import type { BillingClient, BillingUpdateClient } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { updateClient, type Client } from '../client.js';
+import { updateClient } from '../client.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { clients } from '../store.js';
 import responseSchema from '../../../schemas/billing/client.json' with { type: 'json' };
 
-export default command<BillingUpdateClient, { id: string }, Record<string, string>, Client>({
+export default command<BillingUpdateClient, { id: string }, Record<string, string>, Answer<BillingClient>>({
   route: 'PATCH /billing/clients/{id}',
   access: ['admin'],
   ifMatch: true,

@@ -1,10 +1,11 @@
+import type { BillingClient } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import type { Client } from '../client.js';
 import { clients } from '../store.js';
 import responseSchema from '../../../schemas/billing/client.json' with { type: 'json' };
 
-export default query<Record<string, string>, { id: string }, Client>({
+export default query<Record<string, string>, { id: string }, Answer<BillingClient>>({
   route: 'GET /billing/clients/{id}',
   access: ['admin'],
   response: responseSchema,

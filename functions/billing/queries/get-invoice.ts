@@ -1,11 +1,13 @@
+import type { BillingInvoice } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { ownClient } from '../access.js';
-import { invoiceView, type InvoiceView } from '../invoice.js';
+import { invoiceView } from '../invoice.js';
 import { invoices } from '../store.js';
 import responseSchema from '../../../schemas/billing/invoice.json' with { type: 'json' };
 
-export default query<Record<string, string>, { id: string }, InvoiceView>({
+export default query<Record<string, string>, { id: string }, Answer<BillingInvoice>>({
   route: 'GET /billing/invoices/{id}',
   access: ['admin', 'customer'],
   response: responseSchema,

@@ -1,12 +1,14 @@
+import type { BillingInvoicePage } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/billing/list-invoices.json' with { type: 'json' };
 import { query } from '../../runtime/definition.js';
 import { Forbidden } from '../../runtime/errors.js';
 import { namesOwnClient, ownClient } from '../access.js';
-import { invoiceView, type InvoiceView } from '../invoice.js';
-import { invoices, type InvoiceFilter, type Page, type PageRequest } from '../store.js';
+import { invoiceView } from '../invoice.js';
+import { invoices, type InvoiceFilter, type PageRequest } from '../store.js';
 import responseSchema from '../../../schemas/billing/invoice-page.json' with { type: 'json' };
 
-export default query<InvoiceFilter & PageRequest, Record<string, string>, Page<InvoiceView>>({
+export default query<InvoiceFilter & PageRequest, Record<string, string>, Answer<BillingInvoicePage>>({
   route: 'GET /billing/invoices',
   access: ['admin', 'customer'],
   response: responseSchema,

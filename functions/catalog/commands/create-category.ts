@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/catalog/create-category.json' with { type: 'json' };
-import type { CatalogCreateCategory } from '../../../events/schemas.generated.js';
+import type { CatalogCategory, CatalogCreateCategory } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
-import { createCategory, type Category } from '../category.js';
+import { createCategory } from '../category.js';
 import { categories } from '../store.js';
 import responseSchema from '../../../schemas/catalog/category.json' with { type: 'json' };
 
-export default command<CatalogCreateCategory, Record<string, string>, Record<string, string>, Category>({
+export default command<CatalogCreateCategory, Record<string, string>, Record<string, string>, Answer<CatalogCategory>>({
   route: 'POST /catalog/categories',
   access: ['admin'],
   response: responseSchema,

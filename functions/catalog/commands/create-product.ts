@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/catalog/create-product.json' with { type: 'json' };
-import type { CatalogCreateProduct } from '../../../events/schemas.generated.js';
+import type { CatalogCreateProduct, CatalogProduct } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
-import { createProduct, type Product } from '../product.js';
+import { createProduct } from '../product.js';
 import { categories, products } from '../store.js';
 import responseSchema from '../../../schemas/catalog/product.json' with { type: 'json' };
 
 /** 201; a SKU that a live product has, in any case, is 409; an unknown category 422. */
-export default command<CatalogCreateProduct, Record<string, string>, Record<string, string>, Product>({
+export default command<CatalogCreateProduct, Record<string, string>, Record<string, string>, Answer<CatalogProduct>>({
   route: 'POST /catalog/products',
   access: ['admin'],
   response: responseSchema,

@@ -1,14 +1,15 @@
 import schema from '../../../schemas/catalog/update-category.json' with { type: 'json' };
-import type { CatalogUpdateCategory } from '../../../events/schemas.generated.js';
+import type { CatalogCategory, CatalogUpdateCategory } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { updateCategory, type Category } from '../category.js';
+import { updateCategory } from '../category.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { categories } from '../store.js';
 import responseSchema from '../../../schemas/catalog/category.json' with { type: 'json' };
 
 /** Renames, describes or moves a category; a move under itself or its own descendant is 409. */
-export default command<CatalogUpdateCategory, { id: string }, Record<string, string>, Category>({
+export default command<CatalogUpdateCategory, { id: string }, Record<string, string>, Answer<CatalogCategory>>({
   route: 'PATCH /catalog/categories/{id}',
   access: ['admin'],
   ifMatch: true,

@@ -1,13 +1,14 @@
 import schema from '../../../schemas/catalog/update-product.json' with { type: 'json' };
-import type { CatalogUpdateProduct } from '../../../events/schemas.generated.js';
+import type { CatalogProduct, CatalogUpdateProduct } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
-import { updateProduct, type Product } from '../product.js';
+import { updateProduct } from '../product.js';
 import { categories, products } from '../store.js';
 import responseSchema from '../../../schemas/catalog/product.json' with { type: 'json' };
 
-export default command<CatalogUpdateProduct, { id: string }, Record<string, string>, Product>({
+export default command<CatalogUpdateProduct, { id: string }, Record<string, string>, Answer<CatalogProduct>>({
   route: 'PATCH /catalog/products/{id}',
   access: ['admin'],
   ifMatch: true,

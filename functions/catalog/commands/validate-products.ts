@@ -1,7 +1,8 @@
 import schema from '../../../schemas/catalog/validate-products.json' with { type: 'json' };
-import type { CatalogValidateProducts } from '../../../events/schemas.generated.js';
+import type { CatalogProductCheck, CatalogValidateProducts } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
-import { checkCart, type CartCheck } from '../product.js';
+import { checkCart } from '../product.js';
 import { products } from '../store.js';
 import responseSchema from '../../../schemas/catalog/product-check.json' with { type: 'json' };
 
@@ -9,7 +10,7 @@ import responseSchema from '../../../schemas/catalog/product-check.json' with { 
  * A public read with a body (a cart), hence declared as a command: it writes nothing and opens no
  * transaction. Every product of the cart is read in one query.
  */
-export default command<CatalogValidateProducts, Record<string, string>, Record<string, string>, CartCheck>({
+export default command<CatalogValidateProducts, Record<string, string>, Record<string, string>, Answer<CatalogProductCheck>>({
   route: 'POST /catalog/products/validate',
   access: 'public',
   response: responseSchema,

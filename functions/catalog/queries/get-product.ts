@@ -1,11 +1,12 @@
+import type { CatalogProduct } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import type { Product } from '../product.js';
 import { products } from '../store.js';
 import responseSchema from '../../../schemas/catalog/product.json' with { type: 'json' };
 
 /** A live product; a deleted one is 404 like one that never was. */
-export default query<Record<string, string>, { id: string }, Product>({
+export default query<Record<string, string>, { id: string }, Answer<CatalogProduct>>({
   route: 'GET /catalog/products/{id}',
   access: 'public',
   response: responseSchema,

@@ -2,7 +2,8 @@ import schema from '../../../schemas/customer/login.json' with { type: 'json' };
 import { loginThrottled } from '../../../events/customer.js';
 import { signToken } from '../../runtime/auth.js';
 import { inTransaction, poolFor } from '../../runtime/db.js';
-import type { CustomerLogin } from '../../../events/schemas.generated.js';
+import type { CustomerAccessToken, CustomerLogin } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command, reply } from '../../runtime/definition.js';
 import { TooManyRequests, Unauthorized } from '../../runtime/errors.js';
 import { inOwnTransaction } from '../emit.js';
@@ -12,18 +13,14 @@ import { customers, logins, type Credentials } from '../store.js';
 import { accountGate, sourceGate, windowStart } from '../throttle.js';
 import responseSchema from '../../../schemas/customer/access-token.json' with { type: 'json' };
 
-export interface AccessToken {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-}
+export type AccessToken = CustomerAccessToken;
 
 type Attempt = { status: 'throttled'; retryAfterSeconds: number } | { status: 'open'; account: Credentials | undefined; failures: number };
 
 // Transactions are opened on the context's pool rather than through ctx.inTransaction: a login
 // takes two short ones around the password check, and its answer (a token) must never be stored
 // and replayed as an Idempotency-Key answer would be.
-export default command<CustomerLogin, Record<string, string>, Record<string, string>, AccessToken>({
+export default command<CustomerLogin, Record<string, string>, Record<string, string>, Answer<CustomerAccessToken>>({
   route: 'POST /customers/login',
   access: 'public',
   throttled: true,

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/customer/register.json' with { type: 'json' };
 import { signUpAttempted } from '../../../events/customer.js';
-import type { CustomerRegister } from '../../../events/schemas.generated.js';
+import type { CustomerCustomer, CustomerRegister } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { Conflict } from '../../runtime/errors.js';
-import { registerCustomer, type Customer } from '../customer.js';
+import { registerCustomer } from '../customer.js';
 import { hashPassword } from '../password-hash.js';
 import { assertStrongPassword } from '../password.js';
 import { customers } from '../store.js';
@@ -16,7 +17,7 @@ import responseSchema from '../../../schemas/customer/customer.json' with { type
  * the email is taken: for a taken one the answer is the same (201, an account as it would have
  * been made, under an id that names nothing) and the owner of the address is mailed instead.
  */
-export default command<CustomerRegister, Record<string, string>, Record<string, string>, Customer>({
+export default command<CustomerRegister, Record<string, string>, Record<string, string>, Answer<CustomerCustomer>>({
   route: 'POST /customers/register',
   access: 'public',
   response: responseSchema,

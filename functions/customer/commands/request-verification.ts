@@ -1,3 +1,5 @@
+import type { CustomerVerificationSent } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { Conflict, NotFound } from '../../runtime/errors.js';
 import { customers } from '../store.js';
@@ -5,7 +7,7 @@ import { requestVerification } from '../verification.js';
 import responseSchema from '../../../schemas/customer/verification-sent.json' with { type: 'json' };
 
 /** A new verification mail for the caller's account (the last one expired or was lost); the older token stops working. */
-export default command({
+export default command<unknown, Record<string, string>, Record<string, string>, Answer<CustomerVerificationSent>>({
   route: 'POST /customers/me/email-verification',
   access: ['customer', 'admin'],
   response: responseSchema,

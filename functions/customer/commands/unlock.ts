@@ -1,10 +1,12 @@
+import type { CustomerUnlocked } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { customers, logins } from '../store.js';
 import responseSchema from '../../../schemas/customer/unlocked.json' with { type: 'json' };
 
 /** An admin lifts the login delay of an account: its failed attempts are forgotten. */
-export default command<unknown, { id: string }, Record<string, string>, { customerId: string; failuresCleared: number }>({
+export default command<unknown, { id: string }, Record<string, string>, Answer<CustomerUnlocked>>({
   route: 'POST /customers/{id}/unlock',
   access: ['admin'],
   response: responseSchema,

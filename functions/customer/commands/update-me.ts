@@ -1,13 +1,14 @@
 import schema from '../../../schemas/customer/update-me.json' with { type: 'json' };
-import type { CustomerUpdateMe } from '../../../events/schemas.generated.js';
+import type { CustomerCustomer, CustomerUpdateMe } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { ownRecord, selfId } from '../access.js';
-import { updateCustomer, type Customer } from '../customer.js';
+import { updateCustomer } from '../customer.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
 import { customers } from '../store.js';
 import responseSchema from '../../../schemas/customer/customer.json' with { type: 'json' };
 
-export default command<CustomerUpdateMe, Record<string, string>, Record<string, string>, Customer>({
+export default command<CustomerUpdateMe, Record<string, string>, Record<string, string>, Answer<CustomerCustomer>>({
   route: 'PATCH /customers/me',
   access: ['customer'],
   ifMatch: true,

@@ -1,7 +1,9 @@
+import type { CustomerCustomer } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/customer/verify-email.json' with { type: 'json' };
 import { command } from '../../runtime/definition.js';
 import { ValidationError } from '../../runtime/errors.js';
-import { verifyEmail, type Customer } from '../customer.js';
+import { verifyEmail } from '../customer.js';
 import { customers, verifications } from '../store.js';
 import { hashToken } from '../verification.js';
 import responseSchema from '../../../schemas/customer/customer.json' with { type: 'json' };
@@ -9,7 +11,7 @@ import responseSchema from '../../../schemas/customer/customer.json' with { type
 const badToken = () => new ValidationError('the token is not a current verification token', [{ pointer: '/token', message: 'is unknown, used or expired' }]);
 
 /** The token mailed at sign-up (or on request) proves the email; it works once, before it expires. */
-export default command<{ token: string }, Record<string, string>, Record<string, string>, Customer>({
+export default command<{ token: string }, Record<string, string>, Record<string, string>, Answer<CustomerCustomer>>({
   route: 'POST /customers/verify-email',
   access: 'public',
   response: responseSchema,

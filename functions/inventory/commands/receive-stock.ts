@@ -1,14 +1,15 @@
 import schema from '../../../schemas/inventory/receive-stock.json' with { type: 'json' };
-import type { InventoryReceiveStock } from '../../../events/schemas.generated.js';
+import type { InventoryItem, InventoryReceiveStock } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
-import { itemView, receive, type ItemView } from '../item.js';
+import { itemView, receive } from '../item.js';
 import { items } from '../store.js';
 import responseSchema from '../../../schemas/inventory/item.json' with { type: 'json' };
 
 /** Stock that arrived: `quantity` more on hand. Answers with the item as the receipt left it. */
-export default command<InventoryReceiveStock, { productId: string }, Record<string, string>, ItemView>({
+export default command<InventoryReceiveStock, { productId: string }, Record<string, string>, Answer<InventoryItem>>({
   route: 'POST /inventory/items/{productId}/receipts',
   access: ['admin'],
   ifMatch: true,

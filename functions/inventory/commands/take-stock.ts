@@ -1,14 +1,15 @@
 import schema from '../../../schemas/inventory/take-stock.json' with { type: 'json' };
-import type { InventoryTakeStock } from '../../../events/schemas.generated.js';
+import type { InventoryItem, InventoryTakeStock } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
-import { itemView, takeStock, type ItemView } from '../item.js';
+import { itemView, takeStock } from '../item.js';
 import { items } from '../store.js';
 import responseSchema from '../../../schemas/inventory/item.json' with { type: 'json' };
 
 /** A stock-take: what was counted is what is on hand, never fewer than orders hold (409). */
-export default command<InventoryTakeStock, { productId: string }, Record<string, string>, ItemView>({
+export default command<InventoryTakeStock, { productId: string }, Record<string, string>, Answer<InventoryItem>>({
   route: 'PUT /inventory/items/{productId}',
   access: ['admin'],
   ifMatch: true,

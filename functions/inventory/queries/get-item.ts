@@ -1,10 +1,12 @@
+import type { InventoryItem } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { itemView, type ItemView } from '../item.js';
+import { itemView } from '../item.js';
 import { items } from '../store.js';
 import responseSchema from '../../../schemas/inventory/item.json' with { type: 'json' };
 
-export default query<Record<string, string>, { productId: string }, ItemView>({
+export default query<Record<string, string>, { productId: string }, Answer<InventoryItem>>({
   route: 'GET /inventory/items/{productId}',
   access: 'public',
   response: responseSchema,

@@ -1,7 +1,9 @@
+import type { NotificationNotificationPage } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/notification/list-notifications.json' with { type: 'json' };
 import { query } from '../../runtime/definition.js';
-import { notificationView, type NotificationStatus, type NotificationView } from '../notification.js';
-import { isUuid, notifications, type Page, type PageRequest } from '../store.js';
+import { notificationView, type NotificationStatus } from '../notification.js';
+import { isUuid, notifications, type PageRequest } from '../store.js';
 import responseSchema from '../../../schemas/notification/notification-page.json' with { type: 'json' };
 
 interface Query extends PageRequest {
@@ -11,7 +13,7 @@ interface Query extends PageRequest {
 }
 
 /** Every email Notification recorded, newest first; for one recipient (id or address) or status. */
-export default query<Query, Record<string, string>, Page<NotificationView>>({
+export default query<Query, Record<string, string>, Answer<NotificationNotificationPage>>({
   route: 'GET /notifications',
   access: ['admin'],
   response: responseSchema,

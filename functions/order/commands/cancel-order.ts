@@ -1,17 +1,18 @@
 import schema from '../../../schemas/order/cancel-order.json' with { type: 'json' };
-import type { OrderCancelOrder } from '../../../events/schemas.generated.js';
+import type { OrderCancelOrder, OrderOrder } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { actorOf, callerOf, checkIfMatch, maySee } from '../access.js';
 import { execute } from '../execute.js';
-import { orderView, type OrderView } from '../order.js';
+import { orderView } from '../order.js';
 import responseSchema from '../../../schemas/order/order.json' with { type: 'json' };
 
 /**
  * The customer's or an admin's cancel: pending, confirmed or processing -> cancelled, with
  * order-cancelled naming the steps done, which the other contexts compensate. Once shipped 409.
  */
-export default command<OrderCancelOrder, { id: string }, Record<string, string>, OrderView>({
+export default command<OrderCancelOrder, { id: string }, Record<string, string>, Answer<OrderOrder>>({
   route: 'POST /orders/{id}/cancel',
   access: ['admin', 'customer'],
   ifMatch: true,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/order/checkout.json' with { type: 'json' };
-import type { OrderCheckout } from '../../../events/schemas.generated.js';
+import type { OrderCheckout, OrderPlaced } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { Conflict, NotFound } from '../../runtime/errors.js';
 import { actorOf, checkIfMatch, ownCart } from '../access.js';
@@ -11,19 +12,13 @@ import { settings } from '../settings.js';
 import { carts, orderNumbers } from '../store.js';
 import responseSchema from '../../../schemas/order/placed.json' with { type: 'json' };
 
-export interface Placed {
-  orderId: string;
-  number: string;
-  status: 'pending';
-}
-
 /**
  * Turns the cart into an order at the prices Catalog gives now, and starts the saga
  * (order-placed). Catalog is asked before the transaction opens; the cart must not have changed
  * in between. With an Idempotency-Key, a retry gets this first answer again (the runtime records
  * it in the transaction below), and never a second order.
  */
-export default command<OrderCheckout, { id: string }, Record<string, string>, Placed>({
+export default command<OrderCheckout, { id: string }, Record<string, string>, Answer<OrderPlaced>>({
   route: 'POST /orders/carts/{id}/checkout',
   access: ['customer'],
   ifMatch: true,

@@ -1,13 +1,15 @@
+import type { OrderCart } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { randomUUID } from 'node:crypto';
 import schema from '../../../schemas/order/create-cart.json' with { type: 'json' };
 import { command } from '../../runtime/definition.js';
 import { callerOf } from '../access.js';
-import { cartView, openCart, type CartView } from '../cart.js';
+import { cartView, openCart } from '../cart.js';
 import { settings } from '../settings.js';
 import { carts } from '../store.js';
 import responseSchema from '../../../schemas/order/cart.json' with { type: 'json' };
 
-export default command<Record<string, never>, Record<string, string>, Record<string, string>, CartView>({
+export default command<Record<string, never>, Record<string, string>, Record<string, string>, Answer<OrderCart>>({
   route: 'POST /orders/carts',
   access: ['customer'],
   response: responseSchema,

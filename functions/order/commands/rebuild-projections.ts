@@ -1,3 +1,5 @@
+import type { OrderRebuilt } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/order/rebuild-projections.json' with { type: 'json' };
 import { command } from '../../runtime/definition.js';
 import { fold, type Order } from '../order.js';
@@ -7,18 +9,13 @@ import responseSchema from '../../../schemas/order/rebuilt.json' with { type: 'j
 // Streams per round: one round's reads and its one upsert stay bounded however many orders there are.
 const BATCH = 200;
 
-export interface Rebuilt {
-  orders: number;
-  removed: number;
-}
-
 /**
  * Rebuilds orders_view from the streams: every order folded again from its events and written
  * over its row, and rows without a stream removed. Each round is one statement, so no
  * transaction is held for the whole rebuild; a row is never put back to an older version than
  * an append beside it wrote (see ordersView.save), so it is safe while orders keep changing.
  */
-export default command<Record<string, never>, Record<string, string>, Record<string, string>, Rebuilt>({
+export default command<Record<string, never>, Record<string, string>, Record<string, string>, Answer<OrderRebuilt>>({
   route: 'POST /orders/projections/rebuild',
   access: ['admin'],
   response: responseSchema,

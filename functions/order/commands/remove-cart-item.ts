@@ -1,12 +1,14 @@
+import type { OrderCart } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { checkIfMatch, ownCart } from '../access.js';
-import { cartView, removeItem, type CartView } from '../cart.js';
+import { cartView, removeItem } from '../cart.js';
 import { settings } from '../settings.js';
 import { carts } from '../store.js';
 import responseSchema from '../../../schemas/order/cart.json' with { type: 'json' };
 
 /** Takes a product out of the cart; a product the cart does not hold leaves it as it is (but touched). */
-export default command<unknown, { id: string; productId: string }, Record<string, string>, CartView>({
+export default command<unknown, { id: string; productId: string }, Record<string, string>, Answer<OrderCart>>({
   route: 'DELETE /orders/carts/{id}/items/{productId}',
   access: ['customer'],
   ifMatch: true,

@@ -1,9 +1,10 @@
 import schema from '../../../schemas/order/set-cart-item.json' with { type: 'json' };
-import type { OrderSetCartItem } from '../../../events/schemas.generated.js';
+import type { OrderCart, OrderSetCartItem } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch, ownCart } from '../access.js';
-import { cartView, setItem, usable, type CartView, type ProductCheck } from '../cart.js';
+import { cartView, setItem, usable, type ProductCheck } from '../cart.js';
 import { validateItems } from '../catalog.js';
 import { settings } from '../settings.js';
 import { carts } from '../store.js';
@@ -14,7 +15,7 @@ import responseSchema from '../../../schemas/order/cart.json' with { type: 'json
  * it. Catalog is asked before the transaction opens (none is held across the call), and when it
  * cannot answer the cart stays as it was (503).
  */
-export default command<OrderSetCartItem, { id: string; productId: string }, Record<string, string>, CartView>({
+export default command<OrderSetCartItem, { id: string; productId: string }, Record<string, string>, Answer<OrderCart>>({
   route: 'PUT /orders/carts/{id}/items/{productId}',
   access: ['customer'],
   ifMatch: true,

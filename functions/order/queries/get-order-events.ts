@@ -1,12 +1,14 @@
+import type { OrderRecordedEventPage } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/order/list-order-events.json' with { type: 'json' };
 import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { maySee } from '../access.js';
-import { orderStreams, type Page, type PageRequest, type RecordedEvent } from '../store.js';
+import { orderStreams, type PageRequest } from '../store.js';
 import responseSchema from '../../../schemas/order/recorded-event-page.json' with { type: 'json' };
 
 /** The order's stream as recorded: each event with its version, type, data, metadata and time. */
-export default query<PageRequest, { id: string }, Page<RecordedEvent>>({
+export default query<PageRequest, { id: string }, Answer<OrderRecordedEventPage>>({
   route: 'GET /orders/{id}/events',
   access: ['admin', 'customer'],
   response: responseSchema,

@@ -1,12 +1,13 @@
+import type { OrderOrder } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { maySee } from '../access.js';
-import type { OrderView } from '../order.js';
 import { ordersView } from '../store.js';
 import responseSchema from '../../../schemas/order/order.json' with { type: 'json' };
 
 /** The order from its projection: status, items, total, invoice, history and the saga's step. */
-export default query<Record<string, string>, { id: string }, OrderView>({
+export default query<Record<string, string>, { id: string }, Answer<OrderOrder>>({
   route: 'GET /orders/{id}',
   access: ['admin', 'customer'],
   response: responseSchema,

@@ -1,12 +1,13 @@
+import type { OrderOrderPage } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/order/list-orders.json' with { type: 'json' };
 import { query } from '../../runtime/definition.js';
 import { callerOf } from '../access.js';
-import type { OrderView } from '../order.js';
-import { ordersView, type OrderFilter, type Page, type PageRequest } from '../store.js';
+import { ordersView, type OrderFilter, type PageRequest } from '../store.js';
 import responseSchema from '../../../schemas/order/order-page.json' with { type: 'json' };
 
 /** A customer's own orders, or for an admin everyone's (customerId narrows), oldest first. */
-export default query<OrderFilter & PageRequest, Record<string, string>, Page<OrderView>>({
+export default query<OrderFilter & PageRequest, Record<string, string>, Answer<OrderOrderPage>>({
   route: 'GET /orders',
   access: ['admin', 'customer'],
   response: responseSchema,

@@ -1,10 +1,12 @@
+import type { PlatformDeadLetter } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/platform/discard-dead-letter.json' with { type: 'json' };
 import { command } from '../../runtime/definition.js';
 import { Conflict, NotFound } from '../../runtime/errors.js';
-import { getDeadLetter, markDiscarded, type DeadLetter } from '../store.js';
+import { getDeadLetter, markDiscarded } from '../store.js';
 import responseSchema from '../../../schemas/platform/dead-letter.json' with { type: 'json' };
 
-export default command<{ reason: string }, { id: string }, Record<string, string>, DeadLetter>({
+export default command<{ reason: string }, { id: string }, Record<string, string>, Answer<PlatformDeadLetter>>({
   route: 'POST /broker/dead-letters/{id}/discard',
   access: ['admin'],
   response: responseSchema,

@@ -1,9 +1,11 @@
+import type { PlatformReplayed } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { redeliver } from '../delivery.js';
-import { replayable, settle, type Replayed } from '../replay.js';
+import { replayable, settle } from '../replay.js';
 import responseSchema from '../../../schemas/platform/replayed.json' with { type: 'json' };
 
-export default command<unknown, { id: string }, Record<string, string>, Replayed>({
+export default command<unknown, { id: string }, Record<string, string>, Answer<PlatformReplayed>>({
   route: 'POST /broker/dead-letters/{id}/replay',
   access: ['admin'],
   response: responseSchema,

@@ -1,8 +1,10 @@
+import type { PlatformReplayedOutcome, PlatformReplayReport } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/platform/replay-dead-letters.json' with { type: 'json' };
 import { command } from '../../runtime/definition.js';
 import { Conflict } from '../../runtime/errors.js';
 import { redeliver } from '../delivery.js';
-import { settle, type Replayed } from '../replay.js';
+import { settle } from '../replay.js';
 import { listDeadLetters } from '../store.js';
 import responseSchema from '../../../schemas/platform/replay-report.json' with { type: 'json' };
 
@@ -11,19 +13,13 @@ interface Selection {
   subscriber?: string;
 }
 
-interface ReplayReport extends Selection {
-  delivered: number;
-  refused: number;
-  items: Omit<Replayed, 'deadLetter'>[];
-}
-
-export default command<unknown, Record<string, string>, Selection, ReplayReport>({
+export default command<unknown, Record<string, string>, Selection, Answer<PlatformReplayReport>>({
   route: 'POST /broker/dead-letters/replay',
   access: ['admin'],
   response: responseSchema,
   query: schema,
   handle: async ({ query: selection }, ctx) => {
-    const items: ReplayReport['items'] = [];
+    const items: PlatformReplayedOutcome[] = [];
     let cursor: string | undefined;
     do {
       // Keyset pages in the order of first failure: a letter refused again stays dead but is passed.

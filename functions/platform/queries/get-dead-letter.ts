@@ -1,9 +1,11 @@
+import type { PlatformDeadLetter } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { query } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
-import { getDeadLetter, type DeadLetter } from '../store.js';
+import { getDeadLetter } from '../store.js';
 import responseSchema from '../../../schemas/platform/dead-letter.json' with { type: 'json' };
 
-export default query<Record<string, string>, { id: string }, DeadLetter>({
+export default query<Record<string, string>, { id: string }, Answer<PlatformDeadLetter>>({
   route: 'GET /broker/dead-letters/{id}',
   access: ['admin'],
   response: responseSchema,

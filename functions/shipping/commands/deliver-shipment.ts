@@ -1,13 +1,15 @@
+import type { ShippingShipment } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/shipping/deliver-shipment.json' with { type: 'json' };
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
-import { deliver, shipmentView, type ShipmentView } from '../shipment.js';
+import { deliver, shipmentView } from '../shipment.js';
 import { shipments } from '../store.js';
 import responseSchema from '../../../schemas/shipping/shipment.json' with { type: 'json' };
 
 /** A dispatched shipment reached its recipient: shipment-delivered. */
-export default command<Record<string, never>, { id: string }, Record<string, string>, ShipmentView>({
+export default command<Record<string, never>, { id: string }, Record<string, string>, Answer<ShippingShipment>>({
   route: 'POST /shipping/shipments/{id}/deliver',
   access: ['admin'],
   ifMatch: true,

@@ -1,14 +1,15 @@
 import schema from '../../../schemas/shipping/dispatch-shipment.json' with { type: 'json' };
-import type { ShippingDispatchShipment } from '../../../events/schemas.generated.js';
+import type { ShippingDispatchShipment, ShippingShipment } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import { command } from '../../runtime/definition.js';
 import { NotFound } from '../../runtime/errors.js';
 import { checkIfMatch } from '../../runtime/preconditions.js';
-import { dispatch, shipmentView, type ShipmentView } from '../shipment.js';
+import { dispatch, shipmentView } from '../shipment.js';
 import { shipments } from '../store.js';
 import responseSchema from '../../../schemas/shipping/shipment.json' with { type: 'json' };
 
 /** A prepared shipment leaves with a carrier: shipment-dispatched, which Order turns into order-shipped. */
-export default command<ShippingDispatchShipment, { id: string }, Record<string, string>, ShipmentView>({
+export default command<ShippingDispatchShipment, { id: string }, Record<string, string>, Answer<ShippingShipment>>({
   route: 'POST /shipping/shipments/{id}/dispatch',
   access: ['admin'],
   ifMatch: true,

@@ -1,11 +1,13 @@
+import type { ShippingShipmentPage } from '../../../events/schemas.generated.js';
+import type { Answer } from '../../runtime/answer.js';
 import schema from '../../../schemas/shipping/list-shipments.json' with { type: 'json' };
 import { query } from '../../runtime/definition.js';
-import { shipmentView, type ShipmentView } from '../shipment.js';
-import { shipments, type Page, type PageRequest, type ShipmentFilter } from '../store.js';
+import { shipmentView } from '../shipment.js';
+import { shipments, type PageRequest, type ShipmentFilter } from '../store.js';
 import responseSchema from '../../../schemas/shipping/shipment-page.json' with { type: 'json' };
 
 /** Shipments oldest first, by order, customer or status: `{items, nextCursor}`. */
-export default query<ShipmentFilter & PageRequest, Record<string, string>, Page<ShipmentView>>({
+export default query<ShipmentFilter & PageRequest, Record<string, string>, Answer<ShippingShipmentPage>>({
   route: 'GET /shipping/shipments',
   access: ['admin'],
   response: responseSchema,
