@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toBinaryHttp, type ReceivedEvent } from '../events/index.js';
 import type { TriggerSpec } from './routing.js';
-import { createTestEnvironment, type TestEnvironment } from './testing.js';
+import { createTestEnvironment, publisherHeaders, type TestEnvironment } from './testing.js';
 
 const run = promisify(execFile);
 delete process.env.JWT_SECRET;
@@ -51,7 +51,7 @@ const publish = async (url: string) => {
     data: {},
   } as ReceivedEvent<unknown>;
   const { headers, body } = toBinaryHttp(event);
-  const res = await fetch(`${url}/broker`, { method: 'POST', headers, body });
+  const res = await fetch(`${url}/broker`, { method: 'POST', headers: { ...headers, ...publisherHeaders() }, body });
   expect(res.status).toBe(202);
   return event.id;
 };

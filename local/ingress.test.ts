@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
-import { createTestEnvironment, type TestEnvironment } from './testing.js';
+import { createTestEnvironment, publisherHeaders, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'ingress-test-secret-ingress-test-secret';
 
@@ -39,7 +39,11 @@ describe.each(process.env.KAFKA_BROKERS ? ['embedded', 'kafka'] : ['embedded'])(
   });
 
   const post = (body: unknown, contentType: string) =>
-    fetch(`${platform.url}/broker`, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${platform.url}/broker`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...publisherHeaders() },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const stored = async (subject: string) => {
     await platform.broker.flush();
     const token = await signToken({ id: randomUUID(), role: 'admin' });

@@ -218,7 +218,9 @@ describe.skipIf(!SHARED_KAFKA)('a platform killed in the middle of a delivery (n
       const forward = async () => {
         const id = String(req.headers['ce-id']);
         forwarded.push(id);
-        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('ce-') || k === 'content-type')) as Record<string, string>;
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([k]) => k.startsWith('ce-') || k === 'content-type' || k === 'authorization'),
+        ) as Record<string, string>;
         const answer = await fetch(`${base}/functions/billing-on-customer-registered`, { method: 'POST', headers, body: Buffer.concat(chunks) });
         const text = await answer.text();
         if (forwarded.filter((f) => f === id).length === 1) {

@@ -3,7 +3,7 @@
 import { eventsFromHttp, InvalidCloudEvent, type ReceivedEvent } from '../events/index.js';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
 import { BadRequest } from '../functions/runtime/errors.js';
-import type { HttpResponse } from '../functions/runtime/http.js';
+import type { Headers, HttpResponse } from '../functions/runtime/http.js';
 import type { Broker } from './broker.js';
 import type { PlatformRoute } from './gateway.js';
 
@@ -22,12 +22,14 @@ export const healthRoute = (ready: () => boolean, functions: number): PlatformRo
 
 /**
  * POST /broker: the broker ingress, in binary, structured or batch mode; 202 once every event of the
- * request is stored, or a 4xx and none of them (a batch is never kept in part).
+ * request is stored, or a 4xx and none of them (a batch is never kept in part). Only a publisher
+ * with a token for the broker's audience gets in (401 before any event is parsed).
  */
-export const ingressRoute = (broker: Broker): PlatformRoute => ({
+export const ingressRoute = (broker: Broker, checkPublisher: (headers: Headers) => Promise<void>): PlatformRoute => ({
   method: 'POST',
   path: '/broker',
   handle: async (req, body) => {
+    await checkPublisher(req.headers);
     let events: ReceivedEvent<unknown>[];
     try {
       events = eventsFromHttp(req.headers, body);

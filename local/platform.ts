@@ -20,6 +20,7 @@ import { migrateLocal, openDatabase, type Database } from './database.js';
 import { closeGateway, createGateway, listen } from './gateway.js';
 import { createKafkaBroker } from './kafka-broker.js';
 import { startKafkaSource, type KafkaSource } from './kafka-source.js';
+import { startLocalIdentity, tokenHeadersFor, type LocalIdentity } from './identity.js';
 import { mount } from './mounts.js';
 import { functionTableRoute, healthRoute, ingressRoute } from './platform-routes.js';
 import { loadRouting, type Destination, type PingSpec, type Routing, type TriggerSpec } from './routing.js';
@@ -88,9 +89,10 @@ const startBroker = async (
   log: Logger,
 ) => {
   const pool = await poolFor('platform');
+  const headersFor = tokenHeadersFor;
   return config.kafkaBrokers().length > 0
-    ? createKafkaBroker({ pool, triggers, resolve: resolveDestination, log, topic: config.brokerTopic(), topicSpec: routing.topic })
-    : createEmbeddedBroker({ pool, triggers, resolve: resolveDestination, log, pollMs: options.brokerPollMs });
+    ? createKafkaBroker({ pool, triggers, resolve: resolveDestination, log, topic: config.brokerTopic(), topicSpec: routing.topic, headersFor })
+    : createEmbeddedBroker({ pool, triggers, resolve: resolveDestination, log, pollMs: options.brokerPollMs, headersFor });
 };
 
 /** Outboxes that publish straight to Kafka feed the broker through a KafkaSource, as in a cluster. */
@@ -109,6 +111,7 @@ const relayLeftovers = async (functions: RegisteredFunction[]): Promise<void> =>
 };
 
 interface Running {
+  identity: LocalIdentity;
   schedules: Schedules;
   source: KafkaSource | undefined;
   broker: Broker;
@@ -118,8 +121,9 @@ interface Running {
 }
 
 /** Stops what feeds the broker, the broker, then background work, the gateway and the databases. */
-const stopInOrder = async ({ schedules, source, broker, server, database, log }: Running): Promise<void> => {
+const stopInOrder = async ({ identity, schedules, source, broker, server, database, log }: Running): Promise<void> => {
   schedules.stop();
+  identity.stop();
   await source?.stop();
   await broker.stop();
   await closeKafka();
@@ -145,6 +149,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   const routing = loadRouting(options.manifestsDir ?? process.env.GOTUTO_MANIFESTS_DIR ?? join(process.cwd(), 'knative', 'base'));
   const triggers = [...routing.triggers, ...(options.extraTriggers ?? [])];
   const pings = [...routing.pings, ...(options.extraPings ?? [])];
+  const identity = await startLocalIdentity(dataDir, routing.broker, log);
 
   let baseUrl = '';
   const resolveDestination = (d: Destination): string => destinationUrl(baseUrl, d);
@@ -152,11 +157,17 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   let ready = false;
   const server = createGateway({
     mounts,
-    platformRoutes: [healthRoute(() => ready, functions.length), ingressRoute(broker), functionTableRoute(functions, deadLettersWaiting)],
+    platformRoutes: [
+      healthRoute(() => ready, functions.length),
+      ingressRoute(broker, identity.checkPublisher),
+      functionTableRoute(functions, deadLettersWaiting),
+      ...identity.routes,
+    ],
     pages: contractsResponse,
     log,
   });
   baseUrl = await listen(server, options.port ?? Number(process.env.PORT ?? 8080), options.host ?? process.env.HOST ?? '127.0.0.1');
+  await identity.serve(baseUrl);
   pointAt(baseUrl);
 
   if (options.deliver !== false) broker.start();
@@ -178,7 +189,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     pings,
     stop: async () => {
       ready = false;
-      await stopInOrder({ schedules, source, broker, server, database, log });
+      await stopInOrder({ identity, schedules, source, broker, server, database, log });
     },
   };
 };

@@ -88,7 +88,7 @@ export const matchesTrigger = (trigger: TriggerSpec, event: ReceivedEvent<unknow
 type Manifest = {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; annotations?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
 };
@@ -131,6 +131,8 @@ export interface Routing {
   triggers: TriggerSpec[];
   pings: PingSpec[];
   topic: TopicSpec;
+  /** The Broker's name and namespace (a manifest without one lands in Kubernetes' `default`). */
+  broker: { name: string; namespace: string };
 }
 
 const positiveInt = (value: string | undefined, fallback: number, what: string): number => {
@@ -180,5 +182,5 @@ export const loadRouting = (dir: string): Routing => {
     partitions: positiveInt(brokerConfig['default.topic.partitions'], 3, 'default.topic.partitions'),
     replicationFactor: positiveInt(brokerConfig['default.topic.replication.factor'], 1, 'default.topic.replication.factor'),
   };
-  return { triggers, pings, topic };
+  return { triggers, pings, topic, broker: { name: broker?.metadata?.name ?? 'default', namespace: broker?.metadata?.namespace ?? 'default' } };
 };

@@ -10,6 +10,7 @@ import { config } from './config.js';
 import { inTransaction, type Queryable } from './db.js';
 import { rootLogger } from './log.js';
 import { postEvent } from './post.js';
+import { publisherHeaders } from './token-source.js';
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
 
@@ -56,9 +57,12 @@ export const publishTarget = (context: string): Target | undefined => {
   return sink ? { sink } : undefined;
 };
 
-/** Sends one event to the sink in CloudEvents binary mode; throws unless the sink answers 2xx. */
+/**
+ * Sends one event to the sink in CloudEvents binary mode, with the publisher token the broker
+ * admits (PUBLISHER_TOKEN_FILE); throws unless the sink answers 2xx.
+ */
 export const publish = async (sink: string, event: ReceivedEvent<unknown>): Promise<void> => {
-  const answer = await postEvent(sink, event, AbortSignal.timeout(config.publishTimeoutMs()));
+  const answer = await postEvent(sink, event, AbortSignal.timeout(config.publishTimeoutMs()), publisherHeaders());
   if (answer.status < 200 || answer.status >= 300) throw new Error(`sink answered ${answer.status}`);
 };
 

@@ -8,7 +8,7 @@ import { command, handler, outboxRelay, query, type RegisteredFunction, type Sch
 import { Conflict, NotFound, PreconditionFailed } from './errors.js';
 import { relayOutbox } from './outbox.js';
 import { poolFor } from './db.js';
-import { outboxEvents, startEventSink, startFunctions, tokenFor, useTestDatabase, type EventSink } from './testing.js';
+import { deliveryTokenFor, outboxEvents, startEventSink, startFunctions, tokenFor, useTestDatabase, type EventSink } from './testing.js';
 
 const thingCreated = defineEvent<{ thingId: string; name: string }>('probe', 'thing-created', 1, {
   $id: 'https://gotuto.dev/schemas/events/probe/thing-created.v1.json',
@@ -316,7 +316,7 @@ describe('event handlers', () => {
     });
     const res = await fetch(api.urlOf('probe/handlers/on-thing-noted'), {
       method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
+      headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${await deliveryTokenFor('probe-on-thing-noted')}` },
       body,
     });
     expect(res.status).toBe(204);
@@ -334,7 +334,12 @@ describe('event handlers', () => {
   });
 
   it('answers 400 to a request that is not a CloudEvent', async () => {
-    const res = await fetch(api.urlOf('probe/handlers/on-thing-noted'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const authorization = `Bearer ${await deliveryTokenFor('probe-on-thing-noted')}`;
+    const res = await fetch(api.urlOf('probe/handlers/on-thing-noted'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: '{}',
+    });
     expect(res.status).toBe(400);
   });
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { assertValidData, definitionOf, fromHttp, violations, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { checkResponse } from '../../scripts/contracts/response-testing.js';
 import { signToken } from './auth.js';
+import { DISCOVERY_PATH, JWKS_PATH, discoveryDocument, jwksDocument, newSigningKey, signDeliveryToken, type Issuer } from './delivery-token.js';
 import { closeDatabases, createDatabase, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
 import { PING_EVENT_TYPE, type RegisteredFunction, type Role } from './definition.js';
 import { migrateUp } from './migrate.js';
@@ -60,6 +61,31 @@ export const useTestDatabase = (contexts: string[]): TestDatabase => {
 };
 
 export const tokenFor = (role: Role, sub: string = randomUUID()): Promise<string> => signToken({ id: sub, role });
+
+let testIssuer: Promise<Issuer> | undefined;
+
+/**
+ * The delivery token issuer of this test file, standing in for the cluster's service-account
+ * issuer: a key in memory, its discovery document and JWKS on a server of its own, named by
+ * DELIVERY_TOKEN_ISSUER.
+ */
+export const useTestIssuer = (): Promise<Issuer> =>
+  (testIssuer ??= (async () => {
+    const key = await newSigningKey();
+    let url = '';
+    const server = createServer((req, res) => {
+      const body = req.url === DISCOVERY_PATH ? discoveryDocument(url) : req.url === JWKS_PATH ? jwksDocument(key) : undefined;
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
+    });
+    url = await listen(server);
+    server.unref();
+    process.env.DELIVERY_TOKEN_ISSUER = url;
+    return { url, key };
+  })());
+
+/** A delivery token of the test issuer for `audience` (a function's name), as Knative would send. */
+export const deliveryTokenFor = async (audience: string, options: { lifetimeSeconds?: number } = {}): Promise<string> =>
+  signDeliveryToken(await useTestIssuer(), audience, { subject: 'system:serviceaccount:knative-eventing:test-sender', ...options });
 
 export interface TestResponse {
   status: number;
@@ -125,6 +151,7 @@ export interface TestApi {
 export const startFunctions = (functions: readonly RegisteredFunction[]): TestApi => {
   const started: Array<{ fn: RegisteredFunction; url: string; server: Server }> = [];
   beforeAll(async () => {
+    await useTestIssuer();
     for (const fn of functions) {
       const server = createFunctionServer(fn);
       started.push({ fn, server, url: await listen(server) });
@@ -148,7 +175,8 @@ export const startFunctions = (functions: readonly RegisteredFunction[]): TestAp
       ...event,
     } as ReceivedEvent<unknown>;
     const { headers, body } = toBinaryHttp(full);
-    return send(byPath(path).url, 'POST', { rawBody: body, headers });
+    const target = byPath(path);
+    return send(target.url, 'POST', { rawBody: body, headers, token: await deliveryTokenFor(target.fn.name) });
   };
   return {
     request: async (method, path, options = {}) => {
