@@ -74,9 +74,14 @@ export const startLocalIdentity = async (dataDir: string, broker: { name: string
   };
 };
 
+/** The audience of a destination: the one it names, else its Service's name (none for a bare URL). */
+export const audienceOf = (destination: Destination): string | undefined => destination.audience ?? destination.service;
+
 /**
  * The headers of a delivery (a Trigger's, a dead letter's hand-over, a schedule's tick): a token
- * for the audience of the function it goes to, its Service name.
+ * for the destination's audience, as Knative's sender identity attaches one.
  */
-export const tokenHeadersFor = async (destination: Destination): Promise<Record<string, string>> =>
-  destination.service ? deliveryHeaders(destination.service) : {};
+export const tokenHeadersFor = async (destination: Destination): Promise<Record<string, string>> => {
+  const audience = audienceOf(destination);
+  return audience ? deliveryHeaders(audience) : {};
+};

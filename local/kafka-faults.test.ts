@@ -237,7 +237,8 @@ describe.skipIf(!SHARED_KAFKA)('a platform killed in the middle of a delivery (n
     cpSync(join(process.cwd(), 'knative', 'base'), manifests, { recursive: true });
     const file = join(manifests, 'billing', 'billing-on-customer-registered.yaml');
     const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as { kind: string; spec: { subscriber: unknown } });
-    for (const doc of docs) if (doc.kind === 'Trigger') doc.spec.subscriber = { uri: proxyUrl };
+    // With the audience the function expects, as a Trigger to a URL must name it for sender identity.
+    for (const doc of docs) if (doc.kind === 'Trigger') doc.spec.subscriber = { uri: proxyUrl, audience: 'billing-on-customer-registered' };
     writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
 
     childEnv = { ...process.env, GOTUTO_DATA_DIR: dataDir, GOTUTO_MANIFESTS_DIR: manifests, KAFKA_BROKER_TOPIC: topic, SEED: 'off', LOG_LEVEL: 'warn' };

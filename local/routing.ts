@@ -20,6 +20,8 @@ export interface Destination {
   service?: string;
   /** Any URL (tests); with `service`, a path and query relative to the Service's URL (`/?trigger=t`). */
   uri?: string;
+  /** Knative's `audience` of the destination (sender identity); a Service's defaults to its name. */
+  audience?: string;
 }
 
 export interface DeliverySpec {
@@ -94,10 +96,11 @@ type Manifest = {
 };
 
 const destinationOf = (value: unknown): Destination | undefined => {
-  const d = value as { ref?: { kind?: string; name?: string }; uri?: string } | undefined;
+  const d = value as { ref?: { kind?: string; name?: string }; uri?: string; audience?: string } | undefined;
   if (!d) return undefined;
-  if (d.ref?.name) return d.uri ? { service: d.ref.name, uri: d.uri } : { service: d.ref.name };
-  if (d.uri) return { uri: d.uri };
+  const audience = d.audience ? { audience: d.audience } : {};
+  if (d.ref?.name) return d.uri ? { service: d.ref.name, uri: d.uri, ...audience } : { service: d.ref.name, ...audience };
+  if (d.uri) return { uri: d.uri, ...audience };
   return undefined;
 };
 
