@@ -91,3 +91,25 @@ it('accepts the tokens of npm run token, signed with the secret kept in the data
     await platform.stop();
   }
 }, 60_000);
+
+it('admits to POST /broker the publisher token of npm run token -- --publisher, and nothing without one', async () => {
+  const platform = await env.start();
+  try {
+    const { stdout } = await run('npx', ['tsx', 'scripts/token.ts', '--publisher'], { env: { ...process.env, GOTUTO_DATA_DIR: env.dataDir } });
+    const { headers, body } = toBinaryHttp({
+      id: randomUUID(),
+      type: 'com.gotuto.test.durable.v1',
+      source: '/test/person',
+      subject: 's',
+      data: {},
+    } as ReceivedEvent<unknown>);
+    const post = (extra: Record<string, string>) => fetch(`${platform.url}/broker`, { method: 'POST', headers: { ...headers, ...extra }, body });
+    expect((await post({ authorization: `Bearer ${stdout.trim()}` })).status).toBe(202);
+    const anonymous = await post({});
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await anonymous.json()).detail).toMatch(/bearer token for the audience eventing\.knative\.dev\/broker\/default\/gotuto/);
+  } finally {
+    await platform.stop();
+  }
+}, 60_000);

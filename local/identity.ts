@@ -45,7 +45,7 @@ export const startLocalIdentity = async (dataDir: string, broker: { name: string
   let timer: NodeJS.Timeout | undefined;
 
   const writePublisherToken = async () => {
-    const token = await signDeliveryToken({ url: origin, key }, audience, { subject: LOCAL_SENDER, lifetimeSeconds: PUBLISHER_TOKEN_LIFETIME_S });
+    const token = await signDeliveryToken({ url: origin, key }, audience, { subject: LOCAL_SENDER, lifetime: PUBLISHER_TOKEN_LIFETIME_S });
     // Written aside then renamed: a publisher never reads half a token.
     writeFileSync(`${file}.new`, token, { mode: 0o600 });
     renameSync(`${file}.new`, file);

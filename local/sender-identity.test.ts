@@ -116,7 +116,7 @@ describe.each(process.env.KAFKA_BROKERS ? ['embedded', 'kafka'] : ['embedded'])(
     ['none', {}],
     ['not a bearer token', { authorization: 'Basic YWRtaW46YWRtaW4=' }],
     ['for another audience', bearer(await signDeliveryToken(issuer, audience === BROKER ? 'billing-on-order-cancelled' : BROKER, { subject: 'x' }))],
-    ['expired', bearer(await signDeliveryToken(issuer, audience, { subject: 'x', lifetimeSeconds: -120 }))],
+    ['expired', bearer(await signDeliveryToken(issuer, audience, { subject: 'x', lifetime: -120 }))],
     ['signed by another key', bearer(await signDeliveryToken({ url: platform.url, key: await newSigningKey() }, audience, { subject: 'x' }))],
     ['from another issuer', bearer(await signDeliveryToken({ url: 'https://kubernetes.default.svc', key: issuer.key }, audience, { subject: 'x' }))],
     ["a user's admin JWT", bearer(admin)],

@@ -1,6 +1,7 @@
 // npm start: the whole platform in one process on embedded defaults (or DATABASE_URL).
 import { config } from '../functions/runtime/config.js';
 import { DataDirInUse, lockDataDir, recordInDataDir } from '../functions/runtime/data-lock.js';
+import { localSigningKey } from '../functions/runtime/token-source.js';
 import { startPlatform } from '../local/platform.js';
 import { jwtSettings } from './running-platform.js';
 import { catalogIsEmpty, seedCatalog } from './seed.js';
@@ -28,6 +29,7 @@ recordInDataDir(platform.dataDir, {
   url: platform.url,
   port: Number(new URL(platform.url).port),
   jwt: jwtSettings(),
+  deliveryKey: (await localSigningKey())?.kid,
   ...(platform.embedded ? {} : { externalDatabase: true }),
 });
 

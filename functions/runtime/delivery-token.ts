@@ -64,7 +64,8 @@ export const signingKeyIn = async (file: string, create: boolean): Promise<Signi
 export interface TokenOptions {
   /** Who the token says sends (`sub`). */
   subject: string;
-  lifetimeSeconds?: number;
+  /** Seconds, or a duration jose reads (`30m`, `12h`); default an hour. */
+  lifetime?: number | string;
 }
 
 const DEFAULT_LIFETIME_S = 3600;
@@ -79,7 +80,7 @@ export const signDeliveryToken = (issuer: Issuer, audience: string, options: Tok
     .setAudience(audience)
     .setIssuedAt(now)
     .setNotBefore(now)
-    .setExpirationTime(now + (options.lifetimeSeconds ?? DEFAULT_LIFETIME_S))
+    .setExpirationTime(typeof options.lifetime === 'string' ? options.lifetime : now + (options.lifetime ?? DEFAULT_LIFETIME_S))
     .setJti(randomUUID())
     .sign(issuer.key.privateKey);
 };
@@ -136,7 +137,7 @@ export const issuerTokenSource = (issuer: () => Issuer, subject: string, lifetim
     let source = byIssuer.get(current.url);
     if (!source) {
       source = cachingTokenSource(async (aud) => ({
-        token: await signDeliveryToken(current, aud, { subject, lifetimeSeconds }),
+        token: await signDeliveryToken(current, aud, { subject, lifetime: lifetimeSeconds }),
         expiresAt: Date.now() + lifetimeSeconds * 1000,
       }));
       byIssuer.set(current.url, source);

@@ -84,7 +84,7 @@ export const useTestIssuer = (): Promise<Issuer> =>
   })());
 
 /** A delivery token of the test issuer for `audience` (a function's name), as Knative would send. */
-export const deliveryTokenFor = async (audience: string, options: { lifetimeSeconds?: number } = {}): Promise<string> =>
+export const deliveryTokenFor = async (audience: string, options: { lifetime?: number } = {}): Promise<string> =>
   signDeliveryToken(await useTestIssuer(), audience, { subject: 'system:serviceaccount:knative-eventing:test-sender', ...options });
 
 export interface TestResponse {
