@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBinaryHttp } from '../events/index.js';
 import { customerRegistered } from '../events/customer.js';
 import { registry } from '../functions/index.js';
-import { tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
+import { deliveryTokenFor, tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
 import { freePort, request, startProcess, waitForHttp, type Child } from './bench/processes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -110,6 +110,8 @@ describe('npm run build', () => {
     await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
     try {
       const port = await freePort();
+      // DELIVERY_TOKEN_ISSUER names the test issuer in the child's environment.
+      const authorization = `Bearer ${await deliveryTokenFor(notifier.name)}`;
       const child = startProcess(process.execPath, [join(outdir, 'functions', `${notifier.name}.js`)], {
         cwd: outdir,
         env: {
@@ -136,7 +138,7 @@ describe('npm run build', () => {
         dataschema: customerRegistered.dataschema,
         data: { customerId, email, name: 'Sig Term', role: 'customer' },
       });
-      const answer = await request(port, { method: 'POST', path: '/', headers, body });
+      const answer = await request(port, { method: 'POST', path: '/', headers: { ...headers, authorization }, body });
       expect(answer.status, answer.body).toBe(204);
 
       // The welcome email is on its way: stop the process now.

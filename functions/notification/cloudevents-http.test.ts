@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { customerRegistered } from '../../events/customer.js';
-import { useTestDatabase } from '../runtime/testing.js';
+import { deliveryTokenFor, useTestDatabase } from '../runtime/testing.js';
 import { startNotification } from './test-support.js';
 
 const db = useTestDatabase(['notification']);
@@ -14,8 +14,9 @@ const contact = () => {
   const customerId = randomUUID();
   return { customerId, email: `ce-${customerId.slice(0, 8)}@example.test`, name: 'Cloud Events', role: 'customer' };
 };
-const structured = (event: Record<string, unknown>, contentType = 'application/cloudevents+json') =>
-  fetch(api.urlOf(HANDLER), { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify(event) });
+const authorization = async () => `Bearer ${await deliveryTokenFor('notification-on-customer-registered')}`;
+const structured = async (event: Record<string, unknown>, contentType = 'application/cloudevents+json') =>
+  fetch(api.urlOf(HANDLER), { method: 'POST', headers: { 'content-type': contentType, authorization: await authorization() }, body: JSON.stringify(event) });
 const envelope = (data: unknown, extra: Record<string, unknown> = {}) => ({
   specversion: '1.0',
   id: randomUUID(),
@@ -61,7 +62,11 @@ describe("a handler's own URL", () => {
 
   it('answers 400, not 500, to data nested 20,000 arrays deep', async () => {
     const body = JSON.stringify(envelope(null)).replace('"data":null', `"data":${'['.repeat(20_000)}${']'.repeat(20_000)}`);
-    const response = await fetch(api.urlOf(HANDLER), { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body });
+    const response = await fetch(api.urlOf(HANDLER), {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json', authorization: await authorization() },
+      body,
+    });
 
     expect(response.status).toBe(400);
     expect((await response.json()).errors).toEqual([expect.objectContaining({ pointer: '/data' })]);
