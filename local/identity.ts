@@ -6,7 +6,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyDelivery } from '../functions/runtime/delivery-auth.js';
-import { DISCOVERY_PATH, JWKS_PATH, discoveryDocument, jwksDocument, signDeliveryToken, type SigningKey } from '../functions/runtime/delivery-token.js';
+import { DISCOVERY_PATH, JWKS_PATH, issuerDocument, signDeliveryToken, type SigningKey } from '../functions/runtime/delivery-token.js';
 import type { Headers } from '../functions/runtime/http.js';
 import type { Logger } from '../functions/runtime/log.js';
 import { LOCAL_SENDER, deliveryHeaders, deliveryKeyFile, localSigningKey } from '../functions/runtime/token-source.js';
@@ -54,8 +54,7 @@ export const startLocalIdentity = async (dataDir: string, broker: { name: string
   return {
     key,
     routes: [
-      { method: 'GET', path: DISCOVERY_PATH, handle: () => Promise.resolve(json(discoveryDocument(origin))) },
-      { method: 'GET', path: JWKS_PATH, handle: () => Promise.resolve(json(jwksDocument(key))) },
+      ...[DISCOVERY_PATH, JWKS_PATH].map((path) => ({ method: 'GET', path, handle: () => Promise.resolve(json(issuerDocument({ url: origin, key }, path))) })),
     ],
     serve: async (url) => {
       origin = url;

@@ -50,7 +50,7 @@ console.log(
     `  triggers:  ${platform.broker.triggers.length}, schedules: ${platform.pings.length}`,
     `  data:      ${platform.embedded ? `embedded PostgreSQL in ${platform.dataDir} (psql ${process.env.DATABASE_URL})` : 'PostgreSQL at DATABASE_URL'}`,
     `  broker:    ${platform.url}/broker (events: ${platform.url}/broker/events, admin)`,
-    `  a token:   npm run token -- --role admin`,
+    `  a token:   npm run token -- --role admin (a publisher's for POST /broker: npm run token -- --publisher)`,
     '',
   ].join('\n'),
 );

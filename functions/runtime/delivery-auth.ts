@@ -30,6 +30,13 @@ export const warnWhenUnchecked = (log: Logger = rootLogger): void => {
   log.warn('DELIVERY_AUTH=network-policy: deliveries are not authenticated; any pod the NetworkPolicies admit can deliver any event');
 };
 
+/** A function that checks deliveries but cannot: said once at start, since it will refuse them all. */
+export const warnWhenUncheckable = (log: Logger = rootLogger): void => {
+  if (deliveryAuthMode() === 'token' && !process.env.DELIVERY_TOKEN_ISSUER) {
+    log.error('DELIVERY_TOKEN_ISSUER is unset: every delivery will be refused with 401 (set it, or DELIVERY_AUTH=network-policy)');
+  }
+};
+
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 /** In a cluster the API server serves discovery and keys only to a caller with a token, over its own CA. */

@@ -96,6 +96,10 @@ export const discoveryDocument = (issuerUrl: string) => ({
 
 export const jwksDocument = (key: SigningKey) => ({ keys: [{ ...key.publicJwk, alg: LOCAL_ALGORITHM, use: 'sig' }] });
 
+/** What an issuer serves at `path`: its discovery document, its JWKS, or nothing. */
+export const issuerDocument = (issuer: Issuer, path: string): object | undefined =>
+  path === DISCOVERY_PATH ? discoveryDocument(issuer.url) : path === JWKS_PATH ? jwksDocument(issuer.key) : undefined;
+
 /** A token for an audience, from wherever this process gets them. */
 export type TokenSource = (audience: string) => Promise<string>;
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { assertValidData, definitionOf, fromHttp, violations, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { checkResponse } from '../../scripts/contracts/response-testing.js';
 import { signToken } from './auth.js';
-import { DISCOVERY_PATH, JWKS_PATH, discoveryDocument, jwksDocument, newSigningKey, signDeliveryToken, type Issuer } from './delivery-token.js';
+import { issuerDocument, newSigningKey, signDeliveryToken, type Issuer } from './delivery-token.js';
 import { closeDatabases, createDatabase, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
 import { PING_EVENT_TYPE, type RegisteredFunction, type Role } from './definition.js';
 import { migrateUp } from './migrate.js';
@@ -71,16 +71,15 @@ let testIssuer: Promise<Issuer> | undefined;
  */
 export const useTestIssuer = (): Promise<Issuer> =>
   (testIssuer ??= (async () => {
-    const key = await newSigningKey();
-    let url = '';
+    const issuer: Issuer = { url: '', key: await newSigningKey() };
     const server = createServer((req, res) => {
-      const body = req.url === DISCOVERY_PATH ? discoveryDocument(url) : req.url === JWKS_PATH ? jwksDocument(key) : undefined;
+      const body = issuerDocument(issuer, req.url ?? '');
       res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
     });
-    url = await listen(server);
+    issuer.url = await listen(server);
     server.unref();
-    process.env.DELIVERY_TOKEN_ISSUER = url;
-    return { url, key };
+    process.env.DELIVERY_TOKEN_ISSUER = issuer.url;
+    return issuer;
   })());
 
 /** A delivery token of the test issuer for `audience` (a function's name), as Knative would send. */

@@ -13,15 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { toBinaryHttp } from '../../events/index.js';
-import {
-  DISCOVERY_PATH,
-  JWKS_PATH,
-  discoveryDocument,
-  jwksDocument,
-  newSigningKey,
-  signDeliveryToken,
-  type Issuer,
-} from '../../functions/runtime/delivery-token.js';
+import { issuerDocument, newSigningKey, signDeliveryToken, type Issuer } from '../../functions/runtime/delivery-token.js';
 import { processCpuMs } from './cpu.js';
 import { freePort, request, startProcess, waitForHttp } from './processes.js';
 
@@ -61,15 +53,14 @@ const median = (values: number[]) => {
 };
 
 const startIssuer = async (): Promise<{ issuer: Issuer; server: Server }> => {
-  const key = await newSigningKey();
-  let url = '';
+  const issuer: Issuer = { url: '', key: await newSigningKey() };
   const server = createServer((req, res) => {
-    const body = req.url === DISCOVERY_PATH ? discoveryDocument(url) : req.url === JWKS_PATH ? jwksDocument(key) : undefined;
+    const body = issuerDocument(issuer, req.url ?? '');
     res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { issuer: { url, key }, server };
+  issuer.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { issuer, server };
 };
 
 /** A customer-registered of a new customer: each delivery makes one Billing client. */
@@ -144,7 +135,7 @@ const cpuPerDelivery = async (ctx: Context, issuer: Issuer, mode: Mode): Promise
   };
   try {
     await send(0, WARMUP);
-    const before = processCpuMs((child).pid) ?? NaN;
+    const before = processCpuMs(child.pid) ?? NaN;
     await send(WARMUP, ctx.settings.deliveries);
     return ((processCpuMs(child.pid) ?? NaN) - before) / ctx.settings.deliveries;
   } finally {
