@@ -17,7 +17,9 @@ export const publisherToken = async (subject: string, expires: string): Promise<
     return { refused: [`there is no delivery key in ${file}: ${where}`] };
   }
   if (platform?.deliveryKey && platform.deliveryKey !== key.kid) {
-    return { refused: [`the platform's delivery key is ${platform.deliveryKey}, the one in ${file} is ${key.kid}: run this with GOTUTO_DATA_DIR=${platform.dataDir}`] };
+    return {
+      refused: [`the platform's delivery key is ${platform.deliveryKey}, the one in ${file} is ${key.kid}: run this with GOTUTO_DATA_DIR=${platform.dataDir}`],
+    };
   }
   // Without a running platform: the issuer npm start will be on this PORT.
   const issuer = platform?.url ?? process.env.DELIVERY_TOKEN_ISSUER ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
