@@ -9,7 +9,7 @@ import { toBinaryHttp } from '../events/index.js';
 import { registry } from './index.js';
 import { brokenQuery, brokenSample, pathParameter, badValue } from './runtime/bad-input.js';
 import type { CommandDefinition, HandlerDefinition, QueryDefinition } from './runtime/definition.js';
-import { startFunctions, tokenFor, useTestDatabase, type TestResponse } from './runtime/testing.js';
+import { deliveryTokenFor, startFunctions, tokenFor, useTestDatabase, type TestResponse } from './runtime/testing.js';
 
 const runs = Number(process.env.BAD_INPUT_RUNS ?? 25);
 const seed = process.env.BAD_INPUT_SEED === undefined ? undefined : Number(process.env.BAD_INPUT_SEED);
@@ -106,7 +106,11 @@ describe('bad input never answers 5xx', () => {
           else event.data_base64 = data_base64;
           let body = JSON.stringify(event);
           if (nesting > 100) body = body.replace(/"data":\[.*\]/, `"data":${'['.repeat(nesting)}${']'.repeat(nesting)}`);
-          const response = await api.requestAt(fn.path, 'POST', { rawBody: body, contentType: 'application/cloudevents+json' });
+          const response = await api.requestAt(fn.path, 'POST', {
+            rawBody: body,
+            contentType: 'application/cloudevents+json',
+            token: await deliveryTokenFor(fn.name),
+          });
           expect(response.status, `${fn.name}: ${response.text}`).toBeLessThan(500);
         }),
         { ...options, numRuns: Math.min(runs, 8) },
@@ -125,7 +129,11 @@ describe('bad input never answers 5xx', () => {
       time: new Date().toISOString(),
       data: {},
     });
-    const response = await api.requestAt(fn.path, 'POST', { rawBody: `${'['.repeat(20_000)}${']'.repeat(20_000)}`, headers });
+    const response = await api.requestAt(fn.path, 'POST', {
+      rawBody: `${'['.repeat(20_000)}${']'.repeat(20_000)}`,
+      headers,
+      token: await deliveryTokenFor(fn.name),
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ pointer: '/data', message: expect.stringMatching(/deeper than/) }]);
   });

@@ -10,7 +10,7 @@ import { handler, type RegisteredFunction } from '../functions/runtime/definitio
 import { Unavailable, ValidationError } from '../functions/runtime/errors.js';
 import type { Platform } from './platform.js';
 import type { TriggerSpec } from './routing.js';
-import { checkedFetch, createTestEnvironment, httpClient, waitFor, type Answer, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, publisherHeaders, waitFor, type Answer, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'dead-letters-test-secret-dead-letters-test';
 
@@ -112,7 +112,7 @@ describe.each(brokers)('dead letters over the %s broker', (kind) => {
       correlationid,
     } as ReceivedEvent<unknown>;
     const { headers, body } = toBinaryHttp(event);
-    const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers, body });
+    const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { ...headers, ...publisherHeaders() }, body });
     expect(res.status).toBe(202);
     return event;
   };

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toBinaryHttp, type ReceivedEvent } from '../events/index.js';
 import type { TriggerSpec } from './routing.js';
-import { checkedFetch, createTestEnvironment, httpClient, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, publisherHeaders, type TestEnvironment } from './testing.js';
 
 const run = promisify(execFile);
 delete process.env.JWT_SECRET;
@@ -51,7 +51,7 @@ const publish = async (url: string) => {
     data: {},
   } as ReceivedEvent<unknown>;
   const { headers, body } = toBinaryHttp(event);
-  const res = await checkedFetch(`${url}/broker`, { method: 'POST', headers, body });
+  const res = await checkedFetch(`${url}/broker`, { method: 'POST', headers: { ...headers, ...publisherHeaders() }, body });
   expect(res.status).toBe(202);
   return event.id;
 };
@@ -88,6 +88,28 @@ it('accepts the tokens of npm run token, signed with the secret kept in the data
     const denied = await call('GET', '/broker/events', customer.trim());
     expect(denied.status).toBe(403);
     await expect(run('npx', ['tsx', 'scripts/token.ts', '--role', 'root'], { env: childEnv })).rejects.toThrow(/usage/);
+  } finally {
+    await platform.stop();
+  }
+}, 60_000);
+
+it('admits to POST /broker the publisher token of npm run token -- --publisher, and nothing without one', async () => {
+  const platform = await env.start();
+  try {
+    const { stdout } = await run('npx', ['tsx', 'scripts/token.ts', '--publisher'], { env: { ...process.env, GOTUTO_DATA_DIR: env.dataDir } });
+    const { headers, body } = toBinaryHttp({
+      id: randomUUID(),
+      type: 'com.gotuto.test.durable.v1',
+      source: '/test/person',
+      subject: 's',
+      data: {},
+    } as ReceivedEvent<unknown>);
+    const post = (extra: Record<string, string>) => fetch(`${platform.url}/broker`, { method: 'POST', headers: { ...headers, ...extra }, body });
+    expect((await post({ authorization: `Bearer ${stdout.trim()}` })).status).toBe(202);
+    const anonymous = await post({});
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await anonymous.json()).detail).toMatch(/bearer token for the audience eventing\.knative\.dev\/broker\/default\/gotuto/);
   } finally {
     await platform.stop();
   }

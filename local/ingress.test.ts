@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
-import { checkedFetch, createTestEnvironment, httpClient, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, publisherHeaders, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'ingress-test-secret-ingress-test-secret';
 
@@ -41,7 +41,7 @@ describe.each(process.env.KAFKA_BROKERS ? ['embedded', 'kafka'] : ['embedded'])(
   const post = (body: unknown, contentType: string) =>
     checkedFetch(`${platform.url}/broker`, {
       method: 'POST',
-      headers: { 'content-type': contentType },
+      headers: { 'content-type': contentType, ...publisherHeaders() },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   const stored = async (subject: string) => {

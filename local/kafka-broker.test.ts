@@ -15,7 +15,7 @@ import { signToken } from '../functions/runtime/auth.js';
 import { consumerGroupOf } from './kafka-log.js';
 import type { Platform } from './platform.js';
 import type { TriggerSpec } from './routing.js';
-import { checkedFetch, createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, publisherHeaders, waitFor, type TestEnvironment } from './testing.js';
 
 const BROKERS = process.env.KAFKA_BROKERS;
 process.env.JWT_SECRET ??= 'kafka-broker-test-secret-kafka-broker-test';
@@ -82,7 +82,7 @@ const call = httpClient(() => platform.url);
 
 const send = async (e: ReceivedEvent<unknown>) => {
   const { headers, body } = toBinaryHttp(e);
-  const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers, body });
+  const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { ...headers, ...publisherHeaders() }, body });
   expect(res.status).toBe(202);
 };
 

@@ -219,7 +219,9 @@ describe.skipIf(!SHARED_KAFKA)('a platform killed in the middle of a delivery (n
       const forward = async () => {
         const id = String(req.headers['ce-id']);
         forwarded.push(id);
-        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('ce-') || k === 'content-type')) as Record<string, string>;
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([k]) => k.startsWith('ce-') || k === 'content-type' || k === 'authorization'),
+        ) as Record<string, string>;
         const answer = await checkedFetch(`${base}/functions/billing-on-customer-registered`, { method: 'POST', headers, body: Buffer.concat(chunks) });
         const text = await answer.text();
         if (forwarded.filter((f) => f === id).length === 1) {
@@ -236,7 +238,8 @@ describe.skipIf(!SHARED_KAFKA)('a platform killed in the middle of a delivery (n
     cpSync(join(process.cwd(), 'knative', 'base'), manifests, { recursive: true });
     const file = join(manifests, 'billing', 'billing-on-customer-registered.yaml');
     const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as { kind: string; spec: { subscriber: unknown } });
-    for (const doc of docs) if (doc.kind === 'Trigger') doc.spec.subscriber = { uri: proxyUrl };
+    // With the audience the function expects, as a Trigger to a URL must name it for sender identity.
+    for (const doc of docs) if (doc.kind === 'Trigger') doc.spec.subscriber = { uri: proxyUrl, audience: 'billing-on-customer-registered' };
     writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
 
     childEnv = { ...process.env, GOTUTO_DATA_DIR: dataDir, GOTUTO_MANIFESTS_DIR: manifests, KAFKA_BROKER_TOPIC: topic, SEED: 'off', LOG_LEVEL: 'warn' };

@@ -26,12 +26,17 @@ export const healthRoute = (ready: () => boolean, functions: number): PlatformRo
 
 /**
  * POST /broker: the broker ingress, in binary, structured or batch mode; 202 once every event of the
- * request is stored, or a 4xx and none of them (a batch is never kept in part).
+ * request is stored, or a 4xx and none of them (a batch is never kept in part). Only a publisher
+ * with a token for the broker's audience gets in (401 before any event is parsed).
  */
-export const ingressRoute = (broker: Broker): PlatformRoute => ({
+export const ingressRoute = (broker: Broker, checkPublisher: (headers: Headers) => Promise<void>): PlatformRoute => ({
   method: 'POST',
   path: '/broker',
-  handle: (req, body) => ingressSpan(req.headers, () => ingest(broker, req.headers, body)),
+  handle: (req, body) =>
+    ingressSpan(req.headers, async () => {
+      await checkPublisher(req.headers);
+      return ingest(broker, req.headers, body);
+    }),
 });
 
 const ingest = async (broker: Broker, headers: Headers, body: Buffer): Promise<HttpResponse> => {

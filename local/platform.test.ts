@@ -11,7 +11,7 @@ import { handler, scheduled, type RegisteredFunction } from '../functions/runtim
 import { Unavailable, ValidationError } from '../functions/runtime/errors.js';
 import type { Platform } from './platform.js';
 import type { TriggerSpec } from './routing.js';
-import { checkedFetch, createTestEnvironment, httpClient, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, publisherHeaders, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'platform-test-secret-platform-test-secret';
 
@@ -163,7 +163,7 @@ const publish = async (event: Partial<ReceivedEvent<unknown>>, mode: 'binary' | 
           headers: { 'content-type': 'application/cloudevents+json' },
           body: JSON.stringify({ specversion: '1.0', datacontenttype: 'application/json', ...full }),
         };
-  const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: message.headers, body: message.body });
+  const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { ...message.headers, ...publisherHeaders() }, body: message.body });
   return { status: res.status, event: full };
 };
 const waitFor = async <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> => {
@@ -220,7 +220,11 @@ describe('broker', () => {
   it('accepts binary and structured events with 202 and refuses what is not a CloudEvent', async () => {
     expect((await publish({ source: '/test/none' })).status).toBe(202);
     expect((await publish({ source: '/test/none' }, 'structured')).status).toBe(202);
-    const bad = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const bad = await checkedFetch(`${platform.url}/broker`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...publisherHeaders() },
+      body: '{}',
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -245,7 +249,7 @@ describe('broker', () => {
       ['structured without type', { 'content-type': 'application/cloudevents+json' }, JSON.stringify({ specversion: '1.0', id: '1', source: '/x' })],
     ];
     for (const [what, headers, body] of cases) {
-      const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers, body });
+      const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { ...headers, ...publisherHeaders() }, body });
       expect(res.status, what).toBe(400);
       expect((await res.json()).detail, what).toMatch(/not a valid CloudEvent/);
     }

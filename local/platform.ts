@@ -22,6 +22,7 @@ import { closeGateway, createGateway, listen } from './gateway.js';
 import { createKafkaBroker } from './kafka-broker.js';
 import { startKafkaSource, type KafkaSource } from './kafka-source.js';
 import { journeyRoutes } from './journey/page.js';
+import { startLocalIdentity, tokenHeadersFor, type LocalIdentity } from './identity.js';
 import { mount } from './mounts.js';
 import { createMetricStore } from './otlp/metrics.js';
 import { otlpRoutes } from './otlp/receiver.js';
@@ -107,9 +108,10 @@ const startBroker = async (
   log: Logger,
 ) => {
   const pool = await poolFor('platform');
+  const headersFor = tokenHeadersFor;
   return config.kafkaBrokers().length > 0
-    ? createKafkaBroker({ pool, triggers, resolve: resolveDestination, log, topic: config.brokerTopic(), topicSpec: routing.topic })
-    : createEmbeddedBroker({ pool, triggers, resolve: resolveDestination, log, pollMs: options.brokerPollMs });
+    ? createKafkaBroker({ pool, triggers, resolve: resolveDestination, log, topic: config.brokerTopic(), topicSpec: routing.topic, headersFor })
+    : createEmbeddedBroker({ pool, triggers, resolve: resolveDestination, log, pollMs: options.brokerPollMs, headersFor });
 };
 
 /** Outboxes that publish straight to Kafka feed the broker through a KafkaSource, as in a cluster. */
@@ -128,6 +130,7 @@ const relayLeftovers = async (functions: RegisteredFunction[]): Promise<void> =>
 };
 
 interface Running {
+  identity: LocalIdentity;
   schedules: Schedules;
   source: KafkaSource | undefined;
   broker: Broker;
@@ -138,8 +141,9 @@ interface Running {
 }
 
 /** Stops what feeds the broker, the broker, then background work, the gateway and the databases. */
-const stopInOrder = async ({ schedules, source, broker, server, database, log, scaler }: Running): Promise<void> => {
+const stopInOrder = async ({ identity, schedules, source, broker, server, database, log, scaler }: Running): Promise<void> => {
   schedules.stop();
+  identity.stop();
   await source?.stop();
   await broker.stop();
   await closeKafka();
@@ -169,6 +173,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
   const routing = loadRouting(options.manifestsDir ?? process.env.GOTUTO_MANIFESTS_DIR ?? join(process.cwd(), 'knative', 'base'));
   const triggers = [...routing.triggers, ...(options.extraTriggers ?? [])];
   const pings = [...routing.pings, ...(options.extraPings ?? [])];
+  const identity = await startLocalIdentity(dataDir, routing.broker, log);
 
   let baseUrl = '';
   const resolveDestination = (d: Destination): string => destinationUrl(baseUrl, d);
@@ -181,8 +186,9 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     mounts,
     platformRoutes: [
       healthRoute(() => ready, functions.length),
-      ingressRoute(broker),
+      ingressRoute(broker, identity.checkPublisher),
       functionTableRoute(functions, deadLettersWaiting),
+      ...identity.routes,
       ...telemetry,
       ...journeyRoutes({ db: () => poolFor('platform'), mounts, metrics }),
     ],
@@ -190,6 +196,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     log,
   });
   baseUrl = await listen(server, options.port ?? Number(process.env.PORT ?? 8080), options.host ?? process.env.HOST ?? '127.0.0.1');
+  await identity.serve(baseUrl);
   pointAt(baseUrl, options.receiveTelemetry === true);
   // Spans and metrics of every function served here, and of the broker, when an OTLP endpoint is set.
   await startTelemetry('gotuto-local');
@@ -214,7 +221,7 @@ export const startPlatform = async (options: PlatformOptions = {}): Promise<Plat
     scaler,
     stop: async () => {
       ready = false;
-      await stopInOrder({ schedules, source, broker, server, database, log, scaler });
+      await stopInOrder({ identity, schedules, source, broker, server, database, log, scaler });
     },
   };
 };

@@ -20,6 +20,8 @@ export interface Destination {
   service?: string;
   /** Any URL (tests); with `service`, a path and query relative to the Service's URL (`/?trigger=t`). */
   uri?: string;
+  /** Knative's `audience` of the destination (sender identity); a Service's defaults to its name. */
+  audience?: string;
 }
 
 export interface DeliverySpec {
@@ -88,16 +90,17 @@ export const matchesTrigger = (trigger: TriggerSpec, event: ReceivedEvent<unknow
 type Manifest = {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; annotations?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
 };
 
 const destinationOf = (value: unknown): Destination | undefined => {
-  const d = value as { ref?: { kind?: string; name?: string }; uri?: string } | undefined;
+  const d = value as { ref?: { kind?: string; name?: string }; uri?: string; audience?: string } | undefined;
   if (!d) return undefined;
-  if (d.ref?.name) return d.uri ? { service: d.ref.name, uri: d.uri } : { service: d.ref.name };
-  if (d.uri) return { uri: d.uri };
+  const audience = d.audience ? { audience: d.audience } : {};
+  if (d.ref?.name) return d.uri ? { service: d.ref.name, uri: d.uri, ...audience } : { service: d.ref.name, ...audience };
+  if (d.uri) return { uri: d.uri, ...audience };
   return undefined;
 };
 
@@ -131,6 +134,8 @@ export interface Routing {
   triggers: TriggerSpec[];
   pings: PingSpec[];
   topic: TopicSpec;
+  /** The Broker's name and namespace (a manifest without one lands in Kubernetes' `default`). */
+  broker: { name: string; namespace: string };
 }
 
 const positiveInt = (value: string | undefined, fallback: number, what: string): number => {
@@ -180,5 +185,5 @@ export const loadRouting = (dir: string): Routing => {
     partitions: positiveInt(brokerConfig['default.topic.partitions'], 3, 'default.topic.partitions'),
     replicationFactor: positiveInt(brokerConfig['default.topic.replication.factor'], 1, 'default.topic.replication.factor'),
   };
-  return { triggers, pings, topic };
+  return { triggers, pings, topic, broker: { name: broker?.metadata?.name ?? 'default', namespace: broker?.metadata?.namespace ?? 'default' } };
 };

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../functions/runtime/auth.js';
 import type { Platform } from './platform.js';
-import { checkedFetch, createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, publisherHeaders, waitFor, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'saga-test-secret-saga-test-secret-saga';
 // Twenty checkouts at once all call Catalog through one process: give the call room.
@@ -183,7 +183,7 @@ describe('the order saga', () => {
     );
     for (const item of log.body.items) {
       const { extensions, data, ...attributes } = item.event;
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...publisherHeaders() };
       for (const [k, v] of Object.entries({ ...extensions, ...attributes })) headers[`ce-${k}`] = String(v);
       headers['ce-specversion'] = '1.0';
       const res = await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers, body: JSON.stringify(data) });
@@ -204,6 +204,7 @@ describe('the order saga', () => {
       const res = await checkedFetch(`${platform.url}/broker`, {
         method: 'POST',
         headers: {
+          ...publisherHeaders(),
           'content-type': 'application/json',
           'ce-specversion': '1.0',
           'ce-id': randomUUID(),

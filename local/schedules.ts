@@ -4,6 +4,7 @@ import { Cron } from 'croner';
 import { randomUUID } from 'node:crypto';
 import { PING_EVENT_TYPE, type RegisteredFunction } from '../functions/runtime/definition.js';
 import type { Logger } from '../functions/runtime/log.js';
+import { tokenHeadersFor } from './identity.js';
 import type { Destination, PingSpec } from './routing.js';
 
 export interface Schedules {
@@ -17,6 +18,7 @@ const scheduleOf = (ping: PingSpec, functions: Map<string, { fn: RegisteredFunct
 };
 
 const fire = async (ping: PingSpec, url: string, log: Logger): Promise<void> => {
+  // A PingSource's sink carries its function's audience: the tick brings a token for it.
   const event = {
     specversion: '1.0',
     id: randomUUID(),
@@ -27,7 +29,8 @@ const fire = async (ping: PingSpec, url: string, log: Logger): Promise<void> => 
     data: ping.data ? JSON.parse(ping.data) : {},
   };
   try {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event) });
+    const headers = { 'content-type': 'application/cloudevents+json', ...(await tokenHeadersFor(ping.sink)) };
+    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(event) });
     await response.arrayBuffer();
     log.info('ping', { source: ping.name, status: response.status });
   } catch (error) {

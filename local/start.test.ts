@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBinaryHttp, type ReceivedEvent } from '../events/index.js';
-import { checkedFetch, createDatabase, deleteKafkaTopic, httpClient, spawnPlatform } from './testing.js';
+import { checkedFetch, createDatabase, deleteKafkaTopic, httpClient, publisherHeadersIn, spawnPlatform } from './testing.js';
 
 const run = promisify(execFile);
 const adminUrl = process.env.DATABASE_URL;
@@ -151,7 +151,7 @@ describe('npm start', () => {
     });
     for (const event of registrations) {
       const { headers, body } = toBinaryHttp(event);
-      const res = await checkedFetch(`${base}/broker`, { method: 'POST', headers, body });
+      const res = await checkedFetch(`${base}/broker`, { method: 'POST', headers: { ...headers, ...publisherHeadersIn(dataDir) }, body });
       expect(res.status).toBe(202);
     }
     // Over Kafka the trace is written a moment behind the 202s.

@@ -2,7 +2,7 @@
 // else on embedded PostgreSQL in a temporary data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import type { RegisteredFunction } from '../functions/runtime/definition.js';
 import { functionRoutes } from '../functions/runtime/registry.js';
 import { directTarget } from './mounts.js';
 import { checkGatewayResponse, checkResponse } from '../scripts/contracts/response-testing.js';
+import { publisherTokenFile } from './identity.js';
 import { startPlatform, type Platform, type PlatformOptions } from './platform.js';
 
 process.env.LOG_LEVEL ??= 'warn';
@@ -38,6 +39,14 @@ export const deleteKafkaTopic = async (brokers: string, topic: string): Promise<
     await admin.disconnect();
   }
 };
+
+/** `Authorization` with the publisher token the started platform keeps fresh: what `POST /broker` admits. */
+export { publisherHeaders } from '../functions/runtime/token-source.js';
+
+/** The same for an `npm start` running on `dataDir` in another process. */
+export const publisherHeadersIn = (dataDir: string): Record<string, string> => ({
+  authorization: `Bearer ${readFileSync(publisherTokenFile(dataDir), 'utf8').trim()}`,
+});
 
 /** A fresh database on a server, for a test file of its own (functions/runtime/db.ts). */
 export { createDatabase };

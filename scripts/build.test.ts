@@ -15,7 +15,7 @@ import { toBinaryHttp } from '../events/index.js';
 import { customerRegistered } from '../events/customer.js';
 import { registry } from '../functions/index.js';
 import { startOtlpReceiver } from '../functions/runtime/otlp-testing.js';
-import { tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
+import { deliveryTokenFor, tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
 import { freePort, request, startProcess, waitForHttp, type Child } from './bench/processes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -152,6 +152,8 @@ describe('npm run build', () => {
     await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
     try {
       const port = await freePort();
+      // DELIVERY_TOKEN_ISSUER names the test issuer in the child's environment.
+      const authorization = `Bearer ${await deliveryTokenFor(notifier.name)}`;
       const child = startProcess(process.execPath, [join(outdir, 'functions', `${notifier.name}.js`)], {
         cwd: outdir,
         env: {
@@ -178,7 +180,7 @@ describe('npm run build', () => {
         dataschema: customerRegistered.dataschema,
         data: { customerId, email, name: 'Sig Term', role: 'customer' },
       });
-      const answer = await request(port, { method: 'POST', path: '/', headers, body });
+      const answer = await request(port, { method: 'POST', path: '/', headers: { ...headers, authorization }, body });
       expect(answer.status, answer.body).toBe(204);
 
       // The welcome email is on its way: stop the process now.

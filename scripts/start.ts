@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { signToken } from '../functions/runtime/auth.js';
 import { config } from '../functions/runtime/config.js';
 import { DataDirInUse, lockDataDir, recordInDataDir } from '../functions/runtime/data-lock.js';
+import { localSigningKey } from '../functions/runtime/token-source.js';
 import { startPlatform, type PlatformOptions } from '../local/platform.js';
 import { jwtSettings } from './running-platform.js';
 import { catalogIsEmpty, seedCatalog } from './seed.js';
@@ -74,6 +75,7 @@ recordInDataDir(platform.dataDir, {
   url: platform.url,
   port: Number(new URL(platform.url).port),
   jwt: jwtSettings(),
+  deliveryKey: (await localSigningKey())?.kid,
   ...(platform.embedded ? {} : { externalDatabase: true }),
 });
 
@@ -102,7 +104,7 @@ console.log(
     `  data:      ${platform.embedded ? `embedded PostgreSQL in ${platform.dataDir} (psql ${process.env.DATABASE_URL})` : 'PostgreSQL at DATABASE_URL'}`,
     `  broker:    ${platform.url}/broker (events: ${platform.url}/broker/events, admin)`,
     `  journey:   ${platform.url}/journey#token=${journeyToken} (an order's journey, events now; the link's token lasts 12 h)`,
-    `  a token:   npm run token -- --role admin`,
+    `  a token:   npm run token -- --role admin (a publisher's for POST /broker: npm run token -- --publisher)`,
     '',
   ].join('\n'),
 );

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliveryKeyFile, localSigningKey } from '../functions/runtime/token-source.js';
 import { httpClient, spawnPlatform, waitFor, type SpawnedPlatform } from '../local/testing.js';
 
 const exec = promisify(execFile);
@@ -88,6 +89,25 @@ describe('beside a running npm start on the same data directory', () => {
     const help = await npm(['run', '-s', 'token', '--', '--help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toContain('usage: npm run token');
+
+    // A publisher token: POST /broker admits it, and nothing without it.
+    const publisher = await npm(['run', '-s', 'token', '--', '--publisher']);
+    expect(publisher.code).toBe(0);
+    const post = (headers: Record<string, string>) =>
+      fetch(`${platform.url}/broker`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'ce-specversion': '1.0',
+          'ce-id': `t-${Date.now()}`,
+          'ce-type': 'com.gotuto.test.tool.v1',
+          'ce-source': '/tools',
+          ...headers,
+        },
+        body: '{}',
+      });
+    expect((await post({ authorization: `Bearer ${publisher.stdout.trim()}` })).status).toBe(202);
+    expect((await post({})).status).toBe(401);
   }, 120_000);
 
   it('seed finds the platform, and --force keeps what exists instead of making it twice', async () => {
@@ -111,6 +131,16 @@ describe('beside a running npm start on the same data directory', () => {
       const token = await npm(['run', '-s', 'token', '--', '--role', 'admin'], { GOTUTO_DATA_DIR: elsewhere, PORT: port });
       expect(token.code).toBe(1);
       expect(token.stderr).toContain(`run this with GOTUTO_DATA_DIR=${dataDir}`);
+      // A publisher token from another data directory's key (none there yet, then another key) is refused.
+      const publisher = await npm(['run', '-s', 'token', '--', '--publisher'], { GOTUTO_DATA_DIR: elsewhere, PORT: port });
+      expect(publisher.code).toBe(1);
+      expect(publisher.stderr).toContain(`run this with GOTUTO_DATA_DIR=${dataDir}`);
+      await localSigningKey(deliveryKeyFile(elsewhere), true);
+      const otherKey = await npm(['run', '-s', 'token', '--', '--publisher'], { GOTUTO_DATA_DIR: elsewhere, PORT: port });
+      expect(otherKey.code).toBe(1);
+      expect(otherKey.stderr).toMatch(
+        new RegExp(`the platform's delivery key is \\S+, the one in ${elsewhere}\\S+ is \\S+: run this with GOTUTO_DATA_DIR=${dataDir}`),
+      );
       const seed = await npm(['run', '-s', 'seed', '--', '--force'], { GOTUTO_DATA_DIR: elsewhere, GOTUTO_URL: platform.url });
       expect(seed.code).toBe(1);
       expect(seed.stderr).toContain(`run this with GOTUTO_DATA_DIR=${dataDir}`);

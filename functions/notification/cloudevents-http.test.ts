@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { customerRegistered } from '../../events/customer.js';
-import { useTestDatabase } from '../runtime/testing.js';
+import { deliveryTokenFor, useTestDatabase } from '../runtime/testing.js';
 import { startNotification } from './test-support.js';
 
 const db = useTestDatabase(['notification']);
@@ -14,8 +14,8 @@ const contact = () => {
   const customerId = randomUUID();
   return { customerId, email: `ce-${customerId.slice(0, 8)}@example.test`, name: 'Cloud Events', role: 'customer' };
 };
-const structured = (event: Record<string, unknown>, contentType = 'application/cloudevents+json') =>
-  api.requestAt(HANDLER, 'POST', { rawBody: JSON.stringify(event), contentType });
+const structured = async (event: Record<string, unknown>, contentType = 'application/cloudevents+json') =>
+  api.requestAt(HANDLER, 'POST', { rawBody: JSON.stringify(event), contentType, token: await deliveryTokenFor('notification-on-customer-registered') });
 const envelope = (data: unknown, extra: Record<string, unknown> = {}) => ({
   specversion: '1.0',
   id: randomUUID(),
@@ -61,7 +61,11 @@ describe("a handler's own URL", () => {
 
   it('answers 400, not 500, to data nested 20,000 arrays deep', async () => {
     const body = JSON.stringify(envelope(null)).replace('"data":null', `"data":${'['.repeat(20_000)}${']'.repeat(20_000)}`);
-    const response = await api.requestAt(HANDLER, 'POST', { rawBody: body, contentType: 'application/cloudevents+json' });
+    const response = await api.requestAt(HANDLER, 'POST', {
+      rawBody: body,
+      contentType: 'application/cloudevents+json',
+      token: await deliveryTokenFor('notification-on-customer-registered'),
+    });
 
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([expect.objectContaining({ pointer: '/data' })]);

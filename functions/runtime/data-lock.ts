@@ -22,6 +22,8 @@ export interface DataDirRecord {
   port?: number;
   /** How the platform signs and checks user tokens; the secret itself is never written here. */
   jwt?: { source: string; issuer: string; audience: string; fingerprint: string };
+  /** The key id (`kid`) of its delivery token issuer's key: a publisher token must be signed by it. */
+  deliveryKey?: string;
 }
 
 export class DataDirInUse extends Error {

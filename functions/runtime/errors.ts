@@ -171,5 +171,7 @@ export const problemFor = (thrown: unknown): Problem => {
 /** Response headers that some problems carry (Retry-After). */
 export const problemHeaders = (thrown: unknown): Record<string, string> => {
   const error = fromDatabase(thrown);
+  // RFC 6750: a 401 names the scheme the caller must use.
+  if (error instanceof Unauthorized) return { 'www-authenticate': 'Bearer' };
   return error instanceof TooManyRequests || error instanceof Unavailable ? { 'retry-after': String(error.retryAfterSeconds) } : {};
 };

@@ -9,6 +9,7 @@ import { BadRequest, ValidationError, problemFor } from './errors.js';
 import { flattenQuery, problemResponse, type HttpRequest, type HttpResponse } from './http.js';
 import { rootLogger, type Logger } from './log.js';
 import { config } from './config.js';
+import { checkDelivery, warnWhenUnchecked } from './delivery-auth.js';
 import { count } from './metrics.js';
 import { isRetried } from './post.js';
 import { publishStored, pruneMessaging, relayOutbox, storeEvents, table, type StoredEvent } from './outbox.js';
@@ -37,6 +38,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
   const expectedType = def.event?.type ?? PING_EVENT_TYPE;
   const now = options.now ?? (() => new Date());
   const log = (options.logger ?? rootLogger).child({ function: fn.name });
+  warnWhenUnchecked(options.logger);
 
   const base = async (delivery: Delivery): Promise<HttpResponse> => {
     const { event } = delivery;
@@ -86,6 +88,8 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
   };
 
   const stack = middy<Delivery, HttpResponse>(base, { timeoutEarlyInMillis: 0 })
+    // First: nothing of a delivery is read, stored or kept before its sender is known.
+    .use({ before: ({ event: delivery }) => checkDelivery(delivery.req.headers, fn.name) })
     .use({
       before: ({ event: delivery }) => {
         if (delivery.req.method.toUpperCase() !== 'POST') throw new BadRequest('event handlers take CloudEvents by POST');

@@ -11,6 +11,7 @@ import { inTransaction, type Queryable } from './db.js';
 import { rootLogger } from './log.js';
 import { postEvent } from './post.js';
 import { eventTraceHeaders, stampTrace } from './telemetry.js';
+import { publisherHeaders } from './token-source.js';
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
 
@@ -59,10 +60,13 @@ export const publishTarget = (context: string): Target | undefined => {
   return sink ? { sink } : undefined;
 };
 
-/** Sends one event to the sink in CloudEvents binary mode; throws unless the sink answers 2xx. */
+/**
+ * Sends one event to the sink in CloudEvents binary mode, with the publisher token the broker
+ * admits (PUBLISHER_TOKEN_FILE); throws unless the sink answers 2xx.
+ */
 export const publish = async (sink: string, event: ReceivedEvent<unknown>): Promise<void> => {
   // The trace rides as the HTTP header (what Knative's broker reads) beside the CloudEvents extension.
-  const answer = await postEvent(sink, event, AbortSignal.timeout(config.publishTimeoutMs()), eventTraceHeaders(event));
+  const answer = await postEvent(sink, event, AbortSignal.timeout(config.publishTimeoutMs()), { ...eventTraceHeaders(event), ...publisherHeaders() });
   if (answer.status < 200 || answer.status >= 300) throw new Error(`sink answered ${answer.status}`);
 };
 

@@ -8,7 +8,7 @@ import { command, handler, outboxRelay, query, type RegisteredFunction, type Sch
 import { Conflict, NotFound, PreconditionFailed } from './errors.js';
 import { relayOutbox } from './outbox.js';
 import { poolFor } from './db.js';
-import { outboxEvents, startEventSink, startFunctions, tokenFor, useTestDatabase, type EventSink } from './testing.js';
+import { deliveryTokenFor, outboxEvents, startEventSink, startFunctions, tokenFor, useTestDatabase, type EventSink } from './testing.js';
 
 const thingCreated = defineEvent<{ thingId: string; name: string }>('probe', 'thing-created', 1, {
   $id: 'https://gotuto.dev/schemas/events/probe/thing-created.v1.json',
@@ -340,7 +340,11 @@ describe('event handlers', () => {
       datacontenttype: 'application/json',
       data: { thingId, note: 'structured' },
     });
-    const res = await api.requestAt('probe/handlers/on-thing-noted', 'POST', { rawBody: body, contentType: 'application/cloudevents+json' });
+    const res = await api.requestAt('probe/handlers/on-thing-noted', 'POST', {
+      rawBody: body,
+      contentType: 'application/cloudevents+json',
+      token: await deliveryTokenFor('probe-on-thing-noted'),
+    });
     expect(res.status).toBe(204);
     expect(await notes()).toBe(2);
   });
@@ -356,7 +360,7 @@ describe('event handlers', () => {
   });
 
   it('answers 400 to a request that is not a CloudEvent', async () => {
-    const res = await api.requestAt('probe/handlers/on-thing-noted', 'POST', { rawBody: '{}' });
+    const res = await api.requestAt('probe/handlers/on-thing-noted', 'POST', { rawBody: '{}', token: await deliveryTokenFor('probe-on-thing-noted') });
     expect(res.status).toBe(400);
   });
 

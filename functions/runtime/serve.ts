@@ -8,6 +8,7 @@ import { config } from './config.js';
 import { closeDatabases } from './db.js';
 import type { RegisteredFunction } from './definition.js';
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from './errors.js';
+import { warnWhenUncheckable } from './delivery-auth.js';
 import { eventFunction } from './events.js';
 import { httpFunction, problemResponse, type HttpRequest, type HttpResponse } from './http.js';
 import { drainAll } from './lifecycle.js';
@@ -127,6 +128,7 @@ export const serveFunction = async (fn: RegisteredFunction): Promise<Server> => 
   const port = Number(process.env.PORT ?? 8080);
   await new Promise<void>((resolve) => server.listen(port, process.env.HOST ?? '0.0.0.0', resolve));
   rootLogger.info('function listening', { function: fn.name, port });
+  if (fn.definition.kind === 'handler') warnWhenUncheckable();
   const stop = () => {
     // Requests first, then what they started in the background, then the spans and metrics, then the pools.
     server.close(() => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { assertValidData, definitionOf, fromHttp, violations, toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { checkResponse } from '../../scripts/contracts/response-testing.js';
 import { signToken } from './auth.js';
+import { issuerDocument, newSigningKey, signDeliveryToken, type Issuer } from './delivery-token.js';
 import { closeDatabases, createDatabase, poolFor, startEmbeddedDatabase, type EmbeddedDatabase, type Row } from './db.js';
 import { PING_EVENT_TYPE, type RegisteredFunction, type Role } from './definition.js';
 import { migrateUp } from './migrate.js';
@@ -60,6 +61,30 @@ export const useTestDatabase = (contexts: string[]): TestDatabase => {
 };
 
 export const tokenFor = (role: Role, sub: string = randomUUID()): Promise<string> => signToken({ id: sub, role });
+
+let testIssuer: Promise<Issuer> | undefined;
+
+/**
+ * The delivery token issuer of this test file, standing in for the cluster's service-account
+ * issuer: a key in memory, its discovery document and JWKS on a server of its own, named by
+ * DELIVERY_TOKEN_ISSUER.
+ */
+export const useTestIssuer = (): Promise<Issuer> =>
+  (testIssuer ??= (async () => {
+    const issuer: Issuer = { url: '', key: await newSigningKey() };
+    const server = createServer((req, res) => {
+      const body = issuerDocument(issuer, req.url ?? '');
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
+    });
+    issuer.url = await listen(server);
+    server.unref();
+    process.env.DELIVERY_TOKEN_ISSUER = issuer.url;
+    return issuer;
+  })());
+
+/** A delivery token of the test issuer for `audience` (a function's name), as Knative would send. */
+export const deliveryTokenFor = async (audience: string, options: { lifetime?: number } = {}): Promise<string> =>
+  signDeliveryToken(await useTestIssuer(), audience, { subject: 'system:serviceaccount:knative-eventing:test-sender', ...options });
 
 export interface TestResponse {
   status: number;
@@ -130,6 +155,7 @@ export interface TestApi {
 export const startFunctions = (functions: readonly RegisteredFunction[]): TestApi => {
   const started: Array<{ fn: RegisteredFunction; url: string; server: Server }> = [];
   beforeAll(async () => {
+    await useTestIssuer();
     for (const fn of functions) {
       const server = createFunctionServer(fn);
       started.push({ fn, server, url: await listen(server) });
@@ -159,7 +185,7 @@ export const startFunctions = (functions: readonly RegisteredFunction[]): TestAp
       ...event,
     } as ReceivedEvent<unknown>;
     const { headers, body } = toBinaryHttp(full);
-    return requestAt(path, 'POST', { rawBody: body, headers });
+    return requestAt(path, 'POST', { rawBody: body, headers, token: await deliveryTokenFor(byPath(path).fn.name) });
   };
   return {
     requestAt,

@@ -1,4 +1,4 @@
-// npm run bench [-- cold warm memory telemetry broker saga start pglite cold-chain]
+// npm run bench [-- cold warm memory telemetry startup broker saga start pglite cold-chain]
 //
 // Measures one deployed function (the dist/ bundle of billing-create-invoice, as its container runs
 // it) against baselines, on a real PostgreSQL (DATABASE_URL; cold, warm and memory need it):
@@ -17,6 +17,9 @@
 //               figure; target >= 2000 events/s) and to a no-op function, with the CPU time per
 //               event of each process (sender, broker, subscriber, Kafka, PostgreSQL; from /proc)
 //               and the sender straight to the subscriber with the same settings (scripts/bench/cpu.ts);
+//   startup     an event handler's bundle with delivery token checks beside the same without them
+//               (DELIVERY_AUTH=network-policy): cold start to its first delivery, CPU per delivery
+//               (scripts/bench/delivery-auth.ts);
 //   start       `npm start` to /healthz 200 (s), empty data directory then the same one again,
 //               embedded PostgreSQL, median of BENCH_START_RUNS (3) (scripts/bench/startup.ts).
 //   saga        the order saga through HTTP and the broker of the platform (scripts/bench/saga.ts):
@@ -58,6 +61,7 @@ import { benchKafka, type BenchKafka } from './kafka.js';
 import { SAGA_KAFKA_P95_TARGET_MS, SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
 import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
 import { startupScenario } from './startup.js';
+import { deliveryAuthScenario, type DeliveryAuthFigures } from './delivery-auth.js';
 import { pgliteScenario, type PgliteFigures } from './pglite.js';
 import { telemetryRows, telemetryScenario, type TelemetryFigures } from './telemetry.js';
 
@@ -108,6 +112,7 @@ const settings = {
   },
   pgliteQueries: int('BENCH_PGLITE_QUERIES', 2000),
   coldChain: { runs: int('BENCH_COLD_CHAIN_RUNS', 5), orders: int('BENCH_COLD_CHAIN_ORDERS', 20), idleMs: int('BENCH_COLD_CHAIN_IDLE', 10) * 1000 },
+  startup: { runs: int('BENCH_STARTUP_RUNS', 5), deliveries: int('BENCH_STARTUP_DELIVERIES', 300) },
 };
 
 const targets = { coldRatioMax: 1.3, warmRatioMin: 0.8, p99MsMax: 100, rssMiBMax: 90, kafkaEventsPerSecondMin: 2000 };
@@ -117,10 +122,10 @@ const LIMIT_MS = 25 * 60_000;
 const began = performance.now();
 const timeLeftMs = () => LIMIT_MS - (performance.now() - began);
 
-type Scenario = 'cold' | 'warm' | 'memory' | 'telemetry' | 'broker' | 'saga' | 'start' | 'pglite' | 'cold-chain';
-const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'telemetry', 'broker', 'saga', 'start', 'pglite', 'cold-chain'];
+type Scenario = 'cold' | 'warm' | 'memory' | 'telemetry' | 'startup' | 'broker' | 'saga' | 'start' | 'pglite' | 'cold-chain';
+const SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'telemetry', 'startup', 'broker', 'saga', 'start', 'pglite', 'cold-chain'];
 /** The scenarios of one deployed function, on DATABASE_URL only. */
-const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'telemetry'];
+const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'memory', 'telemetry', 'startup'];
 
 const log = (message: string) => console.log(`bench: ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -482,6 +487,7 @@ type Results = {
   start?: Awaited<ReturnType<typeof startupScenario>>;
   pglite?: PgliteFigures;
   coldChain?: Awaited<ReturnType<typeof coldChainScenario>>;
+  startup?: DeliveryAuthFigures;
 };
 
 const table = (results: Results): string => {
@@ -715,6 +721,32 @@ const table = (results: Results): string => {
     rows.push([`npm start to /healthz 200, empty data dir, ${of} (s)`, fmt(st.empty.medianS), '', '', '', '', '']);
     rows.push([`npm start to /healthz 200, existing data dir, ${of} (s)`, fmt(st.existing.medianS), '', '', '', '', '']);
   }
+  const su = results.startup;
+  if (su) {
+    for (const [mode, label] of [
+      ['token', 'token checked (one token reused)'],
+      ['fresh-token', 'token checked (a new token each time)'],
+    ] as const) {
+      rows.push([
+        `${su.handler} cold start to 1st delivery, ${label}, median of ${su.runs} (ms)`,
+        fmt(su[mode].coldStartMs.median),
+        `${fmt(su['network-policy'].coldStartMs.median)} unchecked`,
+        '',
+        `${fmt(round(su[mode].coldStartMs.median / su['network-policy'].coldStartMs.median, 2))}x`,
+        '',
+        '',
+      ]);
+      rows.push([
+        `  CPU ms per delivery, ${label}, ${su.deliveries} deliveries`,
+        fmt(su[mode].cpuMsPerDelivery),
+        `${fmt(su['network-policy'].cpuMsPerDelivery)} unchecked`,
+        '',
+        `${fmt(round(su[mode].cpuMsPerDelivery / su['network-policy'].cpuMsPerDelivery, 2))}x`,
+        '',
+        '',
+      ]);
+    }
+  }
   const pl = results.pglite;
   if (pl) {
     for (const kind of ['select', 'insert'] as const) {
@@ -784,6 +816,8 @@ const main = async () => {
       if (scenarios.includes('warm')) results.warm = await warm(env);
       if (scenarios.includes('memory')) results.memory = await memory(env);
       if (scenarios.includes('telemetry')) results.telemetry = await telemetry(env);
+      if (scenarios.includes('startup'))
+        results.startup = await deliveryAuthScenario({ dist, root, logs, databaseUrl: database.url, settings: settings.startup, log });
     });
   }
 
