@@ -30,7 +30,8 @@ export const goEnv = (): NodeJS.ProcessEnv => ({
   GOCACHE: join(GO_DIR, 'build'),
   GOPATH: join(GO_DIR, 'path'),
   GOTOOLCHAIN: 'local',
-  GOFLAGS: '-buildvcs=false -mod=mod',
+  // -modcacherw: the cache can be deleted with a plain rm -rf.
+  GOFLAGS: '-buildvcs=false -mod=mod -modcacherw',
   GOMAXPROCS: process.env.GOMAXPROCS ?? '2',
   GOPROXY: process.env.GOPROXY ?? 'https://proxy.golang.org',
 });
