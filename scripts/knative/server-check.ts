@@ -99,9 +99,6 @@ export const main = async (): Promise<number> => {
   const started = Date.now();
   await buildAll(say);
   const cluster = await startCluster(say);
-  const stopOnSignal = (): void => void cluster.stop().then(() => process.exit(130));
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
   try {
     const results = checkTargets(cluster);
     for (const r of results) {

@@ -86,7 +86,12 @@ const stopAll = async (started: Started[]): Promise<void> => {
 };
 
 const kubectl = (kubeconfig: string, args: string[], input?: string, cwd?: string): { status: number | null; stdout: string; stderr: string } => {
-  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { input, cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=60s', ...args], {
+    input,
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (result.error) throw new Error(`kubectl could not run (kubectl 1.32 on PATH): ${result.error.message}`);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 };
@@ -217,8 +222,22 @@ export const startCluster = async (say: (line: string) => void = () => undefined
   mkdirSync(CACHE_DIR, { recursive: true });
   const dir = mkdtempSync(join(CACHE_DIR, 'run-'));
   const started: Started[] = [];
+  // Ctrl-C or a CI timeout, also while starting: kill everything at once (synchronously: a kubectl
+  // run may be blocking the event loop, and nothing here needs a graceful end), then leave.
+  const killNow = (): void => started.forEach((s) => s.child.kill('SIGKILL'));
+  const onSignal = (): void => {
+    killNow();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', killNow);
   const stop = async (): Promise<void> => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await stopAll(started);
+    process.off('exit', killNow);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
