@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { built } from './server-build.js';
 import { checkTargets, targets } from './server-check.js';
 import { type Cluster, startCluster } from './server-cluster.js';
-import { keptSchemaCrds, openCrds } from './server-crds.js';
+import { allCrds, keptSchemaCrds, openCrds } from './server-crds.js';
 
 const ready = built();
 if (!ready && process.env.CI)
@@ -93,6 +93,14 @@ describe('the CRDs made from knative/schemas', () => {
       ['v1', false],
       ['v1beta1', true],
     ]);
+  });
+
+  it('are installed once each, a kept schema before an open CRD of the same kind', () => {
+    const names = allCrds().map((c) => (c.metadata as { name: string }).name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(allCrds().find((c) => (c.metadata as { name: string }).name === 'httproutes.gateway.networking.k8s.io')?.spec).toMatchObject({
+      scope: 'Namespaced',
+    });
   });
 
   it('open CRDs only for the kinds without a kept schema', () => {

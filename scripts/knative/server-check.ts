@@ -1,10 +1,10 @@
-// `npm run knative -- --server-check`: every overlay, every component (on top of overlays/prod) and
-// every kustomization under knative/openshift and knative/gitops, rendered with `kubectl kustomize`
+// `npm run knative -- --server-check`: every kustomization under knative/ (every overlay, every
+// component on top of overlays/prod, knative/openshift, knative/gitops), rendered with `kubectl kustomize`
 // and sent to a real kube-apiserver with Knative's admission webhooks as `kubectl apply
 // --dry-run=server`. Prints what each refused; exits 1 on a refusal. Builds what it runs first when
 // missing (server-build.ts), and stops everything it started.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -29,41 +29,47 @@ export interface TargetResult {
   refusals: string[];
 }
 
-const kustomizationDirs = (dir: string): string[] =>
-  !existsSync(dir)
-    ? []
-    : [
-        ...(existsSync(join(dir, 'kustomization.yaml')) ? [dir] : []),
-        ...readdirSync(dir, { withFileTypes: true })
-          .filter((e) => e.isDirectory())
-          .flatMap((e) => kustomizationDirs(join(dir, e.name))),
-      ];
+/** Folders under knative/ left out: base/ is checked through the overlays, schemas/ holds no manifests. */
+const NOT_TARGETS = new Set(['base', 'schemas']);
+
+const kustomizationDirs = (dir: string): string[] => [
+  ...(existsSync(join(dir, 'kustomization.yaml')) ? [dir] : []),
+  ...readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !(dir === KNATIVE_DIR && NOT_TARGETS.has(e.name)))
+    .flatMap((e) => kustomizationDirs(join(dir, e.name))),
+];
+
+const isComponent = (dir: string): boolean => /^kind:\s*Component\s*$/m.test(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'));
 
 // A component cannot be rendered alone: a kustomization in the cache puts it on an overlay (kustomize
 // wants the paths relative).
 const componentOnOverlay = (component: string): string => {
-  const dir = join(CACHE_DIR, 'kustomize', component);
+  const dir = join(CACHE_DIR, 'kustomize', component.replace(/\//g, '_'));
   mkdirSync(dir, { recursive: true });
   const content = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
     namespace: `gotuto-${COMPONENT_BASE}`,
     resources: [relative(dir, join(KNATIVE_DIR, 'overlays', COMPONENT_BASE))],
-    components: [relative(dir, join(KNATIVE_DIR, 'components', component))],
+    components: [relative(dir, join(KNATIVE_DIR, component))],
   };
   writeFileSync(join(dir, 'kustomization.yaml'), stringify(content));
   return dir;
 };
 
-/** What is checked: every overlay, every component on overlays/prod, knative/openshift and knative/gitops (each kustomization in them). */
-export const targets = (): Target[] => {
-  const folders = (sub: string): string[] => (existsSync(join(KNATIVE_DIR, sub)) ? readdirSync(join(KNATIVE_DIR, sub)).sort() : []);
-  return [
-    ...folders('overlays').map((env) => ({ name: `overlays/${env}`, dir: join(KNATIVE_DIR, 'overlays', env) })),
-    ...folders('components').map((c) => ({ name: `components/${c} on overlays/${COMPONENT_BASE}`, dir: componentOnOverlay(c) })),
-    ...['openshift', 'gitops'].flatMap((sub) => kustomizationDirs(join(KNATIVE_DIR, sub)).map((dir) => ({ name: relative(KNATIVE_DIR, dir), dir }))),
-  ];
-};
+/**
+ * What is checked: every kustomization under knative/ (the overlays, openshift/, gitops/ and any
+ * folder added later), a Component on top of overlays/prod; not base/ on its own.
+ */
+export const targets = (): Target[] =>
+  kustomizationDirs(KNATIVE_DIR)
+    .map((dir) => relative(KNATIVE_DIR, dir))
+    .sort()
+    .map((name) =>
+      isComponent(join(KNATIVE_DIR, name))
+        ? { name: `${name} on overlays/${COMPONENT_BASE}`, dir: componentOnOverlay(name) }
+        : { name, dir: join(KNATIVE_DIR, name) },
+    );
 
 /** `kubectl kustomize dir`, and the namespaces its objects live in or create. */
 export const render = (dir: string): { yaml: string; objects: number; namespaces: string[] } => {

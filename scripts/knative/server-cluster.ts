@@ -11,7 +11,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { CACHE_DIR, binaryPath } from './server-build.js';
-import { keptSchemaCrds, knativeCrds, openCrds, webhookObjects } from './server-crds.js';
+import { allCrds, webhookObjects } from './server-crds.js';
 
 type Json = Record<string, unknown>;
 
@@ -244,7 +244,7 @@ export const startCluster = async (say: (line: string) => void = () => undefined
     const kubeconfig = await startControlPlane(dir, started);
     say('kube-apiserver ready');
     // Server-side: a few CRDs exceed the 256 KiB annotation that client-side apply writes.
-    kubectlOk(kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', '-'], toYaml([...knativeCrds(), ...keptSchemaCrds(), ...openCrds()]));
+    kubectlOk(kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', '-'], toYaml(allCrds()));
     kubectlOk(kubeconfig, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
     say('CRDs established');
     const ensureNamespaces = (namespaces: Iterable<string>): void => {

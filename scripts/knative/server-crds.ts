@@ -174,3 +174,10 @@ export const webhookObjects = (module: 'serving' | 'eventing'): Json[] => {
   const dir = join(knativeModules()[module], 'config', 'core');
   return docsOf([...yamlFiles(join(dir, 'configmaps')), ...yamlFiles(join(dir, 'webhooks'))]);
 };
+
+/** Every CRD to install, once each: a kept schema wins over an open CRD of the same kind. */
+export const allCrds = (): Json[] => {
+  const byName = new Map<string, Json>();
+  for (const crd of [...openCrds(), ...keptSchemaCrds(), ...knativeCrds()]) byName.set((crd.metadata as { name: string }).name, crd);
+  return [...byName.values()];
+};
