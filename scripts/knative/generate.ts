@@ -8,6 +8,8 @@
 //
 //   npm run knative              regenerate knative/base (writes changed files, deletes stale ones)
 //   npm run knative -- --check   exit 1 when knative/base differs from the registry
+//   npm run knative -- --server-check   dry-run every overlay, component and OpenShift resource on a real
+//                                       kube-apiserver with Knative's webhooks (server-check.ts)
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
@@ -443,8 +445,12 @@ export const manifestFiles = (registry: readonly RegisteredFunction[], options: 
 };
 
 const main = async (args: string[]): Promise<void> => {
-  const unknown = args.filter((arg) => arg !== '--check');
-  if (unknown.length > 0) throw new Error(`unknown argument(s) ${unknown.join(' ')} (usage: generate.ts [--check])`);
+  const unknown = args.filter((arg) => arg !== '--check' && arg !== '--server-check');
+  if (unknown.length > 0) throw new Error(`unknown argument(s) ${unknown.join(' ')} (usage: generate.ts [--check | --server-check])`);
+  if (args.includes('--server-check')) {
+    process.exitCode = await (await import('./server-check.js')).main();
+    return;
+  }
   const { registry } = await import('../../functions/index.js');
   const { migratedContexts } = await import('../../functions/runtime/migrate.js');
   const files = manifestFiles(registry, { migrations: migratedContexts(join(root, 'functions')) });
