@@ -1100,6 +1100,92 @@ export interface GatewayHealth {
 }
 /**
  * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "gateway.journey-metrics".
+ */
+export interface GatewayJourneyMetrics {
+  /**
+   * Every series (service, name, attributes), by name then attributes
+   */
+  items: GatewayJourneyMetricsSeries[];
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "gateway.journey-metrics.series".
+ */
+export interface GatewayJourneyMetricsSeries {
+  /**
+   * The exporting resource's service.name, null when it had none
+   */
+  service: string | null;
+  /**
+   * The metric's name
+   */
+  name: string;
+  /**
+   * Its unit, empty when it has none
+   */
+  unit: string;
+  kind: 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary';
+  /**
+   * The point's attributes, their OTLP values read into plain JSON
+   */
+  attributes: {};
+  /**
+   * When the latest point was taken, in microseconds since the epoch
+   */
+  timeUs: number;
+  /**
+   * A gauge's or a sum's value; a histogram's or summary's sum
+   */
+  value: number | null;
+  /**
+   * How many measurements a histogram or summary point holds; null for a gauge or a sum
+   */
+  count: number | null;
+  /**
+   * How many points of the series arrived
+   */
+  points: number;
+}
+/**
+ * Empty when everything was kept; a partial success counts what was refused and says why
+ *
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "gateway.otlp-export-response".
+ */
+export interface GatewayOtlpExportResponse {
+  partialSuccess?: {
+    /**
+     * How many spans were refused (int64, written as a string in proto3 JSON)
+     */
+    rejectedSpans?: string;
+    /**
+     * How many data points were refused (int64, written as a string in proto3 JSON)
+     */
+    rejectedDataPoints?: string;
+    /**
+     * Why the first of them was refused
+     */
+    errorMessage?: string;
+  };
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
+ * via the `definition` "gateway.otlp-status".
+ */
+export interface GatewayOtlpStatus {
+  /**
+   * The gRPC status code: 3 (INVALID_ARGUMENT)
+   */
+  code: number;
+  /**
+   * What is wrong with the body
+   */
+  message: string;
+  details?: unknown[];
+}
+/**
+ * This interface was referenced by `Schemas`'s JSON-Schema
  * via the `definition` "inventory.item".
  */
 export interface InventoryItem {

@@ -89,11 +89,11 @@ describe('npm start', () => {
   it('links the order journey page from its banner, with an admin token that reads it, and receives OTLP', async () => {
     const link = /journey:\s+(\S+)\/journey#token=(\S+)/.exec(output.join(''));
     expect(link?.[1]).toBe(base);
-    const page = await fetch(`${base}/journey`);
+    const page = await checkedFetch(`${base}/journey`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script src="/journey/script.js"></script>');
-    expect((await fetch(`${base}/journey/flow`, { headers: { authorization: `Bearer ${link?.[2]}` } })).status).toBe(200);
-    const traces = await fetch(`${base}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans":[]}' });
+    expect((await checkedFetch(`${base}/journey/flow`, { headers: { authorization: `Bearer ${link?.[2]}` } })).status).toBe(200);
+    const traces = await checkedFetch(`${base}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans":[]}' });
     expect(traces.status).toBe(200);
   });
 

@@ -32,7 +32,7 @@ afterAll(async () => {
 
 it('exports the trace and the metrics as protobuf by default', async () => {
   const traceId = randomBytes(16);
-  const answer = await fetch(`${api.urlOf(ping.path)}/probe/ping`, {
+  const answer = await api.request('GET', '/probe/ping', {
     headers: { traceparent: `00-${traceId.toString('hex')}-${randomBytes(8).toString('hex')}-01` },
   });
   expect(answer.status).toBe(200);

@@ -70,7 +70,7 @@ const event = (extensions: Partial<ReceivedEvent<unknown>> = {}): ReceivedEvent<
 const traceparent = () => ({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') });
 const header = (t: { traceId: string; spanId: string }) => `00-${t.traceId}-${t.spanId}-01`;
 
-const post = (headers: Record<string, string>, body: string) => fetch(api.urlOf(onPinged.path), { method: 'POST', headers, body });
+const post = (headers: Record<string, string>, body: string) => api.requestAt(onPinged.path, 'POST', { rawBody: body, headers });
 
 /** The invocation span of the trace `traceId`, once exported. */
 const invocationIn = async (traceId: string): Promise<{ span: ReceivedSpan | undefined; all: ReceivedSpan[] }> => {

@@ -17,7 +17,7 @@ import { signToken } from '../../functions/runtime/auth.js';
 import { handler, type RegisteredFunction } from '../../functions/runtime/definition.js';
 import { Unavailable } from '../../functions/runtime/errors.js';
 import type { Platform } from '../platform.js';
-import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from '../testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, waitFor, type TestEnvironment } from '../testing.js';
 
 process.env.JWT_SECRET ??= 'journey-test-secret-journey-test-secret';
 
@@ -227,7 +227,7 @@ describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PAT
   it('finds the same order by its id and by its checkout correlation id', async () => {
     const placedEvent = (await call('GET', `/broker/events?type=${order.orderPlaced.type}&subject=${placed.id}`, admin)).body.items[0].event;
     for (const search of [placed.id, placedEvent.correlationid as string]) {
-      const response = await fetch(`${platform.url}/journey/order?q=${encodeURIComponent(search)}`, { headers: { authorization: `Bearer ${admin}` } });
+      const response = await checkedFetch(`${platform.url}/journey/order?q=${encodeURIComponent(search)}`, { headers: { authorization: `Bearer ${admin}` } });
       expect(response.status).toBe(200);
       expect(await response.text()).toContain(`Order ${placed.number}`);
     }
@@ -243,7 +243,7 @@ describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PAT
       () => call('GET', `/broker/events?correlationid=${correlation}`, admin),
       (r) => r.body?.items?.some((i: { event: { type: string } }) => i.event.type === order.orderPaid.type),
     );
-    const response = await fetch(`${platform.url}/journey/order?q=${correlation}`, { headers: { authorization: `Bearer ${admin}` } });
+    const response = await checkedFetch(`${platform.url}/journey/order?q=${correlation}`, { headers: { authorization: `Bearer ${admin}` } });
     expect(response.status).toBe(200);
     const fragment = await response.text();
     expect(fragment).toContain(`Order ${placed.number}`);
@@ -258,14 +258,14 @@ describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PAT
     await waitForText(page, ['No order matches', 'ORD-1999-000000']);
     await page.close();
 
-    const anonymous = await fetch(`${platform.url}/journey/order?q=${placed.number}`);
+    const anonymous = await checkedFetch(`${platform.url}/journey/order?q=${placed.number}`);
     expect(anonymous.status).toBe(401);
     const customer = await signToken({ id: randomUUID(), role: 'customer' });
-    expect((await fetch(`${platform.url}/journey/flow`, { headers: { authorization: `Bearer ${customer}` } })).status).toBe(403);
-    const empty = await fetch(`${platform.url}/journey/order?q=`, { headers: { authorization: `Bearer ${admin}` } });
+    expect((await checkedFetch(`${platform.url}/journey/flow`, { headers: { authorization: `Bearer ${customer}` } })).status).toBe(403);
+    const empty = await checkedFetch(`${platform.url}/journey/order?q=`, { headers: { authorization: `Bearer ${admin}` } });
     expect(empty.status).toBe(422);
     expect(await empty.json()).toMatchObject({ errors: [{ pointer: '/q' }] });
-    const window = await fetch(`${platform.url}/journey/flow?seconds=5`, { headers: { authorization: `Bearer ${admin}` } });
+    const window = await checkedFetch(`${platform.url}/journey/flow?seconds=5`, { headers: { authorization: `Bearer ${admin}` } });
     expect(window.status).toBe(422);
     expect(await window.json()).toMatchObject({ errors: [{ pointer: '/seconds' }] });
   });

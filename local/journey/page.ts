@@ -5,6 +5,7 @@
 // bearer token the banner's link carries in its fragment (never sent to the server) or one pasted in.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import type { GatewayJourneyMetrics } from '../../events/schemas.generated.js';
 import { authenticate } from '../../functions/runtime/auth.js';
 import type { Queryable } from '../../functions/runtime/db.js';
 import { ValidationError } from '../../functions/runtime/errors.js';
@@ -76,6 +77,10 @@ export const journeyRoutes = ({ db, mounts, metrics }: JourneyPageOptions): Plat
   }),
   get('/journey/metrics', async (req) => {
     await asAdmin(req);
-    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ items: metrics.series() }) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ items: metrics.series() } satisfies GatewayJourneyMetrics),
+    };
   }),
 ];

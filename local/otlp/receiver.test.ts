@@ -13,7 +13,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type SpanExp
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolFor } from '../../functions/runtime/db.js';
 import type { Platform } from '../platform.js';
-import { createTestEnvironment, type TestEnvironment } from '../testing.js';
+import { checkedFetch, createTestEnvironment, type TestEnvironment } from '../testing.js';
 import { otlpType } from './decode.js';
 import { spansOf, tracesFor } from './spans.js';
 
@@ -106,7 +106,7 @@ describe('the OTLP/HTTP receiver', () => {
   });
 
   const post = (path: string, type: string, body: Uint8Array<ArrayBuffer> | string, headers: Record<string, string> = {}) =>
-    fetch(`${platform.url}${path}`, { method: 'POST', headers: { 'content-type': type, ...headers }, body: new Blob([body]) });
+    checkedFetch(`${platform.url}${path}`, { method: 'POST', headers: { 'content-type': type, ...headers }, body: new Blob([body]) });
 
   it('reads a gzip body, and answers a span it cannot keep with a partial success', async () => {
     const traceId = randomBytes(16).toString('hex');

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../functions/index.js';
 import { signToken } from '../../functions/runtime/auth.js';
 import type { Platform } from '../platform.js';
-import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from '../testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, waitFor, type TestEnvironment } from '../testing.js';
 import { bundlePath, ensureBundles } from './bundles.js';
 import type { InstanceView } from './instance.js';
 
@@ -156,7 +156,7 @@ describe('npm start -- --scale-to-zero', () => {
     );
     expect(failed).toBeGreaterThan(failedBefore);
     // The same for a request at the function's URL: 503, with when to try again.
-    const direct = await fetch(`${platform.url}/functions/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const direct = await checkedFetch(`${platform.url}/functions/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(direct.status).toBe(503);
     expect(direct.headers.get('content-type')).toContain('application/problem+json');
     expect(direct.headers.get('retry-after')).toBeTruthy();

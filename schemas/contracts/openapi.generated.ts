@@ -717,6 +717,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/journey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The order journey page: one order's journey, and the events flowing now */
+        get: operations["gateway-journey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/journey/flow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The events flowing now: by type, to which Triggers, retries and dead letters, and the metrics received */
+        get: operations["gateway-journey-flow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/journey/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The metric series received over OTLP */
+        get: operations["gateway-journey-metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/journey/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One order's journey: its saga, its events and their deliveries, its spans */
+        get: operations["gateway-journey-order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/journey/script.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The page's script */
+        get: operations["gateway-journey-script"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/notifications": {
         parameters: {
             query?: never;
@@ -1032,6 +1117,46 @@ export interface paths {
          * @description Roles: admin.
          */
         post: operations["shipping-dispatch-shipment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OTLP/HTTP: receive metric points
+         * @description The OTLP/HTTP receiver npm start points its functions' exporters at: an ExportMetricsServiceRequest, binary protobuf or OTLP JSON, gzip or not. 200 with an export response in the encoding of the request (a partial success counts what was refused and says why); 400 with a google.rpc.Status for a body that cannot be read; 415 for another content type or encoding. A database that is down answers 503, which exporters retry.
+         */
+        post: operations["gateway-otlp-metrics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/traces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OTLP/HTTP: receive spans
+         * @description The OTLP/HTTP receiver npm start points its functions' exporters at: an ExportTraceServiceRequest, binary protobuf or OTLP JSON, gzip or not. 200 with an export response in the encoding of the request (a partial success counts what was refused and says why); 400 with a google.rpc.Status for a body that cannot be read; 415 for another content type or encoding. A database that is down answers 503, which exporters retry.
+         */
+        post: operations["gateway-otlp-traces"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1912,6 +2037,54 @@ export interface components {
             status: "ok" | "starting";
             /** @description How many functions are mounted (when ok) */
             functions?: number;
+        };
+        /** The metric series the local platform received over OTLP, the latest point of each */
+        "gateway.journey-metrics": {
+            /** @description Every series (service, name, attributes), by name then attributes */
+            items: components["schemas"]["gateway.journey-metrics.series"][];
+        };
+        /** One series: its latest point and how many points arrived */
+        "gateway.journey-metrics.series": {
+            /** @description The exporting resource's service.name, null when it had none */
+            service: string | null;
+            /** @description The metric's name */
+            name: string;
+            /** @description Its unit, empty when it has none */
+            unit: string;
+            /** @enum {unknown} */
+            kind: "gauge" | "sum" | "histogram" | "exponential_histogram" | "summary";
+            /** @description The point's attributes, their OTLP values read into plain JSON */
+            attributes: Record<string, never>;
+            /** @description When the latest point was taken, in microseconds since the epoch */
+            timeUs: number;
+            /** @description A gauge's or a sum's value; a histogram's or summary's sum */
+            value: number | null;
+            /** @description How many measurements a histogram or summary point holds; null for a gauge or a sum */
+            count: number | null;
+            /** @description How many points of the series arrived */
+            points: number;
+        };
+        /**
+         * An OTLP ExportTraceServiceResponse or ExportMetricsServiceResponse in OTLP JSON
+         * @description Empty when everything was kept; a partial success counts what was refused and says why
+         */
+        "gateway.otlp-export-response": {
+            partialSuccess?: {
+                /** @description How many spans were refused (int64, written as a string in proto3 JSON) */
+                rejectedSpans?: string;
+                /** @description How many data points were refused (int64, written as a string in proto3 JSON) */
+                rejectedDataPoints?: string;
+                /** @description Why the first of them was refused */
+                errorMessage?: string;
+            };
+        };
+        /** A google.rpc.Status in OTLP JSON: why an export request could not be read */
+        "gateway.otlp-status": {
+            /** @description The gRPC status code: 3 (INVALID_ARGUMENT) */
+            code: number;
+            /** @description What is wrong with the body */
+            message: string;
+            details?: unknown[];
         };
         /** The stock of one product */
         "inventory.item": {
@@ -4171,6 +4344,135 @@ export interface operations {
             503: components["responses"]["problem503"];
         };
     };
+    "gateway-journey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    "gateway-journey-flow": {
+        parameters: {
+            query?: {
+                /** @description How far back the view reaches */
+                seconds?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The view, an HTML fragment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["problem401"];
+            403: components["responses"]["problem403"];
+            422: components["responses"]["problem422"];
+            500: components["responses"]["problem500"];
+            503: components["responses"]["problem503"];
+        };
+    };
+    "gateway-journey-metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest point of each series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["gateway.journey-metrics"];
+                };
+            };
+            401: components["responses"]["problem401"];
+            403: components["responses"]["problem403"];
+            500: components["responses"]["problem500"];
+            503: components["responses"]["problem503"];
+        };
+    };
+    "gateway-journey-order": {
+        parameters: {
+            query: {
+                /** @description An order's number or id, or the correlation id of a request of its journey */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The journey, an HTML fragment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["problem401"];
+            403: components["responses"]["problem403"];
+            /** @description No order matches, an HTML fragment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            422: components["responses"]["problem422"];
+            500: components["responses"]["problem500"];
+            503: components["responses"]["problem503"];
+        };
+    };
+    "gateway-journey-script": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The script */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+        };
+    };
     "notification-list-notifications": {
         parameters: {
             query?: {
@@ -4788,6 +5090,92 @@ export interface operations {
             413: components["responses"]["problem413"];
             415: components["responses"]["problem415"];
             422: components["responses"]["problem422"];
+            500: components["responses"]["problem500"];
+            503: components["responses"]["problem503"];
+        };
+    };
+    "gateway-otlp-metrics": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description gzip, or none */
+                "Content-Encoding"?: "gzip" | "identity";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-protobuf": unknown;
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Kept: an ExportMetricsServiceResponse */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-protobuf": unknown;
+                    "application/json": components["schemas"]["gateway.otlp-export-response"];
+                };
+            };
+            /** @description The body is not an export request: a google.rpc.Status with code 3 (INVALID_ARGUMENT) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-protobuf": unknown;
+                    "application/json": components["schemas"]["gateway.otlp-status"];
+                };
+            };
+            413: components["responses"]["problem413"];
+            415: components["responses"]["problem415"];
+            500: components["responses"]["problem500"];
+            503: components["responses"]["problem503"];
+        };
+    };
+    "gateway-otlp-traces": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description gzip, or none */
+                "Content-Encoding"?: "gzip" | "identity";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-protobuf": unknown;
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Kept: an ExportTraceServiceResponse */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-protobuf": unknown;
+                    "application/json": components["schemas"]["gateway.otlp-export-response"];
+                };
+            };
+            /** @description The body is not an export request: a google.rpc.Status with code 3 (INVALID_ARGUMENT) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-protobuf": unknown;
+                    "application/json": components["schemas"]["gateway.otlp-status"];
+                };
+            };
+            413: components["responses"]["problem413"];
+            415: components["responses"]["problem415"];
             500: components["responses"]["problem500"];
             503: components["responses"]["problem503"];
         };

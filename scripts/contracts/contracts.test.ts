@@ -98,8 +98,15 @@ describe('the published contracts', () => {
       'GET /docs/openapi',
       'GET /functions',
       'GET /healthz',
+      'GET /journey',
+      'GET /journey/flow',
+      'GET /journey/metrics',
+      'GET /journey/order',
+      'GET /journey/script.js',
       'GET /openapi.json',
       'POST /broker',
+      'POST /v1/metrics',
+      'POST /v1/traces',
     ]);
     type Match = { method: string; path: { value: string } };
     const httpRoutes = parseAllDocuments(readFileSync(new URL('../../knative/base/gateway.yaml', import.meta.url), 'utf8')).map(
@@ -201,6 +208,16 @@ describe('the check the test clients apply to every answer', () => {
     expect(() => checkGatewayResponse('POST', '/broker', 400, 'application/json', { ...problem, status: 400 })).toThrow(/not application\/problem\+json/);
     expect(() => checkGatewayResponse('POST', '/broker', 200, '', undefined)).toThrow(/does not list/);
     expect(() => checkGatewayResponse('GET', '/docs/openapi', 200, 'application/json', {})).toThrow(/not text\/html/);
+    // OTLP/HTTP answers in the request's encoding; its 400 is a google.rpc.Status, not a problem.
+    expect(() =>
+      checkGatewayResponse('POST', '/v1/traces', 200, 'application/json', { partialSuccess: { rejectedSpans: '1', errorMessage: 'x' } }),
+    ).not.toThrow();
+    expect(() => checkGatewayResponse('POST', '/v1/metrics', 200, 'application/x-protobuf', '')).not.toThrow();
+    expect(() => checkGatewayResponse('POST', '/v1/traces', 400, 'application/json', { code: 3, message: 'unreadable' })).not.toThrow();
+    expect(() => checkGatewayResponse('POST', '/v1/traces', 400, 'application/json', { ...problem, status: 400 })).toThrow(/does not satisfy/);
+    expect(() => checkGatewayResponse('POST', '/v1/metrics', 415, 'application/problem+json', { ...problem, status: 415 })).not.toThrow();
+    expect(() => checkGatewayResponse('GET', '/journey/order', 404, 'text/html; charset=utf-8', '<p>No order matches</p>')).not.toThrow();
+    expect(() => checkGatewayResponse('GET', '/journey/metrics', 200, 'application/json', { items: [{ name: 'x' }] })).toThrow(/does not satisfy/);
     expect(() => checkGatewayResponse('GET', '/nowhere', 404, 'application/problem+json', problem)).not.toThrow();
     expect(() => checkGatewayResponse('GET', '/nowhere', 200, 'application/json', {})).toThrow(/does not have/);
   });
