@@ -104,7 +104,7 @@ it('admits to POST /broker the publisher token of npm run token -- --publisher, 
       subject: 's',
       data: {},
     } as ReceivedEvent<unknown>);
-    const post = (extra: Record<string, string>) => fetch(`${platform.url}/broker`, { method: 'POST', headers: { ...headers, ...extra }, body });
+    const post = (extra: Record<string, string>) => checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { ...headers, ...extra }, body });
     expect((await post({ authorization: `Bearer ${stdout.trim()}` })).status).toBe(202);
     const anonymous = await post({});
     expect(anonymous.status).toBe(401);

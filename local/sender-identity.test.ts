@@ -10,7 +10,7 @@ import { newSigningKey, signDeliveryToken, type Issuer } from '../functions/runt
 import { deliveryKeyFile, localSigningKey } from '../functions/runtime/token-source.js';
 import { brokerAudience } from './identity.js';
 import type { Platform } from './platform.js';
-import { createTestEnvironment, httpClient, publisherHeaders, waitFor, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, publisherHeaders, waitFor, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'sender-identity-test-secret-of-32-bytes!';
 
@@ -105,7 +105,7 @@ describe.each(process.env.KAFKA_BROKERS ? ['embedded', 'kafka'] : ['embedded'])(
 
   const post = async (path: string, event: Omit<ReceivedEvent<unknown>, 'subject'> & { subject?: string }, headers: Record<string, string> = {}) => {
     const message = toBinaryHttp(event as ReceivedEvent<unknown>);
-    const res = await fetch(`${platform.url}${path}`, { method: 'POST', headers: { ...message.headers, ...headers }, body: message.body });
+    const res = await checkedFetch(`${platform.url}${path}`, { method: 'POST', headers: { ...message.headers, ...headers }, body: message.body });
     return { status: res.status, authenticate: res.headers.get('www-authenticate'), type: res.headers.get('content-type'), body: await res.text() };
   };
 

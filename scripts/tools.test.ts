@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryKeyFile, localSigningKey } from '../functions/runtime/token-source.js';
-import { httpClient, spawnPlatform, waitFor, type SpawnedPlatform } from '../local/testing.js';
+import { checkedFetch, httpClient, spawnPlatform, waitFor, type SpawnedPlatform } from '../local/testing.js';
 
 const exec = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'gotuto-tools-'));
@@ -94,7 +94,7 @@ describe('beside a running npm start on the same data directory', () => {
     const publisher = await npm(['run', '-s', 'token', '--', '--publisher']);
     expect(publisher.code).toBe(0);
     const post = (headers: Record<string, string>) =>
-      fetch(`${platform.url}/broker`, {
+      checkedFetch(`${platform.url}/broker`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',

@@ -93,6 +93,7 @@ describe('the published contracts', () => {
 
   it("OpenAPI: the gateway's own routes, local only except what the cluster's Gateway routes (POST /broker, with a publisher token)", () => {
     expect(gatewayOperations.map((op) => op.route).sort()).toEqual([
+      'GET /.well-known/openid-configuration',
       'GET /asyncapi.json',
       'GET /docs/asyncapi',
       'GET /docs/openapi',
@@ -104,6 +105,7 @@ describe('the published contracts', () => {
       'GET /journey/order',
       'GET /journey/script.js',
       'GET /openapi.json',
+      'GET /openid/v1/jwks',
       'POST /broker',
       'POST /v1/metrics',
       'POST /v1/traces',

@@ -153,6 +153,28 @@ export const gatewayPaths = (): Record<string, Record<string, Operation>> => ({
       '503': json('Still starting', ref('health')),
     }),
   },
+  '/.well-known/openid-configuration': {
+    get: localGet(
+      'gateway-openid-configuration',
+      "The local issuer's OpenID Connect discovery document: the issuer of delivery and publisher tokens, and where its keys are",
+      {
+        '200': json('The discovery document', {
+          type: 'object',
+          required: ['issuer', 'jwks_uri'],
+          properties: { issuer: { type: 'string', format: 'uri' }, jwks_uri: { type: 'string', format: 'uri' } },
+        }),
+      },
+    ),
+  },
+  '/openid/v1/jwks': {
+    get: localGet('gateway-jwks', "The local issuer's public keys (JWKS), by which functions verify delivery and publisher tokens", {
+      '200': json('The key set', {
+        type: 'object',
+        required: ['keys'],
+        properties: { keys: { type: 'array', items: { type: 'object', required: ['kty'], properties: { kty: { type: 'string' } } } } },
+      }),
+    }),
+  },
   '/openapi.json': { get: localGet('gateway-openapi', 'This document', { '200': json('The OpenAPI 3.1 document', { type: 'object' }) }) },
   '/asyncapi.json': { get: localGet('gateway-asyncapi', 'The events', { '200': json('The AsyncAPI 3 document', { type: 'object' }) }) },
   '/docs/openapi': { get: localGet('gateway-docs-openapi', 'A readable reference of this document', { '200': html('Swagger UI') }) },
