@@ -33,6 +33,7 @@ export const execute = async (
   const [order, published] = apply(state, events);
   if (order) await ordersView.save(tx, [order]);
   await tx.emit(...published);
-  recordOrderChange(command, state, order, events, now);
+  // Counted once the change has committed: a transaction retried after a conflict counts it once.
+  tx.afterCommit(() => recordOrderChange(command, state, order, events, now));
   return { order, events };
 };
