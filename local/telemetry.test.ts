@@ -9,6 +9,7 @@ import { defineEvent, toBinaryHttp, type ReceivedEvent } from '../events/index.j
 import { signToken } from '../functions/runtime/auth.js';
 import { handler, type RegisteredFunction } from '../functions/runtime/definition.js';
 import { Unavailable } from '../functions/runtime/errors.js';
+import { poolFor } from '../functions/runtime/db.js';
 import { drainAll } from '../functions/runtime/lifecycle.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../functions/runtime/otlp-testing.js';
 import { useSmtpServer } from '../functions/runtime/smtp-testing.js';
@@ -284,5 +285,47 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     expect(after.has('gotuto.outbox.backlog', { context: 'order' })).toBe(true);
     expect(after.value('gotuto.outbox.backlog', { context: 'order' })).toBe(0);
     expect(after.has('gotuto.outbox.oldest_age', { context: 'order' })).toBe(true);
+  }, 180_000);
+  it('counts an order confirmed once when its first commit met a conflict and the broker retried it', async () => {
+    // The first commit that confirms an order fails as a concurrent writer's conflict would
+    // (SQLSTATE 40001, at COMMIT, after the handler decided); a sequence remembers it across the rollback.
+    const db = await poolFor('order');
+    await db.query(`CREATE SEQUENCE "order".telemetry_conflict_once`);
+    await db.query(`CREATE FUNCTION "order".telemetry_conflict_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.type = 'order-confirmed' AND nextval('"order".telemetry_conflict_once') = 1 THEN
+          RAISE EXCEPTION 'order % changed while this change was decided', NEW.stream_id USING ERRCODE = '40001';
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await db.query(`CREATE CONSTRAINT TRIGGER telemetry_conflict_once AFTER INSERT ON "order".order_events
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "order".telemetry_conflict_once()`);
+    try {
+      await flushTelemetry();
+      const before = receiver.metricsSnapshot();
+      const productId = await product();
+      const token = await customer();
+      const orderId = await checkout(token, productId, randomBytes(16).toString('hex'), randomBytes(8).toString('hex'));
+      const confirmed = await waitFor(
+        () => call('GET', `/orders/${orderId}`, admin),
+        (r) => ['confirmed', 'cancelled'].includes(r.body?.status),
+      );
+      expect(confirmed.body.status).toBe('confirmed');
+      await platform.broker.idle();
+      await flushTelemetry();
+      const after = receiver.metricsSnapshot();
+      const moved = (name: string, attributes: Record<string, unknown> = {}) => after.value(name, attributes) - before.value(name, attributes);
+      // The conflict was met (and retried), yet the order counts once, with one confirmation time.
+      expect(Number((await db.query(`SELECT last_value FROM "order".telemetry_conflict_once`)).rows[0].last_value)).toBe(2);
+      expect(moved('gotuto.events.retried', { trigger: 'order-on-invoice-created' })).toBe(1);
+      expect(moved('gotuto.orders.placed')).toBe(1);
+      expect(moved('gotuto.orders.confirmed')).toBe(1);
+      expect(moved('gotuto.order.confirmation.duration')).toBe(1);
+      expect(moved('gotuto.saga.step.duration', { step: 'invoicing' })).toBe(1);
+    } finally {
+      await db.query(`DROP TRIGGER telemetry_conflict_once ON "order".order_events`);
+      await db.query(`DROP FUNCTION "order".telemetry_conflict_once()`);
+      await db.query(`DROP SEQUENCE "order".telemetry_conflict_once`);
+    }
   }, 180_000);
 });

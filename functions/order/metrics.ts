@@ -1,8 +1,8 @@
 // What the saga reports as metrics, read off each change of an order: orders placed, confirmed and
 // cancelled (by a reason from a short list, never the free text of the event), the time from
-// checkout to confirmation, how long each saga step took and which deadlines ran out. Recorded when
-// decided, inside the command's transaction: one that rolls back afterwards (a version conflict,
-// which the broker retries) may count its change twice; the counts are for dashboards, not books.
+// checkout to confirmation, how long each saga step took and which deadlines ran out. Recorded after
+// the command's transaction has committed (execute queues it on the transaction), so a change that
+// rolled back (a conflict, retried by the broker or the client) is counted once, when it sticks.
 import { instruments } from '../runtime/metrics.js';
 import type { Order, OrderCommand, OrderEvent } from './order.js';
 

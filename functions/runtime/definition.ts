@@ -28,6 +28,8 @@ export interface HttpInput<Body, Params, Query> {
 /** A transaction: queries on one connection, and events that commit with the state change. */
 export interface Tx extends Queryable {
   emit(...events: NewEvent[]): Promise<void>;
+  /** Runs `work` once the transaction has committed, never when it rolls back (and is retried). */
+  afterCommit(work: () => void): void;
 }
 
 export interface BaseContext {

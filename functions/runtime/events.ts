@@ -3,6 +3,7 @@
 // 404/409/5xx to be retried, 422 (kept with its reason) for an event that can never apply.
 import middy from '@middy/core';
 import { InvalidCloudEvent, InvalidEventData, assertValidData, fromHttp, stamp, type ReceivedEvent } from '../../events/index.js';
+import { afterCommit } from './after-commit.js';
 import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
 import { PING_EVENT_TYPE, type HandlerDefinition, type RegisteredFunction, type Tx } from './definition.js';
 import { BadRequest, ValidationError, problemFor } from './errors.js';
@@ -52,6 +53,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
     }
     const correlationId = received.correlationid ?? received.id;
     const stored: StoredEvent[] = [];
+    const committed = afterCommit();
     await inTransaction(pool, async (client) => {
       const { rowCount } = def.noInbox
         ? { rowCount: 1 }
@@ -63,6 +65,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
       }
       const tx: Tx = {
         query: (sql, params) => client.query(sql, params),
+        afterCommit: committed.add,
         emit: async (...events) => {
           const stamped = events.map((e) => stamp(e, { correlationId, causationId: received.id, time: now() }));
           stored.push(...(await storeEvents(client, fn.context, stamped)));
@@ -83,6 +86,7 @@ export const eventFunction = (fn: RegisteredFunction, options: { now?: () => Dat
         },
       });
     });
+    committed.run();
     await publishStored(pool, fn.context, stored);
     return { status: 204, headers: {} };
   };

@@ -10,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import proxyaddr from 'proxy-addr';
 import { InvalidJson, maxJsonDepth, parseBoundedJson, stamp, tooDeepAt, violations, type ReceivedEvent } from '../../events/index.js';
+import { afterCommit } from './after-commit.js';
 import { authenticateNow } from './auth.js';
 import { config } from './config.js';
 import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
@@ -159,8 +160,10 @@ interface Idempotency {
 const transactionRunner = (fn: RegisteredFunction, inv: Invocation, now: () => Date, idempotency: Idempotency | undefined) => {
   return <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
     const stored: StoredEvent[] = [];
+    const committed = afterCommit();
     const tx = (client: pg.PoolClient): Tx => ({
       query: (sql, params) => client.query(sql, params),
+      afterCommit: committed.add,
       emit: (...events) => {
         let stamped: ReceivedEvent<unknown>[];
         try {
@@ -177,7 +180,10 @@ const transactionRunner = (fn: RegisteredFunction, inv: Invocation, now: () => D
       ? (client: pg.PoolClient) => recorded(fn, inv, idempotency, client, () => work(tx(client)))
       : (client: pg.PoolClient) => work(tx(client));
     const run = (db: pg.Pool): Promise<T> =>
-      inTransaction(db, inside).then((result) => (stored.length === 0 ? result : publishStored(db, fn.context, stored).then(() => result)));
+      inTransaction(db, inside).then((result) => {
+        committed.run();
+        return stored.length === 0 ? result : publishStored(db, fn.context, stored).then(() => result);
+      });
     const db = existingPool(fn.context);
     return db ? run(db) : poolFor(fn.context).then(run);
   };

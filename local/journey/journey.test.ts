@@ -9,7 +9,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, launchChromium } from '../browser-testing.js';
 import { order } from '../../events/index.js';
@@ -18,6 +18,7 @@ import { handler, type RegisteredFunction } from '../../functions/runtime/defini
 import { Unavailable } from '../../functions/runtime/errors.js';
 import type { Platform } from '../platform.js';
 import { checkedFetch, createTestEnvironment, httpClient, waitFor, type TestEnvironment } from '../testing.js';
+import { openPage as openShared, placeOrder, waitForText } from './journey-testing.js';
 
 process.env.JWT_SECRET ??= 'journey-test-secret-journey-test-secret';
 
@@ -65,38 +66,6 @@ afterAll(async () => {
 }, 60_000);
 
 const call = httpClient(() => platform.url);
-
-/** An order placed by a new customer for a product in stock, followed until confirmed: its id and number. */
-const placeOrder = async (): Promise<{ id: string; number: string }> => {
-  const category = await call('POST', '/catalog/categories', admin, { name: `Journey ${randomUUID().slice(0, 8)}` });
-  const sku = `JRN-${randomUUID().slice(0, 12)}`;
-  const product = await call('POST', '/catalog/products', admin, { name: 'Lamp', sku, categoryId: category.body.id, price: { amount: 4200, currency: 'EUR' } });
-  const productId = product.body.id as string;
-  await waitFor(
-    () => call('GET', `/inventory/items/${productId}`),
-    (r) => r.status === 200,
-  );
-  expect((await call('POST', `/inventory/items/${productId}/receipts`, admin, { quantity: 3 })).status).toBe(200);
-  const email = `traveller-${randomUUID()}@example.com`;
-  const registered = await call('POST', '/customers/register', undefined, { email, password: 'correct horse battery', name: 'Traveller' });
-  const token = (await call('POST', '/customers/login', undefined, { email, password: 'correct horse battery' })).body.accessToken as string;
-  await waitFor(
-    () => call('GET', `/billing/clients/${registered.body.id}`, admin),
-    (r) => r.status === 200,
-  );
-  const cart = await call('POST', '/orders/carts', token);
-  await call('PUT', `/orders/carts/${cart.body.id}/items/${productId}`, token, { quantity: 1 });
-  const shippingAddress = { line1: '2 Quai des Orfèvres', city: 'Paris', postalCode: '75001', country: 'FR' };
-  const placed = await call('POST', `/orders/carts/${cart.body.id}/checkout`, token, { shippingAddress });
-  expect(placed.status).toBe(202);
-  const id = placed.body.orderId as string;
-  const confirmed = await waitFor(
-    () => call('GET', `/orders/${id}`, admin),
-    (r) => r.body?.status === 'confirmed',
-  );
-  expect(confirmed.body.status).toBe('confirmed');
-  return { id, number: confirmed.body.number as string };
-};
 
 /**
  * A trace as the runtime and the brokers will export it: the checkout's server span, the broker's
@@ -161,29 +130,14 @@ const pushMetric = async () => {
   await provider.shutdown();
 };
 
-/** Waits until the page's text holds every one of `texts`; returns that text. */
-const waitForText = async (page: Page, texts: string[]): Promise<string> => {
-  await page.waitForFunction((wanted: string[]) => wanted.every((t) => document.body.innerText.includes(t)), { timeout: 30_000 }, texts);
-  return page.evaluate(() => document.body.innerText);
-};
-
-const openPage = async (): Promise<{ page: Page; outside: string[] }> => {
-  const page = await browser.newPage();
-  const outside: string[] = [];
-  page.on('request', (request) => {
-    if (!request.url().startsWith(platform.url)) outside.push(request.url());
-  });
-  // As the banner's link: the token rides in the fragment, which the page keeps and removes.
-  await page.goto(`${platform.url}/journey#token=${admin}`, { waitUntil: 'load' });
-  return { page, outside };
-};
+const openPage = () => openShared(browser, platform.url, admin);
 
 describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PATH or chromium on PATH)', () => {
   let placed: { id: string; number: string };
   let traceId: string;
 
   beforeAll(async () => {
-    placed = await placeOrder();
+    placed = await placeOrder(call, admin);
     traceId = await exportTrace(placed.id);
     // The auditor's delivery is retried once, then dead-lettered.
     await waitFor(

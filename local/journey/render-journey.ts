@@ -46,8 +46,8 @@ const sagaSteps = (steps: Json[]): string => {
 <table><thead><tr><th>#</th><th>step</th><th>at</th><th>deadline</th><th>deadline kept</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 };
 
-/** The attributes worth a glance in a waterfall row: trigger, attempt, status, event type, cold start. */
-const NOTABLE = /trigger|attempt|status_code|event_type|coldstart|destination/;
+/** The attributes worth a glance in a waterfall row: trigger, attempt and its outcome, status, event type, cold start. */
+const NOTABLE = /trigger|attempt|outcome|status_code|event_type|coldstart|destination/;
 const details = (span: ReceivedSpan): string =>
   Object.entries(span.attributes)
     .filter(([key]) => NOTABLE.test(key))

@@ -5,8 +5,11 @@ import type { Queryable } from '../../functions/runtime/db.js';
 import type { ReceivedSpan } from './decode.js';
 
 /**
- * The span attributes a trace is found by: Order's own, the correlation id, and the CloudEvents and
- * messaging conventions of OpenTelemetry for the event a span handled.
+ * The span attributes a trace is found by: Order's own (its functions name the order on the span of
+ * each change), the correlation id (the runtime's invocation and delivery spans), and the CloudEvents
+ * and messaging conventions of OpenTelemetry for the event a span handled (the runtime and the local
+ * broker set `cloudevents.event_id`; the others are for exporters that follow those conventions).
+ * Names of functions or Triggers are not keys: every span would be found by them.
  */
 export const SEARCH_ATTRIBUTES = [
   'gotuto.order.id',
