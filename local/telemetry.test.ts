@@ -16,7 +16,7 @@ import { useSmtpServer } from '../functions/runtime/smtp-testing.js';
 import { flushTelemetry } from '../functions/runtime/telemetry.js';
 import type { Platform } from './platform.js';
 import type { TriggerSpec } from './routing.js';
-import { checkedFetch, createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
+import { checkedFetch, createTestEnvironment, httpClient, publisherHeaders, waitFor, type TestEnvironment } from './testing.js';
 
 process.env.JWT_SECRET ??= 'telemetry-test-secret-telemetry-test-secret';
 
@@ -206,7 +206,7 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     const { headers, body } = toBinaryHttp(event);
     const published = await checkedFetch(`${platform.url}/broker`, {
       method: 'POST',
-      headers: { ...headers, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      headers: { ...headers, ...publisherHeaders(), traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
       body,
     });
     expect(published.status).toBe(202);
@@ -248,10 +248,13 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     // The same event published twice: the second delivery is dropped by the handler's inbox.
     const event = { id: randomUUID(), type: nudged.type, source: '/test/telemetry', subject: randomUUID(), time: new Date().toISOString(), data: { n: 2 } };
     const { headers, body } = toBinaryHttp(event);
-    for (let i = 0; i < 2; i++) expect((await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers, body })).status).toBe(202);
+    for (let i = 0; i < 2; i++)
+      expect((await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { ...headers, ...publisherHeaders() }, body })).status).toBe(202);
     // One the subscriber never takes: retried twice, then given up.
     const doomed = toBinaryHttp({ ...event, id: randomUUID(), data: { n: 3 } });
-    expect((await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: doomed.headers, body: doomed.body })).status).toBe(202);
+    expect(
+      (await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { ...doomed.headers, ...publisherHeaders() }, body: doomed.body })).status,
+    ).toBe(202);
     await waitFor(
       async () => seen.get(event.id) ?? 0,
       (n) => n >= 2,

@@ -7,7 +7,7 @@ import { defineEvent, toBinaryHttp, toStructuredHttp, type ReceivedEvent } from 
 import { handler, type RegisteredFunction } from './definition.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-testing.js';
 import { flushTelemetry, startTelemetry, stopTelemetry, telemetryActive } from './telemetry.js';
-import { startEventSink, startFunctions, useTestDatabase, type EventSink } from './testing.js';
+import { deliveryTokenFor, startEventSink, startFunctions, useTestDatabase, type EventSink } from './testing.js';
 
 const pinged = defineEvent<{ n: number }>('probe', 'pinged', 1, {
   $id: 'https://gotuto.dev/schemas/events/probe/pinged.v1.json',
@@ -70,7 +70,8 @@ const event = (extensions: Partial<ReceivedEvent<unknown>> = {}): ReceivedEvent<
 const traceparent = () => ({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') });
 const header = (t: { traceId: string; spanId: string }) => `00-${t.traceId}-${t.spanId}-01`;
 
-const post = (headers: Record<string, string>, body: string) => api.requestAt(onPinged.path, 'POST', { rawBody: body, headers });
+const post = async (headers: Record<string, string>, body: string) =>
+  api.requestAt(onPinged.path, 'POST', { rawBody: body, headers, token: await deliveryTokenFor(onPinged.name) });
 
 /** The invocation span of the trace `traceId`, once exported. */
 const invocationIn = async (traceId: string): Promise<{ span: ReceivedSpan | undefined; all: ReceivedSpan[] }> => {
