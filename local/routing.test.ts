@@ -73,8 +73,9 @@ describe('routing from knative/base', () => {
     for (const fn of handlers) {
       const t = routing.triggers.find((x) => x.subscriber.service === fn.name);
       expect(t, fn.name).toBeDefined();
-      // The sink learns the Trigger from the relative URI under its Service.
-      expect(t?.delivery.deadLetterSink).toEqual({ service: 'platform-dead-letters', uri: `/?trigger=${t?.name}` });
+      // The sink learns the Trigger from the relative URI under its Service; its token names its function.
+      expect(t?.delivery.deadLetterSink).toEqual({ service: 'platform-dead-letters', uri: `/?trigger=${t?.name}`, audience: 'platform-dead-letters' });
+      expect(t?.subscriber.audience).toBe(fn.name);
       expect(t?.delivery.retry).toBeGreaterThan(0);
     }
   });

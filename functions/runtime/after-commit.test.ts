@@ -44,10 +44,7 @@ const tallyCommand = fn(
     handle: ({ body }, ctx) => ctx.inTransaction((tx) => tally(tx, body.key).then(() => ({ key: body.key }))),
   }),
 );
-const onTallied = fn(
-  'handlers/on-tallied',
-  handler({ event: tallied, handle: (event, ctx) => tally(ctx.tx, event.data.key) }),
-);
+const onTallied = fn('handlers/on-tallied', handler({ event: tallied, handle: (event, ctx) => tally(ctx.tx, event.data.key) }));
 
 const db = useTestDatabase(['probe']);
 const api = startFunctions([tallyCommand, onTallied]);

@@ -163,7 +163,9 @@ type QueryFn = (...args: unknown[]) => unknown;
 export const instrumentPool = (pool: pg.Pool, url: string): void => {
   const attributes = dbAttributes(url);
   pool.on('connect', (client) => {
-    const original = client.query.bind(client) as QueryFn;
+    // The class's query, looked up at each call, so that what wraps it later (another agent) still runs.
+    const proto = Object.getPrototypeOf(client) as { query: QueryFn };
+    const original: QueryFn = (...args) => proto.query.apply(client, args);
     (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
       if (!recordingParent()) return original(...args);
       const first = args[0];

@@ -58,9 +58,14 @@ const waterfalls = (page: Page) =>
         depth: Number.parseInt(li.querySelector('.label')?.getAttribute('style')?.replace(/\D+/g, '') ?? '0', 10) / 14,
         fn: li.querySelector('.fn')?.textContent ?? '',
         name: li.querySelector('.name')?.textContent ?? '',
-        kind: Array.from(li.classList).find((c) => c.startsWith('kind-'))?.slice(5) ?? '',
+        kind:
+          Array.from(li.classList)
+            .find((c) => c.startsWith('kind-'))
+            ?.slice(5) ?? '',
         orphan: li.querySelector('.orphan') !== null,
-        attrs: Array.from(li.querySelectorAll('.attr')).map((a) => a.textContent).join(' '),
+        attrs: Array.from(li.querySelectorAll('.attr'))
+          .map((a) => a.textContent)
+          .join(' '),
       })),
     })),
   );
@@ -97,7 +102,10 @@ describe.skipIf(!chromium)('the order journey page with the spans the platform e
     // Each handler of the saga sits under the broker's delivery attempt that brought it its event.
     for (const fn of SAGA.filter((name) => name.includes('-on-'))) {
       const at = rows.findIndex((r) => r.fn === fn && r.kind === 'server');
-      const parent = rows.slice(0, at).reverse().find((r) => r.depth === (rows[at] as Row).depth - 1) as Row;
+      const parent = rows
+        .slice(0, at)
+        .reverse()
+        .find((r) => r.depth === (rows[at] as Row).depth - 1) as Row;
       expect(parent, fn).toMatchObject({ kind: 'client', name: `deliver ${fn}` });
       expect(parent.attrs, fn).toMatch(new RegExp(`gotuto\\.trigger=${fn}\\b.*gotuto\\.delivery\\.attempt=1.*http\\.response\\.status_code=204`));
     }

@@ -1,7 +1,9 @@
 // Builds what `npm run knative -- --server-check` runs: etcd, kube-apiserver and Knative's Serving and
 // Eventing admission webhooks, each from the Go module proxy, each only when its binary is missing.
 // Everything lands under .cache/cluster-check/ (binaries, and the Go module and build caches, so the
-// CRDs and webhook configurations of Knative's modules are read from a known place). None of these
+// CRDs and webhook configurations of Knative's modules are read from a known place), or under
+// CLUSTER_CHECK_BUILD_CACHE when set: a directory outside the clone that CI keeps between runs, as a
+// CI system caches a build (.ci/run points it at the user's cache). None of these
 // can be built with a plain `go install` (replace directives, staging modules, a refused version list),
 // so each is a scratch module that requires the released modules and builds the command from them.
 import { spawn } from 'node:child_process';
@@ -11,10 +13,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CACHE_DIR = join(root, '.cache', 'cluster-check');
-export const BIN_DIR = join(CACHE_DIR, 'bin');
-const GO_DIR = join(CACHE_DIR, 'go');
+/** Where what is built (binaries, Go caches, scratch modules, build logs) is kept. */
+const BUILD_DIR = process.env.CLUSTER_CHECK_BUILD_CACHE ? resolve(process.env.CLUSTER_CHECK_BUILD_CACHE) : CACHE_DIR;
+export const BIN_DIR = join(BUILD_DIR, 'bin');
+const GO_DIR = join(BUILD_DIR, 'go');
 export const GOMODCACHE = join(GO_DIR, 'mod');
-const LOG_DIR = join(CACHE_DIR, 'logs');
+const LOG_DIR = join(BUILD_DIR, 'logs');
 
 export const VERSIONS = {
   etcd: 'v3.5.36',
@@ -23,7 +27,7 @@ export const VERSIONS = {
   eventing: 'v0.49.2', // Knative Eventing 1.22.2
 } as const;
 
-/** The environment of every go command: caches under CACHE_DIR, the machine's toolchain, two cores at most. */
+/** The environment of every go command: caches under BUILD_DIR, the machine's toolchain, two cores at most. */
 export const goEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
   GOMODCACHE,
@@ -122,7 +126,7 @@ export const knativeModules = (): { serving: string; eventing: string } => ({
 });
 
 const build = async (part: Part): Promise<void> => {
-  const work = join(CACHE_DIR, 'src', part.name);
+  const work = join(BUILD_DIR, 'src', part.name);
   const log = join(LOG_DIR, `build-${part.name}.log`);
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, 'go.mod'), `module gotuto.local/cluster-check/${part.name}\n\ngo 1.23\n`);

@@ -95,7 +95,8 @@ describe('the CRDs made from knative/schemas', () => {
     ]);
   });
 
-  it('are installed once each, a kept schema before an open CRD of the same kind', () => {
+  // Knative's CRDs come from its Go modules, which the build downloads.
+  it.skipIf(!ready)('are installed once each, a kept schema before an open CRD of the same kind (needs the build)', () => {
     const names = allCrds().map((c) => (c.metadata as { name: string }).name);
     expect(new Set(names).size).toBe(names.length);
     expect(allCrds().find((c) => (c.metadata as { name: string }).name === 'httproutes.gateway.networking.k8s.io')?.spec).toMatchObject({
