@@ -71,8 +71,8 @@ export const targets = (): Target[] =>
         : { name, dir: join(KNATIVE_DIR, name) },
     );
 
-/** `kubectl kustomize dir`, and the namespaces its objects live in or create. */
-export const render = (dir: string): { yaml: string; objects: number; namespaces: string[] } => {
+/** `kubectl kustomize dir`, the namespaces its objects live in or create, and its ServiceAccounts. */
+export const render = (dir: string): { yaml: string; objects: number; namespaces: string[]; serviceAccounts: Array<{ name: string; namespace: string }> } => {
   const run = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (run.error) throw new Error(`kubectl could not run (kubectl 1.32 on PATH): ${run.error.message}`);
   if (run.status !== 0) throw new Error(`kubectl kustomize ${relative(root, dir)} failed:\n${run.stderr}`);
@@ -80,10 +80,18 @@ export const render = (dir: string): { yaml: string; objects: number; namespaces
     .map((d) => d.toJSON() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null)
     .filter((d) => d !== null);
   const namespaces = docs.flatMap((d) => [d.metadata?.namespace, d.kind === 'Namespace' ? d.metadata?.name : undefined]).filter((n): n is string => Boolean(n));
-  return { yaml: run.stdout, objects: docs.length, namespaces };
+  const serviceAccounts = docs
+    .filter((d) => d.kind === 'ServiceAccount' && d.metadata?.name && d.metadata.namespace)
+    .map((d) => ({ name: d.metadata?.name as string, namespace: d.metadata?.namespace as string }));
+  return { yaml: run.stdout, objects: docs.length, namespaces, serviceAccounts };
 };
 
-/** Renders and dry-runs each target (the namespaces they use are made first); a render that fails counts as a refusal. */
+/**
+ * Renders and dry-runs each target; a render that fails counts as a refusal. The namespaces they use
+ * and their ServiceAccounts are made first, for real: an apply creates a ServiceAccount before the
+ * Services that run as it (kustomize orders it first), but a dry run keeps nothing, and Serving's
+ * webhook refuses a Service whose account it cannot find.
+ */
 export const checkTargets = (cluster: Cluster, list: Target[] = targets()): TargetResult[] => {
   const rendered = list.map((t) => {
     try {
@@ -93,6 +101,7 @@ export const checkTargets = (cluster: Cluster, list: Target[] = targets()): Targ
     }
   });
   cluster.ensureNamespaces(rendered.flatMap((r) => ('namespaces' in r ? r.namespaces : [])));
+  cluster.ensureServiceAccounts(rendered.flatMap((r) => ('serviceAccounts' in r ? r.serviceAccounts : [])));
   return rendered.map((r) => {
     if (!('yaml' in r)) return { name: r.target.name, objects: 0, refusals: [r.error] };
     const { refusals } = cluster.dryRun(r.yaml);

@@ -21,6 +21,8 @@ export interface Cluster {
   dryRun: (yaml: string) => { ok: boolean; refusals: string[]; output: string };
   /** Creates `namespaces` for real, each with its `default` ServiceAccount (no controller makes them). */
   ensureNamespaces: (namespaces: Iterable<string>) => void;
+  /** Creates ServiceAccounts for real (their namespaces must exist). */
+  ensureServiceAccounts: (accounts: ReadonlyArray<{ name: string; namespace: string }>) => void;
   stop: () => Promise<void>;
 }
 
@@ -254,6 +256,11 @@ export const startCluster = async (say: (line: string) => void = () => undefined
       ]);
       if (docs.length > 0) kubectlOk(kubeconfig, ['apply', '-f', '-'], toYaml(docs));
     };
+    const ensureServiceAccounts = (accounts: ReadonlyArray<{ name: string; namespace: string }>): void => {
+      const unique = new Map(accounts.map((a) => [`${a.namespace}/${a.name}`, a]));
+      const docs = [...unique.values()].map((a) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: a.name, namespace: a.namespace } }));
+      if (docs.length > 0) kubectlOk(kubeconfig, ['apply', '-f', '-'], toYaml(docs));
+    };
     ensureNamespaces(['default', WEBHOOKS.serving.namespace, WEBHOOKS.eventing.namespace]);
     await Promise.all([startWebhook(dir, kubeconfig, 'serving', started), startWebhook(dir, kubeconfig, 'eventing', started)]);
     say('Knative webhooks ready');
@@ -266,7 +273,7 @@ export const startCluster = async (say: (line: string) => void = () => undefined
       const refusals = result.stderr.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('Warning:'));
       return { ok: result.status === 0, refusals, output: result.stdout + result.stderr };
     };
-    return { kubeconfig, dryRun, ensureNamespaces, stop };
+    return { kubeconfig, dryRun, ensureNamespaces, ensureServiceAccounts, stop };
   } catch (error) {
     await stop();
     throw error;

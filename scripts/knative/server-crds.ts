@@ -170,9 +170,27 @@ export const knativeCrds = (): Json[] => {
 };
 
 /** What a Knative webhook needs in its namespace: its ConfigMaps, its certificate Secret and its webhook configurations. */
+/**
+ * The settings the project gives Knative (`spec.config` of knative/openshift's KnativeServing and
+ * KnativeEventing: `config-features` and the like, as the operator writes them into the ConfigMaps),
+ * so that the webhooks judge the manifests by the features the project enables (an EventPolicy is
+ * refused unless `authentication-oidc` is on).
+ */
+const projectSettings = (module: 'serving' | 'eventing'): Record<string, Record<string, string>> => {
+  const file = join(root, 'knative', 'openshift', `knative-${module}.yaml`);
+  const doc = parseAllDocuments(readFileSync(file, 'utf8'))[0]?.toJSON() as { spec?: { config?: Record<string, Record<string, string>> } } | undefined;
+  const config = doc?.spec?.config ?? {};
+  return Object.fromEntries(Object.entries(config).map(([name, data]) => [name.startsWith('config-') ? name : `config-${name}`, data]));
+};
+
 export const webhookObjects = (module: 'serving' | 'eventing'): Json[] => {
   const dir = join(knativeModules()[module], 'config', 'core');
-  return docsOf([...yamlFiles(join(dir, 'configmaps')), ...yamlFiles(join(dir, 'webhooks'))]);
+  const settings = projectSettings(module);
+  return docsOf([...yamlFiles(join(dir, 'configmaps')), ...yamlFiles(join(dir, 'webhooks'))]).map((o) => {
+    const name = (o.metadata as { name?: string } | undefined)?.name ?? '';
+    const extra = o.kind === 'ConfigMap' ? settings[name] : undefined;
+    return extra ? { ...o, data: { ...((o.data) ?? {}), ...extra } } : o;
+  });
 };
 
 /** Every CRD to install, once each: a kept schema wins over an open CRD of the same kind. */
