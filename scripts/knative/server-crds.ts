@@ -189,7 +189,7 @@ export const webhookObjects = (module: 'serving' | 'eventing'): Json[] => {
   return docsOf([...yamlFiles(join(dir, 'configmaps')), ...yamlFiles(join(dir, 'webhooks'))]).map((o) => {
     const name = (o.metadata as { name?: string } | undefined)?.name ?? '';
     const extra = o.kind === 'ConfigMap' ? settings[name] : undefined;
-    return extra ? { ...o, data: { ...((o.data) ?? {}), ...extra } } : o;
+    return extra ? { ...o, data: { ...(o.data ?? {}), ...extra } } : o;
   });
 };
 
