@@ -1,6 +1,6 @@
 // The one check of a delivery token, against a real issuer over HTTP (discovery and JWKS), and the
 // token sources: the local key kept in a file, and the Kubernetes TokenRequest API, for which a
-// real HTTP server stands in (no API server runs here).
+// real HTTP server stands in (scripts/knative/server-tokens.test.ts runs them against a real API server).
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -10,7 +10,7 @@ import { Unauthorized, Unavailable } from './errors.js';
 import type { Headers } from './http.js';
 import { rootLogger, type Logger } from './log.js';
 import { DISCOVERY_PATH } from './delivery-token.js';
-import { requestWith, serviceAccount } from './token-request.js';
+import { apiServerUrl, requestWith, serviceAccount } from './token-request.js';
 
 export type DeliveryAuthMode = 'token' | 'network-policy';
 
@@ -57,13 +57,40 @@ interface Keys {
 
 const keysByIssuer = new Map<string, Promise<Keys>>();
 
+interface Discovery {
+  issuer?: string;
+  jwks_uri?: string;
+}
+
+const discoveryAt = async (base: string): Promise<Discovery & { status: number; url: string }> => {
+  const url = `${base.replace(/\/+$/, '')}${DISCOVERY_PATH}`;
+  const answer = await getWithAccount(url, AbortSignal.timeout(5_000));
+  return { status: answer.status, url, ...(answer.status === 200 ? (JSON.parse(answer.text) as Discovery) : {}) };
+};
+
+/**
+ * Where the issuer's discovery document and keys are read. In a pod, from the API server the pod
+ * reaches (KUBERNETES_SERVICE_HOST, as Knative's own verifier does) when its service-account issuer
+ * is this one: the issuer's name (`https://kubernetes.default.svc`) needs the cluster's DNS, and the
+ * discovery document's jwks_uri names the API server's advertised address, which a pod may not
+ * reach; the keys are at the same path on the API server. Elsewhere, from the issuer itself.
+ */
+const locate = async (issuer: string): Promise<{ doc: Discovery; jwksUrl: URL }> => {
+  if (serviceAccount()) {
+    const server = apiServerUrl();
+    const doc = await discoveryAt(server).catch(() => undefined);
+    if (doc?.issuer === issuer && doc.jwks_uri) return { doc, jwksUrl: new URL(new URL(doc.jwks_uri).pathname, server) };
+  }
+  const doc = await discoveryAt(issuer);
+  if (doc.status !== 200) throw new Error(`the discovery document of ${issuer} (${doc.url}) answered ${doc.status}`);
+  return { doc, jwksUrl: new URL(doc.jwks_uri ?? '', issuer) };
+};
+
 const discover = async (issuer: string): Promise<Keys> => {
-  const answer = await getWithAccount(`${issuer.replace(/\/+$/, '')}${DISCOVERY_PATH}`, AbortSignal.timeout(5_000));
-  if (answer.status !== 200) throw new Error(`the discovery document of ${issuer} answered ${answer.status}`);
-  const doc = JSON.parse(answer.text) as { issuer?: string; jwks_uri?: string };
+  const { doc, jwksUrl } = await locate(issuer);
   if (doc.issuer !== issuer || !doc.jwks_uri) throw new Error(`the discovery document of ${issuer} names the issuer "${doc.issuer}" or no jwks_uri`);
   // Cached keys; an unknown `kid` refetches them, at most every 30 s (a rotated key is picked up).
-  const jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, [customFetch]: issuerFetch });
+  const jwks = createRemoteJWKSet(jwksUrl, { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, [customFetch]: issuerFetch });
   return { issuer, jwks };
 };
 

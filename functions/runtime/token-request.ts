@@ -10,7 +10,10 @@ import { decodeJwt } from 'jose';
 import { cachingTokenSource, type TokenSource } from './delivery-token.js';
 
 /** Where the kubelet mounts a pod's service-account token, namespace and CA. */
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const KUBELET_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** SERVICE_ACCOUNT_DIR when set (a pod mounting it elsewhere, a test), else the kubelet's folder. */
+export const serviceAccountDir = (): string => process.env.SERVICE_ACCOUNT_DIR || KUBELET_DIR;
 
 export interface ServiceAccountFiles {
   /** Its token (read again at each use: the kubelet rotates it). */
@@ -20,7 +23,7 @@ export interface ServiceAccountFiles {
 }
 
 /** The pod's own service account, when running in a cluster. */
-export const serviceAccount = (dir = SERVICE_ACCOUNT_DIR): ServiceAccountFiles | undefined => {
+export const serviceAccount = (dir = serviceAccountDir()): ServiceAccountFiles | undefined => {
   const tokenFile = join(dir, 'token');
   if (!existsSync(tokenFile)) return undefined;
   const caFile = join(dir, 'ca.crt');
@@ -39,7 +42,8 @@ export const requestWith = (
 ): Promise<HttpsAnswer> =>
   new Promise((resolve, reject) => {
     const target = new URL(url);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    // The API server serves its JWKS as application/jwk-set+json and answers 406 to a plain JSON accept.
+    const headers: Record<string, string> = { accept: 'application/json, application/jwk-set+json' };
     if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
