@@ -10,9 +10,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import proxyaddr from 'proxy-addr';
 import { InvalidJson, maxJsonDepth, parseBoundedJson, stamp, tooDeepAt, violations, type ReceivedEvent } from '../../events/index.js';
-import { afterCommit } from './after-commit.js';
+import { afterCommit, type AfterCommit } from './after-commit.js';
 import { authenticateNow } from './auth.js';
 import { config } from './config.js';
+import { retryingConflicts } from './conflict-retry.js';
 import { existingPool, inTransaction, poolFor, type Queryable } from './db.js';
 import type { Caller, CommandDefinition, HttpContext, QueryDefinition, RegisteredFunction, Reply, Tx } from './definition.js';
 import { BadRequest, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationError, problemFor, problemHeaders } from './errors.js';
@@ -155,32 +156,22 @@ interface Idempotency {
 /**
  * The transaction helper given to commands: events emitted inside are stamped, validated and
  * stored in the outbox with the state change, then published after commit. With an
- * Idempotency-Key, the answer is recorded in the same transaction.
+ * Idempotency-Key, the answer is recorded in the same transaction. A transaction that loses to a
+ * concurrent one is run again whole (conflict-retry.ts), with its own events and after-commit work.
  */
 const transactionRunner = (fn: RegisteredFunction, inv: Invocation, now: () => Date, idempotency: Idempotency | undefined) => {
   return <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
-    const stored: StoredEvent[] = [];
-    const committed = afterCommit();
-    const tx = (client: pg.PoolClient): Tx => ({
-      query: (sql, params) => client.query(sql, params),
-      afterCommit: committed.add,
-      emit: (...events) => {
-        let stamped: ReceivedEvent<unknown>[];
-        try {
-          stamped = events.map((event) => stamp<unknown>(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        return storeEvents(client, fn.context, stamped).then((rows) => {
-          stored.push(...rows);
-        });
-      },
-    });
-    const inside = idempotency
-      ? (client: pg.PoolClient) => recorded(fn, inv, idempotency, client, () => work(tx(client)))
-      : (client: pg.PoolClient) => work(tx(client));
+    const attempt = (db: pg.Pool) => {
+      const stored: StoredEvent[] = [];
+      const committed = afterCommit();
+      const tx = commandTx(fn, inv, now, stored, committed);
+      const inside = idempotency
+        ? (client: pg.PoolClient) => recorded(fn, inv, idempotency, client, () => work(tx(client)))
+        : (client: pg.PoolClient) => work(tx(client));
+      return inTransaction(db, inside).then((result) => ({ result, stored, committed }));
+    };
     const run = (db: pg.Pool): Promise<T> =>
-      inTransaction(db, inside).then((result) => {
+      retryingConflicts(() => attempt(db)).then(({ result, stored, committed }) => {
         committed.run();
         return stored.length === 0 ? result : publishStored(db, fn.context, stored).then(() => result);
       });
@@ -188,6 +179,25 @@ const transactionRunner = (fn: RegisteredFunction, inv: Invocation, now: () => D
     return db ? run(db) : poolFor(fn.context).then(run);
   };
 };
+
+/** The `Tx` a command's work gets for one attempt of its transaction on `client`. */
+const commandTx =
+  (fn: RegisteredFunction, inv: Invocation, now: () => Date, stored: StoredEvent[], committed: AfterCommit) =>
+  (client: pg.PoolClient): Tx => ({
+    query: (sql, params) => client.query(sql, params),
+    afterCommit: committed.add,
+    emit: (...events) => {
+      let stamped: ReceivedEvent<unknown>[];
+      try {
+        stamped = events.map((event) => stamp<unknown>(event, { correlationId: inv.correlationId, causationId: inv.requestId, time: now() }));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return storeEvents(client, fn.context, stamped).then((rows) => {
+        stored.push(...rows);
+      });
+    },
+  });
 
 /** Runs `work` inside the transaction that claims the Idempotency-Key and records the answer. */
 const recorded = async <T>(fn: RegisteredFunction, inv: Invocation, idempotency: Idempotency, client: pg.PoolClient, work: () => Promise<T>): Promise<T> => {
