@@ -180,21 +180,27 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     expect(attempt).toMatchObject({ kind: 'client', name: expect.stringMatching(/^deliver /) });
     expect(attempt?.attributes).toMatchObject({ 'gotuto.delivery.attempt': 1, 'http.response.status_code': 204, 'gotuto.delivery.outcome': 'delivered' });
     expect(spans.filter((s) => s.name === 'POST /broker').length).toBeGreaterThanOrEqual(4);
-    // Notification's email of the confirmation goes out over SMTP in a CLIENT span of the sender run
-    // that claimed it: the run the confirmation's handler started after its commit (in this trace),
-    // or one another handler or the schedule started first (in that run's trace). Either way the span
-    // has its parent in the export.
+    // Notification's email of the confirmation goes out over SMTP in a CLIENT span of this trace,
+    // under the handler that recorded it, whichever sender run claimed it (the handler's own run
+    // after its commit, one another handler or the schedule started first).
     const sent = await waitFor(
       async () => {
         await flushTelemetry();
-        return receiver.spans().filter((s) => s.name === 'smtp send' && s.attributes['gotuto.email.kind'] === 'order-confirmed');
+        return receiver.spans().filter((s) => s.traceId === traceId && s.name === 'smtp send' && s.attributes['gotuto.email.kind'] === 'order-confirmed');
       },
       (found) => found.length > 0,
       60_000,
     );
-    expect(sent[0]?.kind).toBe('client');
-    const all = new Set(receiver.spans().map((s) => s.spanId));
-    expect(all.has(sent[0]?.parentSpanId ?? '')).toBe(true);
+    expect(sent.map((s) => s.kind)).toEqual(['client']);
+    const inTrace = new Map(
+      receiver
+        .spans()
+        .filter((s) => s.traceId === traceId)
+        .map((s) => [s.spanId, s]),
+    );
+    const recorder = (span: ReceivedSpan | undefined): ReceivedSpan | undefined =>
+      span === undefined || span.kind === 'server' ? span : recorder(inTrace.get(span.parentSpanId));
+    expect(recorder(inTrace.get(sent[0]?.parentSpanId ?? ''))?.attributes['faas.name']).toBe('notification-on-order-confirmed');
     expect(smtp.accepted.length).toBeGreaterThan(0);
   }, 180_000);
 

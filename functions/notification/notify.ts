@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReceivedEvent } from '../../events/index.js';
 import type { HandlerContext } from '../runtime/definition.js';
 import { NotFound } from '../runtime/errors.js';
+import { traceHeaders } from '../runtime/telemetry.js';
 import { renderEmail, type EmailDetails } from './email.js';
 import { createNotification, type ContactKind } from './notification.js';
 import { sendAfterCommit } from './sender.js';
@@ -46,7 +47,8 @@ export const notify = async (event: ReceivedEvent<unknown>, { recipient, about, 
     randomUUID(),
     ctx.now(),
   );
-  if (!(await notifications.insert(ctx.tx, notification))) {
+  // The span recording the email is the one its send continues, whichever sender run claims it.
+  if (!(await notifications.insert(ctx.tx, notification, traceHeaders()))) {
     ctx.log.info('the event already has its email; nothing recorded', { eventId: event.id, kind: details.kind });
     return;
   }

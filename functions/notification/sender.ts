@@ -24,7 +24,7 @@ import { poolFor } from '../runtime/db.js';
 import { onStop } from '../runtime/lifecycle.js';
 import { rootLogger, type Logger } from '../runtime/log.js';
 import { count } from '../runtime/metrics.js';
-import { clientSpan } from '../runtime/telemetry.js';
+import { deferredClientSpan } from '../runtime/telemetry.js';
 import { classifyFailure, smtpMailer, type Mailer } from './mailer.js';
 import { afterFailure, LEASE_EXPIRED, NO_SMTP, type RetryPolicy } from './notification.js';
 import { settings } from './settings.js';
@@ -99,7 +99,9 @@ export const sendPending = async (pool: NotificationPool, options: SendPendingOp
       const smtp = (mailer ??= smtpMailer(smtpUrl, from, settings.smtpTimeoutMs()));
       const fields = { notificationId: claimed.id, eventId: claimed.eventId, kind: claimed.kind, attempt: claimed.attempts };
       try {
-        await clientSpan('smtp send', { 'gotuto.email.kind': claimed.kind, 'gotuto.notification_id': claimed.id, 'peer.service': 'smtp' }, () =>
+        // A child of the span that recorded the email (in the order's trace), linked to this run's.
+        const attributes = { 'gotuto.email.kind': claimed.kind, 'gotuto.notification_id': claimed.id, 'peer.service': 'smtp' };
+        await deferredClientSpan(claimed.recordedBy, 'smtp send', attributes, () =>
           smtp.send({
             id: claimed.id,
             eventId: claimed.eventId,

@@ -117,14 +117,26 @@ const toNotification = (row: NotificationRow): Notification => {
   }
 };
 
-/** Records a new notification unless its event already has one of its kind; whether it did. */
-const insertNotification = async (tx: Queryable, n: Notification): Promise<boolean> => {
+/** The trace context of the span that recorded an email (W3C `traceparent`, `tracestate`). */
+export interface RecordedTrace {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** A notification claimed for sending, with the trace context that recorded it. */
+export type ClaimedNotification = Notification & { recordedBy: RecordedTrace };
+
+/**
+ * Records a new notification unless its event already has one of its kind; whether it did.
+ * `recordedBy` is the trace context of the span recording it, which its send continues.
+ */
+const insertNotification = async (tx: Queryable, n: Notification, recordedBy: RecordedTrace = {}): Promise<boolean> => {
   if (n.status !== 'pending') throw new Error(`a new notification is pending, not ${n.status}`);
   const { rowCount } = await tx.query(
     `INSERT INTO notification.notifications (id, event_id, event_type, kind, about, recipient_kind, recipient_id,
        to_address, to_name, subject, text_body, html_body, status, attempts, next_attempt_at, last_error, version,
-       created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14, $15, $16, $17, $18)
+       created_at, updated_at, traceparent, tracestate)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14, $15, $16, $17, $18, $19, $20)
      ON CONFLICT (event_id, kind) DO NOTHING`,
     [
       n.id,
@@ -145,6 +157,8 @@ const insertNotification = async (tx: Queryable, n: Notification): Promise<boole
       n.version,
       n.createdAt,
       n.updatedAt,
+      recordedBy.traceparent ?? null,
+      recordedBy.tracestate ?? null,
     ],
   );
   return rowCount === 1;
@@ -205,8 +219,14 @@ const findNotification = async (db: Queryable, id: string): Promise<Notification
  * sending, leased to `claimId` for `leaseSeconds`, one more attempt counted. One statement,
  * committed before any SMTP.
  */
-const claimNext = async (db: Queryable, claimId: string, now: Date, leaseSeconds: number, tried: readonly string[] = []): Promise<Notification | undefined> => {
-  const { rows } = await db.query<NotificationRow>(
+const claimNext = async (
+  db: Queryable,
+  claimId: string,
+  now: Date,
+  leaseSeconds: number,
+  tried: readonly string[] = [],
+): Promise<ClaimedNotification | undefined> => {
+  const { rows } = await db.query<NotificationRow & { traceparent: string | null; tracestate: string | null }>(
     `UPDATE notification.notifications AS n
      SET status = 'sending', attempts = n.attempts + 1, claim_id = $1,
          claimed_until = $2::timestamptz + make_interval(secs => $3::double precision),
@@ -218,10 +238,11 @@ const claimNext = async (db: Queryable, claimId: string, now: Date, leaseSeconds
        LIMIT 1
        FOR UPDATE SKIP LOCKED)
      AND n.status = 'pending'
-     RETURNING ${COLUMNS}`,
+     RETURNING ${COLUMNS}, n.traceparent, n.tracestate`,
     [claimId, now, leaseSeconds, tried],
   );
-  return rows[0] && toNotification(rows[0]);
+  const row = rows[0];
+  return row && { ...toNotification(row), recordedBy: { traceparent: row.traceparent ?? undefined, tracestate: row.tracestate ?? undefined } };
 };
 
 /** Records the claimed email as sent (also after its lease expired and it was marked unknown). */

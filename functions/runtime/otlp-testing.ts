@@ -15,6 +15,8 @@ export interface ReceivedSpan {
   kind: 'internal' | 'server' | 'client' | 'producer' | 'consumer' | 'unspecified';
   status: 'unset' | 'ok' | 'error';
   attributes: Record<string, string | number | boolean>;
+  /** The spans this one is linked to (another trace's span that did the work, for instance). */
+  links: Array<{ traceId: string; spanId: string }>;
   service: string;
 }
 
@@ -75,6 +77,7 @@ const spansOf = (body: any): ReceivedSpan[] =>
         kind: KINDS[Number(span.kind ?? 0)] ?? 'unspecified',
         status: STATUSES[Number(span.status?.code ?? 0)] ?? 'unset',
         attributes: attributesOf(span.attributes),
+        links: ((span.links ?? []) as any[]).map((link) => ({ traceId: link.traceId, spanId: link.spanId })),
         service,
       })),
     );

@@ -138,6 +138,33 @@ export const clientSpan = <T>(name: string, attributes: Attributes, work: (heade
     ? inSpan(name, SpanKind.CLIENT, attributes, context.active(), (span) => work(traceHeaders(), (key, value) => span.setAttribute(key, value)))
     : work({}, ignore);
 
+/**
+ * A CLIENT span for work one span recorded and a later run does (an email a handler recorded, sent
+ * by whichever sender run claims it): a child of the recording span, whose `traceparent` and
+ * `tracestate` were kept with the work, so it shows in that trace (an order's); linked to the
+ * active span of the run doing it. clientSpan when no context was kept.
+ */
+export const deferredClientSpan = <T>(
+  recordedBy: { traceparent?: string; tracestate?: string },
+  name: string,
+  attributes: Attributes,
+  work: (headers: Record<string, string>, annotate: Annotate) => Promise<T>,
+): Promise<T> => {
+  if (running === undefined || !recordedBy.traceparent) return clientSpan(name, attributes, work);
+  const parent = contextOf(recordedBy.traceparent, recordedBy.tracestate);
+  const doer = trace.getSpan(context.active())?.spanContext();
+  const links = doer && trace.isSpanContextValid(doer) ? [{ context: doer }] : [];
+  const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes, links }, parent);
+  const inside = trace.setSpan(parent, span);
+  return context
+    .with(inside, () => work(traceHeaders(inside), (key, value) => span.setAttribute(key, value)))
+    .catch((error: unknown) => {
+      failSpan(span, error);
+      throw error;
+    })
+    .finally(() => span.end());
+};
+
 // ---- PostgreSQL ---------------------------------------------------------------------------------
 
 const DB_SYSTEM = { 'db.system.name': 'postgresql' };
