@@ -4,15 +4,14 @@
 // Each must move by exactly one per event, with the attribute that says which (step; kind).
 // Over the embedded broker only: neither depends on the broker, and telemetry.test.ts covers Kafka.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { registry } from '../functions/index.js';
-import { signToken } from '../functions/runtime/auth.js';
 import { drainAll } from '../functions/runtime/lifecycle.js';
-import { startOtlpReceiver, type MetricsSnapshot, type OtlpReceiver } from '../functions/runtime/otlp-testing.js';
+import type { MetricsSnapshot } from '../functions/runtime/otlp-testing.js';
 import { useSmtpServer } from '../functions/runtime/smtp-testing.js';
 import { flushTelemetry } from '../functions/runtime/telemetry.js';
-import type { Platform } from './platform.js';
-import { createTestEnvironment, httpClient, waitFor, type TestEnvironment } from './testing.js';
+import { checkout, newCustomer, productInStock, usePlatform } from './journey/platform-testing.js';
+import { waitFor } from './testing.js';
 
 process.env.JWT_SECRET ??= 'telemetry-failures-secret-telemetry-failures';
 process.env.SAGA_STEP_TIMEOUT = '3';
@@ -22,39 +21,16 @@ process.env.CATALOG_TIMEOUT_MS ??= '10000';
 process.env.NOTIFICATION_SEND_BACKOFF_SECONDS = '3600';
 
 const smtp = useSmtpServer();
-const kafkaBrokers = process.env.KAFKA_BROKERS;
-
-let env: TestEnvironment;
-let platform: Platform;
-let receiver: OtlpReceiver;
-let admin: string;
-const call = httpClient(() => platform.url);
-
-beforeAll(async () => {
-  delete process.env.KAFKA_BROKERS;
-  receiver = await startOtlpReceiver();
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
-  process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
-  env = await createTestEnvironment();
-  // Billing's handler of invoice-requested is not served: an order waits in its invoicing step.
-  platform = await env.start({ functions: registry.filter((fn) => fn.name !== 'billing-on-invoice-requested') });
-  admin = await signToken({ id: randomUUID(), role: 'admin' });
-}, 180_000);
-
-afterAll(async () => {
-  await env?.dispose();
-  await receiver?.stop();
-  delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
-  if (kafkaBrokers) process.env.KAFKA_BROKERS = kafkaBrokers;
-}, 60_000);
+// Billing's handler of invoice-requested is not served: an order waits in its invoicing step.
+const shop = usePlatform({ otlp: true, broker: 'embedded', start: { functions: registry.filter((fn) => fn.name !== 'billing-on-invoice-requested') } });
+const { call } = shop;
 
 /** What has been exported once everything in flight (deliveries, background sends) has finished. */
 const settled = async (): Promise<MetricsSnapshot> => {
-  await platform.broker.idle();
+  await shop.platform.broker.idle();
   await drainAll(10_000);
   await flushTelemetry();
-  return receiver.metricsSnapshot();
+  return shop.receiver.metricsSnapshot();
 };
 
 /** Exports until `name` with `attributes` has reached `total`; the snapshot then. */
@@ -62,7 +38,7 @@ const exportedUntil = (name: string, attributes: Record<string, unknown>, total:
   waitFor(
     async () => {
       await flushTelemetry();
-      return receiver.metricsSnapshot();
+      return shop.receiver.metricsSnapshot();
     },
     (snapshot) => snapshot.value(name, attributes) >= total,
     30_000,
@@ -77,29 +53,11 @@ const register = async (): Promise<string> => {
 
 it('counts the invoicing deadline that expired, once, with its step', async () => {
   const before = await settled();
-  const category = await call('POST', '/catalog/categories', admin, { name: `Late ${randomUUID().slice(0, 8)}` });
-  const product = await call('POST', '/catalog/products', admin, {
-    name: 'Slow Widget',
-    sku: `LATE-${randomUUID().slice(0, 12)}`,
-    categoryId: category.body.id,
-    price: { amount: 900, currency: 'EUR' },
-  });
-  await waitFor(
-    () => call('GET', `/inventory/items/${product.body.id}`),
-    (r) => r.status === 200,
-  );
-  expect((await call('POST', `/inventory/items/${product.body.id}/receipts`, admin, { quantity: 3 })).status).toBe(200);
-  const email = await register();
-  const login = await call('POST', '/customers/login', undefined, { email, password: 'correct horse battery' });
-  const token = login.body.accessToken as string;
-  const cart = await call('POST', '/orders/carts', token);
-  expect((await call('PUT', `/orders/carts/${cart.body.id}/items/${product.body.id}`, token, { quantity: 1 })).status).toBe(200);
-  const placed = await call('POST', `/orders/carts/${cart.body.id}/checkout`, token, {
-    shippingAddress: { line1: '2 Main St', city: 'Lyon', postalCode: '69001', country: 'FR' },
-  });
-  expect(placed.status).toBe(202);
+  const productId = await productInStock(call, shop.admin, { quantity: 3 });
+  const { token } = await newCustomer(call, shop.admin);
+  const orderId = await checkout(call, token, productId);
   const cancelled = await waitFor(
-    () => call('GET', `/orders/${placed.body.orderId}`, admin),
+    () => call('GET', `/orders/${orderId}`, shop.admin),
     (r) => r.body.status === 'cancelled',
   );
   expect(cancelled.body.status).toBe('cancelled');

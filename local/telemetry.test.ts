@@ -4,19 +4,18 @@
 // each span's parent in the export; a retried delivery shows each attempt; the metrics move.
 // Run over the embedded broker, and over Kafka too when KAFKA_BROKERS is set.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineEvent, toBinaryHttp, type ReceivedEvent } from '../events/index.js';
-import { signToken } from '../functions/runtime/auth.js';
 import { handler, type RegisteredFunction } from '../functions/runtime/definition.js';
 import { Unavailable } from '../functions/runtime/errors.js';
 import { poolFor } from '../functions/runtime/db.js';
 import { drainAll } from '../functions/runtime/lifecycle.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../functions/runtime/otlp-testing.js';
+import type { ReceivedSpan } from '../functions/runtime/otlp-testing.js';
 import { useSmtpServer } from '../functions/runtime/smtp-testing.js';
 import { flushTelemetry } from '../functions/runtime/telemetry.js';
-import type { Platform } from './platform.js';
 import type { TriggerSpec } from './routing.js';
-import { checkedFetch, createTestEnvironment, httpClient, publisherHeaders, waitFor, type TestEnvironment } from './testing.js';
+import { checkout, newCustomer, productInStock, SAGA_FUNCTIONS, usePlatform } from './journey/platform-testing.js';
+import { checkedFetch, publisherHeaders, waitFor } from './testing.js';
 
 process.env.JWT_SECRET ??= 'telemetry-test-secret-telemetry-test-secret';
 
@@ -52,99 +51,35 @@ const flakyTrigger: TriggerSpec = {
   ordered: false,
 };
 
-const brokers = ['embedded', ...(process.env.KAFKA_BROKERS ? ['kafka'] : [])] as const;
-const kafkaBrokers = process.env.KAFKA_BROKERS;
-const address = { line1: '1 Rue de la Paix', city: 'Paris', postalCode: '75002', country: 'FR' };
+const brokers: ('embedded' | 'kafka')[] = ['embedded', ...(process.env.KAFKA_BROKERS ? (['kafka'] as const) : [])];
 
 describe.each(brokers)('telemetry over the %s broker', (kind) => {
-  let env: TestEnvironment;
-  let platform: Platform;
-  let receiver: OtlpReceiver;
-  let admin: string;
-  const call = httpClient(() => platform.url);
-
-  beforeAll(async () => {
-    if (kind === 'kafka') process.env.KAFKA_BROKERS = kafkaBrokers;
-    else delete process.env.KAFKA_BROKERS;
-    receiver = await startOtlpReceiver();
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
-    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
-    env = await createTestEnvironment();
-    platform = await env.start({ extraFunctions: [flaky], extraTriggers: [flakyTrigger] });
-    admin = await signToken({ id: randomUUID(), role: 'admin' });
-  }, 180_000);
-
-  afterAll(async () => {
-    await env?.dispose();
-    await receiver?.stop();
-    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
-    if (kafkaBrokers) process.env.KAFKA_BROKERS = kafkaBrokers;
-  }, 60_000);
-
-  const product = async () => {
-    const category = await call('POST', '/catalog/categories', admin, { name: `Otel ${randomUUID().slice(0, 8)}` });
-    const created = await call('POST', '/catalog/products', admin, {
-      name: `Lamp ${randomUUID().slice(0, 8)}`,
-      sku: `OTEL-${randomUUID().slice(0, 12)}`,
-      categoryId: category.body.id,
-      price: { amount: 900, currency: 'EUR' },
-    });
-    expect(created.status).toBe(201);
-    const id = created.body.id as string;
-    await waitFor(
-      () => call('GET', `/inventory/items/${id}`),
-      (r) => r.status === 200,
-    );
-    expect((await call('POST', `/inventory/items/${id}/receipts`, admin, { quantity: 5 })).status).toBe(200);
-    return id;
-  };
-
-  const customer = async () => {
-    const email = `otel-${randomUUID()}@example.com`;
-    const registered = await call('POST', '/customers/register', undefined, { email, password: 'correct horse battery', name: 'Buyer' });
-    const login = await call('POST', '/customers/login', undefined, { email, password: 'correct horse battery' });
-    const id = registered.body.id as string;
-    await waitFor(
-      () => call('GET', `/billing/clients/${id}`, admin),
-      (r) => r.status === 200,
-    );
-    return login.body.accessToken as string;
-  };
-
+  const shop = usePlatform({ otlp: true, broker: kind, start: { extraFunctions: [flaky], extraTriggers: [flakyTrigger] } });
+  const { call } = shop;
+  const product = () => productInStock(call, shop.admin);
+  const customer = async () => (await newCustomer(call, shop.admin)).token;
   /** Checks out one unit of `productId` under the caller's trace `traceId`; the order's id. */
-  const checkout = async (token: string, productId: string, traceId: string, callerSpan: string) => {
-    const cart = await call('POST', '/orders/carts', token);
-    expect((await call('PUT', `/orders/carts/${cart.body.id}/items/${productId}`, token, { quantity: 1 })).status).toBe(200);
-    const placed = await call(
-      'POST',
-      `/orders/carts/${cart.body.id}/checkout`,
-      token,
-      { shippingAddress: address },
-      { traceparent: `00-${traceId}-${callerSpan}-01` },
-    );
-    expect(placed.status).toBe(202);
-    return placed.body.orderId as string;
-  };
+  const checkoutIn = (token: string, productId: string, traceId: string, callerSpan: string) =>
+    checkout(call, token, productId, { traceparent: `00-${traceId}-${callerSpan}-01` });
 
   it('follows an order from checkout to confirmed and to its delivery to Notification in one trace, every parent present', async () => {
     const productId = await product();
     const token = await customer();
     const traceId = randomBytes(16).toString('hex');
     const callerSpan = randomBytes(8).toString('hex');
-    const orderId = await checkout(token, productId, traceId, callerSpan);
+    const orderId = await checkoutIn(token, productId, traceId, callerSpan);
     const confirmed = await waitFor(
-      () => call('GET', `/orders/${orderId}`, admin),
+      () => call('GET', `/orders/${orderId}`, shop.admin),
       (r) => ['confirmed', 'cancelled'].includes(r.body?.status),
     );
     expect(confirmed.body.status).toBe('confirmed');
-    await platform.broker.idle();
+    await shop.platform.broker.idle();
 
     // Notification's handler of order-confirmed is the last hop; its span may still be in a batch.
     const spans = await waitFor(
       async () => {
         await flushTelemetry();
-        return receiver.spans().filter((s) => s.traceId === traceId);
+        return shop.receiver.spans().filter((s) => s.traceId === traceId);
       },
       (found) => found.some((s) => s.name === 'notification-on-order-confirmed'),
       30_000,
@@ -157,16 +92,7 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     for (const span of spans) if (span !== root) expect(byId.has(span.parentSpanId), `parent of ${span.name}`).toBe(true);
 
     const functions = new Set(spans.filter((s) => s.kind === 'server' && s.attributes['faas.name']).map((s) => s.attributes['faas.name']));
-    for (const name of [
-      'order-checkout',
-      'catalog-validate-products',
-      'inventory-on-order-placed',
-      'order-on-stock-reserved',
-      'billing-on-invoice-requested',
-      'order-on-invoice-created',
-      'notification-on-order-confirmed',
-    ])
-      expect(functions, name).toContain(name);
+    for (const name of SAGA_FUNCTIONS) expect(functions, name).toContain(name);
     // The Catalog call and the statements are children of the invocation that made them.
     const catalogCall = spans.find((s) => s.name === 'POST /catalog/products/validate');
     expect(catalogCall).toMatchObject({ kind: 'client', parentSpanId: expect.any(String) });
@@ -186,14 +112,14 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     const sent = await waitFor(
       async () => {
         await flushTelemetry();
-        return receiver.spans().filter((s) => s.traceId === traceId && s.name === 'smtp send' && s.attributes['gotuto.email.kind'] === 'order-confirmed');
+        return shop.receiver.spans().filter((s) => s.traceId === traceId && s.name === 'smtp send' && s.attributes['gotuto.email.kind'] === 'order-confirmed');
       },
       (found) => found.length > 0,
       60_000,
     );
     expect(sent.map((s) => s.kind)).toEqual(['client']);
     const inTrace = new Map(
-      receiver
+      shop.receiver
         .spans()
         .filter((s) => s.traceId === traceId)
         .map((s) => [s.spanId, s]),
@@ -215,7 +141,7 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     };
     const traceId = randomBytes(16).toString('hex');
     const { headers, body } = toBinaryHttp(event);
-    const published = await checkedFetch(`${platform.url}/broker`, {
+    const published = await checkedFetch(`${shop.platform.url}/broker`, {
       method: 'POST',
       headers: { ...headers, ...publisherHeaders(), traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
       body,
@@ -224,7 +150,7 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     const spans = await waitFor(
       async () => {
         await flushTelemetry();
-        return receiver.spans().filter((s) => s.traceId === traceId);
+        return shop.receiver.spans().filter((s) => s.traceId === traceId);
       },
       (found) => found.filter((s) => s.name === `deliver ${flakyTrigger.name}`).length >= 2 && found.some((s) => s.name === flaky.name),
       30_000,
@@ -247,12 +173,12 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
 
   it('moves the counters and gauges for an order', async () => {
     await flushTelemetry();
-    const before = receiver.metricsSnapshot();
+    const before = shop.receiver.metricsSnapshot();
     const productId = await product();
     const token = await customer();
-    const orderId = await checkout(token, productId, randomBytes(16).toString('hex'), randomBytes(8).toString('hex'));
+    const orderId = await checkoutIn(token, productId, randomBytes(16).toString('hex'), randomBytes(8).toString('hex'));
     await waitFor(
-      () => call('GET', `/orders/${orderId}`, admin),
+      () => call('GET', `/orders/${orderId}`, shop.admin),
       (r) => r.body?.status === 'confirmed',
     );
     expect((await call('POST', `/orders/${orderId}/cancel`, token, { reason: 'changed my mind' })).status).toBe(200);
@@ -260,22 +186,22 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
     const event = { id: randomUUID(), type: nudged.type, source: '/test/telemetry', subject: randomUUID(), time: new Date().toISOString(), data: { n: 2 } };
     const { headers, body } = toBinaryHttp(event);
     for (let i = 0; i < 2; i++)
-      expect((await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { ...headers, ...publisherHeaders() }, body })).status).toBe(202);
+      expect((await checkedFetch(`${shop.platform.url}/broker`, { method: 'POST', headers: { ...headers, ...publisherHeaders() }, body })).status).toBe(202);
     // One the subscriber never takes: retried twice, then given up.
     const doomed = toBinaryHttp({ ...event, id: randomUUID(), data: { n: 3 } });
     expect(
-      (await checkedFetch(`${platform.url}/broker`, { method: 'POST', headers: { ...doomed.headers, ...publisherHeaders() }, body: doomed.body })).status,
+      (await checkedFetch(`${shop.platform.url}/broker`, { method: 'POST', headers: { ...doomed.headers, ...publisherHeaders() }, body: doomed.body })).status,
     ).toBe(202);
     await waitFor(
       async () => seen.get(event.id) ?? 0,
       (n) => n >= 2,
     );
-    await platform.broker.idle();
+    await shop.platform.broker.idle();
     // Notification's sends after commit run in the background.
     await drainAll(10_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     await flushTelemetry();
-    const after = receiver.metricsSnapshot();
+    const after = shop.receiver.metricsSnapshot();
     const moved = (name: string, attributes: Record<string, unknown> = {}) => after.value(name, attributes) - before.value(name, attributes);
 
     expect(moved('gotuto.orders.placed')).toBe(1);
@@ -316,18 +242,18 @@ describe.each(brokers)('telemetry over the %s broker', (kind) => {
       DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "order".telemetry_conflict_once()`);
     try {
       await flushTelemetry();
-      const before = receiver.metricsSnapshot();
+      const before = shop.receiver.metricsSnapshot();
       const productId = await product();
       const token = await customer();
-      const orderId = await checkout(token, productId, randomBytes(16).toString('hex'), randomBytes(8).toString('hex'));
+      const orderId = await checkoutIn(token, productId, randomBytes(16).toString('hex'), randomBytes(8).toString('hex'));
       const confirmed = await waitFor(
-        () => call('GET', `/orders/${orderId}`, admin),
+        () => call('GET', `/orders/${orderId}`, shop.admin),
         (r) => ['confirmed', 'cancelled'].includes(r.body?.status),
       );
       expect(confirmed.body.status).toBe('confirmed');
-      await platform.broker.idle();
+      await shop.platform.broker.idle();
       await flushTelemetry();
-      const after = receiver.metricsSnapshot();
+      const after = shop.receiver.metricsSnapshot();
       const moved = (name: string, attributes: Record<string, unknown> = {}) => after.value(name, attributes) - before.value(name, attributes);
       // The conflict was met (and retried), yet the order counts once, with one confirmation time.
       expect(Number((await db.query(`SELECT last_value FROM "order".telemetry_conflict_once`)).rows[0].last_value)).toBe(2);

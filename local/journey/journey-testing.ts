@@ -1,36 +1,15 @@
-// What the journey page tests share: an order placed through the stack as a customer places it,
-// and the page opened and read in Chromium as a person reads it.
-import { randomUUID } from 'node:crypto';
+// What the journey page tests share: an order placed through the stack as a customer places it
+// (platform-testing.ts's steps), and the page opened and read in Chromium as a person reads it.
 import type { Browser, Page } from 'puppeteer-core';
 import { expect } from 'vitest';
-import { waitFor, type httpClient } from '../testing.js';
-
-type Client = ReturnType<typeof httpClient>;
+import { waitFor } from '../testing.js';
+import { checkout, newCustomer, productInStock, type Client } from './platform-testing.js';
 
 /** An order placed by a new customer for a product in stock, followed until confirmed: its id and number. */
 export const placeOrder = async (call: Client, admin: string): Promise<{ id: string; number: string }> => {
-  const category = await call('POST', '/catalog/categories', admin, { name: `Journey ${randomUUID().slice(0, 8)}` });
-  const sku = `JRN-${randomUUID().slice(0, 12)}`;
-  const product = await call('POST', '/catalog/products', admin, { name: 'Lamp', sku, categoryId: category.body.id, price: { amount: 4200, currency: 'EUR' } });
-  const productId = product.body.id as string;
-  await waitFor(
-    () => call('GET', `/inventory/items/${productId}`),
-    (r) => r.status === 200,
-  );
-  expect((await call('POST', `/inventory/items/${productId}/receipts`, admin, { quantity: 3 })).status).toBe(200);
-  const email = `traveller-${randomUUID()}@example.com`;
-  const registered = await call('POST', '/customers/register', undefined, { email, password: 'correct horse battery', name: 'Traveller' });
-  const token = (await call('POST', '/customers/login', undefined, { email, password: 'correct horse battery' })).body.accessToken as string;
-  await waitFor(
-    () => call('GET', `/billing/clients/${registered.body.id}`, admin),
-    (r) => r.status === 200,
-  );
-  const cart = await call('POST', '/orders/carts', token);
-  await call('PUT', `/orders/carts/${cart.body.id}/items/${productId}`, token, { quantity: 1 });
-  const shippingAddress = { line1: '2 Quai des Orfèvres', city: 'Paris', postalCode: '75001', country: 'FR' };
-  const placed = await call('POST', `/orders/carts/${cart.body.id}/checkout`, token, { shippingAddress });
-  expect(placed.status).toBe(202);
-  const id = placed.body.orderId as string;
+  const productId = await productInStock(call, admin, { quantity: 3, price: 4200 });
+  const { token } = await newCustomer(call, admin);
+  const id = await checkout(call, token, productId);
   const confirmed = await waitFor(
     () => call('GET', `/orders/${id}`, admin),
     (r) => r.body?.status === 'confirmed',

@@ -4,48 +4,20 @@
 // Spans leave in batches, so the reader searches again until the saga's last hop is in, as a
 // person would; the waterfall then holds one trace with every function of the saga, the broker's
 // delivery attempts between them, and no span whose parent is missing.
-import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, launchChromium } from '../browser-testing.js';
-import { signToken } from '../../functions/runtime/auth.js';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
+import { chromium } from '../browser-testing.js';
 import { poolFor } from '../../functions/runtime/db.js';
 import { tracesFor } from '../otlp/spans.js';
-import type { Platform } from '../platform.js';
-import { createTestEnvironment, httpClient, type TestEnvironment } from '../testing.js';
 import { openPage, placeOrder } from './journey-testing.js';
+import { SAGA_FUNCTIONS as SAGA, usePlatform } from './platform-testing.js';
 
 process.env.JWT_SECRET ??= 'journey-traces-secret-journey-traces-secret';
+// The platform's own receiver is where its functions export (receiveTelemetry), not a setting left over.
+delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
 
-let env: TestEnvironment;
-let platform: Platform;
-let browser: Browser;
-let admin: string;
-const call = httpClient(() => platform.url);
-
-beforeAll(async () => {
-  delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  env = await createTestEnvironment();
-  platform = await env.start({ receiveTelemetry: true });
-  admin = await signToken({ id: randomUUID(), role: 'admin' });
-  if (chromium) browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await env?.dispose();
-}, 60_000);
-
-/** The saga's functions, in the order the order's events reach them. */
-const SAGA = [
-  'order-checkout',
-  'catalog-validate-products',
-  'inventory-on-order-placed',
-  'order-on-stock-reserved',
-  'billing-on-invoice-requested',
-  'order-on-invoice-created',
-  'notification-on-order-confirmed',
-];
+const shop = usePlatform({ start: { receiveTelemetry: true }, browser: true });
+const { call } = shop;
 
 type Row = { depth: number; fn: string; name: string; kind: string; orphan: boolean; attrs: string };
 
@@ -88,8 +60,8 @@ const searchUntilTraced = async (page: Page, q: string) => {
 
 describe.skipIf(!chromium)('the order journey page with the spans the platform exports (needs Chromium)', () => {
   it('shows one waterfall of the saga: each function, the deliveries between them, every parent received', async () => {
-    const placed = await placeOrder(call, admin);
-    const { page, outside } = await openPage(browser, platform.url, admin);
+    const placed = await placeOrder(call, shop.admin);
+    const { page, outside } = await openPage(shop.browser, shop.platform.url, shop.admin);
     const traces = await searchUntilTraced(page, placed.number);
 
     const saga = traces.filter((t) => t.rows.some((r: Row) => r.fn === 'order-checkout'));
@@ -129,7 +101,7 @@ describe.skipIf(!chromium)('the order journey page with the spans the platform e
     // The trace is found by what its spans carry, not only by the events' traceparent: the order's
     // id and number (Order's spans), the checkout's correlation id, the order-placed event's id.
     const sagaTrace = /trace ([0-9a-f]{32})/.exec((saga[0] as { heading: string }).heading)?.[1];
-    const placedEvent = (await call('GET', `/broker/events?type=com.gotuto.order.order-placed.v1&subject=${placed.id}`, admin)).body.items[0].event;
+    const placedEvent = (await call('GET', `/broker/events?type=com.gotuto.order.order-placed.v1&subject=${placed.id}`, shop.admin)).body.items[0].event;
     const db = await poolFor('platform');
     for (const key of [placed.id, placed.number, placedEvent.correlationid, placedEvent.id]) expect(await tracesFor(db, [key]), key).toContain(sagaTrace);
     expect(outside).toEqual([]);

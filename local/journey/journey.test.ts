@@ -9,16 +9,15 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { Browser } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, launchChromium } from '../browser-testing.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromium } from '../browser-testing.js';
 import { order } from '../../events/index.js';
 import { signToken } from '../../functions/runtime/auth.js';
 import { handler, type RegisteredFunction } from '../../functions/runtime/definition.js';
 import { Unavailable } from '../../functions/runtime/errors.js';
-import type { Platform } from '../platform.js';
-import { checkedFetch, createTestEnvironment, httpClient, waitFor, type TestEnvironment } from '../testing.js';
+import { checkedFetch, waitFor } from '../testing.js';
 import { openPage as openShared, placeOrder, waitForText } from './journey-testing.js';
+import { usePlatform } from './platform-testing.js';
 
 process.env.JWT_SECRET ??= 'journey-test-secret-journey-test-secret';
 
@@ -48,31 +47,15 @@ const auditorTrigger = {
   ordered: false,
 };
 
-let env: TestEnvironment;
-let platform: Platform;
-let browser: Browser;
-let admin: string;
-
-beforeAll(async () => {
-  env = await createTestEnvironment();
-  platform = await env.start({ extraFunctions: [auditor], extraTriggers: [auditorTrigger] });
-  admin = await signToken({ id: randomUUID(), role: 'admin' });
-  if (chromium) browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await env?.dispose();
-}, 60_000);
-
-const call = httpClient(() => platform.url);
+const shop = usePlatform({ start: { extraFunctions: [auditor], extraTriggers: [auditorTrigger] }, browser: true });
+const { call } = shop;
 
 /**
  * A trace as the runtime and the brokers will export it: the checkout's server span, the broker's
  * ingress, two delivery attempts to Inventory's handler (the first refused) and the handler's server span.
  */
 const exportTrace = async (orderId: string): Promise<string> => {
-  const exporter = new OTLPTraceExporter({ url: `${platform.url}/v1/traces` });
+  const exporter = new OTLPTraceExporter({ url: `${shop.platform.url}/v1/traces` });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'gotuto' }),
     spanProcessors: [new SimpleSpanProcessor({ exporter })],
@@ -124,31 +107,33 @@ const exportTrace = async (orderId: string): Promise<string> => {
 const pushMetric = async () => {
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'order-checkout' }),
-    readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${platform.url}/v1/metrics` }), exportIntervalMillis: 60_000 })],
+    readers: [
+      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${shop.platform.url}/v1/metrics` }), exportIntervalMillis: 60_000 }),
+    ],
   });
   provider.getMeter('journey-test').createCounter('gotuto.orders.placed', { unit: '{order}' }).add(1);
   await provider.shutdown();
 };
 
-const openPage = () => openShared(browser, platform.url, admin);
+const openPage = () => openShared(shop.browser, shop.platform.url, shop.admin);
 
 describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PATH or chromium on PATH)', () => {
   let placed: { id: string; number: string };
   let traceId: string;
 
   beforeAll(async () => {
-    placed = await placeOrder(call, admin);
+    placed = await placeOrder(call, shop.admin);
     traceId = await exportTrace(placed.id);
     // The auditor's delivery is retried once, then dead-lettered.
     await waitFor(
-      () => call('GET', `/broker/dead-letters?subscriber=${auditor.name}`, admin),
+      () => call('GET', `/broker/dead-letters?subscriber=${auditor.name}`, shop.admin),
       (r) => r.body?.items?.some((l: { event: { subject?: string } }) => l.event.subject === placed.id),
     );
   }, 180_000);
 
   it('shows an order found by its number: saga steps, events with deliveries and dead letters, and the waterfall', async () => {
     const { page, outside } = await openPage();
-    expect(page.url()).toBe(`${platform.url}/journey`);
+    expect(page.url()).toBe(`${shop.platform.url}/journey`);
     await page.type('#search-input', placed.number);
     await page.click('#search button[type=submit]');
     const shown = await waitForText(page, [`Order ${placed.number}`, 'confirmed', 'Saga', 'Events', 'Traces']);
@@ -173,31 +158,33 @@ describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PAT
     const rows = await page.$$eval('.waterfall .span', (items) => items.map((li) => li.querySelector('.label')?.getAttribute('style')));
     expect(rows).toEqual(['padding-left:0px', 'padding-left:14px', 'padding-left:28px', 'padding-left:28px', 'padding-left:42px', 'padding-left:0px']);
     expect(shown).toMatch(/order-on-stock-reserved\s+CloudEvent stock-reserved\s+parent not received/);
-    expect(page.url()).toBe(`${platform.url}/journey?q=${encodeURIComponent(placed.number)}`);
+    expect(page.url()).toBe(`${shop.platform.url}/journey?q=${encodeURIComponent(placed.number)}`);
     expect(outside).toEqual([]);
     await page.close();
   }, 60_000);
 
   it('finds the same order by its id and by its checkout correlation id', async () => {
-    const placedEvent = (await call('GET', `/broker/events?type=${order.orderPlaced.type}&subject=${placed.id}`, admin)).body.items[0].event;
+    const placedEvent = (await call('GET', `/broker/events?type=${order.orderPlaced.type}&subject=${placed.id}`, shop.admin)).body.items[0].event;
     for (const search of [placed.id, placedEvent.correlationid as string]) {
-      const response = await checkedFetch(`${platform.url}/journey/order?q=${encodeURIComponent(search)}`, { headers: { authorization: `Bearer ${admin}` } });
+      const response = await checkedFetch(`${shop.platform.url}/journey/order?q=${encodeURIComponent(search)}`, {
+        headers: { authorization: `Bearer ${shop.admin}` },
+      });
       expect(response.status).toBe(200);
       expect(await response.text()).toContain(`Order ${placed.number}`);
     }
   });
 
   it("finds an order by a later request's correlation id: its payment's", async () => {
-    const invoice = (await call('GET', `/billing/invoices?orderId=${placed.id}`, admin)).body.items[0];
+    const invoice = (await call('GET', `/billing/invoices?orderId=${placed.id}`, shop.admin)).body.items[0];
     const correlation = randomUUID();
-    const paid = await call('POST', `/billing/invoices/${invoice.id}/payments`, admin, { amount: invoice.total }, { 'x-correlation-id': correlation });
+    const paid = await call('POST', `/billing/invoices/${invoice.id}/payments`, shop.admin, { amount: invoice.total }, { 'x-correlation-id': correlation });
     expect(paid.status).toBe(201);
     // Order's order-paid carries the payment's correlation; over Kafka the broker's trace may trail it by a moment.
     await waitFor(
-      () => call('GET', `/broker/events?correlationid=${correlation}`, admin),
+      () => call('GET', `/broker/events?correlationid=${correlation}`, shop.admin),
       (r) => r.body?.items?.some((i: { event: { type: string } }) => i.event.type === order.orderPaid.type),
     );
-    const response = await checkedFetch(`${platform.url}/journey/order?q=${correlation}`, { headers: { authorization: `Bearer ${admin}` } });
+    const response = await checkedFetch(`${shop.platform.url}/journey/order?q=${correlation}`, { headers: { authorization: `Bearer ${shop.admin}` } });
     expect(response.status).toBe(200);
     const fragment = await response.text();
     expect(fragment).toContain(`Order ${placed.number}`);
@@ -212,14 +199,14 @@ describe.skipIf(!chromium)('the order journey page (needs Chromium: CHROMIUM_PAT
     await waitForText(page, ['No order matches', 'ORD-1999-000000']);
     await page.close();
 
-    const anonymous = await checkedFetch(`${platform.url}/journey/order?q=${placed.number}`);
+    const anonymous = await checkedFetch(`${shop.platform.url}/journey/order?q=${placed.number}`);
     expect(anonymous.status).toBe(401);
     const customer = await signToken({ id: randomUUID(), role: 'customer' });
-    expect((await checkedFetch(`${platform.url}/journey/flow`, { headers: { authorization: `Bearer ${customer}` } })).status).toBe(403);
-    const empty = await checkedFetch(`${platform.url}/journey/order?q=`, { headers: { authorization: `Bearer ${admin}` } });
+    expect((await checkedFetch(`${shop.platform.url}/journey/flow`, { headers: { authorization: `Bearer ${customer}` } })).status).toBe(403);
+    const empty = await checkedFetch(`${shop.platform.url}/journey/order?q=`, { headers: { authorization: `Bearer ${shop.admin}` } });
     expect(empty.status).toBe(422);
     expect(await empty.json()).toMatchObject({ errors: [{ pointer: '/q' }] });
-    const window = await checkedFetch(`${platform.url}/journey/flow?seconds=5`, { headers: { authorization: `Bearer ${admin}` } });
+    const window = await checkedFetch(`${shop.platform.url}/journey/flow?seconds=5`, { headers: { authorization: `Bearer ${shop.admin}` } });
     expect(window.status).toBe(422);
     expect(await window.json()).toMatchObject({ errors: [{ pointer: '/seconds' }] });
   });
