@@ -118,6 +118,20 @@ describe('a command whose transaction meets a concurrent change', () => {
     expect(afterCommitRuns).toBe(1);
   });
 
+  it('records the answer of the attempt that committed under its Idempotency-Key, and replays it', async () => {
+    await refuseCommits('40001', 1);
+    const text = `idempotent-${randomUUID()}`;
+    const headers = { 'idempotency-key': randomUUID() };
+    const first = await api.request('POST', '/probe/notes', { token: admin, body: { text }, headers });
+    expect(first.status).toBe(201);
+    expect(first.body.attempt).toBe(2);
+    const again = await api.request('POST', '/probe/notes', { token: admin, body: { text }, headers });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await notes(text)).toEqual([{ id: first.body.id, attempt: 2 }]);
+  });
+
   for (const code of ['40001', '40P01']) {
     it(`answers 409 problem+json when every attempt's COMMIT fails with ${code}, and keeps nothing`, async () => {
       await refuseCommits(code, 1000);
