@@ -41,7 +41,7 @@ export interface Diagnostics {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   eventLoopUtilization: number;
   gc: { count: number; ms: number; major: number; maxMs: number };
-  pool: { waitingMean: number; waitingMax: number; busyMean: number; pools: number };
+  pool: { waitingMean: number; waitingMax: number; busyMean: number; pools: number; now: { waiting: number; busy: number } };
 }
 
 export interface RunFigures {
@@ -96,6 +96,19 @@ const loadOptions = (port: number, load: WarmLoad): LoadOptions => ({
   timeout: 10,
 });
 
+/**
+ * Waits until the server's pools are idle: requests a load left queued when it stopped (its client
+ * gave up on them, the server did not) must not run on the next run's time, this server's or another's.
+ */
+const drained = async (child: Child, deadlineMs = 10_000): Promise<void> => {
+  const deadline = performance.now() + deadlineMs;
+  while (performance.now() < deadline) {
+    const { pool } = (await ask(child, 'diagnostics:read')) as Diagnostics;
+    if (pool.now.waiting === 0 && pool.now.busy === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
 /** Starts a server with the diagnostics preload, checks that it answers 201, and warms it up. */
 export const startWarm = async (ctx: WarmContext, server: WarmServer, load: WarmLoad, name = server.key): Promise<Instance> => {
   const port = await freePort();
@@ -110,6 +123,7 @@ export const startWarm = async (ctx: WarmContext, server: WarmServer, load: Warm
     const first = await request(port, { method: 'POST', path: load.path, headers: load.headers, body: load.body });
     if (first.status !== 201) throw new Error(`${server.label}: POST ${load.path} answered ${first.status}: ${first.body.slice(0, 300)}`);
     await autocannon({ ...loadOptions(port, load), connections: Math.min(10, load.connections), duration: load.warmupSeconds });
+    await drained(child);
   } catch (error) {
     await child.stop();
     throw error;
@@ -135,6 +149,7 @@ export const measureRun = async (instance: Instance, load: WarmLoad): Promise<Ru
   const result = await running;
   const cpu = meter.stop();
   const diagnostics = (await ask(instance.child, 'diagnostics:read')) as Diagnostics;
+  await drained(instance.child);
   const sorted = samples.slice(0, count).sort();
   const requests = Math.max(1, result.requests.total);
   return {
