@@ -81,7 +81,7 @@ const ffMain = join(root, 'node_modules', '@google-cloud', 'functions-framework'
 const OURS = 'billing-create-invoice';
 const CLIENTS = 'billing-create-client';
 const ROUTE = '/billing/invoices';
-// Its own per run: two benchmarks on one server (two work trees) must not drop each other's database.
+// Of this run alone: two benches on one server (a shared machine) must not drop each other's database.
 const BENCH_DATABASE = `gotuto_bench_${process.pid}`;
 const BROKER_DATABASE = 'gotuto_bench_broker';
 const SAGA_DATABASE = 'gotuto_bench_saga';
