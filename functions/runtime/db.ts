@@ -4,6 +4,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 const pools = new Map<string, pg.Pool>();
+/** Each pool made is announced here, for a diagnostic that watches its queue (the warm benchmark's). */
+const poolCreated = channel('gotuto:pg-pool');
 /** The embedded databases this process serves, by URL: their pools reach PGlite without a socket. */
 const embeddedBackends = new Map<string, PgliteBackend>();
 let embedded: Promise<EmbeddedDatabase> | undefined;
@@ -153,6 +156,7 @@ const createPool = (url: string): pg.Pool => {
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on('error', (error) => rootLogger.warn('idle database client failed', { error: error.message }));
   instrumentPool(pool, url);
+  if (poolCreated.hasSubscribers) poolCreated.publish(pool);
   pools.set(url, pool);
   return pool;
 };

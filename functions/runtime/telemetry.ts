@@ -185,39 +185,49 @@ type QueryFn = (...args: unknown[]) => unknown;
 
 /**
  * Makes each statement of the pool's clients a CLIENT span (db.query.text, parameterised, without
- * values) when it runs under a recording span; otherwise the statement runs as before.
+ * values) when it runs under a recording span; otherwise the statement runs as before. A client is
+ * wrapped when it is checked out while telemetry runs, not when it connects: with no OTLP endpoint
+ * its statements go straight to pg (one check per checkout instead of one call per statement), and
+ * a client that connected before telemetry started is still wrapped at its next checkout.
  */
 export const instrumentPool = (pool: pg.Pool, url: string): void => {
   const attributes = dbAttributes(url);
-  pool.on('connect', (client) => {
-    // The class's query, looked up at each call, so that what wraps it later (another agent) still runs.
-    const proto = Object.getPrototypeOf(client) as { query: QueryFn };
-    const original: QueryFn = (...args) => proto.query.apply(client, args);
-    (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
-      if (!recordingParent()) return original(...args);
-      const first = args[0];
-      const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
-      const operation = operationOf(text);
-      const span = tracer.startSpan(operation, { kind: SpanKind.CLIENT, attributes: { ...attributes, 'db.operation.name': operation, 'db.query.text': text } });
-      const end = (error: unknown) => {
-        if (error) failSpan(span, error);
-        span.end();
-      };
-      const last = args.length - 1;
-      const callback = args[last];
-      if (typeof callback === 'function') {
-        args[last] = (error: unknown, result: unknown) => {
-          end(error);
-          (callback as (e: unknown, r: unknown) => void)(error, result);
-        };
-        return original(...args);
-      }
-      const result = original(...args);
-      if (result instanceof Promise) result.then(() => end(undefined), end);
-      else end(undefined);
-      return result;
-    };
+  const wrapped = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => {
+    if (running === undefined || wrapped.has(client)) return;
+    wrapped.add(client);
+    wrapClient(client, attributes);
   });
+};
+
+const wrapClient = (client: pg.PoolClient, attributes: Attributes): void => {
+  // The class's query, looked up at each call, so that what wraps it later (another agent) still runs.
+  const proto = Object.getPrototypeOf(client) as { query: QueryFn };
+  const original: QueryFn = (...args) => proto.query.apply(client, args);
+  (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
+    if (!recordingParent()) return original(...args);
+    const first = args[0];
+    const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
+    const operation = operationOf(text);
+    const span = tracer.startSpan(operation, { kind: SpanKind.CLIENT, attributes: { ...attributes, 'db.operation.name': operation, 'db.query.text': text } });
+    const end = (error: unknown) => {
+      if (error) failSpan(span, error);
+      span.end();
+    };
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (error: unknown, result: unknown) => {
+        end(error);
+        (callback as (e: unknown, r: unknown) => void)(error, result);
+      };
+      return original(...args);
+    }
+    const result = original(...args);
+    if (result instanceof Promise) result.then(() => end(undefined), end);
+    else end(undefined);
+    return result;
+  };
 };
 
 /** Runs a transaction as a CLIENT span of its own when a recording span is active; its statements are its children. */
