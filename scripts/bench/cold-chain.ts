@@ -24,8 +24,10 @@ import { DEFAULT_BUNDLES_DIR, ensureBundles } from '../../local/scale-to-zero/bu
 import type { InstanceView } from '../../local/scale-to-zero/instance.js';
 import { ask, receiverEnv, startReceiver, type Receiver } from './broker.js';
 import { monotonicMs, type FromReceiver } from './broker-event.js';
+import { capacityOf, prodDeployment, type Capacity } from './capacity-prod.js';
 import { kafkaPids, processCpuMs } from './cpu.js';
 import type { BenchKafka } from './kafka.js';
+import { orderFootprint, type OrderFootprint } from './order-footprint.js';
 import { temporaryDir } from './processes.js';
 import { Client, createProduct, registerCustomer, type Buyer } from './saga.js';
 
@@ -63,13 +65,21 @@ export interface ColdChainResult {
   settings: ColdChainSettings;
   database: string;
   broker: 'embedded' | 'Kafka';
-  warm: ChainFigures;
+  warm: ChainFigures & {
+    /** Each function's CPU ms per order of the checkouts (its share of cpuMsPerOrder.functions). */
+    checkoutByFunction: Record<string, number>;
+    /** The cart and its item before the checkout, per order (byFunction: each function's share). */
+    cartCpuMsPerOrder: CpuPerOrder & { byFunction: Record<string, number> };
+    footprint: OrderFootprint;
+  };
   cold: ChainFigures & {
     /** Each function started on the way to confirmed: its median start and the share of the chain's time its starts took. */
     starts: { function: string; runs: number; medianStartMs: number; share: number }[];
     /** Time of every start on the way, over the chain's time (starts may overlap). */
     startsShare: number;
   };
+  /** Cores, connections and partitions for 10, 100 and 1,000 orders a minute (scripts/bench/capacity.ts). */
+  capacity?: Capacity;
   notes: string[];
 }
 
@@ -123,29 +133,40 @@ const probeOf = (platform: Receiver, overKafka: boolean, admin: pg.Client | unde
   };
 };
 
-/** CPU ms of the platform, the functions' processes and the database's backends, from now to `stop()`. */
+/**
+ * CPU ms of the platform, the functions' processes and the database's backends, from now to `stop()`;
+ * `byFunction`: each function's share of the functions' figure.
+ */
 const meter = async (probe: Probe) => {
   const read = async () => {
-    const functions = (await probe.instances()).flatMap((i) => (i.pid ? [i.pid] : []));
+    const instances = (await probe.instances()).flatMap((i) => (i.pid ? [[i.pid, i.name] as const] : []));
     const group = (pids: number[]) => new Map(pids.map((pid) => [pid, processCpuMs(pid) ?? 0]));
     return {
+      names: new Map(instances),
       platform: group([probe.platform.child.pid]),
-      functions: group(functions),
+      functions: group(instances.map(([pid]) => pid)),
       postgres: group(await probe.backends()),
       kafka: group(probe.overKafka ? kafkaPids() : []),
     };
   };
   const before = await read();
-  return async (orders: number): Promise<CpuPerOrder> => {
+  return async (orders: number): Promise<CpuPerOrder & { byFunction: Record<string, number> }> => {
     const after = await read();
-    const spent = (name: keyof typeof after) => [...after[name]].reduce((sum, [pid, ms]) => sum + ms - (before[name].get(pid) ?? 0), 0) / orders;
+    type Group = 'platform' | 'functions' | 'postgres' | 'kafka';
+    const spent = (name: Group) => [...after[name]].reduce((sum, [pid, ms]) => sum + ms - (before[name].get(pid) ?? 0), 0) / orders;
     const cpu = { platform: spent('platform'), functions: spent('functions'), postgres: spent('postgres'), kafka: spent('kafka') };
+    const byFunction: Record<string, number> = {};
+    for (const [pid, ms] of after.functions) {
+      const name = after.names.get(pid) as string;
+      byFunction[name] = round((byFunction[name] ?? 0) + (ms - (before.functions.get(pid) ?? 0)) / orders, 2);
+    }
     return {
       platform: round(cpu.platform, 2),
       functions: round(cpu.functions, 2),
       postgres: round(cpu.postgres, 2),
       kafka: round(cpu.kafka, 2),
       total: round(cpu.platform + cpu.functions + cpu.postgres + cpu.kafka, 2),
+      byFunction,
     };
   };
 };
@@ -174,7 +195,7 @@ const allStopped = async (probe: Probe, deadlineMs: number): Promise<boolean> =>
 
 const startsSoFar = async (probe: Probe) => (await probe.instances()).reduce((n, i) => n + i.starts.length, 0);
 
-const warmPhase = async (c: Client, buyer: Buyer, productId: string, probe: Probe, ctx: Context, notes: string[]): Promise<ChainFigures> => {
+const warmPhase = async (c: Client, buyer: Buyer, productId: string, probe: Probe, ctx: Context, notes: string[]): Promise<ColdChainResult['warm']> => {
   const { orders } = ctx.settings;
   for (let i = 0; i < 3; i++) await probe.ended((await checkout(c, buyer, await cartWithItem(c, buyer, productId))).orderId, 60_000);
   const startsBefore = await startsSoFar(probe);
@@ -186,22 +207,36 @@ const warmPhase = async (c: Client, buyer: Buyer, productId: string, probe: Prob
     latencies.push(end.at - placed.at);
     if (end.confirmed) confirmed += 1;
   }
-  // The cost: carts made first, then checkouts one after the other and the broker left to finish.
+  // The cost: carts made first (their own cost, for the capacity table), then checkouts one after
+  // the other and the broker left to finish.
+  await probe.settle();
+  const stopCarts = await meter(probe);
   const carts: string[] = [];
   for (let i = 0; i < orders; i++) carts.push(await cartWithItem(c, buyer, productId));
   await probe.settle();
+  const cartCpu = await stopCarts(orders);
   const stop = await meter(probe);
   const placed: string[] = [];
   for (const cart of carts) placed.push((await checkout(c, buyer, cart)).orderId);
   for (const id of placed) await probe.ended(id, 60_000);
   await probe.settle();
-  const cpu = await stop(orders);
+  const { byFunction, ...cpu } = await stop(orders);
+  const footprint = await orderFootprint(c, placed.at(-1) as string, await probe.instances());
   const started = (await startsSoFar(probe)) - startsBefore;
   if (started > 0) notes.push(`warm: ${started} function start(s) during the warm orders (an order took longer than the idle time): not all of it was warm`);
   ctx.log(
     `cold chain, warm: ${orders} orders, p50 ${round(percentile(latencies, 50))} ms, p95 ${round(percentile(latencies, 95))} ms, CPU ms per order ${cpu.total}`,
   );
-  return { orders, confirmed, p50Ms: round(percentile(latencies, 50)), p95Ms: round(percentile(latencies, 95)), cpuMsPerOrder: cpu };
+  return {
+    orders,
+    confirmed,
+    p50Ms: round(percentile(latencies, 50)),
+    p95Ms: round(percentile(latencies, 95)),
+    cpuMsPerOrder: cpu,
+    checkoutByFunction: byFunction,
+    cartCpuMsPerOrder: cartCpu,
+    footprint,
+  };
 };
 
 interface ColdRun {
@@ -316,11 +351,15 @@ export const coldChainScenario = async (ctx: Context, database: RunDatabase, kaf
     registry.map((fn) => fn.name),
     (line) => ctx.log(`cold chain: ${line}`),
   );
+  const deployment = prodDeployment(ctx.root);
   const results: ColdChainResult[] = [];
   for (const over of kafka ? [undefined, kafka] : [undefined]) {
     const postgres = await database();
     try {
-      results.push(await chainRun(ctx, postgres, over));
+      const run = await chainRun(ctx, postgres, over);
+      if (typeof deployment === 'string') run.notes.push(deployment);
+      else run.capacity = capacityOf(run, deployment);
+      results.push(run);
     } finally {
       await postgres?.drop();
     }
