@@ -83,6 +83,7 @@ export interface ColdChainResult {
   notes: string[];
 }
 
+const SCHEDULED = new Set(registry.filter((fn) => fn.definition.kind === 'handler' && fn.definition.schedule).map((fn) => fn.name));
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (values: number[], p: number) => {
@@ -260,7 +261,9 @@ const coldRun = async (c: Client, buyer: Buyer, productId: string, probe: Probe,
   await probe.settle();
   const cpu = await stop(1);
   const views = await probe.instances();
-  const starts = views.flatMap((v) => v.starts.filter((s) => s.ok && s.at >= began && s.at <= endedAt).map((s) => ({ function: v.name, ms: s.ms })));
+  // A schedule's tick may start its function meanwhile: not on the order's way (its CPU still counts).
+  const onTheWay = views.filter((v) => !SCHEDULED.has(v.name));
+  const starts = onTheWay.flatMap((v) => v.starts.filter((s) => s.ok && s.at >= began && s.at <= endedAt).map((s) => ({ function: v.name, ms: s.ms })));
   const stoppedEarly = views.filter((v) => v.state !== 'running' && v.starts.some((s) => s.at >= began)).map((v) => v.name);
   return { latencyMs: end.at - placed.at, confirmed: end.confirmed, cpu, starts, stoppedEarly };
 };
