@@ -15,6 +15,7 @@ import {
   type OrderCost,
 } from './capacity.js';
 import type { ColdChainResult } from './cold-chain.js';
+import { medianRss } from './order-footprint.js';
 
 export interface Capacity {
   /** What the table extrapolates from, in words: the run's broker and database, its date. */
@@ -41,5 +42,8 @@ export const capacityOf = (run: ColdChainResult, deployment: Deployment, at = ne
   const cost = orderCost(warm.cartCpuMsPerOrder, checkout, warm.footprint.deliveries, warm.p95Ms);
   const source = `${run.broker} broker, ${run.database}, ${warm.orders} warm orders, ${at.toISOString().slice(0, 10)}`;
   const rows = ORDER_RATES.map((rate) => capacityRow(rate, cost, deployment, DEFAULT_ASSUMPTIONS));
-  return { source, cost, deployment, assumptions: DEFAULT_ASSUMPTIONS, rows, markdown: capacityMarkdown(rows, cost, deployment, DEFAULT_ASSUMPTIONS, source) };
+  const rss = Object.values(warm.footprint.rssMiB);
+  const memory = `An idle function instance after the warm orders: median ${medianRss(warm.footprint.rssMiB)} MiB resident (${rss.length} functions, ${Math.min(...rss)}-${Math.max(...rss)} MiB).`;
+  const markdown = `${capacityMarkdown(rows, cost, deployment, DEFAULT_ASSUMPTIONS, source)}\n${memory}`;
+  return { source, cost, deployment, assumptions: DEFAULT_ASSUMPTIONS, rows, markdown };
 };
