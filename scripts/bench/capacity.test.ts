@@ -74,6 +74,11 @@ describe('deploymentOf: what prod deploys, read from the rendered manifests', ()
     expect(connectionCeiling(d)).toBe((30 + 10 + 10 + 1) * 4);
   });
 
+  it('reads no max-scale, or 0, as no limit', () => {
+    const unbounded = service('x', 'http', { min: 0, max: 0, target: 50, cc: 0 });
+    expect(deploymentOf([unbounded]).functions.x?.maxScale).toBe(Infinity);
+  });
+
   it('refuses a setting that is not a number', () => {
     expect(() => deploymentOf([configMap('gotuto-config', { PG_POOL_MAX: 'many' })])).toThrow(/PG_POOL_MAX/);
   });

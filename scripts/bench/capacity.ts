@@ -87,7 +87,8 @@ export const deploymentOf = (manifests: readonly Manifest[]): Deployment => {
     functions[name] = {
       trigger,
       minScale: int(notes['autoscaling.knative.dev/min-scale'] ?? 0, `${name} min-scale`),
-      maxScale: int(notes['autoscaling.knative.dev/max-scale'] ?? Infinity, `${name} max-scale`),
+      // No max-scale (or Knative's 0) is no limit.
+      maxScale: int(notes['autoscaling.knative.dev/max-scale'] ?? 0, `${name} max-scale`) || Infinity,
       target: int(notes['autoscaling.knative.dev/target'] ?? 100, `${name} target`),
       containerConcurrency: int(template.spec?.containerConcurrency ?? 0, `${name} containerConcurrency`),
       cpuRequest: cores(template.spec?.containers?.[0]?.resources?.requests?.cpu),
