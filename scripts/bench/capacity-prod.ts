@@ -39,7 +39,7 @@ export const prodDeployment = (root: string): Deployment | string => {
 export const capacityOf = (run: ColdChainResult, deployment: Deployment, at = new Date()): Capacity => {
   const { warm } = run;
   const checkout = { ...warm.cpuMsPerOrder, byFunction: warm.checkoutByFunction };
-  const cost = orderCost(warm.cartCpuMsPerOrder, checkout, warm.footprint.deliveries, warm.p95Ms);
+  const cost = orderCost(warm.cartCpuMsPerOrder, checkout, warm.footprint.deliveries, warm.meanMs);
   const source = `${run.broker} broker, ${run.database}, ${warm.orders} warm orders, ${at.toISOString().slice(0, 10)}`;
   const rows = ORDER_RATES.map((rate) => capacityRow(rate, cost, deployment, DEFAULT_ASSUMPTIONS));
   const rss = Object.values(warm.footprint.rssMiB);

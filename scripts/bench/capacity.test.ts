@@ -123,7 +123,7 @@ describe('partitionsNeeded', () => {
     cpuMs: { platform: 0, functions: 0, postgres: 0, kafka: 0 },
     functionCpuMs: {},
     deliveries,
-    chainP95Ms: 100,
+    chainMeanMs: 100,
   });
 
   it('follows the busiest ordered Trigger: one delivery at a time per partition', () => {
@@ -142,7 +142,7 @@ describe('capacityRow', () => {
     cpuMs: { platform: 20, functions: 60, postgres: 15, kafka: 5 },
     functionCpuMs: { 'order-checkout': 30, 'order-on-stock-reserved': 20, 'inventory-on-order-placed': 10 },
     deliveries: { 'order-on-stock-reserved': 1, 'inventory-on-order-placed': 1 },
-    chainP95Ms: 100,
+    chainMeanMs: 100,
   };
 
   it('scales the cores with the order rate, divided by the utilisation target', () => {
@@ -191,6 +191,6 @@ describe('orderCost', () => {
     expect(cost.cpuMs).toEqual({ platform: 12, functions: 45, postgres: 9, kafka: 4 });
     expect(cost.functionCpuMs).toEqual({ 'order-create-cart': 3, 'catalog-validate-products': 12, 'order-checkout': 30 });
     expect(cost.deliveries).toEqual({ x: 1 });
-    expect(cost.chainP95Ms).toBe(90);
+    expect(cost.chainMeanMs).toBe(90);
   });
 });

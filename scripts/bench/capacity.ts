@@ -1,6 +1,6 @@
 // The capacity table of `npm run bench -- cold-chain`: what 10, 100 and 1,000 orders a minute need
 // in cores, PostgreSQL connections and Kafka partitions, extrapolated from the figures the run just
-// measured (CPU per warm order, each function's share, the warm chain's p95, deliveries per order)
+// measured (CPU per warm order, each function's share, the warm chain's mean, deliveries per order)
 // and from the prod overlay as `kubectl kustomize` renders it (min-/max-scale, target,
 // containerConcurrency, CPU requests, PG_POOL_MAX, partitions, which Triggers deliver in order).
 // Pure: no I/O, every input an argument, so that the arithmetic is tested on given inputs.
@@ -24,8 +24,8 @@ export interface OrderCost {
   functionCpuMs: Record<string, number>;
   /** Deliveries per order to each event handler (from the broker's log of one order). */
   deliveries: Record<string, number>;
-  /** The warm chain's p95 (checkout to confirmed), ms: no part of an order keeps a function busier. */
-  chainP95Ms: number;
+  /** The warm chain's mean (checkout to confirmed), ms: no call of an order lasts longer on average. */
+  chainMeanMs: number;
 }
 
 /** What the table assumes rather than measures; printed with it. */
@@ -112,16 +112,16 @@ export const instancesNeeded = (
   perSecond: number,
   cpuMs: number,
   calls: number,
-  chainP95Ms: number,
+  chainMeanMs: number,
   a: Assumptions,
 ): number => {
   const callsPerSecond = perSecond * calls;
   // Called less than once per stable window, it is down most of the time (and each call pays a start).
   if (callsPerSecond * a.stableWindowSeconds < 1) return fn.minScale;
   const byCpu = Math.ceil((perSecond * cpuMs) / 1000 / (a.instanceCores * a.utilisation));
-  // Little's law, with the whole chain's p95 as the longest any call of the order can last.
+  // Little's law (in flight = rate x mean time), the whole chain's mean bounding any one call's.
   const perInstance = fn.containerConcurrency > 0 ? Math.min(fn.target, fn.containerConcurrency) : fn.target;
-  const byConcurrency = Math.ceil((callsPerSecond * chainP95Ms) / 1000 / (perInstance * a.utilisation));
+  const byConcurrency = Math.ceil((callsPerSecond * chainMeanMs) / 1000 / (perInstance * a.utilisation));
   return Math.max(fn.minScale, 1, byCpu, byConcurrency);
 };
 
@@ -142,7 +142,7 @@ export const capacityRow = (ordersPerMinute: number, cost: OrderCost, d: Deploym
     const cpuMs = cost.functionCpuMs[name] ?? 0;
     // An HTTP function the order woke counts one call (Order calls Catalog's validation twice: the CPU row holds both).
     const calls = cost.deliveries[name] ?? (cpuMs > 0 ? 1 : 0);
-    const need = instancesNeeded(fn, perSecond, cpuMs, calls, cost.chainP95Ms, a);
+    const need = instancesNeeded(fn, perSecond, cpuMs, calls, cost.chainMeanMs, a);
     if (need > fn.maxScale) limited.push(name);
     const running = Math.min(need, fn.maxScale);
     instances += running;
@@ -183,7 +183,7 @@ export const capacityMarkdown = (rows: readonly CapacityRow[], cost: OrderCost, 
     }),
     '',
     `Measured (${source}): CPU ms per warm order ${fixed(cost.cpuMs.functions)} functions, ${fixed(cost.cpuMs.postgres)} PostgreSQL, ` +
-      `${fixed(cost.cpuMs.platform)} broker and gateway, ${fixed(cost.cpuMs.kafka)} Kafka; warm chain p95 ${fixed(cost.chainP95Ms)} ms; ` +
+      `${fixed(cost.cpuMs.platform)} broker and gateway, ${fixed(cost.cpuMs.kafka)} Kafka; warm chain mean ${fixed(cost.chainMeanMs)} ms; ` +
       `ordered deliveries per order: ${
         d.ordered
           .filter((fn) => (cost.deliveries[fn] ?? 0) > 0)
@@ -194,7 +194,7 @@ export const capacityMarkdown = (rows: readonly CapacityRow[], cost: OrderCost, 
       `every function at max-scale would hold ${connectionCeiling(d)} connections.`,
     `Assumed: ${a.utilisation * 100}% utilisation target; ${a.instanceCores} core per instance (one JavaScript thread); ` +
       `${a.orderedHopMs} ms per ordered delivery on its partition (Knative's dispatcher, slowest ordered hop); ` +
-      `a function called at least once per ${a.stableWindowSeconds} s stays up; no part of an order holds a function longer than the warm chain's p95.`,
+      `a function called at least once per ${a.stableWindowSeconds} s stays up; no call of an order lasts longer on average than the whole warm chain.`,
   ];
   return lines.join('\n');
 };
@@ -202,7 +202,7 @@ export const capacityMarkdown = (rows: readonly CapacityRow[], cost: OrderCost, 
 type Cpu = OrderCost['cpuMs'] & { byFunction: Record<string, number> };
 
 /** An order's cost from the run's parts: its cart and item, then its checkout to the broker idle. */
-export const orderCost = (cart: Cpu, checkout: Cpu, deliveries: Record<string, number>, chainP95Ms: number): OrderCost => {
+export const orderCost = (cart: Cpu, checkout: Cpu, deliveries: Record<string, number>, chainMeanMs: number): OrderCost => {
   const functionCpuMs: Record<string, number> = { ...cart.byFunction };
   for (const [name, ms] of Object.entries(checkout.byFunction)) functionCpuMs[name] = (functionCpuMs[name] ?? 0) + ms;
   return {
@@ -214,6 +214,6 @@ export const orderCost = (cart: Cpu, checkout: Cpu, deliveries: Record<string, n
     },
     functionCpuMs,
     deliveries,
-    chainP95Ms,
+    chainMeanMs,
   };
 };

@@ -21,11 +21,10 @@ import pg from 'pg';
 import { registry } from '../../functions/index.js';
 import { signToken } from '../../functions/runtime/auth.js';
 import { DEFAULT_BUNDLES_DIR, ensureBundles } from '../../local/scale-to-zero/bundles.js';
-import type { InstanceView } from '../../local/scale-to-zero/instance.js';
-import { ask, receiverEnv, startReceiver, type Receiver } from './broker.js';
-import { monotonicMs, type FromReceiver } from './broker-event.js';
+import { receiverEnv, startReceiver } from './broker.js';
+import { monotonicMs } from './broker-event.js';
 import { capacityOf, prodDeployment, type Capacity } from './capacity-prod.js';
-import { kafkaPids, processCpuMs } from './cpu.js';
+import { meter, probeOf, type CpuPerOrder, type Probe } from './cold-chain-probe.js';
 import type { BenchKafka } from './kafka.js';
 import { orderFootprint, type OrderFootprint } from './order-footprint.js';
 import { temporaryDir } from './processes.js';
@@ -44,15 +43,6 @@ interface Context {
   log(message: string): void;
 }
 
-export interface CpuPerOrder {
-  platform: number;
-  functions: number;
-  postgres: number;
-  /** Kafka's JVM, when the broker is on Kafka (a shared Kafka counts what others make it do). */
-  kafka: number;
-  total: number;
-}
-
 export interface ChainFigures {
   orders: number;
   confirmed: number;
@@ -66,6 +56,8 @@ export interface ColdChainResult {
   database: string;
   broker: 'embedded' | 'Kafka';
   warm: ChainFigures & {
+    /** The warm chain's mean (ms): the capacity table's time an order holds a function, at most. */
+    meanMs: number;
     /** Each function's CPU ms per order of the checkouts (its share of cpuMsPerOrder.functions). */
     checkoutByFunction: Record<string, number>;
     /** The cart and its item before the checkout, per order (byFunction: each function's share). */
@@ -91,86 +83,6 @@ const percentile = (values: number[], p: number) => {
   return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number);
 };
 const address = { line1: '1 Rue de la Paix', city: 'Paris', postalCode: '75002', country: 'FR' };
-
-/** What the benchmark asks of the platform process over IPC. */
-interface Probe {
-  platform: Receiver;
-  overKafka: boolean;
-  instances(): Promise<InstanceView[]>;
-  settle(): Promise<void>;
-  /** Resolves with monotonicMs() when the saga of `orderId` ended, and how. */
-  ended(orderId: string, timeoutMs: number): Promise<{ at: number; confirmed: boolean }>;
-  /** The pids of PostgreSQL's backends serving the benchmark's database (none when embedded). */
-  backends(): Promise<number[]>;
-}
-
-const probeOf = (platform: Receiver, overKafka: boolean, admin: pg.Client | undefined, database: string | undefined): Probe => {
-  const ends = new Map<string, { at: number; confirmed: boolean }>();
-  platform.child.proc.on('message', (m: FromReceiver) => {
-    if (m.type === 'ended') ends.set(m.subject, { at: m.at, confirmed: /order-confirmed/.test(m.eventType) });
-  });
-  return {
-    platform,
-    overKafka,
-    instances: async () => (await ask(platform.child, { type: 'instances' }, 'instances')).instances,
-    settle: async () => {
-      const settled = await ask(platform.child, { type: 'settle' }, 'settled', 130_000);
-      if (settled.error) throw new Error(`the broker did not settle: ${settled.error}`);
-    },
-    ended: async (orderId, timeoutMs) => {
-      const deadline = performance.now() + timeoutMs;
-      while (!ends.has(orderId)) {
-        if (performance.now() > deadline) throw new Error(`order ${orderId}: no order-confirmed or order-cancelled within ${timeoutMs} ms`);
-        await sleep(2);
-      }
-      return ends.get(orderId) as { at: number; confirmed: boolean };
-    },
-    backends: async () =>
-      admin && database
-        ? (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).rows.map(
-            (r) => r.pid,
-          )
-        : [],
-  };
-};
-
-/**
- * CPU ms of the platform, the functions' processes and the database's backends, from now to `stop()`;
- * `byFunction`: each function's share of the functions' figure.
- */
-const meter = async (probe: Probe) => {
-  const read = async () => {
-    const instances = (await probe.instances()).flatMap((i) => (i.pid ? [[i.pid, i.name] as const] : []));
-    const group = (pids: number[]) => new Map(pids.map((pid) => [pid, processCpuMs(pid) ?? 0]));
-    return {
-      names: new Map(instances),
-      platform: group([probe.platform.child.pid]),
-      functions: group(instances.map(([pid]) => pid)),
-      postgres: group(await probe.backends()),
-      kafka: group(probe.overKafka ? kafkaPids() : []),
-    };
-  };
-  const before = await read();
-  return async (orders: number): Promise<CpuPerOrder & { byFunction: Record<string, number> }> => {
-    const after = await read();
-    type Group = 'platform' | 'functions' | 'postgres' | 'kafka';
-    const spent = (name: Group) => [...after[name]].reduce((sum, [pid, ms]) => sum + ms - (before[name].get(pid) ?? 0), 0) / orders;
-    const cpu = { platform: spent('platform'), functions: spent('functions'), postgres: spent('postgres'), kafka: spent('kafka') };
-    const byFunction: Record<string, number> = {};
-    for (const [pid, ms] of after.functions) {
-      const name = after.names.get(pid) as string;
-      byFunction[name] = round((byFunction[name] ?? 0) + (ms - (before.functions.get(pid) ?? 0)) / orders, 2);
-    }
-    return {
-      platform: round(cpu.platform, 2),
-      functions: round(cpu.functions, 2),
-      postgres: round(cpu.postgres, 2),
-      kafka: round(cpu.kafka, 2),
-      total: round(cpu.platform + cpu.functions + cpu.postgres + cpu.kafka, 2),
-      byFunction,
-    };
-  };
-};
 
 const cartWithItem = async (c: Client, buyer: Buyer, productId: string): Promise<string> => {
   const cart = await c.expect(201, 'POST', '/orders/carts', buyer.token);
@@ -233,6 +145,7 @@ const warmPhase = async (c: Client, buyer: Buyer, productId: string, probe: Prob
     confirmed,
     p50Ms: round(percentile(latencies, 50)),
     p95Ms: round(percentile(latencies, 95)),
+    meanMs: round(latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length),
     cpuMsPerOrder: cpu,
     checkoutByFunction: byFunction,
     cartCpuMsPerOrder: cartCpu,
