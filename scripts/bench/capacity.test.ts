@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Manifest } from '../knative/generate.js';
+import { CONFIG_DEFAULTS, KAFKA_DEFAULTS, type Manifest } from '../knative/generate.js';
 import {
   capacityMarkdown,
   capacityRow,
@@ -77,6 +77,12 @@ describe('deploymentOf: what prod deploys, read from the rendered manifests', ()
   it('reads no max-scale, or 0, as no limit', () => {
     const unbounded = service('x', 'http', { min: 0, max: 0, target: 50, cc: 0 });
     expect(deploymentOf([unbounded]).functions.x?.maxScale).toBe(Infinity);
+  });
+
+  it("takes the generator's defaults where the overlay sets no pool size or partitions", () => {
+    const d = deploymentOf([]);
+    expect(d.poolMax).toBe(Number(CONFIG_DEFAULTS.PG_POOL_MAX));
+    expect(d.partitions).toBe(Number(KAFKA_DEFAULTS['default.topic.partitions']));
   });
 
   it('refuses a setting that is not a number', () => {

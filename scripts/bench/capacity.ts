@@ -4,7 +4,7 @@
 // and from the prod overlay as `kubectl kustomize` renders it (min-/max-scale, target,
 // containerConcurrency, CPU requests, PG_POOL_MAX, partitions, which Triggers deliver in order).
 // Pure: no I/O, every input an argument, so that the arithmetic is tested on given inputs.
-import type { Manifest } from '../knative/generate.js';
+import { CONFIG_DEFAULTS, KAFKA_DEFAULTS, type Manifest } from '../knative/generate.js';
 
 /** What prod deploys, per function, and the settings the table depends on. */
 export interface Deployment {
@@ -100,8 +100,9 @@ export const deploymentOf = (manifests: readonly Manifest[]): Deployment => {
     .filter(Boolean);
   return {
     functions,
-    poolMax: int(config.PG_POOL_MAX ?? 10, 'PG_POOL_MAX'),
-    partitions: int(kafka['default.topic.partitions'] ?? 1, 'default.topic.partitions'),
+    // An overlay that sets neither gets the generator's defaults.
+    poolMax: int(config.PG_POOL_MAX ?? CONFIG_DEFAULTS.PG_POOL_MAX, 'PG_POOL_MAX'),
+    partitions: int(kafka['default.topic.partitions'] ?? KAFKA_DEFAULTS['default.topic.partitions'], 'default.topic.partitions'),
     ordered: [...new Set(ordered)].sort(),
   };
 };
