@@ -21,11 +21,12 @@ import pg from 'pg';
 import { registry } from '../../functions/index.js';
 import { signToken } from '../../functions/runtime/auth.js';
 import { DEFAULT_BUNDLES_DIR, ensureBundles } from '../../local/scale-to-zero/bundles.js';
-import type { InstanceView } from '../../local/scale-to-zero/instance.js';
-import { ask, receiverEnv, startReceiver, type Receiver } from './broker.js';
-import { monotonicMs, type FromReceiver } from './broker-event.js';
-import { kafkaPids, processCpuMs } from './cpu.js';
+import { receiverEnv, startReceiver } from './broker.js';
+import { monotonicMs } from './broker-event.js';
+import { capacityOf, prodDeployment, type Capacity } from './capacity-prod.js';
+import { meter, probeOf, type CpuPerOrder, type Probe } from './cold-chain-probe.js';
 import type { BenchKafka } from './kafka.js';
+import { orderFootprint, type OrderFootprint } from './order-footprint.js';
 import { temporaryDir } from './processes.js';
 import { Client, createProduct, registerCustomer, type Buyer } from './saga.js';
 
@@ -42,15 +43,6 @@ interface Context {
   log(message: string): void;
 }
 
-export interface CpuPerOrder {
-  platform: number;
-  functions: number;
-  postgres: number;
-  /** Kafka's JVM, when the broker is on Kafka (a shared Kafka counts what others make it do). */
-  kafka: number;
-  total: number;
-}
-
 export interface ChainFigures {
   orders: number;
   confirmed: number;
@@ -63,16 +55,27 @@ export interface ColdChainResult {
   settings: ColdChainSettings;
   database: string;
   broker: 'embedded' | 'Kafka';
-  warm: ChainFigures;
+  warm: ChainFigures & {
+    /** The warm chain's mean (ms): the capacity table's time an order holds a function, at most. */
+    meanMs: number;
+    /** Each function's CPU ms per order of the checkouts (its share of cpuMsPerOrder.functions). */
+    checkoutByFunction: Record<string, number>;
+    /** The cart and its item before the checkout, per order (byFunction: each function's share). */
+    cartCpuMsPerOrder: CpuPerOrder & { byFunction: Record<string, number> };
+    footprint: OrderFootprint;
+  };
   cold: ChainFigures & {
     /** Each function started on the way to confirmed: its median start and the share of the chain's time its starts took. */
     starts: { function: string; runs: number; medianStartMs: number; share: number }[];
     /** Time of every start on the way, over the chain's time (starts may overlap). */
     startsShare: number;
   };
+  /** Cores, connections and partitions for 10, 100 and 1,000 orders a minute (scripts/bench/capacity.ts). */
+  capacity?: Capacity;
   notes: string[];
 }
 
+const SCHEDULED = new Set(registry.filter((fn) => fn.definition.kind === 'handler' && fn.definition.schedule).map((fn) => fn.name));
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (values: number[], p: number) => {
@@ -80,75 +83,6 @@ const percentile = (values: number[], p: number) => {
   return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number);
 };
 const address = { line1: '1 Rue de la Paix', city: 'Paris', postalCode: '75002', country: 'FR' };
-
-/** What the benchmark asks of the platform process over IPC. */
-interface Probe {
-  platform: Receiver;
-  overKafka: boolean;
-  instances(): Promise<InstanceView[]>;
-  settle(): Promise<void>;
-  /** Resolves with monotonicMs() when the saga of `orderId` ended, and how. */
-  ended(orderId: string, timeoutMs: number): Promise<{ at: number; confirmed: boolean }>;
-  /** The pids of PostgreSQL's backends serving the benchmark's database (none when embedded). */
-  backends(): Promise<number[]>;
-}
-
-const probeOf = (platform: Receiver, overKafka: boolean, admin: pg.Client | undefined, database: string | undefined): Probe => {
-  const ends = new Map<string, { at: number; confirmed: boolean }>();
-  platform.child.proc.on('message', (m: FromReceiver) => {
-    if (m.type === 'ended') ends.set(m.subject, { at: m.at, confirmed: /order-confirmed/.test(m.eventType) });
-  });
-  return {
-    platform,
-    overKafka,
-    instances: async () => (await ask(platform.child, { type: 'instances' }, 'instances')).instances,
-    settle: async () => {
-      const settled = await ask(platform.child, { type: 'settle' }, 'settled', 130_000);
-      if (settled.error) throw new Error(`the broker did not settle: ${settled.error}`);
-    },
-    ended: async (orderId, timeoutMs) => {
-      const deadline = performance.now() + timeoutMs;
-      while (!ends.has(orderId)) {
-        if (performance.now() > deadline) throw new Error(`order ${orderId}: no order-confirmed or order-cancelled within ${timeoutMs} ms`);
-        await sleep(2);
-      }
-      return ends.get(orderId) as { at: number; confirmed: boolean };
-    },
-    backends: async () =>
-      admin && database
-        ? (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).rows.map(
-            (r) => r.pid,
-          )
-        : [],
-  };
-};
-
-/** CPU ms of the platform, the functions' processes and the database's backends, from now to `stop()`. */
-const meter = async (probe: Probe) => {
-  const read = async () => {
-    const functions = (await probe.instances()).flatMap((i) => (i.pid ? [i.pid] : []));
-    const group = (pids: number[]) => new Map(pids.map((pid) => [pid, processCpuMs(pid) ?? 0]));
-    return {
-      platform: group([probe.platform.child.pid]),
-      functions: group(functions),
-      postgres: group(await probe.backends()),
-      kafka: group(probe.overKafka ? kafkaPids() : []),
-    };
-  };
-  const before = await read();
-  return async (orders: number): Promise<CpuPerOrder> => {
-    const after = await read();
-    const spent = (name: keyof typeof after) => [...after[name]].reduce((sum, [pid, ms]) => sum + ms - (before[name].get(pid) ?? 0), 0) / orders;
-    const cpu = { platform: spent('platform'), functions: spent('functions'), postgres: spent('postgres'), kafka: spent('kafka') };
-    return {
-      platform: round(cpu.platform, 2),
-      functions: round(cpu.functions, 2),
-      postgres: round(cpu.postgres, 2),
-      kafka: round(cpu.kafka, 2),
-      total: round(cpu.platform + cpu.functions + cpu.postgres + cpu.kafka, 2),
-    };
-  };
-};
 
 const cartWithItem = async (c: Client, buyer: Buyer, productId: string): Promise<string> => {
   const cart = await c.expect(201, 'POST', '/orders/carts', buyer.token);
@@ -174,7 +108,7 @@ const allStopped = async (probe: Probe, deadlineMs: number): Promise<boolean> =>
 
 const startsSoFar = async (probe: Probe) => (await probe.instances()).reduce((n, i) => n + i.starts.length, 0);
 
-const warmPhase = async (c: Client, buyer: Buyer, productId: string, probe: Probe, ctx: Context, notes: string[]): Promise<ChainFigures> => {
+const warmPhase = async (c: Client, buyer: Buyer, productId: string, probe: Probe, ctx: Context, notes: string[]): Promise<ColdChainResult['warm']> => {
   const { orders } = ctx.settings;
   for (let i = 0; i < 3; i++) await probe.ended((await checkout(c, buyer, await cartWithItem(c, buyer, productId))).orderId, 60_000);
   const startsBefore = await startsSoFar(probe);
@@ -186,22 +120,37 @@ const warmPhase = async (c: Client, buyer: Buyer, productId: string, probe: Prob
     latencies.push(end.at - placed.at);
     if (end.confirmed) confirmed += 1;
   }
-  // The cost: carts made first, then checkouts one after the other and the broker left to finish.
+  // The cost: carts made first (their own cost, for the capacity table), then checkouts one after
+  // the other and the broker left to finish.
+  await probe.settle();
+  const stopCarts = await meter(probe);
   const carts: string[] = [];
   for (let i = 0; i < orders; i++) carts.push(await cartWithItem(c, buyer, productId));
   await probe.settle();
+  const cartCpu = await stopCarts(orders);
   const stop = await meter(probe);
   const placed: string[] = [];
   for (const cart of carts) placed.push((await checkout(c, buyer, cart)).orderId);
   for (const id of placed) await probe.ended(id, 60_000);
   await probe.settle();
-  const cpu = await stop(orders);
+  const { byFunction, ...cpu } = await stop(orders);
+  const footprint = await orderFootprint(c, placed.at(-1) as string, await probe.instances());
   const started = (await startsSoFar(probe)) - startsBefore;
   if (started > 0) notes.push(`warm: ${started} function start(s) during the warm orders (an order took longer than the idle time): not all of it was warm`);
   ctx.log(
     `cold chain, warm: ${orders} orders, p50 ${round(percentile(latencies, 50))} ms, p95 ${round(percentile(latencies, 95))} ms, CPU ms per order ${cpu.total}`,
   );
-  return { orders, confirmed, p50Ms: round(percentile(latencies, 50)), p95Ms: round(percentile(latencies, 95)), cpuMsPerOrder: cpu };
+  return {
+    orders,
+    confirmed,
+    p50Ms: round(percentile(latencies, 50)),
+    p95Ms: round(percentile(latencies, 95)),
+    meanMs: round(latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length),
+    cpuMsPerOrder: cpu,
+    checkoutByFunction: byFunction,
+    cartCpuMsPerOrder: cartCpu,
+    footprint,
+  };
 };
 
 interface ColdRun {
@@ -225,7 +174,9 @@ const coldRun = async (c: Client, buyer: Buyer, productId: string, probe: Probe,
   await probe.settle();
   const cpu = await stop(1);
   const views = await probe.instances();
-  const starts = views.flatMap((v) => v.starts.filter((s) => s.ok && s.at >= began && s.at <= endedAt).map((s) => ({ function: v.name, ms: s.ms })));
+  // A schedule's tick may start its function meanwhile: not on the order's way (its CPU still counts).
+  const onTheWay = views.filter((v) => !SCHEDULED.has(v.name));
+  const starts = onTheWay.flatMap((v) => v.starts.filter((s) => s.ok && s.at >= began && s.at <= endedAt).map((s) => ({ function: v.name, ms: s.ms })));
   const stoppedEarly = views.filter((v) => v.state !== 'running' && v.starts.some((s) => s.at >= began)).map((v) => v.name);
   return { latencyMs: end.at - placed.at, confirmed: end.confirmed, cpu, starts, stoppedEarly };
 };
@@ -316,11 +267,15 @@ export const coldChainScenario = async (ctx: Context, database: RunDatabase, kaf
     registry.map((fn) => fn.name),
     (line) => ctx.log(`cold chain: ${line}`),
   );
+  const deployment = prodDeployment(ctx.root);
   const results: ColdChainResult[] = [];
   for (const over of kafka ? [undefined, kafka] : [undefined]) {
     const postgres = await database();
     try {
-      results.push(await chainRun(ctx, postgres, over));
+      const run = await chainRun(ctx, postgres, over);
+      if (typeof deployment === 'string') run.notes.push(deployment);
+      else run.capacity = capacityOf(run, deployment);
+      results.push(run);
     } finally {
       await postgres?.drop();
     }

@@ -41,6 +41,8 @@
 //               chain's time, CPU ms per confirmed order of the platform, the function processes and
 //               PostgreSQL, warm and cold (scripts/bench/cold-chain.ts); BENCH_COLD_CHAIN_RUNS (5) cold
 //               orders, BENCH_COLD_CHAIN_ORDERS (20) warm ones, BENCH_COLD_CHAIN_IDLE (10) s idle time.
+//               Then, per run, a capacity table against prod: cores, PostgreSQL connections and Kafka
+//               partitions for 10, 100 and 1,000 orders a minute (scripts/bench/capacity.ts).
 // Kafka is KAFKA_BROKERS, else the local one of `npm run kafka` (started if need be); BENCH_KAFKA=off
 // leaves it out (scripts/bench/kafka.ts).
 // `npm run bench -- broker saga start pglite` needs no DATABASE_URL.
@@ -937,6 +939,7 @@ const main = async () => {
   for (const r of [sg?.embedded, sg?.postgres, sg?.kafka]) if (r?.failure) console.log(`warning: ${r.label}: ${r.failure}`);
   if (results.start?.note) console.log(`note: npm start: ${results.start.note}`);
   for (const run of results.coldChain ?? []) for (const note of run.notes) console.log(`note: cold chain, ${run.broker} broker: ${note}`);
+  for (const run of results.coldChain ?? []) if (run.capacity) console.log(`\ncapacity, from the ${run.capacity.source}:\n${run.capacity.markdown}\n`);
   if (results.warm) console.log('(a) = the same SQL in a bare functions-framework function, (b) = on bare node:http');
   if (b) console.log('broker: node:http = a bare node:http server receiving the same binary-mode POSTs; latency = handler receive - send');
   if (b?.kafka)

@@ -181,13 +181,13 @@ export interface SagaFigures {
   failure?: string;
 }
 
-interface LoggedEvent {
+export interface LoggedEvent {
   seq: number;
   event: { type: string; subject?: string; correlationid?: string };
   deliveries: { subscriber: string; state: string }[];
 }
 
-const sagaEvents = async (c: Client, orderId: string) => {
+export const sagaEvents = async (c: Client, orderId: string) => {
   const bySubject = await c.expect(200, 'GET', `/broker/events?subject=${encodeURIComponent(orderId)}&limit=1000`, c.admin);
   const items = bySubject.body.items as LoggedEvent[];
   const placed = items.find((i) => /order-placed/.test(i.event.type)) ?? items[0];
