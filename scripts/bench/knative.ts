@@ -40,7 +40,8 @@ const partitions = () => {
   return n;
 };
 
-const knativeToSink = async (ctx: KnativeContext, build: DataPlaneBuild, kafka: BenchKafka, count: number): Promise<DeliveryFigures> => {
+/** Knative's receiver and dispatcher to a bare node:http subscriber, one Trigger, `count` partitions. */
+export const knativeThroughput = async (ctx: KnativeContext, build: DataPlaneBuild, kafka: BenchKafka, count: number): Promise<DeliveryFigures> => {
   const topic = kafka.env().KAFKA_BROKER_TOPIC;
   const made = await createBrokerTopic(kafka.brokers, topic, count);
   const sink = await startReceiver(ctx.root, [join(ctx.root, 'scripts', 'bench', 'fixtures', 'http-sink.cjs')], receiverEnv(), join(ctx.logs, 'knative-sink.log'));
@@ -103,7 +104,7 @@ export const knativeScenario = async (ctx: KnativeContext, kafka: BenchKafka | u
   }
   const count = partitions();
   const result: KnativeResult = { partitions: count };
-  result.throughput = await knativeToSink(ctx, build, kafka, count);
+  result.throughput = await knativeThroughput(ctx, build, kafka, count);
   result.saga = await knativeSagaScenario(ctx, build, kafka);
   for (const line of summary(result)) ctx.log(line);
   return result;
