@@ -3,7 +3,8 @@
 // Kafka; prints "skipped: <why>" otherwise.
 //   throughput  BENCH_KAFKA_EVENTS (3000) binary events, BENCH_KAFKA_CONCURRENCY (50) in flight, one
 //               Trigger, BENCH_KAFKA_PARTITIONS (10) partitions, to a bare node:http subscriber
-//               (fixtures/http-sink.cjs), after a warm-up batch, through Knative's receiver and
+//               (fixtures/http-sink.cjs), after a warm-up batch (2000 events at least: the JVMs
+//               compile their hot paths over the first thousands), through Knative's receiver and
 //               dispatcher: events/s, latency and CPU ms per event of each process. The settings and
 //               the sender of `npm run bench -- broker`'s Kafka case: `npm run bench -- broker knative`
 //               puts our broker beside it in one run.
@@ -33,6 +34,8 @@ export interface KnativeResult {
   throughput?: DeliveryFigures;
   saga?: KnativeSagaResult;
 }
+
+const JVM_WARMUP_EVENTS = 2000;
 
 const partitions = () => {
   const n = Number(process.env.BENCH_KAFKA_PARTITIONS ?? 10);
@@ -65,7 +68,9 @@ export const knativeThroughput = async (ctx: KnativeContext, build: DataPlaneBui
     try {
       const base = new URL(plane.ingressUrl).origin;
       const processes = { receiver: () => [plane.receiver.pid], dispatcher: () => [plane.dispatcher.pid], subscriber: () => [sink.child.pid], kafka: kafkaPids };
-      return await measure("Knative's data plane to node:http", sink, { ...ctx, settings: kafka.settings }, base, processes);
+      // The JVMs compile their hot paths over the first thousands of events: warm means past that.
+      const settings = { ...kafka.settings, warmup: Math.max(kafka.settings.warmup, JVM_WARMUP_EVENTS) };
+      return await measure("Knative's data plane to node:http", sink, { ...ctx, settings }, base, processes);
     } finally {
       await plane.stop();
     }
