@@ -5,7 +5,7 @@
 // topic with that overlay's partitions. Variants, one after the other on the same platform:
 //   dev as generated (ordered where the generator orders), dev with every Trigger ordered, then
 //   unordered (what ordering costs each hop), prod as its overlay has it.
-// Per variant, after 3 warm-up orders: BENCH_KNATIVE_ORDERS (20) orders one after the other,
+// Per variant, after 10 warm-up orders: BENCH_KNATIVE_ORDERS (20) orders one after the other,
 // checkout to confirmed (GET /orders/{id} polled every 5 ms) p50/p95; and per Trigger, the time per
 // hop: from the event reaching the Broker's ingress to the delivery its subscriber accepted (a
 // forwarding proxy in this process stands in front of both and notes the times; retries included).
@@ -62,6 +62,7 @@ export interface KnativeSagaResult {
 }
 
 const DATABASE = 'gotuto_bench_knative';
+const WARMUP_ORDERS = 10;
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (sorted: number[], p: number) =>
@@ -207,7 +208,9 @@ const runVariant = async (ctx: Context, build: DataPlaneBuild, kafka: BenchKafka
     shop.setup ??= { productId: await createProduct(client, 100_000), buyer: await registerCustomer(client) };
     const { productId, buyer } = shop.setup;
     const deadline = () => performance.now() + 60_000;
-    for (let i = 0; i < 3; i++) await placeOrder(client, buyer, productId, 5, deadline());
+    // Enough orders for every function's and JVM's first-run costs to be behind (3 were not: the
+    // first variant came out twice as slow as the same Triggers measured later).
+    for (let i = 0; i < WARMUP_ORDERS; i++) await placeOrder(client, buyer, productId, 5, deadline());
     await sleep(1_000);
     shop.proxy.reset();
     const latencies: number[] = [];
