@@ -4,7 +4,7 @@
 // as a SinkBinding makes them do in a cluster. Knative's dispatcher delivers to the functions at
 // /functions/<name> without the platform's delivery tokens, so it runs with
 // DELIVERY_AUTH=network-policy (set by the caller).
-//   node --import tsx scripts/bench/knative-platform.ts --sink <url> [--data-dir <dir>]
+//   node --import tsx scripts/bench/knative-platform.ts --sink <url> [--data-dir <dir>] [--port <port>]
 // Tells its parent its URL over IPC ({ type: 'ready', url }), as broker-platform.ts does.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,8 @@ const dataDir = given ?? mkdtempSync(join(tmpdir(), 'gotuto-bench-knative-'));
 const manifestsDir = mkdtempSync(join(tmpdir(), 'gotuto-bench-manifests-'));
 copyFileSync(join(process.cwd(), 'knative', 'base', 'broker.yaml'), join(manifestsDir, 'broker.yaml'));
 
-const platform = await startPlatform({ port: 0, host: '127.0.0.1', dataDir, manifestsDir });
+// --port: where a contract written before the start already points the dispatcher.
+const platform = await startPlatform({ port: Number(argument('--port') ?? 0), host: '127.0.0.1', dataDir, manifestsDir });
 // After the start, which points K_SINK at the platform's own ingress: the functions read it per publish.
 process.env.K_SINK = sink;
 console.log(`platform at ${platform.url}, publishing to ${sink}`);
