@@ -122,6 +122,14 @@ describe('eventsFromHttp', () => {
     expect(refusal(() => eventsFromHttp(STRUCTURED, JSON.stringify(event(1, { specversion: '0.3' })), LIMITS)).pointer).toBe('/specversion');
     expect(refusal(() => eventsFromHttp(STRUCTURED, JSON.stringify(event(1, { Bad_Name: 'x' })), LIMITS)).pointer).toBe('/Bad_Name');
     expect(refusal(() => eventsFromHttp(STRUCTURED, JSON.stringify(event(1, { traceinfo: { a: 1 } })), LIMITS)).pointer).toBe('/traceinfo');
+    expect(refusal(() => eventsFromHttp(STRUCTURED, JSON.stringify(event(1, { ['x'.repeat(65)]: '1' })), LIMITS)).pointer).toBe(`/${'x'.repeat(65)}`);
+  });
+
+  it("takes the extensions Knative's Kafka dispatcher adds to a delivery, longer than 20 characters", () => {
+    const knative = { 'ce-knativekafkapartition': '2', 'ce-knativekafkaoffset': '0' };
+    const headers = { 'ce-specversion': '1.0', 'ce-id': 'k', 'ce-source': '/t', 'ce-type': TYPE, 'content-type': 'application/json', ...knative };
+    const [received] = eventsFromHttp(headers, '{}', LIMITS);
+    expect(received?.extensions).toMatchObject({ knativekafkapartition: '2', knativekafkaoffset: '0' });
   });
 
   it('refuses a request that is no CloudEvent at all, and a body that is not JSON', () => {

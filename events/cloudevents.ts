@@ -41,7 +41,10 @@ type Attributes = Record<string, unknown>;
 const BATCH = /^application\/cloudevents-batch\+json\s*(;|$)/i;
 const STRUCTURED = /^application\/cloudevents\+json\s*(;|$)/i;
 const JSON_CONTENT = /^(application|text)\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
-const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
+// The spec asks names to stay within 20 characters (SHOULD NOT exceed) but does not forbid longer
+// ones, and Knative's Kafka dispatcher adds `knativekafkapartition` (21) to every delivery; 64 still
+// bounds what a header may name.
+const EXTENSION_NAME = /^[a-z0-9]{1,64}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 // RFC 3339 date-time; the calendar (February 30) is checked below.
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -128,7 +131,7 @@ const toEvent = (attrs: Attributes, data: unknown, at: string, limits: CloudEven
   for (const [name, value] of Object.entries(attrs)) {
     if (CONTEXT_ATTRIBUTES.has(name) || name === 'data' || name === 'data_base64' || value === undefined) continue;
     if (!EXTENSION_NAME.test(name))
-      throw new InvalidCloudEvent(`${name} is not a valid extension name (lowercase letters and digits, at most 20)`, `${at}/${name}`);
+      throw new InvalidCloudEvent(`${name} is not a valid extension name (lowercase letters and digits, at most 64)`, `${at}/${name}`);
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw new InvalidCloudEvent(`the extension ${name} must be a string, a number or a boolean`, `${at}/${name}`);
     }

@@ -141,6 +141,9 @@ export const receiverEnv = (databaseUrl?: string): NodeJS.ProcessEnv => {
   return env;
 };
 
+// The sender and its figures serve Knative's data plane too (scripts/bench/knative.ts).
+export { measure };
+
 // ---- the sender ----------------------------------------------------------------------------------
 
 interface Published {

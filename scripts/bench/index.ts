@@ -1,4 +1,4 @@
-// npm run bench [-- cold warm pool memory telemetry startup broker saga start pglite cold-chain]
+// npm run bench [-- cold warm pool memory telemetry startup broker saga start pglite cold-chain knative]
 //
 // Measures one deployed function (the dist/ bundle of billing-create-invoice, as its container runs
 // it) against baselines, on a real PostgreSQL (DATABASE_URL; cold, warm and memory need it):
@@ -43,6 +43,8 @@
 //               orders, BENCH_COLD_CHAIN_ORDERS (20) warm ones, BENCH_COLD_CHAIN_IDLE (10) s idle time.
 //               Then, per run, a capacity table against prod: cores, PostgreSQL connections and Kafka
 //               partitions for 10, 100 and 1,000 orders a minute (scripts/bench/capacity.ts).
+//   knative     Knative's own Kafka broker data plane beside ours, and the saga under its dispatcher, ordered
+//               against unordered Triggers (scripts/bench/knative.ts; needs KNATIVE_DATA_PLANE_DIR).
 // Kafka is KAFKA_BROKERS, else the local one of `npm run kafka` (started if need be); BENCH_KAFKA=off
 // leaves it out (scripts/bench/kafka.ts).
 // `npm run bench -- broker saga start pglite` needs no DATABASE_URL.
@@ -63,6 +65,7 @@ import { coldChainRows, coldChainScenario } from './cold-chain.js';
 import { DEFAULT_BUNDLES_DIR, ensureBundles } from '../../local/scale-to-zero/bundles.js';
 import { cpuMeter, postgresPids } from './cpu.js';
 import { benchKafka, type BenchKafka } from './kafka.js';
+import { knativeScenario, type KnativeResult } from './knative.js';
 import { SAGA_KAFKA_P95_TARGET_MS, SAGA_P95_TARGET_MS, sagaScenario } from './saga.js';
 import { freePort, killAll, killChildrenOnSignals, request, rssKiB, startProcess, waitForHttp, type Answer } from './processes.js';
 import { startupScenario } from './startup.js';
@@ -133,8 +136,8 @@ const LIMIT_MS = 25 * 60_000;
 const began = performance.now();
 const timeLeftMs = () => LIMIT_MS - (performance.now() - began);
 
-type Scenario = 'cold' | 'warm' | 'pool' | 'memory' | 'telemetry' | 'startup' | 'broker' | 'saga' | 'start' | 'pglite' | 'cold-chain';
-const SCENARIOS: Scenario[] = ['cold', 'warm', 'pool', 'memory', 'telemetry', 'startup', 'broker', 'saga', 'start', 'pglite', 'cold-chain'];
+type Scenario = 'cold' | 'warm' | 'pool' | 'memory' | 'telemetry' | 'startup' | 'broker' | 'saga' | 'start' | 'pglite' | 'cold-chain' | 'knative';
+const SCENARIOS: Scenario[] = ['cold', 'warm', 'pool', 'memory', 'telemetry', 'startup', 'broker', 'saga', 'start', 'pglite', 'cold-chain', 'knative'];
 /** The scenarios of one deployed function, on DATABASE_URL only. */
 const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'pool', 'memory', 'telemetry', 'startup'];
 
@@ -509,6 +512,7 @@ type Results = {
   coldChain?: Awaited<ReturnType<typeof coldChainScenario>>;
   startup?: DeliveryAuthFigures;
   pool?: PoolFigures;
+  knative?: KnativeResult;
 };
 
 const table = (results: Results): string => {
@@ -856,7 +860,7 @@ const main = async () => {
   }
 
   let kafka: BenchKafka | undefined;
-  if (scenarios.includes('broker') || scenarios.includes('saga') || scenarios.includes('cold-chain')) kafka = await benchKafka(log, settings.broker);
+  if (['broker', 'saga', 'cold-chain', 'knative'].some((s) => scenarios.includes(s as Scenario))) kafka = await benchKafka(log, settings.broker);
 
   if (scenarios.includes('broker')) {
     const ctx = { root, logs, settings: settings.broker, log };
@@ -905,6 +909,8 @@ const main = async () => {
     };
     results.coldChain = await coldChainScenario(ctx, database, kafka);
   }
+
+  if (scenarios.includes('knative')) results.knative = await knativeScenario({ root, logs, log, adminUrl }, kafka);
 
   const report = {
     at: new Date().toISOString(),

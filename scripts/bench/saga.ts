@@ -145,7 +145,7 @@ interface Placed {
 }
 
 /** Cart, one item, checkout, then polls the order every `pollMs` until it is confirmed or cancelled. */
-const placeOrder = async (c: Client, buyer: Buyer, productId: string, pollMs: number, deadline: number): Promise<Placed> => {
+export const placeOrder = async (c: Client, buyer: Buyer, productId: string, pollMs: number, deadline: number): Promise<Placed> => {
   const cart = await c.expect(201, 'POST', '/orders/carts', buyer.token);
   await c.expect(200, 'PUT', `/orders/carts/${cart.body.id}/items/${productId}`, buyer.token, { quantity: 1 });
   const started = performance.now();

@@ -258,7 +258,7 @@ describe('knative/base', () => {
     expect(base.filter((d) => d.metadata.namespace !== undefined).map((d) => d.metadata.name)).toEqual([]);
   });
 
-  it('gives every handler with an event a Trigger on exactly that type, ordered for Order events', () => {
+  it('gives every handler with an event a Trigger on exactly that type, ordered only where the handler asks', () => {
     const triggers = new Map(ofKind(docsOf('base'), 'Trigger').map((t) => [t.metadata.name, t]));
     const consumers = registry.filter(
       (fn) => fn.definition.kind === 'handler' && fn.definition.event && !fn.definition.schedule && !fn.definition.anyType && fn.name !== DEAD_LETTER_SINK,
@@ -268,8 +268,7 @@ describe('knative/base', () => {
       const def = fn.definition as { event: EventDefinition<unknown>; delivery?: { ordered?: boolean } };
       const trigger = triggers.get(fn.name) as Doc;
       expect((trigger.spec as { filter: { attributes: Record<string, string> } }).filter.attributes).toEqual({ type: def.event.type });
-      const ordered = def.delivery?.ordered === true || def.event.context === 'order';
-      expect(trigger.metadata.annotations?.['kafka.eventing.knative.dev/delivery.order'], fn.name).toBe(ordered ? 'ordered' : 'unordered');
+      expect(trigger.metadata.annotations?.['kafka.eventing.knative.dev/delivery.order'], fn.name).toBe(def.delivery?.ordered === true ? 'ordered' : 'unordered');
     }
     expect(triggers.has(DEAD_LETTER_SINK)).toBe(false);
   });
@@ -442,9 +441,10 @@ describe('buildManifests', () => {
       'argocd.argoproj.io/sync-wave': '2',
       'kafka.eventing.knative.dev/delivery.order': 'unordered',
     });
+    // The saga's Triggers are unordered, an Order event's too: each step's event comes once per order.
     expect(trigger('inventory-on-order-placed').metadata.annotations).toEqual({
       'argocd.argoproj.io/sync-wave': '2',
-      'kafka.eventing.knative.dev/delivery.order': 'ordered',
+      'kafka.eventing.knative.dev/delivery.order': 'unordered',
     });
     const own = trigger('shipping-on-order-paid');
     expect(own.spec?.delivery).toMatchObject({ retry: 8, backoffDelay: 'PT1S', timeout: 'PT2M' });
