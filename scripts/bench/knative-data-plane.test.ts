@@ -60,7 +60,13 @@ describe.skipIf(why !== '')(`Knative's Kafka data plane on the bench's contract$
     const routing = loadRouting(join(process.cwd(), 'knative', 'base'));
     const ours: TriggerSpec[] = [
       { name: 'test-ok', attributes: { type: 'com.gotuto.test.ok.v1' }, subscriber: { uri: ok.url }, delivery, ordered: false },
-      { name: 'test-failing', attributes: { type: 'com.gotuto.test.failing.v1' }, subscriber: { uri: failing.url }, delivery: { ...delivery, deadLetterSink: { uri: 'dead-letters' } }, ordered: true },
+      {
+        name: 'test-failing',
+        attributes: { type: 'com.gotuto.test.failing.v1' },
+        subscriber: { uri: failing.url },
+        delivery: { ...delivery, deadLetterSink: { uri: 'dead-letters' } },
+        ordered: true,
+      },
     ];
     const contract = contractFor({
       broker: { namespace: 'gotuto-test', name: routing.broker.name, topic, bootstrapServers: BROKERS as string },
@@ -81,7 +87,14 @@ describe.skipIf(why !== '')(`Knative's Kafka data plane on the bench's contract$
 
   const publish = (type: string, id: string) => {
     const url = new URL(plane.ingressUrl);
-    const headers = { 'ce-specversion': '1.0', 'ce-id': id, 'ce-type': type, 'ce-source': '/gotuto/test', 'ce-subject': id, 'content-type': 'application/json' };
+    const headers = {
+      'ce-specversion': '1.0',
+      'ce-id': id,
+      'ce-type': type,
+      'ce-source': '/gotuto/test',
+      'ce-subject': id,
+      'content-type': 'application/json',
+    };
     return request(Number(url.port), { method: 'POST', path: url.pathname, headers, body: JSON.stringify({ id }) });
   };
 
@@ -111,7 +124,12 @@ describe.skipIf(why !== '')(`Knative's Kafka data plane on the bench's contract$
 
   it('refuses an event at a path that is no Broker of the contract', async () => {
     const url = new URL(plane.ingressUrl);
-    const answer = await request(Number(url.port), { method: 'POST', path: '/gotuto-test/other', headers: { 'ce-specversion': '1.0', 'ce-id': 'x', 'ce-type': 't', 'ce-source': '/s' }, body: '{}' });
+    const answer = await request(Number(url.port), {
+      method: 'POST',
+      path: '/gotuto-test/other',
+      headers: { 'ce-specversion': '1.0', 'ce-id': 'x', 'ce-type': 't', 'ce-source': '/s' },
+      body: '{}',
+    });
     expect(answer.status).toBe(404);
   });
 });

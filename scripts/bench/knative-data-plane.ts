@@ -117,7 +117,13 @@ export interface ContractOptions {
 /** The contract Knative's control plane would write for this Broker and these Triggers. */
 export const contractFor = (options: ContractOptions): Contract => {
   const { broker } = options;
-  const ref = (kind: string, name: string): Reference => ({ uuid: randomUUID(), namespace: broker.namespace, name, kind, groupVersion: 'eventing.knative.dev/v1' });
+  const ref = (kind: string, name: string): Reference => ({
+    uuid: randomUUID(),
+    namespace: broker.namespace,
+    name,
+    kind,
+    groupVersion: 'eventing.knative.dev/v1',
+  });
   const egresses = options.triggers.map((t): Egress => {
     const reference = ref('Trigger', t.name);
     const filters = t.filters && t.filters.length > 0 ? { dialectedFilter: t.filters.flatMap(dialectedOf) } : { filter: { attributes: t.attributes ?? {} } };

@@ -43,7 +43,17 @@ describe.skipIf(why !== '')(`the saga under Knative's Kafka dispatcher${why ? ` 
     dropTopic = (await createBrokerTopic(BROKERS as string, topic, routing.topic.partitions)).drop;
     plane = await startDataPlane({ build: build as DataPlaneBuild, contract, logDir: join(tmpdir(), `gotuto-knative-saga-${topic}`) });
     const dataDir = temporaryDir('gotuto-knative-saga-');
-    const args = ['--import', 'tsx', join('scripts', 'bench', 'knative-platform.ts'), '--sink', plane.ingressUrl, '--port', String(port), '--data-dir', dataDir.path];
+    const args = [
+      '--import',
+      'tsx',
+      join('scripts', 'bench', 'knative-platform.ts'),
+      '--sink',
+      plane.ingressUrl,
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir.path,
+    ];
     const env = { ...receiverEnv(), JWT_SECRET: secret, DELIVERY_AUTH: 'network-policy' };
     platform = await startReceiver(process.cwd(), args, env, join(tmpdir(), `gotuto-knative-saga-${topic}.log`), dataDir.remove);
   }, 300_000);

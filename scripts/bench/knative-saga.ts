@@ -169,7 +169,12 @@ const VARIANTS: Variant[] = [
 const overlayRouting = (overlay: string, root: string): Routing => {
   const dir = mkdtempSync(join(tmpdir(), 'gotuto-bench-overlay-'));
   try {
-    writeFileSync(join(dir, 'rendered.yaml'), renderOverlay(overlay, root).map((doc) => stringify(doc)).join('---\n'));
+    writeFileSync(
+      join(dir, 'rendered.yaml'),
+      renderOverlay(overlay, root)
+        .map((doc) => stringify(doc))
+        .join('---\n'),
+    );
     return loadRouting(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -200,7 +205,9 @@ const runVariant = async (ctx: Context, build: DataPlaneBuild, kafka: BenchKafka
     },
     ordered,
   });
-  ctx.log(`knative saga, ${variant.label}: ${routing.triggers.filter(ordered).length} of ${routing.triggers.length} Triggers ordered, ${routing.topic.partitions} partitions`);
+  ctx.log(
+    `knative saga, ${variant.label}: ${routing.triggers.filter(ordered).length} of ${routing.triggers.length} Triggers ordered, ${routing.topic.partitions} partitions`,
+  );
   const plane = await startDataPlane({ build, contract, logDir: join(ctx.logs, `knative-saga-${variant.overlay}`) });
   shop.proxy.setIngress(plane.ingressUrl);
   try {

@@ -47,7 +47,12 @@ const partitions = () => {
 export const knativeThroughput = async (ctx: KnativeContext, build: DataPlaneBuild, kafka: BenchKafka, count: number): Promise<DeliveryFigures> => {
   const topic = kafka.env().KAFKA_BROKER_TOPIC;
   const made = await createBrokerTopic(kafka.brokers, topic, count);
-  const sink = await startReceiver(ctx.root, [join(ctx.root, 'scripts', 'bench', 'fixtures', 'http-sink.cjs')], receiverEnv(), join(ctx.logs, 'knative-sink.log'));
+  const sink = await startReceiver(
+    ctx.root,
+    [join(ctx.root, 'scripts', 'bench', 'fixtures', 'http-sink.cjs')],
+    receiverEnv(),
+    join(ctx.logs, 'knative-sink.log'),
+  );
   try {
     const contract = contractFor({
       // The bench's sender posts to /broker, the path of our ingress.
@@ -67,7 +72,12 @@ export const knativeThroughput = async (ctx: KnativeContext, build: DataPlaneBui
     const plane = await startDataPlane({ build, contract, logDir: join(ctx.logs, 'knative-throughput') });
     try {
       const base = new URL(plane.ingressUrl).origin;
-      const processes = { receiver: () => [plane.receiver.pid], dispatcher: () => [plane.dispatcher.pid], subscriber: () => [sink.child.pid], kafka: kafkaPids };
+      const processes = {
+        receiver: () => [plane.receiver.pid],
+        dispatcher: () => [plane.dispatcher.pid],
+        subscriber: () => [sink.child.pid],
+        kafka: kafkaPids,
+      };
       // The JVMs compile their hot paths over the first thousands of events: warm means past that.
       const settings = { ...kafka.settings, warmup: Math.max(kafka.settings.warmup, JVM_WARMUP_EVENTS) };
       return await measure("Knative's data plane to node:http", sink, { ...ctx, settings }, base, processes);
@@ -94,7 +104,10 @@ const summary = (r: KnativeResult): string[] => {
   }
   for (const v of r.saga?.variants ?? []) {
     lines.push(`knative saga, ${v.label}: checkout to confirmed p50 ${fmt(v.p50Ms)} ms, p95 ${fmt(v.p95Ms)} ms (${v.confirmed}/${v.orders} confirmed)`);
-    for (const h of v.hops) lines.push(`  ${h.trigger} (${h.ordered ? 'ordered' : 'unordered'}): ${h.count} deliveries, hop p50 ${fmt(h.p50Ms)} ms, p95 ${fmt(h.p95Ms)} ms, ${h.retries} retries`);
+    for (const h of v.hops)
+      lines.push(
+        `  ${h.trigger} (${h.ordered ? 'ordered' : 'unordered'}): ${h.count} deliveries, hop p50 ${fmt(h.p50Ms)} ms, p95 ${fmt(h.p95Ms)} ms, ${h.retries} retries`,
+      );
   }
   return lines;
 };

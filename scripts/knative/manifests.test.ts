@@ -268,7 +268,9 @@ describe('knative/base', () => {
       const def = fn.definition as { event: EventDefinition<unknown>; delivery?: { ordered?: boolean } };
       const trigger = triggers.get(fn.name) as Doc;
       expect((trigger.spec as { filter: { attributes: Record<string, string> } }).filter.attributes).toEqual({ type: def.event.type });
-      expect(trigger.metadata.annotations?.['kafka.eventing.knative.dev/delivery.order'], fn.name).toBe(def.delivery?.ordered === true ? 'ordered' : 'unordered');
+      expect(trigger.metadata.annotations?.['kafka.eventing.knative.dev/delivery.order'], fn.name).toBe(
+        def.delivery?.ordered === true ? 'ordered' : 'unordered',
+      );
     }
     expect(triggers.has(DEAD_LETTER_SINK)).toBe(false);
   });
