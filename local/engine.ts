@@ -5,6 +5,7 @@
 // 408, 409, 429, 5xx and no answer at all are retried with the Trigger's backoff until its retries
 // are spent; then the event goes to the dead-letter sink with `knativeerrordest`,
 // `knativeerrorcode` and `knativeerrordata` (the last answer's body, base64, at most 1024 bytes).
+import { setMaxListeners } from 'node:events';
 import { fromHttp, toBinaryHttp, type ReceivedEvent } from '../events/index.js';
 import type { Logger } from '../functions/runtime/log.js';
 import { count } from '../functions/runtime/metrics.js';
@@ -104,6 +105,8 @@ const failureText = (failure: unknown, timeoutMs: number): string => {
  * Kafka broker's CPU per event (npm run bench -- broker).
  */
 const boundedSignal = (signal: AbortSignal, timeoutMs: number): { signal: AbortSignal; release(): void } => {
+  // Every delivery in flight listens to the broker's one stop signal: no leak, so no warning past 10.
+  setMaxListeners(0, signal);
   const controller = new AbortController();
   const stop = () => controller.abort(signal.reason);
   if (signal.aborted) stop();
