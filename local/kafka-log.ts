@@ -146,7 +146,7 @@ const room = async (lane: Lane, limit: number, running: () => boolean, heartbeat
 /**
  * How long a batch waits for its deliveries before the next fetch, at most. kafkajs fetches again
  * as soon as every partition's batch returned: without the wait a busy Trigger fetched 15 records
- * at a time instead of 75 (the bare kafkajs pipeline, which awaits its deliveries), and each fetch
+ * at a time instead of about 75 (the bare kafkajs pipeline, which awaits its deliveries), and each fetch
  * costs the same CPU whatever it brings. A delivery that takes longer (a slow subscriber, a
  * backoff) holds the next fetch back by this much only.
  */
