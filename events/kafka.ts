@@ -24,7 +24,20 @@ const sdkRecord = (event: ReceivedEvent<unknown>, extraHeaders: Record<string, s
 };
 
 /** Names the SDK reads as attributes of their own: an extension of such a name takes the SDK's path. */
-const SDK_ATTRIBUTES = new Set(['id', 'time', 'type', 'source', 'specversion', 'datacontenttype', 'subject', 'datacontentencoding', 'dataschema', 'data', 'data_base64', 'schemaurl']);
+const SDK_ATTRIBUTES = new Set([
+  'id',
+  'time',
+  'type',
+  'source',
+  'specversion',
+  'datacontenttype',
+  'subject',
+  'datacontentencoding',
+  'dataschema',
+  'data',
+  'data_base64',
+  'schemaurl',
+]);
 
 /** The body the SDK writes for data it does not encode in base64; undefined for anything else. */
 const plainBody = (data: unknown): string | undefined => {
@@ -43,7 +56,8 @@ const plainBody = (data: unknown): string | undefined => {
 export const toKafkaRecord = (event: ReceivedEvent<unknown>, extraHeaders: Record<string, string> = {}): KafkaRecord => {
   const value = plainBody(event.data);
   const extensions = event.extensions ?? {};
-  if (value === undefined || !event.id || !event.time || Object.keys(extensions).some((name) => SDK_ATTRIBUTES.has(name))) return sdkRecord(event, extraHeaders);
+  if (value === undefined || !event.id || !event.time || Object.keys(extensions).some((name) => SDK_ATTRIBUTES.has(name)))
+    return sdkRecord(event, extraHeaders);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const [name, v] of Object.entries(extensions)) if (v !== undefined) headers[`ce_${name.toLowerCase()}`] = v;
   const { extensions: _extensions, data: _data, time, ...attributes } = event;

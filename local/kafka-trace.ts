@@ -45,7 +45,9 @@ export const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
   const write = async (batchEvents: TracedEvent[], batchEnds: TracedDelivery[]) => {
     const ended = new Set(batchEnds.map((d) => `${d.acceptId} ${d.trigger}`));
     const pending = batchEvents.flatMap((e) =>
-      e.deliveries.filter((d) => !ended.has(`${e.acceptId} ${d.trigger}`)).map((d) => ({ accept_id: e.acceptId, trigger: d.trigger, subscriber: d.subscriber })),
+      e.deliveries
+        .filter((d) => !ended.has(`${e.acceptId} ${d.trigger}`))
+        .map((d) => ({ accept_id: e.acceptId, trigger: d.trigger, subscriber: d.subscriber })),
     );
     const ends = batchEnds.map((d) => ({
       accept_id: d.acceptId,

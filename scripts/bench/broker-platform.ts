@@ -35,7 +35,8 @@ if (manifestsDir) {
   const base = join(process.cwd(), 'knative', 'base');
   cpSync(benchTriggerOnly ? join(base, 'broker.yaml') : base, benchTriggerOnly ? join(manifestsDir, 'broker.yaml') : manifestsDir, { recursive: true });
   const config = join(manifestsDir, 'broker.yaml');
-  if (partitions) writeFileSync(config, readFileSync(config, 'utf8').replace(/default\.topic\.partitions: "\d+"/, `default.topic.partitions: "${Number(partitions)}"`));
+  if (partitions)
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/default\.topic\.partitions: "\d+"/, `default.topic.partitions: "${Number(partitions)}"`));
 }
 const dataDir = given ?? mkdtempSync(join(tmpdir(), 'gotuto-bench-broker-'));
 
