@@ -1,6 +1,6 @@
 // CloudEvents over Kafka in binary mode, without a broker: what a record carries and how it reads back.
 import { describe, expect, it } from 'vitest';
-import { fromKafkaRecord, recordAttributes, recordHeader, recordHttpHeaders, toKafkaRecord, type ReceivedEvent } from './index.js';
+import { fromKafkaRecord, recordAttributes, recordHeader, recordHttpHeaders, toBinaryHttp, toKafkaRecord, type ReceivedEvent } from './index.js';
 
 const event: ReceivedEvent<unknown> = {
   id: '5f0c4e8e-6a57-4c4e-9d55-0d7e9f1d2a10',
@@ -64,6 +64,32 @@ describe('CloudEvents records in binary mode', () => {
     expect(http['content-type']).toBe('application/json');
     expect(Object.keys(http).every((name) => name.startsWith('ce-') || name === 'content-type')).toBe(true);
     expect(recordHeader(headers, 'gotuto-accept-id')).toBe('a-1');
+  });
+
+  it("writes the record the CloudEvents SDK's binary-mode serializer makes, whatever the event holds", () => {
+    const sdk = (e: ReceivedEvent<unknown>, extra: Record<string, string>) => {
+      const { headers, body } = toBinaryHttp(e);
+      const recordHeaders = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.replace(/^ce-/, 'ce_'), value]));
+      return { key: e.partitionkey ?? (e.subject || null), value: body, headers: { ...recordHeaders, ...extra } };
+    };
+    const { extensions: _extensions, correlationid: _c, causationid: _k, partitionkey: _p, dataschema: _d, ...bare } = event;
+    const variants: ReceivedEvent<unknown>[] = [
+      event,
+      bare,
+      { ...bare, subject: '' },
+      { ...bare, time: '2026-11-27T10:00:00Z' },
+      { ...bare, data: 'plain text' },
+      { ...bare, data: 42 },
+      { ...bare, data: false },
+      { ...bare, data: null },
+      { ...bare, data: [1, 'two', { three: 3 }] },
+      { ...bare, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', extensions: { tracestate: 'a=b' } },
+      // The SDK's own cases: no time (it stamps one), no data, bytes, an extension named as an attribute.
+      { ...bare, data: undefined },
+      { ...bare, data: Buffer.from('bytes') },
+      { ...bare, extensions: { data: 'x' } },
+    ];
+    for (const variant of variants) expect(toKafkaRecord(variant, { 'gotuto-accept-id': 'a-1' })).toEqual(sdk(variant, { 'gotuto-accept-id': 'a-1' }));
   });
 
   it('refuses a record that is not a CloudEvent, saying what is missing', () => {

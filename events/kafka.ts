@@ -12,8 +12,8 @@ export interface KafkaRecord {
 
 type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
-/** The Kafka record of an event; `extraHeaders` (not CloudEvents attributes) ride along. */
-export const toKafkaRecord = (event: ReceivedEvent<unknown>, extraHeaders: Record<string, string> = {}): KafkaRecord => {
+/** The record as the CloudEvents SDK's binary-mode serializer makes it: every case, slowly. */
+const sdkRecord = (event: ReceivedEvent<unknown>, extraHeaders: Record<string, string>): KafkaRecord => {
   const { headers, body } = toBinaryHttp(event);
   const recordHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -21,6 +21,50 @@ export const toKafkaRecord = (event: ReceivedEvent<unknown>, extraHeaders: Recor
     recordHeaders[lower.startsWith('ce-') ? `ce_${lower.slice(3)}` : lower] = value;
   }
   return { key: event.partitionkey ?? (event.subject || null), value: body, headers: { ...recordHeaders, ...extraHeaders } };
+};
+
+/** Names the SDK reads as attributes of their own: an extension of such a name takes the SDK's path. */
+const SDK_ATTRIBUTES = new Set([
+  'id',
+  'time',
+  'type',
+  'source',
+  'specversion',
+  'datacontenttype',
+  'subject',
+  'datacontentencoding',
+  'dataschema',
+  'data',
+  'data_base64',
+  'schemaurl',
+]);
+
+/** The body the SDK writes for data it does not encode in base64; undefined for anything else. */
+const plainBody = (data: unknown): string | undefined => {
+  if (typeof data === 'string') return data;
+  if (typeof data === 'number' || typeof data === 'boolean') return String(data);
+  if (typeof data === 'object' && !ArrayBuffer.isView(data)) return JSON.stringify(data);
+  return undefined;
+};
+
+/**
+ * The Kafka record of an event; `extraHeaders` (not CloudEvents attributes) ride along. The same
+ * record the SDK's serializer makes (events/kafka.test.ts compares them), written directly for an
+ * event with a time and JSON data: the SDK's event object and its checks cost about 20 µs an event
+ * at the Kafka broker's ingress.
+ */
+export const toKafkaRecord = (event: ReceivedEvent<unknown>, extraHeaders: Record<string, string> = {}): KafkaRecord => {
+  const value = plainBody(event.data);
+  const extensions = event.extensions ?? {};
+  if (value === undefined || !event.id || !event.time || Object.keys(extensions).some((name) => SDK_ATTRIBUTES.has(name)))
+    return sdkRecord(event, extraHeaders);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  for (const [name, v] of Object.entries(extensions)) if (v !== undefined) headers[`ce_${name.toLowerCase()}`] = v;
+  const { extensions: _extensions, data: _data, time, ...attributes } = event;
+  for (const [name, v] of Object.entries(attributes)) if (v !== undefined && (name !== 'subject' || v !== '')) headers[`ce_${name.toLowerCase()}`] = v;
+  headers.ce_specversion = '1.0';
+  headers.ce_time = new Date(time).toISOString();
+  return { key: event.partitionkey ?? (event.subject || null), value, headers: { ...headers, ...extraHeaders } };
 };
 
 const text = (value: Buffer | string | (Buffer | string)[] | undefined): string | undefined => {

@@ -143,6 +143,31 @@ const room = async (lane: Lane, limit: number, running: () => boolean, heartbeat
   }
 };
 
+/**
+ * How long a batch waits for its deliveries before the next fetch, at most. kafkajs fetches again
+ * as soon as every partition's batch returned: without the wait a busy Trigger fetched 15 records
+ * at a time instead of about 75 (the bare kafkajs pipeline, which awaits its deliveries), and each fetch
+ * costs the same CPU whatever it brings. A delivery that takes longer (a slow subscriber, a
+ * backoff) holds the next fetch back by this much only.
+ */
+const SETTLE_MS = 5;
+
+/** Waits until the lane's deliveries ended, or `ms` passed. */
+const settle = async (lane: Lane, ms: number) => {
+  if (lane.open.size === 0) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      lane.freed = undefined;
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    lane.freed = () => {
+      if (lane.open.size === 0) done();
+    };
+  });
+};
+
 export const startTriggerConsumer = async (o: ConsumerOptions): Promise<TriggerConsumer> => {
   const { topic, log } = o;
   const consumer = o.kafka.consumer({
@@ -194,6 +219,7 @@ export const startTriggerConsumer = async (o: ConsumerOptions): Promise<TriggerC
     }
     // Past the batch's end: the marker a committed or aborted transaction leaves is never a message.
     lane.next = Math.max(lane.next, Number(batch.lastOffset()) + 1);
+    await settle(lane, SETTLE_MS);
   };
   // A fetch of transaction markers or aborted records only never reaches eachBatch: moved past too.
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {

@@ -4,7 +4,6 @@
 // the way of an event.
 import type pg from 'pg';
 import type { ReceivedEvent } from '../events/index.js';
-import { inTransaction } from '../functions/runtime/db.js';
 import type { Logger } from '../functions/runtime/log.js';
 
 export interface TracedEvent {
@@ -36,53 +35,51 @@ export const createTrace = (pool: pg.Pool, topic: string, log: Logger) => {
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
 
-  const write = (batchEvents: TracedEvent[], batchEnds: TracedDelivery[]) =>
-    inTransaction(pool, async (client) => {
-      // Kafka holds the events: the trace need not wait for its commit to reach the disk (a crash of
-      // PostgreSQL itself may lose its last moments of trace, never an event).
-      await client.query('SET LOCAL synchronous_commit TO off');
-      if (batchEvents.length > 0) {
-        await client.query(
-          `INSERT INTO platform.kafka_broker_events (accept_id, topic, id, source, type, subject, correlation_id, event)
-           SELECT r.accept_id::uuid, $2, r.event->>'id', r.event->>'source', r.event->>'type', NULLIF(r.event->>'subject', ''),
-                  r.event->>'correlationid', r.event
-           FROM jsonb_to_recordset($1::jsonb) AS r(accept_id text, event jsonb)
-           ON CONFLICT (accept_id) DO NOTHING`,
-          [JSON.stringify(batchEvents.map((e) => ({ accept_id: e.acceptId, event: e.event }))), topic],
-        );
-        const pending = batchEvents.flatMap((e) => e.deliveries.map((d) => ({ accept_id: e.acceptId, trigger: d.trigger, subscriber: d.subscriber })));
-        if (pending.length > 0) {
-          await client.query(
-            `INSERT INTO platform.kafka_broker_deliveries (accept_id, trigger, subscriber)
-             SELECT r.accept_id::uuid, r.trigger, r.subscriber FROM jsonb_to_recordset($1::jsonb) AS r(accept_id text, trigger text, subscriber text)
-             ON CONFLICT (accept_id, trigger) DO NOTHING`,
-            [JSON.stringify(pending)],
-          );
-        }
-      }
-      if (batchEnds.length > 0) {
-        await client.query(
-          `INSERT INTO platform.kafka_broker_deliveries (accept_id, trigger, subscriber, state, attempts, last_status, last_error, updated_at)
-           SELECT r.accept_id::uuid, r.trigger, r.subscriber, r.state, r.attempts, r.status, r.error, now()
-           FROM jsonb_to_recordset($1::jsonb) AS r(accept_id text, trigger text, subscriber text, state text, attempts int, status int, error text)
-           ON CONFLICT (accept_id, trigger) DO UPDATE SET state = EXCLUDED.state, attempts = EXCLUDED.attempts,
-             last_status = EXCLUDED.last_status, last_error = EXCLUDED.last_error, updated_at = now()`,
-          [
-            JSON.stringify(
-              batchEnds.map((d) => ({
-                accept_id: d.acceptId,
-                trigger: d.trigger,
-                subscriber: d.subscriber,
-                state: d.state,
-                attempts: d.attempts,
-                status: d.status,
-                error: d.error,
-              })),
-            ),
-          ],
-        );
-      }
-    });
+  /**
+   * One statement, so one round trip and one (implicit) transaction per flush. Kafka holds the
+   * events: the trace need not wait for its commit to reach the disk (a crash of PostgreSQL itself
+   * may lose its last moments of trace, never an event), hence the transaction-local
+   * synchronous_commit, read when the statement's transaction commits. A delivery that ended
+   * within the batch is written once, ended, not first as pending.
+   */
+  const write = async (batchEvents: TracedEvent[], batchEnds: TracedDelivery[]) => {
+    const ended = new Set(batchEnds.map((d) => `${d.acceptId} ${d.trigger}`));
+    const pending = batchEvents.flatMap((e) =>
+      e.deliveries
+        .filter((d) => !ended.has(`${e.acceptId} ${d.trigger}`))
+        .map((d) => ({ accept_id: e.acceptId, trigger: d.trigger, subscriber: d.subscriber })),
+    );
+    const ends = batchEnds.map((d) => ({
+      accept_id: d.acceptId,
+      trigger: d.trigger,
+      subscriber: d.subscriber,
+      state: d.state,
+      attempts: d.attempts,
+      status: d.status,
+      error: d.error,
+    }));
+    await pool.query(
+      `WITH accepted AS (
+         INSERT INTO platform.kafka_broker_events (accept_id, topic, id, source, type, subject, correlation_id, event)
+         SELECT r.accept_id::uuid, $2, r.event->>'id', r.event->>'source', r.event->>'type', NULLIF(r.event->>'subject', ''),
+                r.event->>'correlationid', r.event
+         FROM jsonb_to_recordset($1::jsonb) AS r(accept_id text, event jsonb)
+         ON CONFLICT (accept_id) DO NOTHING
+       ), pending AS (
+         INSERT INTO platform.kafka_broker_deliveries (accept_id, trigger, subscriber)
+         SELECT r.accept_id::uuid, r.trigger, r.subscriber FROM jsonb_to_recordset($3::jsonb) AS r(accept_id text, trigger text, subscriber text)
+         ON CONFLICT (accept_id, trigger) DO NOTHING
+       ), ended AS (
+         INSERT INTO platform.kafka_broker_deliveries (accept_id, trigger, subscriber, state, attempts, last_status, last_error, updated_at)
+         SELECT r.accept_id::uuid, r.trigger, r.subscriber, r.state, r.attempts, r.status, r.error, now()
+         FROM jsonb_to_recordset($4::jsonb) AS r(accept_id text, trigger text, subscriber text, state text, attempts int, status int, error text)
+         ON CONFLICT (accept_id, trigger) DO UPDATE SET state = EXCLUDED.state, attempts = EXCLUDED.attempts,
+           last_status = EXCLUDED.last_status, last_error = EXCLUDED.last_error, updated_at = now()
+       )
+       SELECT set_config('synchronous_commit', 'off', true)`,
+      [JSON.stringify(batchEvents.map((e) => ({ accept_id: e.acceptId, event: e.event }))), topic, JSON.stringify(pending), JSON.stringify(ends)],
+    );
+  };
 
   const flush = (): Promise<void> => {
     timer = undefined;

@@ -3,12 +3,12 @@
 // platform-bench-noop, and a Trigger that routes the benchmark's event type to it. Run by
 // scripts/bench/broker.ts as its own process, so that sender and platform do not share a CPU
 // queue:
-//   node --import tsx scripts/bench/broker-platform.ts [--data-dir <dir>] [--subscriber <url>] [--bench-trigger-only]
+//   node --import tsx scripts/bench/broker-platform.ts [--data-dir <dir>] [--subscriber <url>] [--bench-trigger-only] [--partitions <n>]
 // It listens on a free port of 127.0.0.1 and prints its URL. PostgreSQL is DATABASE_URL, or,
 // unset, the embedded one in <dir> (default: a temporary directory, removed on exit). The handler
 // keeps, per event, its receive time minus the send time the event carries (both monotonicMs());
 // with an IPC channel, the parent asks for the count and the figures (broker-event.ts).
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler, type RegisteredFunction } from '../../functions/runtime/definition.js';
@@ -28,8 +28,16 @@ const subscriberUri = argument('--subscriber');
 // are still those of knative/base): the figure is the broker's own, not that of 25 other Triggers
 // reading the same events.
 const benchTriggerOnly = process.argv.includes('--bench-trigger-only');
-const manifestsDir = benchTriggerOnly ? mkdtempSync(join(tmpdir(), 'gotuto-bench-manifests-')) : undefined;
-if (manifestsDir) copyFileSync(join(process.cwd(), 'knative', 'base', 'broker.yaml'), join(manifestsDir, 'broker.yaml'));
+// --partitions <n>: the Kafka broker's topic gets n partitions instead of the broker config's.
+const partitions = argument('--partitions');
+const manifestsDir = benchTriggerOnly || partitions ? mkdtempSync(join(tmpdir(), 'gotuto-bench-manifests-')) : undefined;
+if (manifestsDir) {
+  const base = join(process.cwd(), 'knative', 'base');
+  cpSync(benchTriggerOnly ? join(base, 'broker.yaml') : base, benchTriggerOnly ? join(manifestsDir, 'broker.yaml') : manifestsDir, { recursive: true });
+  const config = join(manifestsDir, 'broker.yaml');
+  if (partitions)
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/default\.topic\.partitions: "\d+"/, `default.topic.partitions: "${Number(partitions)}"`));
+}
 const dataDir = given ?? mkdtempSync(join(tmpdir(), 'gotuto-bench-broker-'));
 
 let latencies: number[] = [];

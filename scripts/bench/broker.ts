@@ -16,10 +16,12 @@
 // BENCH_BROKER_TIMEOUT (120) s to publish, then as long again for the deliveries.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toBinaryHttp, type ReceivedEvent } from '../../events/index.js';
 import { BENCH_SOURCE, benchPinged, monotonicMs, type BenchPing, type FromReceiver, type ToReceiver } from './broker-event.js';
 import { cpuMeter, kafkaPids, postgresPids, type ProcessGroups } from './cpu.js';
+import { publisherTokenFile } from '../../local/identity.js';
 import type { BenchKafka } from './kafka.js';
 import { startProcess, temporaryDir, type Child } from './processes.js';
 
@@ -53,7 +55,7 @@ export interface DeliveryFigures {
   failure?: string;
 }
 
-interface Context {
+export interface Context {
   root: string;
   logs: string;
   settings: BrokerSettings;
@@ -179,7 +181,14 @@ const post = (agent: Agent, url: URL, headers: Record<string, string>, body: str
   });
 
 /** Publishes `count` events, `concurrency` in flight, each stamped with its send time. */
-const publish = async (base: string, count: number, concurrency: number, firstSeq: number, deadline: number): Promise<Published> => {
+const publish = async (
+  base: string,
+  count: number,
+  concurrency: number,
+  firstSeq: number,
+  deadline: number,
+  extraHeaders: Record<string, string>,
+): Promise<Published> => {
   const url = new URL('/broker', base);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const out: Published = { firstSentAt: Infinity, sent: 0, accepted: 0, ingressMs: [] };
@@ -201,7 +210,7 @@ const publish = async (base: string, count: number, concurrency: number, firstSe
       const { headers, body } = toBinaryHttp(event);
       out.sent += 1;
       try {
-        const answer = await post(agent, url, headers, body);
+        const answer = await post(agent, url, { ...headers, ...extraHeaders }, body);
         out.ingressMs.push(monotonicMs() - sentAt);
         if (answer.status === 202) out.accepted += 1;
         else out.failure ??= `POST /broker answered ${answer.status}: ${answer.body.slice(0, 300)}`;
@@ -231,16 +240,24 @@ const collect = async (receiver: Receiver, expected: number, deadline: number) =
 
 /**
  * Publishes to `ingressUrl` (default: the receiver's own URL) and reads the figures the receiver
- * kept; with `processes`, also the CPU time each of them spent per event.
+ * kept; with `processes`, also the CPU time each of them spent per event. `headers` go with every
+ * POST (the platform's ingress wants a publisher token).
  */
-const measure = async (label: string, receiver: Receiver, ctx: Context, ingressUrl = receiver.url, processes?: ProcessGroups): Promise<DeliveryFigures> => {
+const measure = async (
+  label: string,
+  receiver: Receiver,
+  ctx: Context,
+  ingressUrl = receiver.url,
+  processes?: ProcessGroups,
+  headers: Record<string, string> = {},
+): Promise<DeliveryFigures> => {
   const { settings, log } = ctx;
   if (settings.warmup > 0) {
-    const warm = await publish(ingressUrl, settings.warmup, settings.concurrency, 0, performance.now() + settings.timeoutMs);
+    const warm = await publish(ingressUrl, settings.warmup, settings.concurrency, 0, performance.now() + settings.timeoutMs, headers);
     await collect(receiver, warm.accepted, performance.now() + settings.timeoutMs);
   }
   const meter = processes ? cpuMeter(processes) : undefined;
-  const published = await publish(ingressUrl, settings.events, settings.concurrency, settings.warmup, performance.now() + settings.timeoutMs);
+  const published = await publish(ingressUrl, settings.events, settings.concurrency, settings.warmup, performance.now() + settings.timeoutMs, headers);
   const samples = await collect(receiver, published.accepted, performance.now() + settings.timeoutMs);
   const cpu = meter?.stop();
   const sorted = [...samples.latenciesMs].sort((a, b) => a - b);
@@ -290,13 +307,14 @@ interface RunOptions {
   settings?: BrokerSettings;
 }
 
-const platformRun = async (label: string, name: string, ctx: Context, run: RunOptions = {}): Promise<DeliveryFigures> => {
+export const platformRun = async (label: string, name: string, ctx: Context, run: RunOptions = {}): Promise<DeliveryFigures> => {
   const dataDir = temporaryDir('gotuto-bench-broker-');
   const kafkaEnv = run.kafka?.env();
   ctx.log(`${label}: starting the platform (data in ${dataDir.path}${kafkaEnv ? `, topic ${kafkaEnv.KAFKA_BROKER_TOPIC}` : ''})`);
   const args = ['--import', 'tsx', join(ctx.root, 'scripts', 'bench', 'broker-platform.ts'), '--data-dir', dataDir.path];
   if (run.sink) args.push('--subscriber', run.sink.url);
   if (run.benchTriggerOnly) args.push('--bench-trigger-only');
+  if (run.kafka) args.push('--partitions', String(run.kafka.partitions));
   const platform = await startReceiver(ctx.root, args, { ...receiverEnv(run.databaseUrl), ...kafkaEnv }, join(ctx.logs, `broker-${name}.log`), dataDir.remove);
   try {
     ctx.log(`${label}: ready in ${round(platform.readyMs / 1000, 1)} s at ${platform.url}`);
@@ -306,7 +324,10 @@ const platformRun = async (label: string, name: string, ctx: Context, run: RunOp
       kafka: kafkaPids,
       postgres: postgresPids,
     };
-    return await measure(label, run.sink ?? platform, run.settings ? { ...ctx, settings: run.settings } : ctx, platform.url, processes);
+    // The platform's ingress admits its publishers only: the token it writes for its functions.
+    const token = readFileSync(publisherTokenFile(dataDir.path), 'utf8');
+    const settings = run.settings ? { ...ctx, settings: run.settings } : ctx;
+    return await measure(label, run.sink ?? platform, settings, platform.url, processes, { authorization: `Bearer ${token}` });
   } finally {
     await platform.stop();
     if (kafkaEnv) await run.kafka?.drop(kafkaEnv.KAFKA_BROKER_TOPIC);
@@ -314,7 +335,7 @@ const platformRun = async (label: string, name: string, ctx: Context, run: RunOp
 };
 
 /** A bare node:http receiver of deliveries, for as long as `work` runs. */
-const withSink = async <T>(ctx: Context, name: string, work: (sink: Receiver) => Promise<T>): Promise<T> => {
+export const withSink = async <T>(ctx: Context, name: string, work: (sink: Receiver) => Promise<T>): Promise<T> => {
   const sink = await startReceiver(ctx.root, [join(ctx.root, 'scripts', 'bench', 'fixtures', 'http-sink.cjs')], receiverEnv(), join(ctx.logs, `${name}.log`));
   try {
     return await work(sink);
@@ -322,6 +343,25 @@ const withSink = async <T>(ctx: Context, name: string, work: (sink: Receiver) =>
     await sink.stop();
   }
 };
+
+/** The bare kafkajs pipeline (scripts/bench/fixtures/kafka-pipe.cjs) to a bare node:http subscriber. */
+export const pipeRun = (ctx: Context, kafka: BenchKafka): Promise<DeliveryFigures> =>
+  withSink(ctx, 'broker-pipe-sink', async (sink) => {
+    const env = { ...receiverEnv(), ...kafka.env(), SUBSCRIBER_URL: sink.url };
+    const pipe = await startReceiver(
+      ctx.root,
+      [join(ctx.root, 'scripts', 'bench', 'fixtures', 'kafka-pipe.cjs'), '--partitions', String(kafka.partitions)],
+      env,
+      join(ctx.logs, 'broker-kafka-pipe.log'),
+    );
+    try {
+      const processes: ProcessGroups = { broker: () => [pipe.child.pid], subscriber: () => [sink.child.pid], kafka: kafkaPids, postgres: postgresPids };
+      return await measure('bare kafkajs pipe to node:http', sink, { ...ctx, settings: kafka.settings }, pipe.url, processes);
+    } finally {
+      await pipe.stop();
+      await kafka.drop(env.KAFKA_BROKER_TOPIC);
+    }
+  });
 
 export interface BrokerResult {
   settings: BrokerSettings;
@@ -370,22 +410,7 @@ export const brokerScenario = async (ctx: Context, postgres?: { url: string; ver
     const embeddedToSink = await withSink(ctx, 'broker-embedded-sink', (sink) =>
       platformRun(`embedded broker to node:http, ${database}`, 'embedded-sink', ctx, { ...own, sink }),
     );
-    const pipeToSink = await withSink(ctx, 'broker-pipe-sink', async (sink) => {
-      const env = { ...receiverEnv(), ...kafka.env(), SUBSCRIBER_URL: sink.url };
-      const pipe = await startReceiver(
-        ctx.root,
-        [join(ctx.root, 'scripts', 'bench', 'fixtures', 'kafka-pipe.cjs')],
-        env,
-        join(ctx.logs, 'broker-kafka-pipe.log'),
-      );
-      try {
-        const processes: ProcessGroups = { broker: () => [pipe.child.pid], subscriber: () => [sink.child.pid], kafka: kafkaPids, postgres: postgresPids };
-        return await measure('bare kafkajs pipe to node:http', sink, { ...ctx, settings: kafka.settings }, pipe.url, processes);
-      } finally {
-        await pipe.stop();
-        await kafka.drop(env.KAFKA_BROKER_TOPIC);
-      }
-    });
+    const pipeToSink = await pipeRun(ctx, kafka);
     const directToSink = await withSink(ctx, 'broker-direct-sink', (sink) =>
       measure('sender straight to node:http', sink, { ...ctx, settings: kafka.settings }, sink.url, { subscriber: () => [sink.child.pid] }),
     );
