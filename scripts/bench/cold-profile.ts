@@ -1,0 +1,230 @@
+// npm run bench -- cold-profile: where one function bundle's cold start goes (dist/functions/
+// billing-create-invoice.js, as its container runs it), beside the functions-framework hello world
+// and a bare node:http hello world, in one run, the starts alternating so drift hits all alike:
+//   first answer   spawn to the first HTTP answer (GET /, what `cold` measures), median of
+//                  BENCH_COLD_RUNS;
+//   first 201      spawn to the first 201 of POST /billing/invoices: token checked, body validated,
+//                  PostgreSQL connected, the invoice stored;
+//   phases         the same start with a preload (fixtures/cold-trace.cjs) that notes when node runs,
+//                  when the bundle, read and compiled, begins to run, when it listens, when the first
+//                  request arrives and is answered, and the pool's first connection; and a second
+//                  request beside the first, so the first one's extra work shows.
+// Under this node, and under BENCH_NODE too when set (another release, e.g. 22 or 24); where the
+// release has a module compile cache (node 22.1+), also with NODE_COMPILE_CACHE primed by a start
+// before the measured ones, as an image built with its cache starts.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, startProcess, temporaryDir, waitForHttp, request, type Answer } from './processes.js';
+
+export interface ColdProfileContext {
+  runs: number;
+  /** Node binaries to compare: this process's, then BENCH_NODE's when set. */
+  nodes: string[];
+  root: string;
+  logs: string;
+  bundle: string;
+  ffMain: string;
+  fixtures: string;
+  /** The environment of a function's process listening on `port`. */
+  env(port: number): NodeJS.ProcessEnv;
+  /** The command the first-201 starts send: a valid POST /billing/invoices. */
+  command: { path: string; headers: Record<string, string>; body: string };
+  log(message: string): void;
+}
+
+interface Variant {
+  key: string;
+  args(port: number): string[];
+  /** First answer is the command's 201 rather than any answer to GET /. */
+  command?: boolean;
+  trace?: boolean;
+  cache?: boolean;
+}
+
+const PHASES = [
+  ['spawn to node running its preloads', 'spawn', 'preload'],
+  ['bundle read and compiled', 'preload', 'evaluate'],
+  ['top-level code run, to listen()', 'evaluate', 'listen'],
+  ['listen() to the first request', 'listen', 'request'],
+  ['first request, arrival to answer', 'request', 'answered'],
+  ['  of which PostgreSQL connect to ready', 'pg-connect', 'pg-ready'],
+] as const;
+
+export interface NodeFigures {
+  node: string;
+  version: string;
+  compileCache: boolean;
+  /** Median ms per variant, and every run. */
+  medians: Record<string, number>;
+  runs: Record<string, number[]>;
+  /** Median ms per phase of the traced start (first 201), and the second command's round trip. */
+  phases: Record<string, number>;
+}
+
+export interface ColdProfileFigures {
+  runs: number;
+  bundleBytes: number;
+  nodes: NodeFigures[];
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+const epochMs = () => performance.timeOrigin + performance.now();
+
+const nodeInfo = (node: string) => {
+  const out = execFileSync(node, ['-p', "process.version + ' ' + typeof require('node:module').enableCompileCache"], { encoding: 'utf8' }).trim();
+  const [version = '?', cache] = out.split(' ');
+  return { version, compileCache: cache === 'function' };
+};
+
+const variantsFor = (ctx: ColdProfileContext, compileCache: boolean): Variant[] => {
+  const ours = () => [ctx.bundle];
+  const ff = (port: number) => [ctx.ffMain, '--target=hello', `--source=${join(ctx.fixtures, 'hello.cjs')}`, `--port=${port}`];
+  const base: Variant[] = [
+    { key: 'http', args: () => [join(ctx.fixtures, 'hello-http.cjs')] },
+    { key: 'ff', args: ff },
+    { key: 'ours', args: ours },
+    { key: 'oursCommand', args: ours, command: true },
+    { key: 'traced', args: () => ['--require', join(ctx.fixtures, 'cold-trace.cjs'), ...ours()], command: true, trace: true },
+  ];
+  if (!compileCache) return base;
+  return [
+    ...base,
+    { key: 'ffCache', args: ff, cache: true },
+    { key: 'oursCache', args: ours, cache: true },
+    { key: 'oursCommandCache', args: ours, command: true, cache: true },
+  ];
+};
+
+const readTrace = (file: string): Record<string, number> => {
+  const marks: Record<string, number> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const [name, at] = line.split(' ');
+    if (name && at) marks[name] = Number(at);
+  }
+  return marks;
+};
+
+interface Start {
+  readyMs: number;
+  phases?: Record<string, number>;
+}
+
+const startOnce = async (ctx: ColdProfileContext, node: string, v: Variant, cacheDir: string, name: string): Promise<Start> => {
+  const port = await freePort();
+  const traceFile = join(ctx.logs, `${name}.trace`);
+  rmSync(traceFile, { force: true });
+  const env: NodeJS.ProcessEnv = { ...ctx.env(port), ...(v.trace ? { BENCH_COLD_TRACE: traceFile } : {}) };
+  if (v.cache) env.NODE_COMPILE_CACHE = cacheDir;
+  else delete env.NODE_COMPILE_CACHE;
+  const spawned = epochMs();
+  const child = startProcess(node, v.args(port), { cwd: ctx.root, env, logFile: join(ctx.logs, `${name}.log`) });
+  try {
+    const asked = v.command ? { method: 'POST', ...ctx.command } : { path: '/' };
+    const first: Answer = await waitForHttp(port, child, { ...asked, deadlineMs: 30_000, intervalMs: 2 });
+    const readyMs = epochMs() - spawned;
+    if (v.command && first.status !== 201) throw new Error(`${name}: POST ${ctx.command.path} answered ${first.status}: ${first.body.slice(0, 300)}`);
+    if (!v.trace) return { readyMs };
+    const before = performance.now();
+    const second = await request(port, { method: 'POST', ...ctx.command });
+    const secondMs = performance.now() - before;
+    if (second.status !== 201) throw new Error(`${name}: the second POST answered ${second.status}`);
+    const marks: Record<string, number> = { spawn: spawned, ...readTrace(traceFile) };
+    const phases: Record<string, number> = {};
+    for (const [label, from, to] of PHASES) {
+      const a = marks[from];
+      const b = marks[to];
+      if (a !== undefined && b !== undefined) phases[label] = b - a;
+    }
+    return { readyMs, phases: { ...phases, 'second request, round trip': secondMs } };
+  } finally {
+    await child.stop();
+  }
+};
+
+export const coldProfileScenario = async (ctx: ColdProfileContext): Promise<ColdProfileFigures> => {
+  mkdirSync(ctx.logs, { recursive: true });
+  const cacheRoot = temporaryDir('gotuto-compile-cache-');
+  try {
+    const nodes = ctx.nodes.map((node, i) => ({ node, index: i, ...nodeInfo(node), cacheDir: join(cacheRoot.path, String(i)) }));
+    const plans = nodes.map((n) => ({
+      ...n,
+      variants: variantsFor(ctx, n.compileCache),
+      runs: new Map<string, number[]>(),
+      phases: [] as Record<string, number>[],
+    }));
+    const name = (p: (typeof plans)[number], v: Variant) => `cold-profile-${p.index}-${v.key}`;
+    // One discarded start of each warms the file cache and, where there is one, fills the compile cache.
+    for (const p of plans) for (const v of p.variants) await startOnce(ctx, p.node, v, p.cacheDir, name(p, v));
+    for (let i = 0; i < ctx.runs; i++) {
+      for (const p of plans) {
+        for (const v of p.variants) {
+          const start = await startOnce(ctx, p.node, v, p.cacheDir, name(p, v));
+          p.runs.set(v.key, [...(p.runs.get(v.key) ?? []), round(start.readyMs)]);
+          if (start.phases) p.phases.push(start.phases);
+        }
+        const last = (key: string) => p.runs.get(key)?.at(-1) ?? NaN;
+        ctx.log(
+          `cold profile ${i + 1}/${ctx.runs}, node ${p.version}: ours ${last('ours')} ms (first 201 ${last('oursCommand')}), ` +
+            `FF hello ${last('ff')}, node:http hello ${last('http')}` +
+            (p.compileCache ? `; compile cache: ours ${last('oursCache')} (first 201 ${last('oursCommandCache')}), FF hello ${last('ffCache')}` : ''),
+        );
+      }
+    }
+    return {
+      runs: ctx.runs,
+      bundleBytes: statSync(ctx.bundle).size,
+      nodes: plans.map((p) => {
+        const phaseNames = [...new Set(p.phases.flatMap((x) => Object.keys(x)))];
+        return {
+          node: p.node,
+          version: p.version,
+          compileCache: p.compileCache,
+          runs: Object.fromEntries(p.runs),
+          medians: Object.fromEntries([...p.runs].map(([k, v]) => [k, round(median(v))])),
+          phases: Object.fromEntries(phaseNames.map((n) => [n, round(median(p.phases.flatMap((x) => (x[n] === undefined ? [] : [x[n]]))))])),
+        };
+      }),
+    };
+  } finally {
+    cacheRoot.remove();
+  }
+};
+
+/** Rows of the bench's table: figure, ours, baseline, node:http, ratio, target, mark. */
+export const coldProfileRows = (f: ColdProfileFigures, targetRatio: number): string[][] => {
+  const fmt = (value: number | undefined) => (value !== undefined && Number.isFinite(value) ? String(value) : 'n/a');
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? round(a / b, 2) : NaN);
+  const rows: string[][] = [];
+  for (const n of f.nodes) {
+    const m = n.medians;
+    const row = (label: string, ours: number | undefined, ff: number | undefined, http: number | undefined, ffLabel = 'FF hello') => {
+      const r = ratio(ours, ff);
+      rows.push([
+        label,
+        fmt(ours),
+        `${fmt(ff)} ${ffLabel}`,
+        fmt(http),
+        `${fmt(r)}x`,
+        `<= ${targetRatio}x`,
+        Number.isFinite(r) && r <= targetRatio ? 'ok' : 'MISSED',
+      ]);
+    };
+    const head = `cold profile, node ${n.version}, median of ${f.runs}`;
+    row(`${head}: spawn to first answer (ms)`, m.ours, m.ff, m.http);
+    row(`${head}: spawn to first 201 of the command (ms)`, m.oursCommand, m.ff, m.http);
+    if (n.compileCache) {
+      row(`${head}, compile cache: spawn to first answer (ms)`, m.oursCache, m.ffCache, m.http, 'FF hello, cache');
+      row(`${head}, compile cache: first 201 (ms)`, m.oursCommandCache, m.ffCache, m.http, 'FF hello, cache');
+      rows.push([`  FF hello without the cache (ms)`, '', fmt(m.ff), '', '', '', '']);
+    }
+    rows.push([`  phases of ours to its first 201 (bundle ${round(f.bundleBytes / 1024)} KB), median (ms)`, '', '', '', '', '', '']);
+    for (const [label, ms] of Object.entries(n.phases)) rows.push([`    ${label}`, fmt(ms), '', '', '', '', '']);
+  }
+  return rows;
+};
