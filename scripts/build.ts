@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
+import { VALIDATORS, validatorsPlugin } from './build-validators.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -59,12 +60,16 @@ export interface BuildResult {
   ms: number;
 }
 
-/** The module that starts one function: its definition handed to the runtime's server. */
+/** The module that starts one function: its precompiled validators, its definition handed to the runtime's server. */
 export const entrySource = (fn: RegisteredFunction): string => {
   const { name, context, path } = fn;
   return [
     `import definition from ${JSON.stringify(`./functions/${path}.ts`)};`,
+    `import strict from ${JSON.stringify(`${VALIDATORS}:${name}/strict`)};`,
+    `import coercing from ${JSON.stringify(`${VALIDATORS}:${name}/coercing`)};`,
+    `import { usePrecompiled } from './events/validation.ts';`,
     `import { serveFunction } from './functions/runtime/serve.ts';`,
+    `usePrecompiled({ ...strict, ...coercing });`,
     `await serveFunction({ name: ${JSON.stringify(name)}, context: ${JSON.stringify(context)}, path: ${JSON.stringify(path)}, definition });`,
     '',
   ].join('\n');
@@ -168,7 +173,12 @@ export const build = async (options: BuildOptions = {}): Promise<BuildResult> =>
     ...(withMigrate ? [{ in: migrateSource, out: 'migrate' }] : []),
     { in: join(root, 'functions', 'runtime', 'telemetry-sdk.ts'), out: 'functions/telemetry-sdk' },
   ];
-  const { metafile } = await esbuild.build({ ...common, entryPoints, outdir, plugins: [entryPlugin(selected), telemetrySdkPlugin] });
+  const { metafile } = await esbuild.build({
+    ...common,
+    entryPoints,
+    outdir,
+    plugins: [entryPlugin(selected), validatorsPlugin(root, selected, registry), telemetrySdkPlugin],
+  });
 
   const functions = selected.map((fn) => summarise(fn.name, join(functionsDir, `${fn.name}.js`), metafile as esbuild.Metafile));
   const migrate = withMigrate ? summarise('migrate', join(outdir, 'migrate.js'), metafile as esbuild.Metafile) : undefined;

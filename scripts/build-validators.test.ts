@@ -1,0 +1,120 @@
+// A bundle validates with the validators compiled when it was built, and answers bad input exactly
+// as the runtime does when it compiles the schemas itself: the same statuses and problem bodies,
+// for request bodies (strict) and query strings (coerced), the 0000 year and formats included.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '../functions/index.js';
+import { functionsAt, startFunctions, tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
+import { build } from './build.js';
+import { freePort, request, startProcess, waitForHttp, type Child } from './bench/processes.js';
+
+const paths = ['billing/commands/create-client', 'billing/commands/create-invoice', 'billing/queries/list-invoices'];
+const functions = functionsAt(registry, paths);
+const db = useTestDatabase(['billing']);
+const api = startFunctions(functions);
+
+let outdir: string;
+const bundles = new Map<string, { port: number; child: Child }>();
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'gotuto-validators-'));
+  await build({ outdir, only: functions.map((fn) => fn.name), quiet: true });
+  for (const fn of functions) {
+    const port = await freePort();
+    const child = startProcess(process.execPath, [join(outdir, 'functions', `${fn.name}.js`)], {
+      cwd: outdir,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, NODE_ENV: 'production' },
+    });
+    bundles.set(fn.path, { port, child });
+    await waitForHttp(port, child, { path: '/healthz', deadlineMs: 20_000 });
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([...bundles.values()].map(({ child }) => child.stop()));
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+/** The answer of the bundle and of the in-process function to the same request. */
+const both = async (path: string, method: string, url: string, body?: unknown) => {
+  const token = await tokenFor('admin');
+  const bundle = bundles.get(path) as { port: number };
+  const raw = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(raw ? { 'content-type': 'application/json' } : {}) };
+  const fromBundle = await request(bundle.port, { method, path: url, headers, body: raw });
+  const inProcess = await api.request(method, url, { token, body });
+  return {
+    bundle: { status: fromBundle.status, body: JSON.parse(fromBundle.body) as unknown },
+    inProcess: { status: inProcess.status, body: inProcess.body as unknown },
+  };
+};
+
+describe('precompiled validators in a bundle', () => {
+  it('are in the bundle, keyed by the schemas it validates', () => {
+    const source = readFileSync(join(outdir, 'functions', 'billing-create-invoice.js'), 'utf8');
+    expect(source).toContain('"https://gotuto.dev/schemas/billing/create-invoice.json"');
+    expect(source).toContain('"https://gotuto.dev/schemas/billing/list-invoices.json#coerce"');
+  });
+
+  const invoice = (override: Record<string, unknown>) => ({
+    clientId: randomUUID(),
+    lines: [{ description: 'Widget', quantity: 2, unitPrice: { amount: 1999, currency: 'EUR' } }],
+    dueDate: '2026-12-31',
+    ...override,
+  });
+
+  it.each([
+    ['an empty body', {}],
+    ['a year 0000 due date', invoice({ dueDate: '0000-01-01' })],
+    ['a client id that is no uuid, an unknown field', invoice({ clientId: 'nope', colour: 'red' })],
+    [
+      'a line without a price, a lower-case currency',
+      invoice({
+        lines: [
+          { description: 'x', quantity: 1 },
+          { description: 'y', quantity: 1, unitPrice: { amount: 1, currency: 'eur' } },
+        ],
+      }),
+    ],
+  ])('answers %s as the runtime does', async (_case, body) => {
+    const { bundle, inProcess } = await both('billing/commands/create-invoice', 'POST', '/billing/invoices', body);
+    expect(bundle.status).toBe(422);
+    expect(bundle).toEqual(inProcess);
+  });
+
+  it('accepts what the schemas accept: an invoice is created, its event validated on the way', async () => {
+    const token = await tokenFor('admin');
+    const create = bundles.get('billing/commands/create-client') as { port: number };
+    const client = await request(create.port, {
+      method: 'POST',
+      path: '/billing/clients',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Ada', email: `ada-${randomUUID()}@example.com` }),
+    });
+    expect(client.status, client.body).toBe(201);
+    const clientId = (JSON.parse(client.body) as { id: string }).id;
+    const target = bundles.get('billing/commands/create-invoice') as { port: number };
+    const created = await request(target.port, {
+      method: 'POST',
+      path: '/billing/invoices',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(invoice({ clientId })),
+    });
+    expect(created.status, created.body).toBe(201);
+    const listed = await both('billing/queries/list-invoices', 'GET', `/billing/invoices?clientId=${clientId}&limit=5`);
+    expect(listed.bundle.status).toBe(200);
+    expect(listed.bundle).toEqual(listed.inProcess);
+  });
+
+  it.each([
+    ['a limit that is no number', '/billing/invoices?limit=many'],
+    ['a status outside the list and an unknown parameter', '/billing/invoices?status=lost&colour=red'],
+  ])('answers a query string with %s as the runtime does', async (_case, url) => {
+    const { bundle, inProcess } = await both('billing/queries/list-invoices', 'GET', url);
+    expect(bundle.status).toBe(422);
+    expect(bundle).toEqual(inProcess);
+  });
+});
