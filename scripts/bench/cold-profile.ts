@@ -11,7 +11,9 @@
 //                  request beside the first, so the first one's extra work shows.
 // Under this node, and under BENCH_NODE too when set (another release, e.g. 22 or 24); where the
 // release has a module compile cache (node 22.1+), also with NODE_COMPILE_CACHE primed by a start
-// before the measured ones, as an image built with its cache starts.
+// before the measured ones, as an image built with its cache starts. BENCH_COLD_BEFORE names
+// another build of the same function (an older commit's dist/functions/billing-create-invoice.js),
+// measured beside ours in the same run: a change's effect as a ratio of one run.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +25,8 @@ export interface ColdProfileContext {
   nodes: string[];
   root: string;
   logs: string;
-  bundle: string;
+  /** The bundles measured: ours, and maybe an older build of the same function. */
+  bundles: { name: string; path: string }[];
   ffMain: string;
   fixtures: string;
   /** The environment of a function's process listening on `port`. */
@@ -38,7 +41,8 @@ interface Variant {
   args(port: number): string[];
   /** First answer is the command's 201 rather than any answer to GET /. */
   command?: boolean;
-  trace?: boolean;
+  /** The bundle whose phases this start traces. */
+  trace?: string;
   cache?: boolean;
 }
 
@@ -58,13 +62,13 @@ export interface NodeFigures {
   /** Median ms per variant, and every run. */
   medians: Record<string, number>;
   runs: Record<string, number[]>;
-  /** Median ms per phase of the traced start (first 201), and the second command's round trip. */
-  phases: Record<string, number>;
+  /** Per bundle: median ms per phase of the traced start (first 201), and the second command's round trip. */
+  phases: Record<string, Record<string, number>>;
 }
 
 export interface ColdProfileFigures {
   runs: number;
-  bundleBytes: number;
+  bundles: { name: string; path: string; bytes: number }[];
   nodes: NodeFigures[];
 }
 
@@ -83,22 +87,22 @@ const nodeInfo = (node: string) => {
 };
 
 const variantsFor = (ctx: ColdProfileContext, compileCache: boolean): Variant[] => {
-  const ours = () => [ctx.bundle];
   const ff = (port: number) => [ctx.ffMain, '--target=hello', `--source=${join(ctx.fixtures, 'hello.cjs')}`, `--port=${port}`];
-  const base: Variant[] = [
+  const variants: Variant[] = [
     { key: 'http', args: () => [join(ctx.fixtures, 'hello-http.cjs')] },
     { key: 'ff', args: ff },
-    { key: 'ours', args: ours },
-    { key: 'oursCommand', args: ours, command: true },
-    { key: 'traced', args: () => ['--require', join(ctx.fixtures, 'cold-trace.cjs'), ...ours()], command: true, trace: true },
   ];
-  if (!compileCache) return base;
-  return [
-    ...base,
-    { key: 'ffCache', args: ff, cache: true },
-    { key: 'oursCache', args: ours, cache: true },
-    { key: 'oursCommandCache', args: ours, command: true, cache: true },
-  ];
+  if (compileCache) variants.push({ key: 'ffCache', args: ff, cache: true });
+  for (const { name, path } of ctx.bundles) {
+    variants.push(
+      { key: name, args: () => [path] },
+      { key: `${name}Command`, args: () => [path], command: true },
+      { key: `${name}Traced`, args: () => ['--require', join(ctx.fixtures, 'cold-trace.cjs'), path], command: true, trace: name },
+    );
+    if (compileCache)
+      variants.push({ key: `${name}Cache`, args: () => [path], cache: true }, { key: `${name}CommandCache`, args: () => [path], command: true, cache: true });
+  }
+  return variants;
 };
 
 const readTrace = (file: string): Record<string, number> => {
@@ -114,6 +118,11 @@ interface Start {
   readyMs: number;
   phases?: Record<string, number>;
 }
+
+const medianPhases = (traced: Record<string, number>[]): Record<string, number> => {
+  const names = [...new Set(traced.flatMap((x) => Object.keys(x)))];
+  return Object.fromEntries(names.map((n) => [n, round(median(traced.flatMap((x) => (x[n] === undefined ? [] : [x[n]]))))]));
+};
 
 const startOnce = async (ctx: ColdProfileContext, node: string, v: Variant, cacheDir: string, name: string): Promise<Start> => {
   const port = await freePort();
@@ -156,7 +165,7 @@ export const coldProfileScenario = async (ctx: ColdProfileContext): Promise<Cold
       ...n,
       variants: variantsFor(ctx, n.compileCache),
       runs: new Map<string, number[]>(),
-      phases: [] as Record<string, number>[],
+      phases: new Map<string, Record<string, number>[]>(),
     }));
     const name = (p: (typeof plans)[number], v: Variant) => `cold-profile-${p.index}-${v.key}`;
     // One discarded start of each warms the file cache and, where there is one, fills the compile cache.
@@ -166,30 +175,32 @@ export const coldProfileScenario = async (ctx: ColdProfileContext): Promise<Cold
         for (const v of p.variants) {
           const start = await startOnce(ctx, p.node, v, p.cacheDir, name(p, v));
           p.runs.set(v.key, [...(p.runs.get(v.key) ?? []), round(start.readyMs)]);
-          if (start.phases) p.phases.push(start.phases);
+          if (v.trace && start.phases) p.phases.set(v.trace, [...(p.phases.get(v.trace) ?? []), start.phases]);
         }
         const last = (key: string) => p.runs.get(key)?.at(-1) ?? NaN;
+        const bundles = ctx.bundles.map(
+          ({ name }) =>
+            `${name} ${last(name)} ms (first 201 ${last(`${name}Command`)}` +
+            (p.compileCache ? `; cached ${last(`${name}Cache`)}, ${last(`${name}CommandCache`)})` : ')'),
+        );
         ctx.log(
-          `cold profile ${i + 1}/${ctx.runs}, node ${p.version}: ours ${last('ours')} ms (first 201 ${last('oursCommand')}), ` +
-            `FF hello ${last('ff')}, node:http hello ${last('http')}` +
-            (p.compileCache ? `; compile cache: ours ${last('oursCache')} (first 201 ${last('oursCommandCache')}), FF hello ${last('ffCache')}` : ''),
+          `cold profile ${i + 1}/${ctx.runs}, node ${p.version}: ${bundles.join(', ')}, FF hello ${last('ff')}` +
+            (p.compileCache ? ` (cached ${last('ffCache')})` : '') +
+            `, node:http hello ${last('http')}`,
         );
       }
     }
     return {
       runs: ctx.runs,
-      bundleBytes: statSync(ctx.bundle).size,
-      nodes: plans.map((p) => {
-        const phaseNames = [...new Set(p.phases.flatMap((x) => Object.keys(x)))];
-        return {
-          node: p.node,
-          version: p.version,
-          compileCache: p.compileCache,
-          runs: Object.fromEntries(p.runs),
-          medians: Object.fromEntries([...p.runs].map(([k, v]) => [k, round(median(v))])),
-          phases: Object.fromEntries(phaseNames.map((n) => [n, round(median(p.phases.flatMap((x) => (x[n] === undefined ? [] : [x[n]]))))])),
-        };
-      }),
+      bundles: ctx.bundles.map((b) => ({ ...b, bytes: statSync(b.path).size })),
+      nodes: plans.map((p) => ({
+        node: p.node,
+        version: p.version,
+        compileCache: p.compileCache,
+        runs: Object.fromEntries(p.runs),
+        medians: Object.fromEntries([...p.runs].map(([k, v]) => [k, round(median(v))])),
+        phases: Object.fromEntries([...p.phases].map(([name, traced]) => [name, medianPhases(traced)])),
+      })),
     };
   } finally {
     cacheRoot.remove();
@@ -215,16 +226,18 @@ export const coldProfileRows = (f: ColdProfileFigures, targetRatio: number): str
         Number.isFinite(r) && r <= targetRatio ? 'ok' : 'MISSED',
       ]);
     };
-    const head = `cold profile, node ${n.version}, median of ${f.runs}`;
-    row(`${head}: spawn to first answer (ms)`, m.ours, m.ff, m.http);
-    row(`${head}: spawn to first 201 of the command (ms)`, m.oursCommand, m.ff, m.http);
-    if (n.compileCache) {
-      row(`${head}, compile cache: spawn to first answer (ms)`, m.oursCache, m.ffCache, m.http, 'FF hello, cache');
-      row(`${head}, compile cache: first 201 (ms)`, m.oursCommandCache, m.ffCache, m.http, 'FF hello, cache');
-      rows.push([`  FF hello without the cache (ms)`, '', fmt(m.ff), '', '', '', '']);
+    for (const b of f.bundles) {
+      const head = `cold profile, ${b.name} (${round(b.bytes / 1024)} KB), node ${n.version}, median of ${f.runs}`;
+      row(`${head}: spawn to first answer (ms)`, m[b.name], m.ff, m.http);
+      row(`${head}: spawn to first 201 of the command (ms)`, m[`${b.name}Command`], m.ff, m.http);
+      if (n.compileCache) {
+        row(`${head}, compile cache: spawn to first answer (ms)`, m[`${b.name}Cache`], m.ffCache, m.http, 'FF hello, cache');
+        row(`${head}, compile cache: first 201 (ms)`, m[`${b.name}CommandCache`], m.ffCache, m.http, 'FF hello, cache');
+      }
+      rows.push([`  phases of ${b.name} to its first 201, median (ms)`, '', '', '', '', '', '']);
+      for (const [label, ms] of Object.entries(n.phases[b.name] ?? {})) rows.push([`    ${label}`, fmt(ms), '', '', '', '', '']);
     }
-    rows.push([`  phases of ours to its first 201 (bundle ${round(f.bundleBytes / 1024)} KB), median (ms)`, '', '', '', '', '', '']);
-    for (const [label, ms] of Object.entries(n.phases)) rows.push([`    ${label}`, fmt(ms), '', '', '', '', '']);
+    if (n.compileCache) rows.push([`  node ${n.version}: FF hello without the compile cache (ms)`, '', fmt(m.ff), '', '', '', '']);
   }
   return rows;
 };

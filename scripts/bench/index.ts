@@ -76,7 +76,8 @@ const ffMain = join(root, 'node_modules', '@google-cloud', 'functions-framework'
 const OURS = 'billing-create-invoice';
 const CLIENTS = 'billing-create-client';
 const ROUTE = '/billing/invoices';
-const BENCH_DATABASE = 'gotuto_bench';
+// Of this run alone: two benches on one server (a shared machine) must not drop each other's database.
+const BENCH_DATABASE = `gotuto_bench_${process.pid}`;
 const BROKER_DATABASE = 'gotuto_bench_broker';
 const SAGA_DATABASE = 'gotuto_bench_saga';
 const COLD_CHAIN_DATABASE = 'gotuto_bench_cold_chain';
@@ -483,7 +484,7 @@ const coldProfile = (env: Environment) =>
     nodes: [process.execPath, ...(process.env.BENCH_NODE ? [process.env.BENCH_NODE] : [])],
     root,
     logs,
-    bundle: bundle(OURS),
+    bundles: [{ name: 'ours', path: bundle(OURS) }, ...(process.env.BENCH_COLD_BEFORE ? [{ name: 'before', path: process.env.BENCH_COLD_BEFORE }] : [])],
     ffMain,
     fixtures,
     env: (port) => childEnv(env, port),
