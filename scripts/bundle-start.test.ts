@@ -1,10 +1,12 @@
-// A bundle validates with the validators compiled when it was built, and answers bad input exactly
-// as the runtime does when it compiles the schemas itself: the same statuses and problem bodies,
-// for request bodies (strict) and query strings (coerced), the 0000 year and formats included.
+// What a bundle has ready when it starts. Its validators, compiled when it was built: it answers bad
+// input exactly as the runtime does when it compiles the schemas itself (the same statuses and
+// problem bodies, for request bodies and coerced query strings, the 0000 year and formats included).
+// Its pool's first connection, opened while it starts, before any request.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../functions/index.js';
 import { functionsAt, startFunctions, tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
@@ -117,4 +119,29 @@ describe('precompiled validators in a bundle', () => {
     expect(bundle.status).toBe(422);
     expect(bundle).toEqual(inProcess);
   });
+});
+
+describe('the pool of a bundle', () => {
+  it('has its first connection open once the function listens, before any request', async () => {
+    const fn = functions[0] as (typeof functions)[number];
+    const port = await freePort();
+    const name = `bundle-start-${randomUUID().slice(0, 8)}`;
+    const child = startProcess(process.execPath, [join(outdir, 'functions', `${fn.name}.js`)], {
+      cwd: outdir,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, NODE_ENV: 'production', PGAPPNAME: name },
+    });
+    const observer = new pg.Client({ connectionString: db.url });
+    await observer.connect();
+    try {
+      expect((await waitForHttp(port, child, { path: '/healthz', deadlineMs: 20_000 })).status).toBe(200);
+      const count = async () =>
+        Number((await observer.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [name])).rows[0]?.n);
+      const deadline = Date.now() + 5_000;
+      while ((await count()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await count()).toBe(1);
+    } finally {
+      await observer.end();
+      await child.stop();
+    }
+  }, 30_000);
 });
