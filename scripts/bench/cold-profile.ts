@@ -5,7 +5,10 @@
 //                  BENCH_COLD_RUNS;
 //   first 201      spawn to the first 201 of POST /billing/invoices: token checked, body validated,
 //                  PostgreSQL connected, the invoice stored;
-//   phases         the same start with a preload (fixtures/cold-trace.cjs) that notes when node runs,
+//   CPU            each of these starts again with a preload (fixtures/cold-trace.cjs) that notes the
+//                  process's CPU time when its first answer is written: a figure that a busy machine
+//                  skews far less than the time;
+//   phases         ours with that preload, which also notes when node runs,
 //                  when the bundle, read and compiled, begins to run, when it listens, when the first
 //                  request arrives and is answered, and the pool's first connection; and a second
 //                  request beside the first, so the first one's extra work shows.
@@ -41,8 +44,10 @@ interface Variant {
   args(port: number): string[];
   /** First answer is the command's 201 rather than any answer to GET /. */
   command?: boolean;
-  /** The bundle whose phases this start traces. */
-  trace?: string;
+  /** Started with the preload of fixtures/cold-trace.cjs: its CPU time to its first answer. */
+  traced?: boolean;
+  /** The bundle whose phases this traced start gives. */
+  phasesOf?: string;
   cache?: boolean;
 }
 
@@ -59,7 +64,7 @@ export interface NodeFigures {
   node: string;
   version: string;
   compileCache: boolean;
-  /** Median ms per variant, and every run. */
+  /** Median ms per variant (`<key>Cpu`: CPU ms of its traced start), and every run. */
   medians: Record<string, number>;
   runs: Record<string, number[]>;
   /** Per bundle: median ms per phase of the traced start (first 201), and the second command's round trip. */
@@ -88,17 +93,20 @@ const nodeInfo = (node: string) => {
 
 const variantsFor = (ctx: ColdProfileContext, compileCache: boolean): Variant[] => {
   const ff = (port: number) => [ctx.ffMain, '--target=hello', `--source=${join(ctx.fixtures, 'hello.cjs')}`, `--port=${port}`];
-  const variants: Variant[] = [
-    { key: 'http', args: () => [join(ctx.fixtures, 'hello-http.cjs')] },
-    { key: 'ff', args: ff },
-  ];
+  const traced = (v: Variant, phasesOf?: string): Variant => ({
+    ...v,
+    key: `${v.key}Cpu`,
+    args: (port) => ['--require', join(ctx.fixtures, 'cold-trace.cjs'), ...v.args(port)],
+    traced: true,
+    phasesOf,
+  });
+  const http: Variant = { key: 'http', args: () => [join(ctx.fixtures, 'hello-http.cjs')] };
+  const variants: Variant[] = [http, traced(http), { key: 'ff', args: ff }, traced({ key: 'ff', args: ff })];
   if (compileCache) variants.push({ key: 'ffCache', args: ff, cache: true });
   for (const { name, path } of ctx.bundles) {
-    variants.push(
-      { key: name, args: () => [path] },
-      { key: `${name}Command`, args: () => [path], command: true },
-      { key: `${name}Traced`, args: () => ['--require', join(ctx.fixtures, 'cold-trace.cjs'), path], command: true, trace: name },
-    );
+    const first: Variant = { key: name, args: () => [path] };
+    const command: Variant = { key: `${name}Command`, args: () => [path], command: true };
+    variants.push(first, traced(first), command, traced(command, name));
     if (compileCache)
       variants.push({ key: `${name}Cache`, args: () => [path], cache: true }, { key: `${name}CommandCache`, args: () => [path], command: true, cache: true });
   }
@@ -116,6 +124,7 @@ const readTrace = (file: string): Record<string, number> => {
 
 interface Start {
   readyMs: number;
+  cpuMs?: number;
   phases?: Record<string, number>;
 }
 
@@ -128,7 +137,7 @@ const startOnce = async (ctx: ColdProfileContext, node: string, v: Variant, cach
   const port = await freePort();
   const traceFile = join(ctx.logs, `${name}.trace`);
   rmSync(traceFile, { force: true });
-  const env: NodeJS.ProcessEnv = { ...ctx.env(port), ...(v.trace ? { BENCH_COLD_TRACE: traceFile } : {}) };
+  const env: NodeJS.ProcessEnv = { ...ctx.env(port), ...(v.traced ? { BENCH_COLD_TRACE: traceFile } : {}) };
   if (v.cache) env.NODE_COMPILE_CACHE = cacheDir;
   else delete env.NODE_COMPILE_CACHE;
   const spawned = epochMs();
@@ -138,19 +147,20 @@ const startOnce = async (ctx: ColdProfileContext, node: string, v: Variant, cach
     const first: Answer = await waitForHttp(port, child, { ...asked, deadlineMs: 30_000, intervalMs: 2 });
     const readyMs = epochMs() - spawned;
     if (v.command && first.status !== 201) throw new Error(`${name}: POST ${ctx.command.path} answered ${first.status}: ${first.body.slice(0, 300)}`);
-    if (!v.trace) return { readyMs };
+    if (!v.traced) return { readyMs };
+    const marks: Record<string, number> = { spawn: spawned, ...readTrace(traceFile) };
+    if (!v.phasesOf) return { readyMs, cpuMs: marks.cpu };
     const before = performance.now();
     const second = await request(port, { method: 'POST', ...ctx.command });
     const secondMs = performance.now() - before;
     if (second.status !== 201) throw new Error(`${name}: the second POST answered ${second.status}`);
-    const marks: Record<string, number> = { spawn: spawned, ...readTrace(traceFile) };
     const phases: Record<string, number> = {};
     for (const [label, from, to] of PHASES) {
       const a = marks[from];
       const b = marks[to];
       if (a !== undefined && b !== undefined) phases[label] = b - a;
     }
-    return { readyMs, phases: { ...phases, 'second request, round trip': secondMs } };
+    return { readyMs, cpuMs: marks.cpu, phases: { ...phases, 'second request, round trip': secondMs } };
   } finally {
     await child.stop();
   }
@@ -174,8 +184,10 @@ export const coldProfileScenario = async (ctx: ColdProfileContext): Promise<Cold
       for (const p of plans) {
         for (const v of p.variants) {
           const start = await startOnce(ctx, p.node, v, p.cacheDir, name(p, v));
-          p.runs.set(v.key, [...(p.runs.get(v.key) ?? []), round(start.readyMs)]);
-          if (v.trace && start.phases) p.phases.set(v.trace, [...(p.phases.get(v.trace) ?? []), start.phases]);
+          // A traced start counts for its CPU; its time, with the preload's writes in it, is left out.
+          if (!v.traced) p.runs.set(v.key, [...(p.runs.get(v.key) ?? []), round(start.readyMs)]);
+          if (start.cpuMs !== undefined) p.runs.set(v.key, [...(p.runs.get(v.key) ?? []), round(start.cpuMs)]);
+          if (v.phasesOf && start.phases) p.phases.set(v.phasesOf, [...(p.phases.get(v.phasesOf) ?? []), start.phases]);
         }
         const last = (key: string) => p.runs.get(key)?.at(-1) ?? NaN;
         const bundles = ctx.bundles.map(
@@ -229,7 +241,9 @@ export const coldProfileRows = (f: ColdProfileFigures, targetRatio: number): str
     for (const b of f.bundles) {
       const head = `cold profile, ${b.name} (${round(b.bytes / 1024)} KB), node ${n.version}, median of ${f.runs}`;
       row(`${head}: spawn to first answer (ms)`, m[b.name], m.ff, m.http);
+      row(`${head}: CPU to first answer (ms)`, m[`${b.name}Cpu`], m.ffCpu, m.httpCpu);
       row(`${head}: spawn to first 201 of the command (ms)`, m[`${b.name}Command`], m.ff, m.http);
+      row(`${head}: CPU to first 201 of the command (ms)`, m[`${b.name}CommandCpu`], m.ffCpu, m.httpCpu);
       if (n.compileCache) {
         row(`${head}, compile cache: spawn to first answer (ms)`, m[`${b.name}Cache`], m.ffCache, m.http, 'FF hello, cache');
         row(`${head}, compile cache: first 201 (ms)`, m[`${b.name}CommandCache`], m.ffCache, m.http, 'FF hello, cache');
