@@ -6,7 +6,7 @@
 //   npm run build                         every function, into dist/ (or BUILD_OUTDIR)
 //   npx tsx scripts/build.ts --outdir /tmp/out billing-create-invoice   some functions elsewhere
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
@@ -180,6 +180,9 @@ export const build = async (options: BuildOptions = {}): Promise<BuildResult> =>
     plugins: [entryPlugin(selected), validatorsPlugin(root, selected, registry), telemetrySdkPlugin],
   });
 
+  // The bundles are ES modules. Said here, beside them, because the image has no package.json of the
+  // repository's: without it node would first try each bundle as CommonJS (syntax detection) at every start.
+  writeFileSync(join(outdir, 'package.json'), '{ "type": "module" }\n');
   const functions = selected.map((fn) => summarise(fn.name, join(functionsDir, `${fn.name}.js`), metafile as esbuild.Metafile));
   const migrate = withMigrate ? summarise('migrate', join(outdir, 'migrate.js'), metafile as esbuild.Metafile) : undefined;
   const result: BuildResult = { outdir, functions, migrate, ms: Math.round(performance.now() - started) };
