@@ -133,6 +133,16 @@ const medianPhases = (traced: Record<string, number>[]): Record<string, number> 
   return Object.fromEntries(names.map((n) => [n, round(median(traced.flatMap((x) => (x[n] === undefined ? [] : [x[n]]))))]));
 };
 
+const phasesOf = (marks: Record<string, number>): Record<string, number> => {
+  const phases: Record<string, number> = {};
+  for (const [label, from, to] of PHASES) {
+    const a = marks[from];
+    const b = marks[to];
+    if (a !== undefined && b !== undefined) phases[label] = b - a;
+  }
+  return phases;
+};
+
 const startOnce = async (ctx: ColdProfileContext, node: string, v: Variant, cacheDir: string, name: string): Promise<Start> => {
   const port = await freePort();
   const traceFile = join(ctx.logs, `${name}.trace`);
@@ -142,28 +152,27 @@ const startOnce = async (ctx: ColdProfileContext, node: string, v: Variant, cach
   else delete env.NODE_COMPILE_CACHE;
   const spawned = epochMs();
   const child = startProcess(node, v.args(port), { cwd: ctx.root, env, logFile: join(ctx.logs, `${name}.log`) });
+  let readyMs: number;
+  let secondMs: number | undefined;
   try {
     const asked = v.command ? { method: 'POST', ...ctx.command } : { path: '/' };
     const first: Answer = await waitForHttp(port, child, { ...asked, deadlineMs: 30_000, intervalMs: 2 });
-    const readyMs = epochMs() - spawned;
+    readyMs = epochMs() - spawned;
     if (v.command && first.status !== 201) throw new Error(`${name}: POST ${ctx.command.path} answered ${first.status}: ${first.body.slice(0, 300)}`);
-    if (!v.traced) return { readyMs };
-    const marks: Record<string, number> = { spawn: spawned, ...readTrace(traceFile) };
-    if (!v.phasesOf) return { readyMs, cpuMs: marks.cpu };
-    const before = performance.now();
-    const second = await request(port, { method: 'POST', ...ctx.command });
-    const secondMs = performance.now() - before;
-    if (second.status !== 201) throw new Error(`${name}: the second POST answered ${second.status}`);
-    const phases: Record<string, number> = {};
-    for (const [label, from, to] of PHASES) {
-      const a = marks[from];
-      const b = marks[to];
-      if (a !== undefined && b !== undefined) phases[label] = b - a;
+    if (v.phasesOf) {
+      const before = performance.now();
+      const second = await request(port, { method: 'POST', ...ctx.command });
+      secondMs = performance.now() - before;
+      if (second.status !== 201) throw new Error(`${name}: the second POST answered ${second.status}`);
     }
-    return { readyMs, cpuMs: marks.cpu, phases: { ...phases, 'second request, round trip': secondMs } };
   } finally {
     await child.stop();
   }
+  if (!v.traced) return { readyMs };
+  // Read once the process is gone: its last lines are written after its answer has left.
+  const marks: Record<string, number> = { spawn: spawned, ...readTrace(traceFile) };
+  if (secondMs === undefined) return { readyMs, cpuMs: marks.cpu };
+  return { readyMs, cpuMs: marks.cpu, phases: { ...phasesOf(marks), 'second request, round trip': secondMs } };
 };
 
 export const coldProfileScenario = async (ctx: ColdProfileContext): Promise<ColdProfileFigures> => {
