@@ -18,7 +18,7 @@
 // another build of the same function (an older commit's dist/functions/billing-create-invoice.js),
 // measured beside ours in the same run: a change's effect as a ratio of one run.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startProcess, temporaryDir, waitForHttp, request, type Answer } from './processes.js';
 
@@ -84,6 +84,7 @@ const median = (values: number[]) => {
 };
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const epochMs = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const nodeInfo = (node: string) => {
   const out = execFileSync(node, ['-p', "process.version + ' ' + typeof require('node:module').enableCompileCache"], { encoding: 'utf8' }).trim();
@@ -115,6 +116,7 @@ const variantsFor = (ctx: ColdProfileContext, compileCache: boolean): Variant[] 
 
 const readTrace = (file: string): Record<string, number> => {
   const marks: Record<string, number> = {};
+  if (!existsSync(file)) return marks;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const [name, at] = line.split(' ');
     if (name && at) marks[name] = Number(at);
@@ -159,6 +161,9 @@ const startOnce = async (ctx: ColdProfileContext, node: string, v: Variant, cach
     const first: Answer = await waitForHttp(port, child, { ...asked, deadlineMs: 30_000, intervalMs: 2 });
     readyMs = epochMs() - spawned;
     if (v.command && first.status !== 201) throw new Error(`${name}: POST ${ctx.command.path} answered ${first.status}: ${first.body.slice(0, 300)}`);
+    // Its last line is written as its answer leaves: wait for it before stopping the process.
+    const deadline = performance.now() + 2_000;
+    while (v.traced && readTrace(traceFile).cpu === undefined && performance.now() < deadline) await sleep(5);
     if (v.phasesOf) {
       const before = performance.now();
       const second = await request(port, { method: 'POST', ...ctx.command });
@@ -169,7 +174,6 @@ const startOnce = async (ctx: ColdProfileContext, node: string, v: Variant, cach
     await child.stop();
   }
   if (!v.traced) return { readyMs };
-  // Read once the process is gone: its last lines are written after its answer has left.
   const marks: Record<string, number> = { spawn: spawned, ...readTrace(traceFile) };
   if (secondMs === undefined) return { readyMs, cpuMs: marks.cpu };
   return { readyMs, cpuMs: marks.cpu, phases: { ...phasesOf(marks), 'second request, round trip': secondMs } };
