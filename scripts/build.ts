@@ -177,7 +177,7 @@ export const build = async (options: BuildOptions = {}): Promise<BuildResult> =>
     ...common,
     entryPoints,
     outdir,
-    plugins: [entryPlugin(selected), validatorsPlugin(root, selected, registry), telemetrySdkPlugin],
+    plugins: [entryPlugin(selected), validatorsPlugin(root, selected), telemetrySdkPlugin],
   });
 
   // The bundles are ES modules. Said here, beside them, because the image has no package.json of the

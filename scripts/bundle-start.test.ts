@@ -55,10 +55,13 @@ const both = async (path: string, method: string, url: string, body?: unknown) =
 };
 
 describe('precompiled validators in a bundle', () => {
-  it('are in the bundle, keyed by the schemas it validates', () => {
-    const source = readFileSync(join(outdir, 'functions', 'billing-create-invoice.js'), 'utf8');
-    expect(source).toContain('"https://gotuto.dev/schemas/billing/create-invoice.json"');
-    expect(source).toContain('"https://gotuto.dev/schemas/billing/list-invoices.json#coerce"');
+  it('are in the bundle, keyed by the schemas it validates, and only those', () => {
+    const bundle = (name: string) => readFileSync(join(outdir, 'functions', `${name}.js`), 'utf8');
+    const create = bundle('billing-create-invoice');
+    expect(create).toContain('"https://gotuto.dev/schemas/billing/create-invoice.json"');
+    expect(create).toContain('"https://gotuto.dev/schemas/events/billing/invoice-created.v1.json"');
+    expect(create).not.toContain('"https://gotuto.dev/schemas/billing/list-invoices.json#coerce"');
+    expect(bundle('billing-list-invoices')).toContain('"https://gotuto.dev/schemas/billing/list-invoices.json#coerce"');
   });
 
   const invoice = (override: Record<string, unknown>) => ({

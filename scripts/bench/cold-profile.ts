@@ -103,13 +103,17 @@ const variantsFor = (ctx: ColdProfileContext, compileCache: boolean): Variant[] 
   });
   const http: Variant = { key: 'http', args: () => [join(ctx.fixtures, 'hello-http.cjs')] };
   const variants: Variant[] = [http, traced(http), { key: 'ff', args: ff }, traced({ key: 'ff', args: ff })];
-  if (compileCache) variants.push({ key: 'ffCache', args: ff, cache: true });
+  const ffCache: Variant = { key: 'ffCache', args: ff, cache: true };
+  if (compileCache) variants.push(ffCache, traced(ffCache));
   for (const { name, path } of ctx.bundles) {
     const first: Variant = { key: name, args: () => [path] };
     const command: Variant = { key: `${name}Command`, args: () => [path], command: true };
     variants.push(first, traced(first), command, traced(command, name));
-    if (compileCache)
-      variants.push({ key: `${name}Cache`, args: () => [path], cache: true }, { key: `${name}CommandCache`, args: () => [path], command: true, cache: true });
+    if (compileCache) {
+      const cached: Variant = { key: `${name}Cache`, args: () => [path], cache: true };
+      const cachedCommand: Variant = { key: `${name}CommandCache`, args: () => [path], command: true, cache: true };
+      variants.push(cached, traced(cached), cachedCommand, traced(cachedCommand));
+    }
   }
   return variants;
 };
@@ -259,7 +263,9 @@ export const coldProfileRows = (f: ColdProfileFigures, targetRatio: number): str
       row(`${head}: CPU to first 201 of the command (ms)`, m[`${b.name}CommandCpu`], m.ffCpu, m.httpCpu);
       if (n.compileCache) {
         row(`${head}, compile cache: spawn to first answer (ms)`, m[`${b.name}Cache`], m.ffCache, m.http, 'FF hello, cache');
+        row(`${head}, compile cache: CPU to first answer (ms)`, m[`${b.name}CacheCpu`], m.ffCacheCpu, m.httpCpu, 'FF hello, cache');
         row(`${head}, compile cache: first 201 (ms)`, m[`${b.name}CommandCache`], m.ffCache, m.http, 'FF hello, cache');
+        row(`${head}, compile cache: CPU to first 201 (ms)`, m[`${b.name}CommandCacheCpu`], m.ffCacheCpu, m.httpCpu, 'FF hello, cache');
       }
       rows.push([`  phases of ${b.name} to its first 201, median (ms)`, '', '', '', '', '', '']);
       for (const [label, ms] of Object.entries(n.phases[b.name] ?? {})) rows.push([`    ${label}`, fmt(ms), '', '', '', '', '']);
