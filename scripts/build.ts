@@ -151,6 +151,21 @@ const telemetrySdkPlugin: esbuild.Plugin = {
   },
 };
 
+// Kafka too: an outbox publishes to Kafka only with OUTBOX_KAFKA_TOPIC set, and loads it then
+// (`await import('./kafka.js')` in outbox.ts), so kafkajs is a bundle of its own
+// (dist/functions/outbox-kafka.js) that every other function never reads at its start.
+const OUTBOX_KAFKA = './outbox-kafka.js';
+const OUTBOX = join(root, 'functions', 'runtime', 'outbox.ts');
+
+const outboxKafkaPlugin: esbuild.Plugin = {
+  name: 'outbox-kafka',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/kafka\.js$/ }, (args) =>
+      args.kind === 'dynamic-import' && args.importer === OUTBOX ? { path: OUTBOX_KAFKA, external: true } : undefined,
+    );
+  },
+};
+
 export const build = async (options: BuildOptions = {}): Promise<BuildResult> => {
   const started = performance.now();
   const outdir = resolve(root, options.outdir ?? process.env.BUILD_OUTDIR ?? 'dist');
@@ -172,12 +187,13 @@ export const build = async (options: BuildOptions = {}): Promise<BuildResult> =>
     ...selected.map((fn) => ({ in: `${ENTRY}:${fn.name}`, out: `functions/${fn.name}` })),
     ...(withMigrate ? [{ in: migrateSource, out: 'migrate' }] : []),
     { in: join(root, 'functions', 'runtime', 'telemetry-sdk.ts'), out: 'functions/telemetry-sdk' },
+    { in: join(root, 'functions', 'runtime', 'kafka.ts'), out: 'functions/outbox-kafka' },
   ];
   const { metafile } = await esbuild.build({
     ...common,
     entryPoints,
     outdir,
-    plugins: [entryPlugin(selected), validatorsPlugin(root, selected), telemetrySdkPlugin],
+    plugins: [entryPlugin(selected), validatorsPlugin(root, selected), telemetrySdkPlugin, outboxKafkaPlugin],
   });
 
   // The bundles are ES modules. Said here, beside them, because the image has no package.json of the

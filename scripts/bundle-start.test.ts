@@ -1,11 +1,14 @@
 // What a bundle has ready when it starts. Its validators, compiled when it was built: it answers bad
 // input exactly as the runtime does when it compiles the schemas itself (the same statuses and
 // problem bodies, for request bodies and coerced query strings, the 0000 year and formats included).
-// Its pool's first connection, opened while it starts, before any request.
+// Its pool's first connection, opened while it starts, before any request. And what it leaves out:
+// Kafka is a bundle of its own, read only by an outbox that publishes to a Kafka topic, which then
+// reaches the topic all the same.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../functions/index.js';
@@ -147,4 +150,62 @@ describe('the pool of a bundle', () => {
       await child.stop();
     }
   }, 30_000);
+});
+
+describe.skipIf(!process.env.KAFKA_BROKERS)('Kafka in a bundle', () => {
+  it('is left out of the function bundles, and in a bundle of its own', () => {
+    // One of kafkajs's own error classes stands for the library.
+    expect(readFileSync(join(outdir, 'functions', 'billing-create-client.js'), 'utf8')).not.toContain('KafkaJSNonRetriableError');
+    expect(readFileSync(join(outdir, 'functions', 'outbox-kafka.js'), 'utf8')).toContain('KafkaJSNonRetriableError');
+  });
+
+  it('is loaded by an outbox that publishes to a Kafka topic: the event is on the topic', async () => {
+    const fn = functions[0] as (typeof functions)[number];
+    const topic = `gotuto-bundle-start-${randomUUID()}`;
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: db.url,
+      NODE_ENV: 'production',
+      OUTBOX_KAFKA_TOPIC: topic,
+    };
+    delete env.K_SINK;
+    const child = startProcess(process.execPath, [join(outdir, 'functions', `${fn.name}.js`)], { cwd: outdir, env });
+    const kafka = new Kafka({ clientId: 'bundle-start-test', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    const consumer = kafka.consumer({ groupId: `bundle-start-${randomUUID()}` });
+    try {
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await waitForHttp(port, child, { path: '/healthz', deadlineMs: 20_000 });
+      const email = `kafka-${randomUUID()}@example.com`;
+      const created = await request(port, {
+        method: 'POST',
+        path: '/billing/clients',
+        headers: { authorization: `Bearer ${await tokenFor('admin')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Kafka Client', email }),
+      });
+      expect(created.status, created.body).toBe(201);
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const received = new Promise<{ type: string; data: { email?: string } }>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message }) =>
+            resolve({ type: String(message.headers?.ce_type), data: JSON.parse(String(message.value)) as { email?: string } }),
+        });
+      });
+      const event = await Promise.race([
+        received,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no record on the topic within 20 s')), 20_000)),
+      ]);
+      expect(event).toEqual({ type: 'com.gotuto.billing.client-created.v1', data: expect.objectContaining({ email }) as unknown });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      await child.stop();
+    }
+  }, 60_000);
 });

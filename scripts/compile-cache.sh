@@ -28,8 +28,8 @@ trap 'rm -f "$log"' EXIT
 count=0
 for bundle in "$bundles"/*.js; do
   [ -f "$bundle" ] || continue
-  # The OpenTelemetry SDK is imported by a function, never started on its own.
-  [ "${bundle##*/}" = telemetry-sdk.js ] && continue
+  # The OpenTelemetry SDK and Kafka are imported by a function, never started on their own.
+  case "${bundle##*/}" in telemetry-sdk.js | outbox-kafka.js) continue ;; esac
   # No database: a bundle that only starts and stops needs none, and opens none.
   # Emptied here, not by the child's redirection, which may come after the first look at it.
   : >"$log"
