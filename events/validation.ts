@@ -1,12 +1,11 @@
-// One ajv instance per process for every JSON Schema of the project (event data and request
-// bodies); each schema is compiled once, on first use, and kept.
+// One ajv configuration for every JSON Schema of the project (event data and request bodies). A
+// function's bundle carries its context's validators compiled when it was built (scripts/build.ts
+// hands them over through `usePrecompiled`), so its first request compiles nothing; any other schema
+// is compiled once, on first use, and kept, by one ajv instance per process.
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Code, ErrorObject, Format, ValidateFunction } from 'ajv';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import common from '../schemas/common.json' with { type: 'json' };
-
-// ajv-formats is CommonJS: its default export arrives wrapped under some loaders.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020, formats: string[]) => Ajv2020;
 
 export interface SchemaViolation {
   pointer: string;
@@ -17,15 +16,42 @@ export interface SchemaViolation {
 // schema and fail the query with a 500, so the schema refuses it.
 const NOT_YEAR_ZERO = /^(?!0000)/;
 
-const makeAjv = (coerceTypes: boolean): Ajv2020 => {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes, useDefaults: false });
-  addFormats(ajv, ['uuid', 'email', 'date', 'date-time', 'uri']);
-  for (const name of ['date', 'date-time'] as const) {
-    const standard = ajv.formats[name] as { validate: (value: string) => boolean; compare: (a: string, b: string) => number | undefined };
-    ajv.addFormat(name, { type: 'string', validate: (value: string) => NOT_YEAR_ZERO.test(value) && standard.validate(value), compare: standard.compare });
-  }
+type DateFormat = { validate: (value: string) => boolean; compare: (a: string, b: string) => number | undefined };
+const withoutYearZero = (standard: DateFormat): Format => ({
+  type: 'string',
+  validate: (value: string) => NOT_YEAR_ZERO.test(value) && standard.validate(value),
+  compare: standard.compare,
+});
+
+/** The string formats the schemas use (ajv-formats' full ones); precompiled validators read them from here. */
+export const formats: Record<string, Format> = {
+  uuid: fullFormats.uuid,
+  email: fullFormats.email,
+  uri: fullFormats.uri,
+  date: withoutYearZero(fullFormats.date as DateFormat),
+  'date-time': withoutYearZero(fullFormats['date-time'] as DateFormat),
+};
+
+/**
+ * The project's ajv: `coerceTypes` for query strings. With `source`, it keeps each validator's code
+ * for standalone modules, whose formats come from `formats` (the build passes the code reaching it).
+ */
+export const makeAjv = (coerceTypes: boolean, source?: { formats: Code }): Ajv2020 => {
+  const code = source ? { source: true, formats: source.formats } : {};
+  const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes, useDefaults: false, code });
+  for (const [name, format] of Object.entries(formats)) ajv.addFormat(name, format);
   ajv.addSchema(common);
   return ajv;
+};
+
+/** Where a precompiled validator is kept: the schema's `$id`, and whether it coerces. */
+export const validatorKey = (id: string, coerce: boolean): string => (coerce ? `${id}#coerce` : id);
+
+let precompiled: Readonly<Record<string, ValidateFunction>> = {};
+
+/** Validators compiled ahead of time, by `validatorKey`; used instead of compiling their schemas. */
+export const usePrecompiled = (validators: Readonly<Record<string, ValidateFunction>>): void => {
+  precompiled = { ...precompiled, ...validators };
 };
 
 let strictAjv: Ajv2020 | undefined;
@@ -37,9 +63,12 @@ const compile = (schema: object, coerce: boolean): ValidateFunction => {
   const cache = coerce ? compiledCoercing : compiled;
   let fn = cache.get(schema);
   if (!fn) {
-    const ajv = coerce ? (coercingAjv ??= makeAjv(true)) : (strictAjv ??= makeAjv(false));
     const id = (schema as { $id?: string }).$id;
-    fn = (id && ajv.getSchema(id)) || ajv.compile(schema);
+    fn = id ? precompiled[validatorKey(id, coerce)] : undefined;
+    if (!fn) {
+      const ajv = coerce ? (coercingAjv ??= makeAjv(true)) : (strictAjv ??= makeAjv(false));
+      fn = (id && ajv.getSchema(id)) || ajv.compile(schema);
+    }
     cache.set(schema, fn);
   }
   return fn;

@@ -47,8 +47,9 @@ afterAll(async () => {
 describe('npm run build', () => {
   it('writes exactly one bundle per registry entry, and reports their sizes', () => {
     const bundles = readdirSync(join(outdir, 'functions')).sort();
-    // Beside them, the OpenTelemetry SDK, read only by a function that has an OTLP endpoint.
-    expect(bundles).toEqual([...registry.map((fn) => `${fn.name}.js`), 'telemetry-sdk.js'].sort());
+    // Beside them, the OpenTelemetry SDK, read only by a function that has an OTLP endpoint, and
+    // Kafka, read only by an outbox that publishes to a Kafka topic.
+    expect(bundles).toEqual([...registry.map((fn) => `${fn.name}.js`), 'telemetry-sdk.js', 'outbox-kafka.js'].sort());
     expect(stdout).toMatch(/function bundle\(s\)/);
     for (const fn of registry) expect(stdout).toContain(`functions/${fn.name}.js`);
   });

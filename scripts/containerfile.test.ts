@@ -49,12 +49,12 @@ const builder = stages[0] as Stage;
 const runtime = stages.at(-1) as Stage;
 const all = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 const last = (stage: Stage, keyword: string) => all(stage, keyword).at(-1);
-const nodeImage = /node:20-bookworm-slim/;
+const nodeImage = /node:22-bookworm-slim/;
 const resolveImage = (from: string) =>
   from.replace(/^\$\{?(\w+)\}?$/, (_, arg: string) => new RegExp(`^ARG\\s+${arg}=(\\S+)`, 'm').exec(containerfile)?.[1] ?? from);
 
 describe('Containerfile', () => {
-  it('is multi-stage: a node:20-bookworm-slim builder that installs and bundles, a runtime that copies the result', () => {
+  it('is multi-stage: a node:22-bookworm-slim builder that installs and bundles, a runtime that copies the result', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     expect(resolveImage(builder.from)).toMatch(nodeImage);
     expect(resolveImage(runtime.from)).toMatch(nodeImage);
@@ -85,6 +85,19 @@ describe('Containerfile', () => {
     const runs = all(builder, 'RUN').join('\n');
     expect(runs).toMatch(/chgrp -R 0/);
     expect(runs).toMatch(/chmod -R g[o]?=u/);
+  });
+
+  it('fills the compile cache of node at image build time, outside /tmp, read-only at run time', () => {
+    const env = all(runtime, 'ENV').join(' ');
+    const cache = /\bNODE_COMPILE_CACHE=(\S+)/.exec(env)?.[1];
+    expect(cache, 'the runtime stage sets NODE_COMPILE_CACHE').toBeDefined();
+    expect(cache).not.toMatch(/^\/tmp/);
+    const runs = all(runtime, 'RUN').join('\n');
+    expect(runs).toMatch(/compile-cache\.sh/);
+    expect(runs).toMatch(new RegExp(`chmod -R go=u-w ${cache}`));
+    // Filled before the runtime user takes over, so that user cannot change it.
+    const order = runtime.instructions.map((i) => i.keyword);
+    expect(order.lastIndexOf('RUN')).toBeLessThan(order.indexOf('USER'));
   });
 
   it('starts the bundle that FUNCTION_TARGET names, through the entrypoint script', () => {

@@ -147,6 +147,21 @@ export const poolFor = async (context?: string): Promise<pg.Pool> => {
   return pools.get(url) ?? createPool(url);
 };
 
+/**
+ * Opens one connection of a context's pool now, while the process starts, so that its first request
+ * finds it ready (a cold start's first request always needs it). Only with a database URL set: it
+ * never starts the embedded database. A failure is logged; the first request connects as usual.
+ */
+export const connectEarly = (context: string): void => {
+  if (!config.databaseUrl(context)) return;
+  void poolFor(context)
+    .then((pool) => pool.connect())
+    .then(
+      (client) => client.release(),
+      (error: unknown) => rootLogger.warn('could not connect to the database at start', { context, error: String(error) }),
+    );
+};
+
 const createPool = (url: string): pg.Pool => {
   const backend = embeddedBackends.get(url);
   const pool = backend

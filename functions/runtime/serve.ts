@@ -5,7 +5,7 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Domain } from 'node:domain';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { config } from './config.js';
-import { closeDatabases } from './db.js';
+import { closeDatabases, connectEarly } from './db.js';
 import type { RegisteredFunction } from './definition.js';
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from './errors.js';
 import { warnWhenUncheckable } from './delivery-auth.js';
@@ -124,6 +124,7 @@ const STOP_GRACE_MS = 10_000;
 /** Serves one function on PORT: what a container of this function runs. */
 export const serveFunction = async (fn: RegisteredFunction): Promise<Server> => {
   await startTelemetry(fn.name);
+  connectEarly(fn.context);
   const server = createFunctionServer(fn);
   const port = Number(process.env.PORT ?? 8080);
   await new Promise<void>((resolve) => server.listen(port, process.env.HOST ?? '0.0.0.0', resolve));

@@ -1,4 +1,4 @@
-// npm run bench [-- cold warm pool memory telemetry startup broker saga start pglite cold-chain knative]
+// npm run bench [-- cold warm pool memory telemetry startup broker saga start pglite cold-chain knative cold-profile]
 //
 // Measures one deployed function (the dist/ bundle of billing-create-invoice, as its container runs
 // it) against baselines, on a real PostgreSQL (DATABASE_URL; cold, warm and memory need it):
@@ -45,6 +45,7 @@
 //               partitions for 10, 100 and 1,000 orders a minute (scripts/bench/capacity.ts).
 //   knative     Knative's own Kafka broker data plane beside ours, and the saga under its dispatcher, ordered
 //               against unordered Triggers (scripts/bench/knative.ts; needs KNATIVE_DATA_PLANE_DIR).
+//   cold-profile where the function's cold start goes, beside both hello worlds, under BENCH_NODE too (scripts/bench/cold-profile.ts).
 // Kafka is KAFKA_BROKERS, else the local one of `npm run kafka` (started if need be); BENCH_KAFKA=off
 // leaves it out (scripts/bench/kafka.ts).
 // `npm run bench -- broker saga start pglite` needs no DATABASE_URL.
@@ -62,6 +63,7 @@ import { signToken } from '../../functions/runtime/auth.js';
 import { dropDatabase } from '../../functions/runtime/db.js';
 import { brokerScenario, type DeliveryFigures } from './broker.js';
 import { coldChainRows, coldChainScenario } from './cold-chain.js';
+import { coldProfileRows, coldProfileScenario, type ColdProfileFigures } from './cold-profile.js';
 import { DEFAULT_BUNDLES_DIR, ensureBundles } from '../../local/scale-to-zero/bundles.js';
 import { cpuMeter, postgresPids } from './cpu.js';
 import { benchKafka, type BenchKafka } from './kafka.js';
@@ -136,10 +138,25 @@ const LIMIT_MS = 25 * 60_000;
 const began = performance.now();
 const timeLeftMs = () => LIMIT_MS - (performance.now() - began);
 
-type Scenario = 'cold' | 'warm' | 'pool' | 'memory' | 'telemetry' | 'startup' | 'broker' | 'saga' | 'start' | 'pglite' | 'cold-chain' | 'knative';
-const SCENARIOS: Scenario[] = ['cold', 'warm', 'pool', 'memory', 'telemetry', 'startup', 'broker', 'saga', 'start', 'pglite', 'cold-chain', 'knative'];
+type Scenario =
+  'cold' | 'warm' | 'pool' | 'memory' | 'telemetry' | 'startup' | 'broker' | 'saga' | 'start' | 'pglite' | 'cold-chain' | 'knative' | 'cold-profile';
+const SCENARIOS: Scenario[] = [
+  'cold',
+  'warm',
+  'pool',
+  'memory',
+  'telemetry',
+  'startup',
+  'broker',
+  'saga',
+  'start',
+  'pglite',
+  'cold-chain',
+  'knative',
+  'cold-profile',
+];
 /** The scenarios of one deployed function, on DATABASE_URL only. */
-const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'pool', 'memory', 'telemetry', 'startup'];
+const FUNCTION_SCENARIOS: Scenario[] = ['cold', 'warm', 'pool', 'memory', 'telemetry', 'startup', 'cold-profile'];
 
 const log = (message: string) => console.log(`bench: ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -498,6 +515,20 @@ const telemetry = (env: Environment) =>
     log,
   });
 
+const coldProfile = (env: Environment) =>
+  coldProfileScenario({
+    runs: settings.coldRuns,
+    nodes: [process.execPath, ...(process.env.BENCH_NODE ? [process.env.BENCH_NODE] : [])],
+    root,
+    logs,
+    bundles: [{ name: 'ours', path: bundle(OURS) }, ...(process.env.BENCH_COLD_BEFORE ? [{ name: 'before', path: process.env.BENCH_COLD_BEFORE }] : [])],
+    ffMain,
+    fixtures,
+    env: (port) => childEnv(env, port),
+    command: { path: ROUTE, headers: { 'content-type': 'application/json', authorization: `Bearer ${env.token}` }, body: invoiceBody(env.clientId as string) },
+    log,
+  });
+
 // ---- report ----------------------------------------------------------------------------------------
 
 type Results = {
@@ -513,6 +544,7 @@ type Results = {
   startup?: DeliveryAuthFigures;
   pool?: PoolFigures;
   knative?: KnativeResult;
+  coldProfile?: ColdProfileFigures;
 };
 
 const table = (results: Results): string => {
@@ -794,6 +826,7 @@ const table = (results: Results): string => {
   }
   for (const run of results.coldChain ?? []) rows.push(...coldChainRows(run));
   if (results.pool) rows.push(...poolRows(results.pool, fmt));
+  if (results.coldProfile) rows.push(...coldProfileRows(results.coldProfile, 1));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
     r
@@ -838,8 +871,7 @@ const main = async () => {
       await migrate(database.url);
       const secret = randomBytes(32).toString('base64url');
       const env: Environment = { databaseUrl: database.url, secret, token: await signToken({ id: randomUUID(), role: 'admin' }, '2h', secret) };
-      if (scenarios.includes('warm') || scenarios.includes('pool') || scenarios.includes('memory') || scenarios.includes('telemetry'))
-        env.clientId = await createClient(env);
+      if (['warm', 'pool', 'memory', 'telemetry', 'cold-profile'].some((s) => scenarios.includes(s as Scenario))) env.clientId = await createClient(env);
       if (scenarios.includes('cold')) results.cold = await coldStart(env);
       if (scenarios.includes('warm')) results.warm = await warm(env);
       if (scenarios.includes('pool'))
@@ -856,6 +888,7 @@ const main = async () => {
       if (scenarios.includes('telemetry')) results.telemetry = await telemetry(env);
       if (scenarios.includes('startup'))
         results.startup = await deliveryAuthScenario({ dist, root, logs, databaseUrl: database.url, settings: settings.startup, log });
+      if (scenarios.includes('cold-profile')) results.coldProfile = await coldProfile(env);
     });
   }
 
