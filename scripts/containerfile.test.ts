@@ -130,6 +130,7 @@ describe('the entrypoint', () => {
     join(app, 'dist', 'functions', 'billing-create-invoice.js'),
     'process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), pid: process.pid }));\n',
   );
+  for (const library of ['telemetry-sdk', 'outbox-kafka']) writeFileSync(join(app, 'dist', 'functions', `${library}.js`), 'process.stdout.write("ran");\n');
   afterAll(() => rmSync(app, { recursive: true, force: true }));
 
   const run = (target: string | undefined, database: Record<string, string> = { DATABASE_URL: 'postgres://db/gotuto' }) => {
@@ -153,6 +154,17 @@ describe('the entrypoint', () => {
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/unknown FUNCTION_TARGET "billing-no-such-function"/);
     expect(result.stderr).toContain('billing-create-invoice');
+  });
+
+  it('refuses the bundles that are not functions, and does not list them as functions', () => {
+    for (const target of ['telemetry-sdk', 'outbox-kafka']) {
+      const result = run(target);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(new RegExp(`unknown FUNCTION_TARGET "${target}"`));
+      expect(result.stdout).toBe('');
+      const listed = /functions in this image: (.*)/.exec(result.stderr)?.[1]?.split(' ');
+      expect(listed).toEqual(['billing-create-invoice']);
+    }
   });
 
   it('refuses a FUNCTION_TARGET that is not a function name (no path tricks)', () => {

@@ -10,13 +10,22 @@ case "$0" in
 esac
 app=$(CDPATH='' cd -- "$here/.." && pwd)
 bundles="$app/dist/functions"
+# Bundles beside the functions that are not functions: code a function imports only when it needs it
+# (the OpenTelemetry SDK, kafkajs for an outbox that publishes to Kafka; scripts/build.ts).
+libraries=' telemetry-sdk outbox-kafka '
+
+is_library() {
+  case "$libraries" in *" $1 "*) return 0 ;; esac
+  return 1
+}
 
 available() {
   names=''
   for file in "$bundles"/*.js; do
     [ -f "$file" ] || continue
     name=${file##*/}
-    names="$names ${name%.js}"
+    name=${name%.js}
+    is_library "$name" || names="$names $name"
   done
   echo "${names# }"
 }
@@ -35,7 +44,7 @@ case "$FUNCTION_TARGET" in
 esac
 
 bundle="$bundles/$FUNCTION_TARGET.js"
-if [ ! -f "$bundle" ]; then
+if [ ! -f "$bundle" ] || is_library "$FUNCTION_TARGET"; then
   echo "entrypoint: unknown FUNCTION_TARGET \"$FUNCTION_TARGET\": there is no $bundle." >&2
   echo "entrypoint: functions in this image: $(available)" >&2
   exit 64
