@@ -43,7 +43,7 @@ export const capacityOf = (run: ColdChainResult, deployment: Deployment, at = ne
   const source = `${run.broker} broker, ${run.database}, ${warm.orders} warm orders, ${at.toISOString().slice(0, 10)}`;
   const rows = ORDER_RATES.map((rate) => capacityRow(rate, cost, deployment, DEFAULT_ASSUMPTIONS));
   const rss = Object.values(warm.footprint.rssMiB);
-  const memory = `An idle function instance after the warm orders: median ${medianRss(warm.footprint.rssMiB)} MiB resident (${rss.length} functions, ${Math.min(...rss)}-${Math.max(...rss)} MiB).`;
+  const memory = `An idle function instance after the warm orders: median ${medianRss(warm.footprint.rssMiB).toFixed(1)} MiB resident (${rss.length} functions, ${Math.min(...rss)}-${Math.max(...rss)} MiB).`;
   const markdown = `${capacityMarkdown(rows, cost, deployment, DEFAULT_ASSUMPTIONS, source)}\n${memory}`;
   return { source, cost, deployment, assumptions: DEFAULT_ASSUMPTIONS, rows, markdown };
 };

@@ -301,7 +301,7 @@ export const coldChainRows = (r: ColdChainResult): string[][] => {
     ],
     ['  latency p50 (ms)', fmt(r.cold.p50Ms), `${fmt(r.warm.p50Ms)} warm`, '', `${fmt(round(r.cold.p50Ms / r.warm.p50Ms, 1))}x`, '', ''],
     ['  latency p95 (ms)', fmt(r.cold.p95Ms), `${fmt(r.warm.p95Ms)} warm`, '', `${fmt(round(r.cold.p95Ms / r.warm.p95Ms, 1))}x`, '', ''],
-    [`  starts on the way: share of the chain's time`, `${fmt(round(r.cold.startsShare * 100, 0))}%`, '', '', '', '', ''],
+    [`  starts on the way, summed: share of the chain's time (some run side by side)`, `${fmt(round(r.cold.startsShare * 100, 0))}%`, '', '', '', '', ''],
   ];
   for (const s of r.cold.starts) {
     rows.push([`    ${s.function}: median start (ms), share`, `${fmt(s.medianStartMs)}, ${fmt(round(s.share * 100, 1))}%`, '', '', '', '', '']);
