@@ -133,7 +133,7 @@ export default tseslint.config(
   { files: ['functions/**/*.ts'], ignores: ['functions/runtime/**'], rules: forbid(ALL, 'In a context') },
   { files: ['events/**/*.ts'], rules: forbid(except('cloudevents'), 'In the events package') },
   // The one JSON Schema engine of the project: event data and request bodies.
-  { files: ['events/validation.ts', 'events/validation-standalone.ts'], rules: forbid(except('cloudevents', 'ajv', 'ajv-formats'), 'In the events package') },
+  { files: ['events/validation*.ts', 'events/formats.ts'], rules: forbid(except('cloudevents', 'ajv', 'ajv-formats'), 'In the events package') },
   {
     files: ['local/**/*.ts', 'scripts/**/*.ts'],
     rules: forbid(except('pg', 'kafkajs'), 'In local/ and scripts/'),

@@ -1,48 +1,14 @@
-// One ajv configuration for every JSON Schema of the project (event data and request bodies). A
-// function's bundle carries its context's validators compiled when it was built (scripts/build.ts
-// hands them over through `usePrecompiled`), so its first request compiles nothing; any other schema
-// is compiled once, on first use, and kept, by one ajv instance per process.
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { Code, ErrorObject, Format, ValidateFunction } from 'ajv';
-import { fullFormats } from 'ajv-formats/dist/formats.js';
-import common from '../schemas/common.json' with { type: 'json' };
+// Validation against the project's JSON Schemas (event data and request bodies), by one ajv
+// configuration (events/validation-compile.ts). A function's bundle carries its context's validators
+// compiled when it was built (scripts/build.ts hands them over through `usePrecompiled`), so its
+// first request compiles nothing; any other schema is compiled once, on first use, and kept.
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { compileSchema } from './validation-compile.js';
 
 export interface SchemaViolation {
   pointer: string;
   message: string;
 }
-
-// PostgreSQL holds no year 0000 (it counts 1 BC instead): a date or time in it would pass the
-// schema and fail the query with a 500, so the schema refuses it.
-const NOT_YEAR_ZERO = /^(?!0000)/;
-
-type DateFormat = { validate: (value: string) => boolean; compare: (a: string, b: string) => number | undefined };
-const withoutYearZero = (standard: DateFormat): Format => ({
-  type: 'string',
-  validate: (value: string) => NOT_YEAR_ZERO.test(value) && standard.validate(value),
-  compare: standard.compare,
-});
-
-/** The string formats the schemas use (ajv-formats' full ones); precompiled validators read them from here. */
-export const formats: Record<string, Format> = {
-  uuid: fullFormats.uuid,
-  email: fullFormats.email,
-  uri: fullFormats.uri,
-  date: withoutYearZero(fullFormats.date as DateFormat),
-  'date-time': withoutYearZero(fullFormats['date-time'] as DateFormat),
-};
-
-/**
- * The project's ajv: `coerceTypes` for query strings. With `source`, it keeps each validator's code
- * for standalone modules, whose formats come from `formats` (the build passes the code reaching it).
- */
-export const makeAjv = (coerceTypes: boolean, source?: { formats: Code }): Ajv2020 => {
-  const code = source ? { source: true, formats: source.formats } : {};
-  const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes, useDefaults: false, code });
-  for (const [name, format] of Object.entries(formats)) ajv.addFormat(name, format);
-  ajv.addSchema(common);
-  return ajv;
-};
 
 /** Where a precompiled validator is kept: the schema's `$id`, and whether it coerces. */
 export const validatorKey = (id: string, coerce: boolean): string => (coerce ? `${id}#coerce` : id);
@@ -54,8 +20,6 @@ export const usePrecompiled = (validators: Readonly<Record<string, ValidateFunct
   precompiled = { ...precompiled, ...validators };
 };
 
-let strictAjv: Ajv2020 | undefined;
-let coercingAjv: Ajv2020 | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
 const compiledCoercing = new WeakMap<object, ValidateFunction>();
 
@@ -64,11 +28,7 @@ const compile = (schema: object, coerce: boolean): ValidateFunction => {
   let fn = cache.get(schema);
   if (!fn) {
     const id = (schema as { $id?: string }).$id;
-    fn = id ? precompiled[validatorKey(id, coerce)] : undefined;
-    if (!fn) {
-      const ajv = coerce ? (coercingAjv ??= makeAjv(true)) : (strictAjv ??= makeAjv(false));
-      fn = (id && ajv.getSchema(id)) || ajv.compile(schema);
-    }
+    fn = (id ? precompiled[validatorKey(id, coerce)] : undefined) ?? compileSchema(schema, coerce);
     cache.set(schema, fn);
   }
   return fn;

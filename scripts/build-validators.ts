@@ -1,7 +1,8 @@
 // The validators a function's bundle carries precompiled (ajv standalone code), so that its first
-// request compiles no schema: its body or query string, the event it consumes, the events it emits. The code comes from events/validation-standalone.ts,
-// by events/validation.ts's own ajv configuration, so they answer exactly as validators compiled at
-// run time; a schema left out is still compiled at run time, on first use.
+// request compiles no schema: its body or query string, the event it consumes, the events it emits.
+// The code comes from events/validation-standalone.ts, by events/validation-compile.ts's own ajv
+// configuration, so they answer exactly as validators compiled at run time; a schema left out is
+// still compiled at run time, on first use, by the compiler the bundle loads then.
 import type * as esbuild from 'esbuild';
 import { join } from 'node:path';
 import { eventDefinitions } from '../events/core.js';
@@ -43,10 +44,34 @@ export const validatorsPlugin = (root: string, functions: readonly RegisteredFun
       const key = `${kind}:${schemas.map((s) => s.$id).join(',')}`;
       let contents = sources.get(key);
       if (contents === undefined) {
-        contents = standaloneValidators(schemas, kind === 'coercing', join(root, 'events', 'validation.ts'));
+        contents = standaloneValidators(schemas, kind === 'coercing', join(root, 'events', 'formats.ts'));
         sources.set(key, contents);
       }
       return { contents, resolveDir: root, loader: 'js' };
     });
   },
 });
+
+/**
+ * The compiler (events/validation-compile.ts, ajv's code generator) stays in a bundle for a schema
+ * left out of its precompiled ones, but is evaluated on its first call instead of at start: what
+ * events/validation.ts imports of it is replaced by a function that `require`s it then, which
+ * esbuild bundles as a module initialised on demand.
+ */
+export const lazyCompilerPlugin = (root: string): esbuild.Plugin => {
+  const validation = join(root, 'events', 'validation.ts');
+  const compiler = join(root, 'events', 'validation-compile.ts');
+  return {
+    name: 'lazy-compiler',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/validation-compile\.js$/ }, (args) =>
+        args.importer === validation ? { path: compiler, namespace: 'lazy-compiler' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lazy-compiler' }, () => ({
+        contents: `export const compileSchema = (schema, coerce) => require(${JSON.stringify(compiler)}).compileSchema(schema, coerce);`,
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+};

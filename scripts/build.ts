@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RegisteredFunction } from '../functions/runtime/definition.js';
-import { VALIDATORS, validatorsPlugin } from './build-validators.js';
+import { VALIDATORS, lazyCompilerPlugin, validatorsPlugin } from './build-validators.js';
+import { nodeOnlyPlugin } from './build-node-only.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -209,7 +210,15 @@ export const build = async (options: BuildOptions = {}): Promise<BuildResult> =>
     ...common,
     entryPoints,
     outdir,
-    plugins: [entryPlugin(selected), validatorsPlugin(root, selected), telemetrySdkPlugin, outboxKafkaPlugin, legacyCharsetsPlugin],
+    plugins: [
+      entryPlugin(selected),
+      validatorsPlugin(root, selected),
+      lazyCompilerPlugin(root),
+      telemetrySdkPlugin,
+      outboxKafkaPlugin,
+      legacyCharsetsPlugin,
+      nodeOnlyPlugin,
+    ],
   });
 
   // The bundles are ES modules. Said here, beside them, because the image has no package.json of the

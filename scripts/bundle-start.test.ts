@@ -1,11 +1,13 @@
 // What a bundle has ready when it starts. Its validators, compiled when it was built: it answers bad
 // input exactly as the runtime does when it compiles the schemas itself (the same statuses and
 // problem bodies, for request bodies and coerced query strings, the 0000 year and formats included).
-// Its pool's first connection, opened while it starts, before any request. And what it leaves out:
-// the tables of legacy character sets (a body in one is refused as before), and Kafka, a bundle of
-// its own read only by an outbox that publishes to a Kafka topic, which then reaches it all the same.
+// Its pool's first connection, opened while it starts, before any request, and the one its first
+// request uses. And what it leaves out: the tables of legacy character sets (a body in one is
+// refused as before), and Kafka, a bundle of its own read only by an outbox that publishes to a
+// Kafka topic, which then reaches it all the same.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -173,6 +175,44 @@ describe('the pool of a bundle', () => {
     } finally {
       await observer.end();
       await child.stop();
+    }
+  }, 30_000);
+
+  it('serves a request that arrives during the handshake of that connection on it, not on a second one', async () => {
+    // PostgreSQL's answers are held back on the way, so the handshake is still going on when the
+    // first request arrives, however fast the machine.
+    const target = new URL(db.url);
+    const connections: Socket[] = [];
+    const proxy = createServer((client) => {
+      connections.push(client);
+      const server = connect(Number(target.port || 5432), target.hostname);
+      client.pipe(server);
+      server.on('data', (chunk: Buffer) => setTimeout(() => client.write(chunk), 150));
+      const close = () => {
+        client.destroy();
+        server.destroy();
+      };
+      client.on('error', close).on('close', close);
+      server.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = new URL(db.url);
+    viaProxy.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const fn = functions.find((f) => f.path === 'billing/queries/list-invoices') as (typeof functions)[number];
+    const port = await freePort();
+    const child = startProcess(process.execPath, [join(outdir, 'functions', `${fn.name}.js`)], {
+      cwd: outdir,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: viaProxy.toString(), NODE_ENV: 'production' },
+    });
+    try {
+      const headers = { authorization: `Bearer ${await tokenFor('admin')}` };
+      const answer = await waitForHttp(port, child, { path: '/billing/invoices?limit=1', headers, deadlineMs: 20_000, intervalMs: 2 });
+      expect(answer.status, answer.body).toBe(200);
+      expect(connections).toHaveLength(1);
+    } finally {
+      await child.stop();
+      proxy.close();
+      for (const socket of connections) socket.destroy();
     }
   }, 30_000);
 });

@@ -26,6 +26,14 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 const pools = new Map<string, pg.Pool>();
+/**
+ * The first connections `connectEarly` is opening, by URL. A pool asked for a client while its only
+ * connection is still being opened opens another one rather than wait for it (pg-pool), so the
+ * pool is handed out once that connection is ready: a request arriving during the handshake waits
+ * for the rest of it instead of doing a whole one of its own.
+ */
+const opening = new Map<string, Promise<void>>();
+
 /** Each pool made is announced here, for a diagnostic that watches its queue (the warm benchmark's). */
 const poolCreated = channel('gotuto:pg-pool');
 /** The embedded databases this process serves, by URL: their pools reach PGlite without a socket. */
@@ -138,12 +146,13 @@ export const databaseUrl = async (context?: string): Promise<string> => {
  */
 export const existingPool = (context?: string): pg.Pool | undefined => {
   const url = config.databaseUrl(context) ?? embeddedUrl;
-  return url === undefined ? undefined : pools.get(url);
+  return url === undefined || opening.has(url) ? undefined : pools.get(url);
 };
 
 /** The process's pool for a context's database (created on first use, `PG_POOL_MAX` connections). */
 export const poolFor = async (context?: string): Promise<pg.Pool> => {
   const url = await databaseUrl(context);
+  await opening.get(url);
   return pools.get(url) ?? createPool(url);
 };
 
@@ -153,13 +162,16 @@ export const poolFor = async (context?: string): Promise<pg.Pool> => {
  * never starts the embedded database. A failure is logged; the first request connects as usual.
  */
 export const connectEarly = (context: string): void => {
-  if (!config.databaseUrl(context)) return;
-  void poolFor(context)
-    .then((pool) => pool.connect())
+  const url = config.databaseUrl(context);
+  if (!url || pools.has(url) || opening.has(url)) return;
+  const first = createPool(url)
+    .connect()
     .then(
       (client) => client.release(),
       (error: unknown) => rootLogger.warn('could not connect to the database at start', { context, error: String(error) }),
-    );
+    )
+    .finally(() => opening.delete(url));
+  opening.set(url, first);
 };
 
 const createPool = (url: string): pg.Pool => {

@@ -123,8 +123,9 @@ const STOP_GRACE_MS = 10_000;
 
 /** Serves one function on PORT: what a container of this function runs. */
 export const serveFunction = async (fn: RegisteredFunction): Promise<Server> => {
-  await startTelemetry(fn.name);
+  // The handshake goes on while the telemetry SDK, when there is an endpoint, is loaded.
   connectEarly(fn.context);
+  await startTelemetry(fn.name);
   const server = createFunctionServer(fn);
   const port = Number(process.env.PORT ?? 8080);
   await new Promise<void>((resolve) => server.listen(port, process.env.HOST ?? '0.0.0.0', resolve));
