@@ -189,9 +189,7 @@ export const createEngine = (options: EngineOptions): Engine => {
       if (answer.status >= 200 && answer.status < 300) {
         const reply = replyOf(answer);
         if (reply && !(await persist(log, 'storing a reply event', signal, () => options.accept([reply])))) return { state: 'stopped' };
-        // A line per delivered event is debug, as with Knative's dispatcher: at info, writing it
-        // cost the Kafka broker a tenth of its CPU per event; the trace keeps each delivery.
-        log.debug('delivery', {
+        log.info('delivery', {
           trigger: trigger.name,
           eventId: event.id,
           type: event.type,
