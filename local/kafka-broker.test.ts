@@ -290,8 +290,13 @@ describe.skipIf(!BROKERS)('the local broker over Kafka (needs KAFKA_BROKERS)', (
       (ok) => ok,
       15_000,
     );
-    // Traced as its delivery starts: shown while the subscriber still holds it.
-    const during = await call('GET', `/broker/events?correlationid=kafka-30`, admin);
+    // Traced as its delivery starts: shown while the subscriber still holds it (the trace is
+    // written in batches behind the delivery, so it may show a moment after the subscriber has it).
+    const during = await waitFor(
+      () => call('GET', `/broker/events?correlationid=kafka-30`, admin),
+      (r) => r.body.items.length > 0,
+      15_000,
+    );
     expect(during.body.items).toHaveLength(1);
     expect(during.body.items[0].event.id).toBe(e.id);
     expect(during.body.items[0].deliveries.map((d: { trigger: string; state: string }) => `${d.trigger}:${d.state}`)).toEqual(['unordered:pending']);

@@ -42,32 +42,35 @@ const flatHeaders = (headers: Record<string, string | string[] | undefined>): Re
 };
 
 /**
- * POSTs a body and reads the whole answer. `signal` destroys the request with its reason (a
- * TimeoutError for AbortSignal.timeout): one listener, removed when the request closes, costs a
- * broker's delivery less than the request's own `signal` option (npm run bench -- broker).
+ * POSTs a body and reads the whole answer. `signal` destroys the request with its reason, and so
+ * does `timeoutMs`, with a TimeoutError: one listener and one timer, removed when the request
+ * closes, cost a broker's delivery less than the request's own `signal` option or an
+ * AbortController per attempt (npm run bench -- broker). Node writes the Content-Length of a body
+ * given to `end` itself.
  */
-export const postHttp = (url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Answer> =>
+export const postHttp = (url: string, headers: Record<string, string>, body: string, signal: AbortSignal, timeoutMs?: number): Promise<Answer> =>
   new Promise((resolve, reject) => {
     const target = targetOf(url);
     const https = target.protocol === 'https:';
-    const req = (https ? httpsRequest : httpRequest)(
-      target,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: agents[https ? 'https:' : 'http:'] },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), text });
-        });
-        res.on('error', reject);
-      },
-    );
+    const req = (https ? httpsRequest : httpRequest)(target, { method: 'POST', headers, agent: agents[https ? 'https:' : 'http:'] }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), text });
+      });
+      res.on('error', reject);
+    });
     const abort = () => req.destroy(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
     if (signal.aborted) abort();
     else {
+      const timer =
+        timeoutMs === undefined ? undefined : setTimeout(() => req.destroy(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
       signal.addEventListener('abort', abort, { once: true });
-      req.once('close', () => signal.removeEventListener('abort', abort));
+      req.once('close', () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', abort);
+      });
     }
     req.on('error', reject);
     req.end(body);
