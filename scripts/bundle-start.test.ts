@@ -11,7 +11,6 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../functions/index.js';
 import { functionsAt, startFunctions, tokenFor, useTestDatabase } from '../functions/runtime/testing.js';
@@ -155,39 +154,16 @@ describe('legacy character sets, whose tables a bundle leaves out', () => {
 });
 
 describe('the pool of a bundle', () => {
-  it('has its first connection open once the function listens, before any request', async () => {
-    const fn = functions[0] as (typeof functions)[number];
-    const port = await freePort();
-    const name = `bundle-start-${randomUUID().slice(0, 8)}`;
-    const child = startProcess(process.execPath, [join(outdir, 'functions', `${fn.name}.js`)], {
-      cwd: outdir,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, NODE_ENV: 'production', PGAPPNAME: name },
-    });
-    const observer = new pg.Client({ connectionString: db.url });
-    await observer.connect();
-    try {
-      expect((await waitForHttp(port, child, { path: '/healthz', deadlineMs: 20_000 })).status).toBe(200);
-      const count = async () =>
-        Number((await observer.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [name])).rows[0]?.n);
-      const deadline = Date.now() + 5_000;
-      while ((await count()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await count()).toBe(1);
-    } finally {
-      await observer.end();
-      await child.stop();
-    }
-  }, 30_000);
-
-  it('serves a request that arrives during the handshake of that connection on it, not on a second one', async () => {
-    // PostgreSQL's answers are held back on the way, so the handshake is still going on when the
-    // first request arrives, however fast the machine.
+  // A TCP proxy in front of the database (PostgreSQL or the embedded one's socket) that counts the
+  // connections a function opens, its answers held back by `delayMs` on the way.
+  const countingProxy = async (delayMs: number) => {
     const target = new URL(db.url);
     const connections: Socket[] = [];
     const proxy = createServer((client) => {
       connections.push(client);
       const server = connect(Number(target.port || 5432), target.hostname);
       client.pipe(server);
-      server.on('data', (chunk: Buffer) => setTimeout(() => client.write(chunk), 150));
+      server.on('data', (chunk: Buffer) => (delayMs > 0 ? setTimeout(() => client.write(chunk), delayMs) : client.write(chunk)));
       const close = () => {
         client.destroy();
         server.destroy();
@@ -196,23 +172,53 @@ describe('the pool of a bundle', () => {
       server.on('error', close).on('close', close);
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const viaProxy = new URL(db.url);
-    viaProxy.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    const fn = functions.find((f) => f.path === 'billing/queries/list-invoices') as (typeof functions)[number];
+    const url = new URL(db.url);
+    url.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const close = () => {
+      proxy.close();
+      for (const socket of connections) socket.destroy();
+    };
+    return { url: url.toString(), connections, close };
+  };
+
+  const startVia = async (name: string, databaseUrl: string) => {
+    const fn = functions.find((f) => f.name === name) as (typeof functions)[number];
     const port = await freePort();
     const child = startProcess(process.execPath, [join(outdir, 'functions', `${fn.name}.js`)], {
       cwd: outdir,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: viaProxy.toString(), NODE_ENV: 'production' },
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, NODE_ENV: 'production' },
     });
+    return { port, child };
+  };
+
+  it('has its first connection open once the function listens, before any request', async () => {
+    const proxy = await countingProxy(0);
+    const { port, child } = await startVia((functions[0] as (typeof functions)[number]).name, proxy.url);
+    try {
+      expect((await waitForHttp(port, child, { path: '/healthz', deadlineMs: 20_000 })).status).toBe(200);
+      const deadline = Date.now() + 5_000;
+      while (proxy.connections.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(proxy.connections).toHaveLength(1);
+    } finally {
+      await child.stop();
+      proxy.close();
+    }
+  }, 30_000);
+
+  it('serves a request that arrives during the handshake of that connection on it, not on a second one', async () => {
+    // PostgreSQL's answers are held back on the way, so the handshake is still going on when the
+    // first request arrives, however fast the machine.
+    const proxy = await countingProxy(150);
+    const fn = functions.find((f) => f.path === 'billing/queries/list-invoices') as (typeof functions)[number];
+    const { port, child } = await startVia(fn.name, proxy.url);
     try {
       const headers = { authorization: `Bearer ${await tokenFor('admin')}` };
       const answer = await waitForHttp(port, child, { path: '/billing/invoices?limit=1', headers, deadlineMs: 20_000, intervalMs: 2 });
       expect(answer.status, answer.body).toBe(200);
-      expect(connections).toHaveLength(1);
+      expect(proxy.connections).toHaveLength(1);
     } finally {
       await child.stop();
       proxy.close();
-      for (const socket of connections) socket.destroy();
     }
   }, 30_000);
 });
