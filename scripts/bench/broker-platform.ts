@@ -15,6 +15,7 @@ import { handler, type RegisteredFunction } from '../../functions/runtime/defini
 import { startPlatform } from '../../local/platform.js';
 import type { TriggerSpec } from '../../local/routing.js';
 import { benchPinged, monotonicMs, type FromReceiver, type ToReceiver } from './broker-event.js';
+import { stopWhenAsked } from './processes.js';
 
 const argument = (name: string) => {
   const at = process.argv.indexOf(name);
@@ -83,22 +84,8 @@ process.on('message', (message: ToReceiver) => {
   }
 });
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  const timer = setTimeout(() => process.exit(1), 10_000);
-  try {
-    await platform.stop();
-  } finally {
-    clearTimeout(timer);
-    if (!given) rmSync(dataDir, { recursive: true, force: true });
-    if (manifestsDir) rmSync(manifestsDir, { recursive: true, force: true });
-    process.exit(0);
-  }
-};
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
-// The parent went away: nobody will read the figures.
-process.on('disconnect', () => void stop());
+stopWhenAsked(platform.stop, 10_000, () => {
+  if (!given) rmSync(dataDir, { recursive: true, force: true });
+  if (manifestsDir) rmSync(manifestsDir, { recursive: true, force: true });
+});
 send({ type: 'ready', url: platform.url });

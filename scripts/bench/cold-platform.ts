@@ -8,6 +8,7 @@ import { order } from '../../events/index.js';
 import { startPlatform } from '../../local/platform.js';
 import { DEFAULT_BUNDLES_DIR } from '../../local/scale-to-zero/bundles.js';
 import { monotonicMs, type FromReceiver, type ToReceiver } from './broker-event.js';
+import { stopWhenAsked } from './processes.js';
 
 const argument = (name: string) => {
   const at = process.argv.indexOf(name);
@@ -39,21 +40,7 @@ process.on('message', (message: ToReceiver) => {
   }
 });
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  const timer = setTimeout(() => process.exit(1), 30_000);
-  try {
-    await platform.stop();
-  } finally {
-    clearTimeout(timer);
-    process.exit(0);
-  }
-};
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
-process.on('disconnect', () => void stop());
+stopWhenAsked(platform.stop, 30_000);
 console.log(
   `cold-chain platform at ${platform.url} (${platform.embedded ? 'embedded PostgreSQL' : 'PostgreSQL at DATABASE_URL'}, functions stopped after ${idleMs} ms idle)`,
 );

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform } from '../../local/platform.js';
 import type { FromReceiver } from './broker-event.js';
+import { stopWhenAsked } from './processes.js';
 
 const argument = (name: string) => {
   const at = process.argv.indexOf(name);
@@ -29,21 +30,8 @@ const platform = await startPlatform({ port: Number(argument('--port') ?? 0), ho
 process.env.K_SINK = sink;
 console.log(`platform at ${platform.url}, publishing to ${sink}`);
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  const timer = setTimeout(() => process.exit(1), 10_000);
-  try {
-    await platform.stop();
-  } finally {
-    clearTimeout(timer);
-    if (!given) rmSync(dataDir, { recursive: true, force: true });
-    rmSync(manifestsDir, { recursive: true, force: true });
-    process.exit(0);
-  }
-};
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
-process.on('disconnect', () => void stop());
+stopWhenAsked(platform.stop, 10_000, () => {
+  if (!given) rmSync(dataDir, { recursive: true, force: true });
+  rmSync(manifestsDir, { recursive: true, force: true });
+});
 process.send?.({ type: 'ready', url: platform.url } satisfies FromReceiver);

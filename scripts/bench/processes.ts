@@ -236,3 +236,26 @@ export const rssKiB = (pid: number): number => {
   if (!match) throw new Error(`no VmRSS for process ${pid}`);
   return Number(match[1]);
 };
+
+/**
+ * For a benchmark's child that runs a platform: stops it on SIGTERM, SIGINT or the parent going
+ * away (nobody will read the figures), once, then `cleanup`, then exits; a stop that takes longer
+ * than `deadlineMs` exits with 1.
+ */
+export const stopWhenAsked = (stop: () => Promise<void>, deadlineMs: number, cleanup: () => void = () => {}): void => {
+  let stopping = false;
+  const stopOnce = async () => {
+    if (stopping) return;
+    stopping = true;
+    const timer = setTimeout(() => process.exit(1), deadlineMs);
+    try {
+      await stop();
+    } finally {
+      clearTimeout(timer);
+      cleanup();
+      process.exit(0);
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stopOnce());
+  process.on('disconnect', () => void stopOnce());
+};
