@@ -75,7 +75,7 @@ import { deliveryAuthScenario, type DeliveryAuthFigures } from './delivery-auth.
 import { pgliteScenario, type PgliteFigures } from './pglite.js';
 import { telemetryRows, telemetryScenario, type TelemetryFigures } from './telemetry.js';
 import { poolRows, poolScenario, type PoolFigures } from './pool.js';
-import { alternatingRuns, summary, warmRows, type WarmContext, type WarmLoad, type WarmServer } from './warm.js';
+import { alternatingRuns, recordLatencies, summary, warmRows, type WarmContext, type WarmLoad, type WarmServer } from './warm.js';
 
 type WarmSummary = ReturnType<typeof summary>;
 
@@ -411,21 +411,12 @@ const load = async (server: Server, env: Environment, name: string, extra: NodeJ
       timeout: 10,
     };
     await autocannon({ ...options, connections: Math.min(10, settings.connections), duration: settings.warmupSeconds });
-    let samples = new Float64Array(1 << 16);
-    let count = 0;
     const meter = cpuMeter({ server: () => [child.pid], postgres: postgresPids });
     const instance = autocannon(options);
-    instance.on('response', (_client, _status, _bytes, ms) => {
-      if (count === samples.length) {
-        const bigger = new Float64Array(samples.length * 2);
-        bigger.set(samples);
-        samples = bigger;
-      }
-      samples[count++] = ms;
-    });
+    const latencies = recordLatencies(instance);
     const result = await instance;
     const cpu = meter.stop();
-    const sorted = samples.slice(0, count).sort();
+    const sorted = latencies().sort();
     const figures: LoadResult = {
       label: server.label,
       requestsPerSecond: round(result.requests.total / result.duration, 0),

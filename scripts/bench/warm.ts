@@ -7,7 +7,7 @@
 // utilisation, garbage-collection pauses; and from outside: CPU time per request of the server and
 // of PostgreSQL, and the answers by status (a 409 is a serialization failure or deadlock, 40001 or
 // 40P01; the runtime does not retry one, it answers 409).
-import autocannon, { type Options as LoadOptions } from 'autocannon';
+import autocannon, { type Instance as LoadRun, type Options as LoadOptions } from 'autocannon';
 import { join } from 'node:path';
 import { cpuMeter, postgresPids } from './cpu.js';
 import { freePort, request, startProcess, waitForHttp, type Child } from './processes.js';
@@ -131,14 +131,11 @@ export const startWarm = async (ctx: WarmContext, server: WarmServer, load: Warm
   return { server, child, port };
 };
 
-/** One measured run against a warm server. */
-export const measureRun = async (instance: Instance, load: WarmLoad): Promise<RunFigures> => {
-  await ask(instance.child, 'diagnostics:reset');
+/** Every answer's latency (ms) of a load run, kept as it comes; read once the run has ended. */
+export const recordLatencies = (running: LoadRun): (() => Float64Array) => {
   let samples = new Float64Array(1 << 16);
   let count = 0;
-  const meter = cpuMeter({ server: () => [instance.child.pid], postgres: postgresPids });
-  const running = autocannon(loadOptions(instance.port, load));
-  running.on('response', (_client, _status, _bytes, ms) => {
+  running.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
     if (count === samples.length) {
       const bigger = new Float64Array(samples.length * 2);
       bigger.set(samples);
@@ -146,11 +143,20 @@ export const measureRun = async (instance: Instance, load: WarmLoad): Promise<Ru
     }
     samples[count++] = ms;
   });
+  return () => samples.slice(0, count);
+};
+
+/** One measured run against a warm server. */
+export const measureRun = async (instance: Instance, load: WarmLoad): Promise<RunFigures> => {
+  await ask(instance.child, 'diagnostics:reset');
+  const meter = cpuMeter({ server: () => [instance.child.pid], postgres: postgresPids });
+  const running = autocannon(loadOptions(instance.port, load));
+  const latencies = recordLatencies(running);
   const result = await running;
   const cpu = meter.stop();
   const diagnostics = (await ask(instance.child, 'diagnostics:read')) as Diagnostics;
   await drained(instance.child);
-  const sorted = samples.slice(0, count).sort();
+  const sorted = latencies().sort();
   const requests = Math.max(1, result.requests.total);
   return {
     requestsPerSecond: round(result.requests.total / result.duration, 0),
